@@ -1,0 +1,2 @@
+//! dendrite-core (placeholder while being written)
+#![no_std]
