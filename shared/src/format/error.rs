@@ -1,0 +1,101 @@
+//! Why a model file was refused or could not be written.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a model file was refused. Each reason has its own variant so the host and the firmware
+/// can say exactly what is wrong; the enum travels over the serial link as is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// There is no model: the bytes are empty or blank (erased flash, all `0xFF` or `0x00`).
+    Empty,
+    /// The file does not start with the magic `DNDR`: not a Dendrite model.
+    WrongMagic,
+    /// The file is a Dendrite model of a format version this build cannot read.
+    UnsupportedVersion {
+        /// The version the file declares.
+        found: u16,
+    },
+    /// The file ends before the model does.
+    Truncated,
+    /// There are bytes after the model's checksum.
+    TrailingBytes,
+    /// The stored CRC-32 differs from the one computed over the file: it is corrupted.
+    CrcMismatch {
+        /// The checksum stored in the file.
+        stored: u32,
+        /// The checksum of the bytes actually read.
+        computed: u32,
+    },
+    /// The fields do not describe a consistent network (a zero width, too many layers, arrays
+    /// whose lengths disagree with the header, an invalid name).
+    Malformed,
+    /// A weight, bias or standardization value is NaN or infinite.
+    NonFinite,
+    /// A standardization `std` is zero or negative.
+    InvalidNormalization,
+    /// The model's architecture differs from the network it is loaded into.
+    ArchitectureMismatch,
+}
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            Self::Empty => f.write_str("no model: the data is empty or blank"),
+            Self::WrongMagic => f.write_str("not a Dendrite model (wrong magic)"),
+            Self::UnsupportedVersion { found } => write!(
+                f,
+                "model format version {found} is not supported (this build reads version {})",
+                super::VERSION
+            ),
+            Self::Truncated => f.write_str("model is truncated"),
+            Self::TrailingBytes => f.write_str("unexpected bytes after the model's checksum"),
+            Self::CrcMismatch { stored, computed } => write!(
+                f,
+                "model is corrupted: CRC-32 {computed:#010x} does not match the stored {stored:#010x}"
+            ),
+            Self::Malformed => f.write_str("model is malformed: its fields are inconsistent"),
+            Self::NonFinite => f.write_str("model holds a NaN or infinite weight"),
+            Self::InvalidNormalization => {
+                f.write_str("model's standardization has a zero or negative std")
+            }
+            Self::ArchitectureMismatch => {
+                f.write_str("model's architecture differs from the network it is loaded into")
+            }
+        }
+    }
+}
+
+impl core::error::Error for DecodeError {}
+
+/// Why a model could not be encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The output buffer is smaller than [`ModelRef::encoded_len`](super::ModelRef::encoded_len).
+    BufferTooSmall,
+    /// A width is zero or above `u16::MAX`, there are no layers or more than
+    /// [`MAX_LAYERS`](super::MAX_LAYERS), or an array's length disagrees with the widths.
+    InvalidShape,
+    /// A weight, bias or standardization value is NaN or infinite (did training diverge?).
+    NonFinite,
+    /// A standardization `std` is zero or negative.
+    InvalidNormalization,
+    /// The number of class labels is neither zero nor the output width, or a label holds a
+    /// line break.
+    InvalidLabels,
+}
+
+impl core::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::BufferTooSmall => "output buffer too small for the model",
+            Self::InvalidShape => "layer widths and weight arrays are inconsistent",
+            Self::NonFinite => "a weight is NaN or infinite (did training diverge?)",
+            Self::InvalidNormalization => "a standardization std is zero or negative",
+            Self::InvalidLabels => "class labels must be one per output, without line breaks",
+        })
+    }
+}
+
+impl core::error::Error for EncodeError {}

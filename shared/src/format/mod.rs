@@ -1,0 +1,161 @@
+//! The model file: what `dendrite train` writes and the firmware reads from its weights region.
+//!
+//! # Layout
+//!
+//! Every field is postcard-encoded, in this order:
+//!
+//! | field | postcard type | meaning |
+//! |---|---|---|
+//! | magic | `[u8; 4]` | `b"DNDR"` |
+//! | version | `u16` (varint) | [`VERSION`] |
+//! | input | `u16` (varint) | input width |
+//! | layers | `seq<LayerSpec>` | per layer: `units: u16`, `activation` (enum index), `name: str` |
+//! | labels | `str` | class names joined by `'\n'`, empty when the classes have no names |
+//! | mean, std | `bytes` | standardization, `input` little-endian `f32` each |
+//! | params | `seq<(bytes, bytes)>` | per layer: kernel (`units × in`, row-major), bias (`units`) |
+//! | crc | 4 bytes, little-endian | CRC-32 (ISO-HDLC, as zlib) of every byte before it |
+//!
+//! Float arrays travel as postcard byte strings (a varint byte count, then the raw little-endian
+//! floats): on the wire that is exactly a `seq<u8>`, and it lets the decoder borrow them from the
+//! buffer without `alloc` or `unsafe`. The header comes first so a reader learns the architecture
+//! before it touches a weight.
+//!
+//! Writing goes through [`ModelRef`] (borrowed slices, works without `alloc`); reading through
+//! [`ModelView`], which validates everything before handing out a single float.
+
+mod decode;
+mod encode;
+mod error;
+
+pub use decode::{LayerView, ModelView};
+pub use encode::{LayerRef, ModelRef};
+pub use error::{DecodeError, EncodeError};
+
+use crate::Activation;
+use serde::{Deserialize, Serialize};
+
+/// The first four bytes of every model file.
+pub const MAGIC: [u8; 4] = *b"DNDR";
+/// The format version this crate reads and writes.
+pub const VERSION: u16 = 1;
+/// The most layers a model file may hold (each with its activation).
+pub const MAX_LAYERS: usize = 8;
+
+/// The CRC-32 of model files: ISO-HDLC, the one zlib and `cksum -o3` compute.
+///
+/// Bitwise rather than table-driven: a model is a few hundred bytes, checked once at boot, and a
+/// lookup table would cost the target 1 KiB of flash.
+const CRC: crc::Crc<u32, crc::NoTable> = crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
+
+/// Computes the model file checksum of `bytes`.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    CRC.checksum(bytes)
+}
+
+/// Whether `labels` names the classes of a model with `output` units: no names, one per output,
+/// or two for a single sigmoid output (binary classification); no name empty.
+fn labels_fit(labels: &str, output: u16) -> bool {
+    if labels.is_empty() {
+        return true;
+    }
+    let names = labels.split('\n');
+    let count = names.clone().count();
+    let fits = count == usize::from(output) || (output == 1 && count == 2);
+    fits && names.into_iter().all(|n| !n.is_empty())
+}
+
+/// One layer of the header: its width, activation and (Keras) name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerSpec<'a> {
+    /// Number of units (outputs) of the layer.
+    pub units: u16,
+    /// The activation applied to the layer's outputs.
+    pub activation: Activation,
+    /// The layer's name, as shown by `summary()` (`"Dense1"`).
+    pub name: &'a str,
+}
+
+/// The shape of a network: input width, then each layer's width and activation.
+///
+/// This is what must agree between a model file and the firmware's compiled network type.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Architecture {
+    /// Input width.
+    pub input: u16,
+    /// Each layer's width and activation, input side first.
+    pub layers: heapless::Vec<(u16, Activation), MAX_LAYERS>,
+}
+
+impl Architecture {
+    /// The number of outputs of the last layer (the input width for an empty network).
+    pub fn output(&self) -> u16 {
+        self.layers.last().map_or(self.input, |&(units, _)| units)
+    }
+
+    /// Number of trainable parameters (weights and biases).
+    pub fn param_count(&self) -> usize {
+        let mut fan_in = usize::from(self.input);
+        let mut total = 0;
+        for &(units, _) in &self.layers {
+            let units = usize::from(units);
+            total += (fan_in + 1) * units;
+            fan_in = units;
+        }
+        total
+    }
+}
+
+/// `3-4-2 relu/softmax`: widths joined by `-`, then the activations joined by `/`.
+impl core::fmt::Display for Architecture {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.input)?;
+        for (units, _) in &self.layers {
+            write!(f, "-{units}")?;
+        }
+        for (i, (_, activation)) in self.layers.iter().enumerate() {
+            f.write_str(if i == 0 { " " } else { "/" })?;
+            f.write_str(activation.name())?;
+        }
+        Ok(())
+    }
+}
+
+/// Little-endian `f32`s borrowed from a model file's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct F32s<'a>(&'a [u8]);
+
+impl<'a> F32s<'a> {
+    /// Number of floats.
+    pub fn len(&self) -> usize {
+        self.0.len() / 4
+    }
+
+    /// Whether there are no floats.
+    pub fn is_empty(&self) -> bool {
+        self.0.len() < 4
+    }
+
+    /// The floats, in file order.
+    pub fn iter(&self) -> impl Iterator<Item = f32> + 'a {
+        self.0
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// Copies the floats into `out`, which must have exactly [`len`](Self::len) elements.
+    ///
+    /// # Errors
+    /// [`DecodeError::ArchitectureMismatch`] when the lengths differ (nothing is copied then).
+    pub fn copy_to(&self, out: &mut [f32]) -> Result<(), DecodeError> {
+        if out.len() != self.len() {
+            return Err(DecodeError::ArchitectureMismatch);
+        }
+        for (o, v) in out.iter_mut().zip(self.iter()) {
+            *o = v;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
