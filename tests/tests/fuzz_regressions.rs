@@ -1,0 +1,26 @@
+//! Replays every committed fuzz input (seed corpora and past crashes) through the fuzz targets'
+//! bodies: what fuzzing once found stays fixed.
+
+use std::path::Path;
+
+fn replay(target: &str, body: fn(&[u8])) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let mut count = 0;
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("readable corpus directory").path();
+            let data = std::fs::read(&path).expect("readable corpus file");
+            body(&data);
+            count += 1;
+        }
+    }
+    assert!(count > 0, "no corpus for fuzz target {target}");
+}
+
+#[test]
+fn model_decode_corpus_replays_cleanly() {
+    replay("model_decode", dendrite_tests::fuzz::model_decode);
+}
