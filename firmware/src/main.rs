@@ -1,0 +1,71 @@
+//! Dendrite firmware for QEMU's mps2-an386 (Cortex-M4F): boots, validates the model in the
+//! WEIGHTS region, and serves predictions over UART0 until the emulator stops.
+//!
+//! ```text
+//! cargo run --release   # the runner in .cargo/config.toml starts qemu-system-arm
+//! ```
+#![no_std]
+#![no_main]
+
+mod board;
+
+use board::Board;
+use cortex_m_rt::entry;
+use dendrite_core::protocol::Fault;
+use dendrite_firmware::{network, Platform, Server};
+
+/// The board's services for the application.
+struct Mps2 {
+    timer: board::cmsdk::Timer,
+}
+
+impl Platform for Mps2 {
+    const TICK_HZ: u32 = 25_000_000;
+
+    fn ticks(&mut self) -> u32 {
+        self.timer.now()
+    }
+
+    fn weights(&self) -> &[u8] {
+        board::weights_region()
+    }
+
+    fn stack_usage(&self) -> (u32, u32) {
+        board::stack::high_water_mark()
+    }
+
+    fn force_fault(&mut self, fault: Fault) {
+        #[cfg(feature = "fault-injection")]
+        match fault {
+            Fault::Panic => panic!("fault injected on request"),
+            Fault::HardFault => board::force_hard_fault(),
+        }
+        #[cfg(not(feature = "fault-injection"))]
+        let _ = fault;
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    board::stack::paint();
+    let Board {
+        mut serial,
+        timer,
+        mut led,
+    } = Board::take();
+    let mut platform = Mps2 { timer };
+    // In .bss, not on the stack: the network and the frame buffers are the firmware's RAM.
+    let server = cortex_m::singleton!(
+        SERVER: Server<network::Net> = Server::new(
+            network::zeroed(),
+            network::architecture(),
+            board::NAME,
+            &platform,
+        )
+    );
+    if let Some(server) = server {
+        // The UART never ends its input; its errors are `Infallible`.
+        let _ = server.serve(&mut serial, &mut platform, &mut led);
+    }
+    board::exit::exit(0)
+}
