@@ -1,1 +1,59 @@
-//! Dendrite trainer.
+//! `dendrite-trainer`: train small dense networks on the desktop the Keras way, and export them
+//! as dendrite-core model files that a Cortex-M microcontroller runs bit for bit.
+//!
+//! Keras' vocabulary and defaults throughout: [`Sequential`], [`layers::Dense`],
+//! [`layers::Activation`], `compile`, `fit`, `evaluate`, `predict`, `summary`. The math is
+//! batched f32 on `ndarray`, single-threaded; every random draw comes from one seeded
+//! generator, so a seed gives the same model file byte for byte.
+//!
+//! ```
+//! use dendrite_trainer::activations::Activation::{Relu, Softmax};
+//! use dendrite_trainer::layers::{Activation, Dense};
+//! use dendrite_trainer::{datasets, utils, FitOptions, Initializer, Loss, Metric, Optimizer};
+//! use dendrite_trainer::{Sequential, Verbosity};
+//!
+//! let mut rng = utils::set_random_seed(42);
+//! let (data, gender) = datasets::seed(1000, &mut rng);
+//! let gender_one_hot = utils::to_categorical(&gender, 2)?;
+//!
+//! let mut model = Sequential::new();
+//! model.add(Dense::new(4).input_dim(3).kernel_initializer(Initializer::random_normal()))?;
+//! model.add(Activation::new(Relu))?;
+//! model.add(Dense::new(2).kernel_initializer(Initializer::random_normal()))?;
+//! model.add(Activation::new(Softmax))?;
+//! model.compile(Optimizer::from_name("rmsprop")?, Loss::CategoricalCrossentropy, &[Metric::Accuracy])?;
+//!
+//! let options = FitOptions { epochs: 10, batch_size: 8, verbose: Verbosity::Silent, ..Default::default() };
+//! let history = model.fit(&data, &gender_one_hot, &options, &mut rng)?;
+//! assert!(history.last("accuracy").unwrap() > 0.7);
+//! # Ok::<(), dendrite_trainer::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod activations;
+pub mod callbacks;
+pub mod datasets;
+mod error;
+pub mod export;
+mod host;
+pub mod initializers;
+pub mod layers;
+pub mod losses;
+pub mod metrics;
+mod model;
+pub mod optimizers;
+pub mod utils;
+
+pub use callbacks::{Callback, History, Logs};
+pub use error::{Error, Result};
+pub use export::Preprocessing;
+pub use host::{HostLayer, HostModel};
+pub use initializers::Initializer;
+pub use losses::Loss;
+pub use metrics::Metric;
+pub use model::{FitOptions, Sequential, Verbosity};
+pub use optimizers::Optimizer;
+
+/// The random generator behind every draw: ChaCha8, which gives the same stream on every
+/// platform and for every build, so a seed reproduces a model file byte for byte.
+pub type SeededRng = rand::rngs::ChaCha8Rng;

@@ -1,0 +1,34 @@
+//! The command line: one module per subcommand.
+
+mod info;
+mod predict;
+mod train;
+
+use clap::{Parser, Subcommand};
+
+/// Train small dense neural networks the Keras way and run them bit-exactly on Cortex-M.
+#[derive(Debug, Parser)]
+#[command(name = "dendrite", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train a model and write it as a model file (no arguments: the seed tutorial).
+    Train(train::TrainArgs),
+    /// Run a model file on one input with dendrite-core's forward pass, as the firmware does.
+    Predict(predict::PredictArgs),
+    /// Describe a model file: architecture, parameters, size, checksum.
+    Info(info::InfoArgs),
+}
+
+/// Runs the subcommand the user asked for.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Train(args) => train::run(&args),
+        Command::Predict(args) => predict::run(&args),
+        Command::Info(args) => info::run(&args),
+    }
+}

@@ -1,0 +1,75 @@
+//! `dendrite predict`: one input through a model file, with dendrite-core's forward pass.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use dendrite_trainer::HostModel;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// The raw input values, one per feature (standardization is in the model).
+    #[arg(required = true, allow_negative_numbers = true)]
+    inputs: Vec<f32>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `predict` reports; outputs are printed with enough digits to round-trip the bits.
+#[derive(Debug, Serialize)]
+struct Prediction {
+    inputs: Vec<f32>,
+    outputs: Vec<f32>,
+    class: usize,
+    label: Option<String>,
+}
+
+pub fn run(args: &PredictArgs) -> Result<()> {
+    let model = HostModel::load(&args.model)?;
+    anyhow::ensure!(
+        args.inputs.len() == model.input(),
+        "{} takes {} input values, got {}: give one value per feature",
+        args.model.display(),
+        model.input(),
+        args.inputs.len()
+    );
+    let outputs = model
+        .predict(&args.inputs)
+        .with_context(|| format!("running {}", args.model.display()))?;
+    let class = predicted_class(&outputs);
+    let label = model.labels().get(class).cloned();
+    let prediction = Prediction {
+        inputs: args.inputs.clone(),
+        outputs,
+        class,
+        label,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&prediction)?);
+    } else {
+        print_text(&prediction);
+    }
+    Ok(())
+}
+
+/// Argmax for several outputs; `p > 0.5` for a single (sigmoid) output.
+fn predicted_class(outputs: &[f32]) -> usize {
+    match outputs {
+        [p] => usize::from(*p > 0.5),
+        _ => dendrite_trainer::metrics::argmax(outputs.iter()),
+    }
+}
+
+fn print_text(p: &Prediction) {
+    let join = |v: &[f32]| v.iter().map(f32::to_string).collect::<Vec<_>>().join(", ");
+    println!("inputs:  [{}]", join(&p.inputs));
+    println!("outputs: [{}]", join(&p.outputs));
+    match &p.label {
+        Some(label) => println!("class:   {} ({label})", p.class),
+        None => println!("class:   {}", p.class),
+    }
+}

@@ -1,0 +1,191 @@
+//! Writing a trained model as a dendrite-core model file.
+//!
+//! Keras models often put the activation in a layer of its own (`Dense` then
+//! `Activation('relu')`); the model file holds one activation per dense layer, so each
+//! `Activation` layer is folded into the `Dense` before it.
+
+use crate::activations::Activation;
+use crate::error::{Error, Result};
+use crate::layers::Layer;
+use crate::Sequential;
+use dendrite_core::format::{LayerRef, LayerSpec, ModelRef, MAX_LAYERS};
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+/// What the model file stores besides the network: the standardization applied to raw inputs
+/// and the class names.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Preprocessing {
+    /// Per-feature mean subtracted from the raw inputs.
+    pub mean: Vec<f32>,
+    /// Per-feature standard deviation the centred inputs are divided by.
+    pub std: Vec<f32>,
+    /// Class names, one per output (or two for a single sigmoid output); empty for none.
+    pub labels: Vec<String>,
+}
+
+impl Preprocessing {
+    /// No standardization (mean 0, std 1) and no class names: the seed model's case.
+    pub fn identity(inputs: usize) -> Self {
+        Preprocessing {
+            mean: vec![0.0; inputs],
+            std: vec![1.0; inputs],
+            labels: Vec::new(),
+        }
+    }
+}
+
+/// A Dense layer with its activation folded in, kernel transposed to dendrite-core's
+/// `units × fan_in` row-major order.
+struct Folded<'a> {
+    name: &'a str,
+    units: usize,
+    activation: Activation,
+    kernel: Vec<f32>,
+    bias: &'a [f32],
+}
+
+impl Sequential {
+    /// The model file's bytes: the architecture, `preprocessing`, the weights and a CRC-32.
+    ///
+    /// # Errors
+    /// [`Error::NotBuilt`]; [`Error::Export`] when the layers do not fold into at most
+    /// [`MAX_LAYERS`] dense layers with one activation each, or dendrite-core refuses the
+    /// model (non-finite weights after a diverged training, a bad standardization, labels that
+    /// do not match the outputs).
+    pub fn to_model_bytes(&self, preprocessing: &Preprocessing) -> Result<Vec<u8>> {
+        self.require_built("export")?;
+        let folded = fold(self.layers())?;
+        let refs: Vec<LayerRef<'_>> = folded.iter().map(layer_ref).collect::<Result<_>>()?;
+        let labels = preprocessing.labels.join("\n");
+        let input = to_u16(self.input_dim(), "input")?;
+        let model = ModelRef {
+            input,
+            labels: &labels,
+            mean: &preprocessing.mean,
+            std: &preprocessing.std,
+            layers: &refs,
+        };
+        let refused = |e: dendrite_core::format::EncodeError| Error::Export {
+            layer: "model".to_owned(),
+            reason: format!("{e:?}: dendrite-core refuses to encode it"),
+        };
+        let mut bytes = vec![0; model.encoded_len().map_err(refused)?];
+        let written = model.encode(&mut bytes).map_err(refused)?;
+        bytes.truncate(written);
+        Ok(bytes)
+    }
+
+    /// Writes the model file to `path` atomically: a temporary file in the same directory,
+    /// flushed to disk, then renamed over `path`, so a reader never sees half a model.
+    ///
+    /// # Errors
+    /// As [`to_model_bytes`](Self::to_model_bytes), and [`Error::Io`] naming the file.
+    pub fn save(&self, path: impl AsRef<Path>, preprocessing: &Preprocessing) -> Result<()> {
+        let bytes = self.to_model_bytes(preprocessing)?;
+        write_atomically(path.as_ref(), &bytes)
+    }
+}
+
+/// Writes `bytes` to a temporary sibling of `path`, syncs it, and renames it over `path`.
+///
+/// # Errors
+/// [`Error::Io`] naming the file that failed; the temporary file is removed on failure.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let file_name = path.file_name().ok_or_else(|| Error::Io {
+        path: path.to_owned(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"),
+    })?;
+    let mut tmp_name = file_name.to_owned();
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let io = |p: &Path| {
+        let p = p.to_owned();
+        move |source| Error::Io { path: p, source }
+    };
+    let result = (|| {
+        let mut file = fs::File::create(&tmp).map_err(io(&tmp))?;
+        file.write_all(bytes).map_err(io(&tmp))?;
+        file.sync_all().map_err(io(&tmp))?;
+        fs::rename(&tmp, path).map_err(io(path))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Folds every `Activation` layer into the `Dense` layer before it.
+fn fold(layers: &[Layer]) -> Result<Vec<Folded<'_>>> {
+    let mut folded: Vec<Folded<'_>> = Vec::new();
+    for layer in layers {
+        match layer {
+            Layer::Dense(d) => folded.push(Folded {
+                name: layer.name(),
+                units: d.units,
+                activation: d.activation,
+                kernel: d.kernel.t().iter().copied().collect(),
+                bias: d.bias.as_slice().expect("biases are kept contiguous"),
+            }),
+            Layer::Activation(a) if a.activation == Activation::Linear => {}
+            Layer::Activation(a) => match folded.last_mut() {
+                Some(f) if f.activation == Activation::Linear => f.activation = a.activation,
+                Some(f) => {
+                    return Err(export_error(
+                        layer.name(),
+                        &format!(
+                    "`{}` already applies {}; a model file holds one activation per Dense layer",
+                    f.name, f.activation
+                ),
+                    ))
+                }
+                None => {
+                    return Err(export_error(
+                        layer.name(),
+                        "an activation before the first Dense layer cannot be stored",
+                    ))
+                }
+            },
+        }
+    }
+    if folded.len() > MAX_LAYERS {
+        return Err(export_error(
+            "model",
+            &format!(
+                "{} Dense layers; a model file holds at most {MAX_LAYERS}",
+                folded.len()
+            ),
+        ));
+    }
+    Ok(folded)
+}
+
+fn layer_ref<'a>(f: &'a Folded<'a>) -> Result<LayerRef<'a>> {
+    let spec = LayerSpec {
+        units: to_u16(f.units, f.name)?,
+        activation: f.activation,
+        name: f.name,
+    };
+    Ok(LayerRef {
+        spec,
+        kernel: &f.kernel,
+        bias: f.bias,
+    })
+}
+
+fn to_u16(width: usize, layer: &str) -> Result<u16> {
+    u16::try_from(width).map_err(|_| {
+        export_error(
+            layer,
+            &format!("width {width} exceeds the file format's {}", u16::MAX),
+        )
+    })
+}
+
+fn export_error(layer: &str, reason: &str) -> Error {
+    Error::Export {
+        layer: layer.to_owned(),
+        reason: reason.to_owned(),
+    }
+}

@@ -1,0 +1,206 @@
+//! Layers, as in `keras.layers`: [`Dense`] and [`Activation`].
+//!
+//! A layer is described with a builder (`Dense::new(4).input_dim(3).name("Dense1")`) and gets
+//! its weights when the model is built.
+
+use crate::activations::Activation as Kind;
+use crate::initializers::Initializer;
+use crate::SeededRng;
+use ndarray::{Array1, Array2};
+
+/// A fully connected layer: `y = activation(x · W + b)`, W of shape `(in, units)` as in Keras.
+#[derive(Clone, Debug)]
+pub struct Dense {
+    pub(crate) units: usize,
+    pub(crate) input_dim: Option<usize>,
+    pub(crate) kernel_initializer: Initializer,
+    pub(crate) bias_initializer: Initializer,
+    pub(crate) activation: Kind,
+    pub(crate) name: Option<String>,
+    pub(crate) kernel: Array2<f32>,
+    pub(crate) bias: Array1<f32>,
+}
+
+impl Dense {
+    /// A layer of `units` outputs with Keras' defaults: glorot_uniform kernel, zero bias,
+    /// linear activation.
+    pub fn new(units: usize) -> Self {
+        Dense {
+            units,
+            input_dim: None,
+            kernel_initializer: Initializer::GlorotUniform,
+            bias_initializer: Initializer::Zeros,
+            activation: Kind::Linear,
+            name: None,
+            kernel: Array2::zeros((0, units)),
+            bias: Array1::zeros(0),
+        }
+    }
+
+    /// The number of inputs (needed on the first layer, checked on the others).
+    pub fn input_dim(mut self, input_dim: usize) -> Self {
+        self.input_dim = Some(input_dim);
+        self
+    }
+
+    /// How the kernel is initialized.
+    pub fn kernel_initializer(mut self, initializer: Initializer) -> Self {
+        self.kernel_initializer = initializer;
+        self
+    }
+
+    /// How the bias is initialized.
+    pub fn bias_initializer(mut self, initializer: Initializer) -> Self {
+        self.bias_initializer = initializer;
+        self
+    }
+
+    /// The activation folded into the layer.
+    pub fn activation(mut self, activation: Kind) -> Self {
+        self.activation = activation;
+        self
+    }
+
+    /// The layer's name, shown by `summary()` and stored in the model file.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The number of outputs.
+    pub fn units(&self) -> usize {
+        self.units
+    }
+
+    /// The kernel, shape `(in, units)` (empty before the model is built).
+    pub fn kernel(&self) -> &Array2<f32> {
+        &self.kernel
+    }
+
+    /// The bias, shape `(units)` (empty before the model is built).
+    pub fn bias(&self) -> &Array1<f32> {
+        &self.bias
+    }
+
+    /// Replaces the weights: Keras' `set_weights([W, b])`. Returns them back when their shapes
+    /// differ from the layer's (`(in, units)` and `(units)`).
+    ///
+    /// # Errors
+    /// The rejected arrays, unchanged.
+    #[allow(clippy::type_complexity)]
+    pub fn set_weights(
+        &mut self,
+        kernel: Array2<f32>,
+        bias: Array1<f32>,
+    ) -> Result<(), (Array2<f32>, Array1<f32>)> {
+        if kernel.dim() != self.kernel.dim() || bias.len() != self.units {
+            return Err((kernel, bias));
+        }
+        self.kernel = kernel.as_standard_layout().into_owned();
+        self.bias = bias;
+        Ok(())
+    }
+
+    /// The number of trainable parameters for `fan_in` inputs.
+    pub(crate) fn param_count(&self, fan_in: usize) -> usize {
+        (fan_in + 1) * self.units
+    }
+
+    /// Draws fresh weights for `fan_in` inputs: kernel first (row-major, Keras' shape order),
+    /// then bias.
+    pub(crate) fn build(&mut self, fan_in: usize, rng: &mut SeededRng) {
+        let mut kernel = Array2::zeros((fan_in, self.units));
+        let values = kernel.as_slice_mut().expect("fresh arrays are contiguous");
+        self.kernel_initializer
+            .fill(values, fan_in, self.units, rng);
+        let mut bias = Array1::zeros(self.units);
+        let values = bias.as_slice_mut().expect("fresh arrays are contiguous");
+        self.bias_initializer.fill(values, fan_in, self.units, rng);
+        self.kernel = kernel;
+        self.bias = bias;
+    }
+}
+
+/// A layer that applies an activation function and has no weights: Keras' `Activation('relu')`.
+#[derive(Clone, Debug)]
+pub struct Activation {
+    pub(crate) activation: Kind,
+    pub(crate) name: Option<String>,
+}
+
+impl Activation {
+    /// A layer applying `activation`.
+    pub fn new(activation: Kind) -> Self {
+        Activation {
+            activation,
+            name: None,
+        }
+    }
+
+    /// The layer's name, shown by `summary()`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The activation function.
+    pub fn activation(&self) -> Kind {
+        self.activation
+    }
+}
+
+/// Any layer a [`Sequential`](crate::Sequential) model holds.
+#[derive(Clone, Debug)]
+pub enum Layer {
+    /// A fully connected layer.
+    Dense(Dense),
+    /// An activation layer.
+    Activation(Activation),
+}
+
+impl Layer {
+    /// The layer's name (every layer of a model has one once it is added).
+    pub fn name(&self) -> &str {
+        let name = match self {
+            Layer::Dense(d) => &d.name,
+            Layer::Activation(a) => &a.name,
+        };
+        name.as_deref().unwrap_or("")
+    }
+
+    /// The Keras class name, as shown by `summary()`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Layer::Dense(_) => "Dense",
+            Layer::Activation(_) => "Activation",
+        }
+    }
+
+    /// The output width for an input of `fan_in` values.
+    pub fn output_dim(&self, fan_in: usize) -> usize {
+        match self {
+            Layer::Dense(d) => d.units,
+            Layer::Activation(_) => fan_in,
+        }
+    }
+
+    /// The number of trainable parameters for an input of `fan_in` values.
+    pub fn param_count(&self, fan_in: usize) -> usize {
+        match self {
+            Layer::Dense(d) => d.param_count(fan_in),
+            Layer::Activation(_) => 0,
+        }
+    }
+}
+
+impl From<Dense> for Layer {
+    fn from(layer: Dense) -> Self {
+        Layer::Dense(layer)
+    }
+}
+
+impl From<Activation> for Layer {
+    fn from(layer: Activation) -> Self {
+        Layer::Activation(layer)
+    }
+}

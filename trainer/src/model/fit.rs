@@ -1,0 +1,366 @@
+//! `fit`, `evaluate` and `predict`.
+
+use super::engine::{variable_sizes, Workspace};
+use super::Sequential;
+use crate::callbacks::{Callback, History, Logs, ProgbarLogger, TrainParams};
+use crate::error::{Error, Result};
+use crate::SeededRng;
+use ndarray::{s, Array2, ArrayView2, AsArray, Ix2};
+use rand::seq::SliceRandom;
+use std::ops::ControlFlow;
+
+/// How much `fit` prints, as Keras' `verbose`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Nothing (`verbose=0`).
+    Silent,
+    /// A live bar while an epoch runs (on a terminal), then its line (`verbose=1`).
+    #[default]
+    ProgressBar,
+    /// One plain line per epoch (`verbose=2`).
+    OneLinePerEpoch,
+}
+
+/// The arguments of Keras' `fit` besides the data, with Keras' defaults.
+#[derive(Clone, Debug)]
+pub struct FitOptions<'a> {
+    /// Passes over the training data (default 1).
+    pub epochs: usize,
+    /// Samples per optimizer step; the last batch of an epoch may be smaller (default 32).
+    pub batch_size: usize,
+    /// Reshuffle the training samples before every epoch (default true).
+    pub shuffle: bool,
+    /// Fraction of the samples, taken from the END before any shuffling, held out for
+    /// validation after each epoch (default 0).
+    pub validation_split: f32,
+    /// Explicit validation data `(x, y)`; takes precedence over `validation_split`.
+    pub validation_data: Option<(ArrayView2<'a, f32>, ArrayView2<'a, f32>)>,
+    /// What to print.
+    pub verbose: Verbosity,
+}
+
+impl Default for FitOptions<'_> {
+    fn default() -> Self {
+        FitOptions {
+            epochs: 1,
+            batch_size: 32,
+            shuffle: true,
+            validation_split: 0.0,
+            validation_data: None,
+            verbose: Verbosity::ProgressBar,
+        }
+    }
+}
+
+impl Sequential {
+    /// Trains the model, as Keras' `fit`. Builds the model first (drawing its weights from
+    /// `rng`) if it has no weights; shuffles with `rng`.
+    ///
+    /// # Errors
+    /// [`Error::NotCompiled`], shape mismatches between the data and the model, and invalid
+    /// options (a zero batch size, a validation split outside `[0, 1)`).
+    pub fn fit<'x>(
+        &mut self,
+        x: impl AsArray<'x, f32, Ix2>,
+        y: impl AsArray<'x, f32, Ix2>,
+        options: &FitOptions<'_>,
+        rng: &mut SeededRng,
+    ) -> Result<History> {
+        let mut history = History::default();
+        self.fit_with_callbacks(x, y, options, rng, &mut [&mut history])?;
+        Ok(history)
+    }
+
+    /// [`fit`](Self::fit) with extra callbacks, called in order after the progress display.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn fit_with_callbacks<'x>(
+        &mut self,
+        x: impl AsArray<'x, f32, Ix2>,
+        y: impl AsArray<'x, f32, Ix2>,
+        options: &FitOptions<'_>,
+        rng: &mut SeededRng,
+        callbacks: &mut [&mut dyn Callback],
+    ) -> Result<()> {
+        let (x, y) = (x.into(), y.into());
+        self.check_data(x, y, "fit")?;
+        check_options(options)?;
+        let (train, validation) = split(x, y, options.validation_data, options.validation_split)?;
+        if !self.built {
+            self.build(rng)?;
+        }
+        let mut hooks = Hooks {
+            progbar: (options.verbose != Verbosity::Silent)
+                .then(|| ProgbarLogger::new(options.verbose)),
+            user: callbacks,
+        };
+        self.train_loop(train, validation, options, rng, &mut hooks)
+    }
+
+    fn train_loop(
+        &mut self,
+        (x, y): (ArrayView2<'_, f32>, ArrayView2<'_, f32>),
+        validation: Option<(ArrayView2<'_, f32>, ArrayView2<'_, f32>)>,
+        options: &FitOptions<'_>,
+        rng: &mut SeededRng,
+        callbacks: &mut Hooks<'_, '_>,
+    ) -> Result<()> {
+        let batch = options.batch_size.min(x.nrows());
+        let params = TrainParams {
+            epochs: options.epochs,
+            steps: x.nrows().div_ceil(batch),
+        };
+        let mut ws = Workspace::new(&self.layers, self.input_dim, batch, self.output_dim());
+        let mut indices: Vec<usize> = (0..x.nrows()).collect();
+        callbacks.each(|c| c.on_train_begin(&params));
+        for epoch in 0..options.epochs {
+            callbacks.each(|c| c.on_epoch_begin(epoch));
+            if options.shuffle {
+                indices.shuffle(rng);
+            }
+            let mut logs = self.train_epoch(&mut ws, (x, y), &indices, batch, callbacks)?;
+            if let Some((vx, vy)) = validation {
+                let val = self.evaluate(vx, vy, batch)?;
+                for (name, value) in val.iter() {
+                    logs.set(val_name(name), value);
+                }
+            }
+            let mut stop = false;
+            callbacks
+                .each(|c| stop |= c.on_epoch_end(epoch, &logs, self) == ControlFlow::Break(()));
+            if stop {
+                break;
+            }
+        }
+        callbacks.each(|c| c.on_train_end());
+        Ok(())
+    }
+
+    /// One pass over `indices` in batches; returns the epoch's means (weighted by batch size).
+    fn train_epoch(
+        &mut self,
+        ws: &mut Workspace,
+        (x, y): (ArrayView2<'_, f32>, ArrayView2<'_, f32>),
+        indices: &[usize],
+        batch: usize,
+        callbacks: &mut Hooks<'_, '_>,
+    ) -> Result<Logs> {
+        let compiled = self
+            .compiled
+            .as_mut()
+            .ok_or(Error::NotCompiled { operation: "fit" })?;
+        let state = compiled
+            .state
+            .get_or_insert_with(|| compiled.optimizer.state(&variable_sizes(&self.layers)));
+        let (mut loss_sum, mut metric_sums) = (0.0, vec![0.0; compiled.metrics.len()]);
+        let (mut seen, mut logs) = (0usize, Logs::default());
+        for (step, chunk) in indices.chunks(batch).enumerate() {
+            let n = chunk.len();
+            ws.load(x, y, chunk);
+            ws.forward(&self.layers, n);
+            ws.score(
+                compiled.loss,
+                &compiled.metrics,
+                n,
+                &mut loss_sum,
+                &mut metric_sums,
+            );
+            ws.backward(&self.layers, compiled.loss, n);
+            ws.apply(&mut self.layers, &compiled.optimizer, state);
+            seen += n;
+            logs.set("loss", loss_sum / seen as f64);
+            for (metric, sum) in compiled.metrics.iter().zip(&metric_sums) {
+                logs.set(metric.name(), sum / seen as f64);
+            }
+            callbacks.each(|c| c.on_train_batch_end(step + 1, &logs));
+        }
+        Ok(logs)
+    }
+
+    /// The loss and metrics over `(x, y)`, in batches of `batch_size`, without updates: Keras'
+    /// `evaluate`.
+    ///
+    /// # Errors
+    /// [`Error::NotCompiled`], [`Error::NotBuilt`], shape mismatches, a zero batch size.
+    pub fn evaluate<'x>(
+        &self,
+        x: impl AsArray<'x, f32, Ix2>,
+        y: impl AsArray<'x, f32, Ix2>,
+        batch_size: usize,
+    ) -> Result<Logs> {
+        let (x, y) = (x.into(), y.into());
+        let compiled = self.compiled.as_ref().ok_or(Error::NotCompiled {
+            operation: "evaluate",
+        })?;
+        self.require_built("evaluate")?;
+        self.check_data(x, y, "evaluate")?;
+        check_batch_size(batch_size)?;
+        let batch = batch_size.min(x.nrows());
+        let mut ws = Workspace::new(&self.layers, self.input_dim, batch, self.output_dim());
+        let (mut loss_sum, mut metric_sums) = (0.0, vec![0.0; compiled.metrics.len()]);
+        for start in (0..x.nrows()).step_by(batch) {
+            let n = batch.min(x.nrows() - start);
+            ws.load_range(x, start, n);
+            ws.y.slice_mut(s![..n, ..])
+                .assign(&y.slice(s![start..start + n, ..]));
+            ws.forward(&self.layers, n);
+            ws.score(
+                compiled.loss,
+                &compiled.metrics,
+                n,
+                &mut loss_sum,
+                &mut metric_sums,
+            );
+        }
+        let mut logs = Logs::default();
+        logs.set("loss", loss_sum / x.nrows() as f64);
+        for (metric, sum) in compiled.metrics.iter().zip(metric_sums) {
+            logs.set(metric.name(), sum / x.nrows() as f64);
+        }
+        Ok(logs)
+    }
+
+    /// The model's outputs for every row of `x`: Keras' `predict`, on the trainer's batched
+    /// forward pass (exported models predict through dendrite-core instead, see
+    /// [`HostModel`](crate::HostModel)).
+    ///
+    /// # Errors
+    /// [`Error::NotBuilt`], [`Error::ColumnMismatch`].
+    pub fn predict<'x>(&self, x: impl AsArray<'x, f32, Ix2>) -> Result<Array2<f32>> {
+        let x = x.into();
+        self.require_built("predict")?;
+        check_columns("x", self.input_dim, x.ncols())?;
+        const BATCH: usize = 32;
+        let batch = BATCH.min(x.nrows()).max(1);
+        let mut ws = Workspace::new(&self.layers, self.input_dim, batch, self.output_dim());
+        let mut out = Array2::zeros((x.nrows(), self.output_dim()));
+        for start in (0..x.nrows()).step_by(batch) {
+            let n = batch.min(x.nrows() - start);
+            ws.load_range(x, start, n);
+            let pred = ws.forward(&self.layers, n);
+            out.slice_mut(s![start..start + n, ..]).assign(&pred);
+        }
+        Ok(out)
+    }
+
+    fn check_data(
+        &self,
+        x: ArrayView2<'_, f32>,
+        y: ArrayView2<'_, f32>,
+        op: &'static str,
+    ) -> Result<()> {
+        if self.layers.is_empty() {
+            return Err(Error::EmptyModel);
+        }
+        if self.compiled.is_none() {
+            return Err(Error::NotCompiled { operation: op });
+        }
+        check_columns("x", self.input_dim, x.ncols())?;
+        check_columns("y", self.output_dim(), y.ncols())?;
+        if x.nrows() != y.nrows() {
+            return Err(Error::RowMismatch {
+                x: x.nrows(),
+                y: y.nrows(),
+            });
+        }
+        if x.nrows() == 0 {
+            return Err(Error::NoSamples { what: "x" });
+        }
+        Ok(())
+    }
+}
+
+fn check_columns(what: &'static str, expected: usize, found: usize) -> Result<()> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(Error::ColumnMismatch {
+            what,
+            expected,
+            found,
+        })
+    }
+}
+
+fn check_batch_size(batch_size: usize) -> Result<()> {
+    if batch_size == 0 {
+        return Err(Error::InvalidOption {
+            option: "batch_size",
+            value: "0".to_owned(),
+            expected: "a positive number of samples",
+        });
+    }
+    Ok(())
+}
+
+fn check_options(options: &FitOptions<'_>) -> Result<()> {
+    check_batch_size(options.batch_size)?;
+    let split = options.validation_split;
+    if !(0.0..1.0).contains(&split) {
+        return Err(Error::InvalidOption {
+            option: "validation_split",
+            value: split.to_string(),
+            expected: "a fraction in [0, 1)",
+        });
+    }
+    Ok(())
+}
+
+type Pair<'a> = (ArrayView2<'a, f32>, ArrayView2<'a, f32>);
+
+/// Keras' split: the LAST `validation_split` of the samples, before shuffling, unless
+/// `validation_data` is given.
+fn split<'a>(
+    x: ArrayView2<'a, f32>,
+    y: ArrayView2<'a, f32>,
+    validation_data: Option<Pair<'a>>,
+    validation_split: f32,
+) -> Result<(Pair<'a>, Option<Pair<'a>>)> {
+    if let Some(validation) = validation_data {
+        return Ok(((x, y), Some(validation)));
+    }
+    if validation_split == 0.0 {
+        return Ok(((x, y), None));
+    }
+    // Keras: split_at = floor(n * (1 - validation_split)).
+    let at = (x.nrows() as f64 * (1.0 - f64::from(validation_split))).floor() as usize;
+    if at == 0 || at == x.nrows() {
+        return Err(Error::NoSamples {
+            what: if at == 0 {
+                "the training part after validation_split"
+            } else {
+                "the validation part of validation_split"
+            },
+        });
+    }
+    let (tx, vx) = x.split_at(ndarray::Axis(0), at);
+    let (ty, vy) = y.split_at(ndarray::Axis(0), at);
+    Ok(((tx, ty), Some((vx, vy))))
+}
+
+/// `loss` → `val_loss`, `accuracy` → `val_accuracy`.
+fn val_name(name: &str) -> &'static str {
+    match name {
+        "loss" => "val_loss",
+        "accuracy" => "val_accuracy",
+        _ => "val_other",
+    }
+}
+
+/// The progress display (when printing) followed by the caller's callbacks.
+struct Hooks<'c, 'd> {
+    progbar: Option<ProgbarLogger>,
+    user: &'c mut [&'d mut dyn Callback],
+}
+
+impl Hooks<'_, '_> {
+    fn each(&mut self, mut f: impl FnMut(&mut dyn Callback)) {
+        if let Some(p) = &mut self.progbar {
+            f(p);
+        }
+        for c in self.user.iter_mut() {
+            f(&mut **c);
+        }
+    }
+}
