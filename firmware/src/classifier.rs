@@ -1,9 +1,8 @@
 //! What the server needs from a network, over slices, so it does not depend on the network's
 //! compile-time widths.
 
-use dendrite_core::format::{DecodeError, ModelView};
+use dendrite_core::format::DecodeError;
 use dendrite_core::protocol::Probabilities;
-use dendrite_core::{Layers, Network};
 
 /// A network the server can load and run.
 pub trait Classifier {
@@ -20,23 +19,30 @@ pub trait Classifier {
     /// Runs the forward pass. `None` when `x` does not have [`input_width`](Self::input_width)
     /// values (callers check first).
     fn classify(&self, x: &[f32]) -> Option<Probabilities>;
+
+    /// Runs the forward pass and discards the result without letting the compiler know: what
+    /// [`Request::Cost`](dendrite_core::protocol::Request::Cost) times. Does nothing when `x`
+    /// has the wrong width.
+    fn forward_opaque(&self, x: &[f32]);
 }
 
-impl<const IN: usize, L: Layers<IN>> Classifier for Network<IN, L> {
+impl Classifier for dendrite_network::Model {
     fn input_width(&self) -> usize {
-        IN
+        dendrite_network::INPUT
     }
 
     fn load(&mut self, region: &[u8]) -> Result<u32, DecodeError> {
-        let view = ModelView::from_prefix(region)?;
-        Network::load(self, &view)?;
-        Ok(view.crc())
+        dendrite_network::Model::load(self, region)
     }
 
-    #[inline(always)]
     fn classify(&self, x: &[f32]) -> Option<Probabilities> {
-        let x: &[f32; IN] = x.try_into().ok()?;
-        let y = self.predict(x);
-        Probabilities::from_slice(y.as_ref()).ok()
+        let x = x.try_into().ok()?;
+        Probabilities::from_slice(&self.forward(x)).ok()
+    }
+
+    fn forward_opaque(&self, x: &[f32]) {
+        if let Ok(x) = x.try_into() {
+            core::hint::black_box(self.forward(x));
+        }
     }
 }

@@ -56,8 +56,8 @@ fn main() -> ! {
     let mut platform = Mps2 { timer };
     // In .bss, not on the stack: the network and the frame buffers are the firmware's RAM.
     let server = cortex_m::singleton!(
-        SERVER: Server<network::Net> = Server::new(
-            network::zeroed(),
+        SERVER: Server<network::Model> = Server::new(
+            network::Model::new(),
             network::architecture(),
             board::NAME,
             &platform,
