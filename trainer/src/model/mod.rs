@@ -2,6 +2,8 @@
 
 mod engine;
 mod fit;
+#[cfg(test)]
+mod gradcheck;
 mod summary;
 
 pub use fit::{FitOptions, Verbosity};

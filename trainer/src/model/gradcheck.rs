@@ -1,0 +1,212 @@
+//! Every layer's, activation's and loss's gradient, through the whole training engine, against
+//! central finite differences of a naive f64 forward pass.
+//!
+//! Tolerance: |engine − numeric| ≤ 2e-3 · (|numeric| + 1e-2). The engine runs in f32 (relative
+//! error ~1e-6 per operation); the differences use f64 with step 1e-4, so their own error is
+//! ~1e-8. Inputs keep relu away from its kink.
+
+use super::engine::Workspace;
+use super::Sequential;
+use crate::activations::Activation::{self as Act, Linear, Relu, Sigmoid, Softmax, Tanh};
+use crate::layers::{Activation, Dense, Layer};
+use crate::losses::Loss;
+use crate::metrics::Metric;
+use crate::optimizers::Optimizer;
+use crate::utils::set_random_seed;
+use crate::Initializer;
+use ndarray::{Array2, Axis};
+
+fn act64(a: Act, row: &mut [f64]) {
+    match a {
+        Linear => {}
+        Relu => row.iter_mut().for_each(|v| *v = v.max(0.0)),
+        Sigmoid => row.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp())),
+        Tanh => row.iter_mut().for_each(|v| *v = v.tanh()),
+        Softmax => {
+            let s: f64 = row.iter().map(|v| v.exp()).sum();
+            row.iter_mut().for_each(|v| *v = v.exp() / s);
+        }
+    }
+}
+
+/// f64 weights of the Dense layers: kernel `(in, units)` row-major, bias.
+type Weights = Vec<(Vec<f64>, Vec<f64>)>;
+
+/// The batch-mean loss of `layers` with `weights`, all in f64, no clipping.
+fn loss64(
+    layers: &[Layer],
+    weights: &Weights,
+    loss: Loss,
+    x: &Array2<f32>,
+    y: &Array2<f32>,
+) -> f64 {
+    let mut total = 0.0;
+    for (xr, yr) in x.rows().into_iter().zip(y.rows()) {
+        let mut a: Vec<f64> = xr.iter().map(|&v| v as f64).collect();
+        let mut k = 0;
+        for layer in layers {
+            let act = match layer {
+                Layer::Dense(d) => {
+                    let (w, b) = &weights[k];
+                    k += 1;
+                    let fan_in = a.len();
+                    a = (0..d.units)
+                        .map(|j| b[j] + (0..fan_in).map(|i| a[i] * w[i * d.units + j]).sum::<f64>())
+                        .collect();
+                    d.activation
+                }
+                Layer::Activation(l) => l.activation,
+            };
+            act64(act, &mut a);
+        }
+        let y: Vec<f64> = yr.iter().map(|&v| v as f64).collect();
+        let units = a.len() as f64;
+        total += match loss {
+            Loss::CategoricalCrossentropy => {
+                -a.iter().zip(&y).map(|(p, y)| y * p.ln()).sum::<f64>()
+            }
+            Loss::BinaryCrossentropy => {
+                let s: f64 = a
+                    .iter()
+                    .zip(&y)
+                    .map(|(p, y)| y * p.ln() + (1.0 - y) * (1.0 - p).ln())
+                    .sum();
+                -s / units
+            }
+            Loss::MeanSquaredError => {
+                a.iter().zip(&y).map(|(p, y)| (p - y).powi(2)).sum::<f64>() / units
+            }
+        };
+    }
+    total / x.nrows() as f64
+}
+
+fn check(layers: Vec<Layer>, loss: Loss, outputs: usize) {
+    let mut model = Sequential::new();
+    for layer in layers {
+        model.add(layer).unwrap();
+    }
+    model
+        .compile(
+            Optimizer::from_name("sgd").unwrap(),
+            loss,
+            &[Metric::Accuracy],
+        )
+        .unwrap();
+    let mut rng = set_random_seed(5);
+    model.build(&mut rng).unwrap();
+    let n = 6;
+    let x = Array2::from_shape_fn((n, 3), |(i, j)| ((i * 3 + j) as f32 * 0.37).sin() * 1.5);
+    let y = Array2::from_shape_fn((n, outputs), |(i, j)| match loss {
+        Loss::CategoricalCrossentropy => f32::from(u8::from(i % outputs == j)),
+        Loss::BinaryCrossentropy => f32::from(u8::from((i + j) % 2 == 0)),
+        Loss::MeanSquaredError => ((i + 2 * j) as f32 * 0.7).cos() * 0.5 + 0.5,
+    });
+    let mut ws = Workspace::new(&model.layers, 3, n, outputs);
+    let indices: Vec<usize> = (0..n).collect();
+    ws.load(x.view(), y.view(), &indices);
+    ws.forward(&model.layers, n);
+    ws.backward(&model.layers, loss, n);
+
+    let weights: Weights = model
+        .layers
+        .iter()
+        .filter_map(|l| match l {
+            Layer::Dense(d) => Some((
+                d.kernel.iter().map(|&v| v as f64).collect(),
+                d.bias.iter().map(|&v| v as f64).collect(),
+            )),
+            Layer::Activation(_) => None,
+        })
+        .collect();
+    for (k, (dw, db)) in ws.gradients().iter().enumerate() {
+        let analytic = [dw.iter().copied().collect::<Vec<f32>>(), db.to_vec()];
+        for (which, grads) in analytic.iter().enumerate() {
+            for (i, &got) in grads.iter().enumerate() {
+                let h = 1e-4;
+                let at = |shift: f64| {
+                    let mut w = weights.clone();
+                    let v = if which == 0 { &mut w[k].0 } else { &mut w[k].1 };
+                    v[i] += shift;
+                    loss64(&model.layers, &w, loss, &x, &y)
+                };
+                let numeric = (at(h) - at(-h)) / (2.0 * h);
+                let got = got as f64;
+                assert!(
+                    (got - numeric).abs() <= 2e-3 * (numeric.abs() + 1e-2),
+                    "{loss:?}, dense {k}, {} {i}: engine {got}, finite differences {numeric}",
+                    if which == 0 { "kernel" } else { "bias" }
+                );
+            }
+        }
+    }
+    assert_eq!(x.len_of(Axis(0)), n);
+}
+
+fn dense(units: usize, activation: Act) -> Layer {
+    Dense::new(units)
+        .activation(activation)
+        .kernel_initializer(Initializer::RandomNormal {
+            mean: 0.0,
+            stddev: 0.8,
+        })
+        .bias_initializer(Initializer::RandomUniform {
+            minval: -0.3,
+            maxval: 0.3,
+        })
+        .into()
+}
+
+fn first(units: usize, activation: Act) -> Layer {
+    match dense(units, activation) {
+        Layer::Dense(d) => d.input_dim(3).into(),
+        other => other,
+    }
+}
+
+#[test]
+fn mse_gradient_through_every_activation_matches_finite_differences() {
+    check(
+        vec![
+            first(5, Relu),
+            dense(4, Tanh),
+            Activation::new(Sigmoid).into(),
+            dense(3, Linear),
+            Activation::new(Softmax).into(),
+        ],
+        Loss::MeanSquaredError,
+        3,
+    );
+}
+
+#[test]
+fn categorical_crossentropy_fused_with_softmax_matches_finite_differences() {
+    check(
+        vec![first(4, Relu), dense(3, Softmax)],
+        Loss::CategoricalCrossentropy,
+        3,
+    );
+    check(
+        vec![
+            first(4, Tanh),
+            dense(2, Linear),
+            Activation::new(Softmax).into(),
+        ],
+        Loss::CategoricalCrossentropy,
+        2,
+    );
+}
+
+#[test]
+fn binary_crossentropy_fused_with_sigmoid_matches_finite_differences() {
+    check(
+        vec![first(4, Tanh), dense(2, Sigmoid)],
+        Loss::BinaryCrossentropy,
+        2,
+    );
+    check(
+        vec![first(3, Sigmoid), dense(1, Sigmoid)],
+        Loss::BinaryCrossentropy,
+        1,
+    );
+}
