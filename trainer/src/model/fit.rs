@@ -32,7 +32,7 @@ pub struct FitOptions<'a> {
     pub shuffle: bool,
     /// Fraction of the samples, taken from the END before any shuffling, held out for
     /// validation after each epoch (default 0).
-    pub validation_split: f32,
+    pub validation_split: f64,
     /// Explicit validation data `(x, y)`; takes precedence over `validation_split`.
     pub validation_data: Option<(ArrayView2<'a, f32>, ArrayView2<'a, f32>)>,
     /// What to print.
@@ -315,7 +315,7 @@ fn split<'a>(
     x: ArrayView2<'a, f32>,
     y: ArrayView2<'a, f32>,
     validation_data: Option<Pair<'a>>,
-    validation_split: f32,
+    validation_split: f64,
 ) -> Result<(Pair<'a>, Option<Pair<'a>>)> {
     if let Some(validation) = validation_data {
         return Ok(((x, y), Some(validation)));
@@ -324,7 +324,7 @@ fn split<'a>(
         return Ok(((x, y), None));
     }
     // Keras: split_at = floor(n * (1 - validation_split)).
-    let at = (x.nrows() as f64 * (1.0 - f64::from(validation_split))).floor() as usize;
+    let at = (x.nrows() as f64 * (1.0 - validation_split)).floor() as usize;
     if at == 0 || at == x.nrows() {
         return Err(Error::NoSamples {
             what: if at == 0 {
