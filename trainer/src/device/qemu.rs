@@ -1,0 +1,302 @@
+//! The firmware under `qemu-system-arm`: a [`Link`] over the emulated UART, with timeouts.
+
+use super::{Link, LinkError};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// An emulated board the firmware runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Board {
+    /// The board's name, as the firmware reports it (`--board`).
+    pub name: &'static str,
+    /// QEMU's `-machine`.
+    pub machine: &'static str,
+    /// QEMU's `-cpu`.
+    pub cpu: &'static str,
+    /// The Rust target the firmware is built for.
+    pub target: &'static str,
+    /// Start of the WEIGHTS region (the board's `memory.x`): where the model file goes.
+    pub weights_addr: u32,
+}
+
+/// The emulated boards the firmware supports, the default first.
+pub const BOARDS: &[Board] = &[Board {
+    name: "mps2-an386",
+    machine: "mps2-an386",
+    cpu: "cortex-m4",
+    target: "thumbv7em-none-eabihf",
+    weights_addr: 0x0004_0000,
+}];
+
+/// How to start the emulator.
+#[derive(Clone, Debug)]
+pub struct QemuOptions {
+    /// The firmware ELF image.
+    pub firmware: PathBuf,
+    /// The model file placed in the weights region; `None` leaves the region erased.
+    pub model: Option<PathBuf>,
+    /// The emulated board.
+    pub board: Board,
+    /// The QEMU executable.
+    pub qemu: PathBuf,
+    /// `-icount shift=0`: one instruction per virtual nanosecond, so timer readings count
+    /// instructions (40 per tick of the 25 MHz timer) and repeat exactly.
+    pub icount: bool,
+    /// How long to wait for any one response.
+    pub timeout: Duration,
+}
+
+impl QemuOptions {
+    /// Options for `firmware` on the default board, no model, a 10 s response timeout.
+    pub fn new(firmware: impl Into<PathBuf>) -> Self {
+        Self {
+            firmware: firmware.into(),
+            model: None,
+            board: BOARDS[0],
+            qemu: PathBuf::from("qemu-system-arm"),
+            icount: false,
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// Places `model` in the weights region.
+    pub fn model(mut self, model: impl Into<PathBuf>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// Counts instructions (see [`icount`](Self::icount)).
+    pub fn icount(mut self, on: bool) -> Self {
+        self.icount = on;
+        self
+    }
+
+    /// The command line that starts the emulator.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.qemu);
+        cmd.args(["-machine", self.board.machine, "-cpu", self.board.cpu]);
+        if self.icount {
+            cmd.args(["-icount", "shift=0"]);
+        }
+        // Binary data on the UART: no monitor multiplexer (`-nographic` would eat byte 0x01).
+        cmd.args(["-display", "none", "-monitor", "none", "-serial", "stdio"]);
+        // Semihosting lets a panic or HardFault end the run with a non-zero status.
+        cmd.args(["-semihosting-config", "enable=on,target=native", "-kernel"]);
+        cmd.arg(&self.firmware);
+        if let Some(model) = &self.model {
+            let mut loader = std::ffi::OsString::from("loader,file=");
+            loader.push(model.as_os_str());
+            loader.push(format!(",addr={:#x}", self.board.weights_addr));
+            cmd.arg("-device").arg(loader);
+        }
+        cmd
+    }
+}
+
+/// A running emulator. Dropping it kills the emulator.
+pub struct Qemu {
+    child: Child,
+    link: Link<Uart>,
+    stderr: Receiver<Vec<u8>>,
+}
+
+/// The emulated UART as a byte stream: writes go to QEMU's stdin, reads come from its stdout
+/// through a thread, with a timeout.
+pub struct Uart {
+    stdin: Option<ChildStdin>,
+    bytes: Receiver<Vec<u8>>,
+    pending: Vec<u8>,
+    at: usize,
+    timeout: Duration,
+    closed: bool,
+}
+
+impl Read for Uart {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at == self.pending.len() {
+            if self.closed {
+                return Ok(0);
+            }
+            match self.bytes.recv_timeout(self.timeout) {
+                Ok(chunk) => {
+                    self.pending = chunk;
+                    self.at = 0;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "no answer"));
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.closed = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let n = buf.len().min(self.pending.len() - self.at);
+        buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+impl Write for Uart {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.stdin {
+            Some(stdin) => stdin.write(buf),
+            None => Err(io::Error::new(io::ErrorKind::BrokenPipe, "link closed")),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.stdin {
+            Some(stdin) => stdin.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Forwards everything `source` produces to a channel until it closes. QEMU never exits while
+/// its output pipe is full, so both its stdout and stderr are always drained.
+fn pump(mut source: impl Read + Send + 'static) -> Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        loop {
+            match source.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.send(buf[..n].to_vec()).is_err() {
+                        // Nobody listens any more; keep draining so QEMU can exit.
+                        while matches!(source.read(&mut buf), Ok(n) if n > 0) {}
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+impl Qemu {
+    /// Starts the emulator with the firmware (and the model, if any).
+    ///
+    /// # Errors
+    /// [`LinkError::Io`] when the firmware or model file is missing or QEMU cannot start (the
+    /// message says how to install it).
+    pub fn spawn(options: &QemuOptions) -> Result<Self, LinkError> {
+        check_exists(&options.firmware, "firmware image")?;
+        if let Some(model) = &options.model {
+            check_exists(model, "model file")?;
+        }
+        let mut child = options
+            .command()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot start {}: {e} (install it with `apt-get install qemu-system-arm`)",
+                        options.qemu.display()
+                    ),
+                )
+            })?;
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            let _ = child.kill();
+            return Err(io::Error::other("QEMU's standard streams are not piped").into());
+        };
+        let uart = Uart {
+            stdin: Some(stdin),
+            bytes: pump(stdout),
+            pending: Vec::new(),
+            at: 0,
+            timeout: options.timeout,
+            closed: false,
+        };
+        Ok(Self {
+            child,
+            link: Link::new(uart),
+            stderr: pump(stderr),
+        })
+    }
+
+    /// The link to the firmware.
+    pub fn link(&mut self) -> &mut Link<Uart> {
+        &mut self.link
+    }
+
+    /// Closes the UART and waits up to `timeout` for the emulator to end by itself (a
+    /// fault or panic ends it with a non-zero status); kills it after that.
+    ///
+    /// # Errors
+    /// [`LinkError::Timeout`] when it was still running (it is killed then).
+    pub fn wait(&mut self, timeout: Duration) -> Result<ExitStatus, LinkError> {
+        self.link.port_mut().stdin = None;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return Err(LinkError::Timeout);
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// What QEMU printed on its standard error so far (warnings, semihosting output).
+    pub fn stderr(&self) -> String {
+        let bytes: Vec<u8> = self.stderr.try_iter().flatten().collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn check_exists(path: &Path, what: &str) -> io::Result<()> {
+    if path.is_file() {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{what} {} not found", path.display()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_places_the_model_at_the_weights_address_without_nographic() {
+        let options = QemuOptions::new("fw.elf").model("m.postcard").icount(true);
+        let cmd = options.command();
+        let args: Vec<_> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert!(args.contains(&"loader,file=m.postcard,addr=0x40000".to_string()), "{args:?}");
+        assert!(args.windows(2).any(|w| w == ["-icount", "shift=0"]));
+        assert!(args.windows(2).any(|w| w == ["-serial", "stdio"]));
+        assert!(!args.iter().any(|a| a == "-nographic"));
+    }
+
+    #[test]
+    fn missing_firmware_is_a_clear_error() {
+        let err = Qemu::spawn(&QemuOptions::new("/nonexistent/firmware.elf")).err();
+        let message = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("firmware image /nonexistent/firmware.elf not found"), "{message}");
+    }
+}
