@@ -5,9 +5,9 @@ use clap::Args;
 use dendrite_trainer::activations::Activation::{Relu, Softmax};
 use dendrite_trainer::layers::{Activation, Dense};
 use dendrite_trainer::{datasets, utils, FitOptions, HostModel, Initializer, Loss, Metric};
-use dendrite_trainer::{Optimizer, Preprocessing, Sequential, Verbosity};
+use dendrite_trainer::{History, Optimizer, Preprocessing, Sequential, Verbosity};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The seed tutorial's class names: gender 0 is female, 1 is male.
 const CLASSES: [&str; 2] = ["female", "male"];
@@ -41,14 +41,7 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: &TrainArgs) -> Result<()> {
-    let mut optimizer = Optimizer::from_name(&args.optimizer).context("--optimizer")?;
-    if let Some(lr) = args.learning_rate {
-        anyhow::ensure!(
-            lr > 0.0 && lr.is_finite(),
-            "--learning-rate {lr}: give a positive step size"
-        );
-        optimizer.set_learning_rate(lr);
-    }
+    let optimizer = optimizer(args)?;
     let mut rng = utils::set_random_seed(args.seed);
     let (data, gender) = datasets::seed(1000, &mut rng);
     let gender_one_hot = utils::to_categorical(&gender, 2)?;
@@ -69,7 +62,25 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     };
     let started = Instant::now();
     let history = model.fit(&data, &gender_one_hot, &options, &mut rng)?;
-    let fit_time = started.elapsed();
+    report_fit(started.elapsed(), args, &history);
+    save_and_predict(&model, args)
+}
+
+/// The optimizer named by `--optimizer`, with `--learning-rate` if given.
+fn optimizer(args: &TrainArgs) -> Result<Optimizer> {
+    let mut optimizer = Optimizer::from_name(&args.optimizer).context("--optimizer")?;
+    if let Some(lr) = args.learning_rate {
+        anyhow::ensure!(
+            lr > 0.0 && lr.is_finite(),
+            "--learning-rate {lr}: give a positive step size"
+        );
+        optimizer.set_learning_rate(lr);
+    }
+    Ok(optimizer)
+}
+
+/// Prints the time spent in `fit` and the last epoch's results.
+fn report_fit(fit_time: Duration, args: &TrainArgs, history: &History) {
     let steps = args.epochs * 1000usize.div_ceil(args.batch_size.clamp(1, 1000));
     println!(
         "fit: {:.2} ms ({steps} steps, {:.2} µs/step)",
@@ -79,7 +90,6 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let (Some(loss), Some(accuracy)) = (history.last("loss"), history.last("accuracy")) {
         println!("final epoch: loss {loss:.4}, accuracy {accuracy:.4}");
     }
-    save_and_predict(&model, args)
 }
 
 /// The tutorial's network: 3 inputs, 4 relu units, 2 softmax outputs, N(0, 0.05) weights.
