@@ -209,3 +209,19 @@ fn save_writes_atomically_and_leaves_no_temporary_file() {
     assert_eq!(HostModel::load(&path).unwrap().param_count(), 26);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn tutorial_settings_predict_female_at_the_origin() {
+    for seed in 0..3 {
+        let mut rng = utils::set_random_seed(seed);
+        let (x, gender) = datasets::seed(1000, &mut rng);
+        let y = utils::to_categorical(&gender, 2).unwrap();
+        let mut model = seed_model();
+        model.fit(&x, &y, &silent(10), &mut rng).unwrap();
+        let bytes = model.to_model_bytes(&Preprocessing::identity(3)).unwrap();
+        let host = HostModel::from_bytes(&bytes, Path::new("mem")).unwrap();
+        let p = host.predict(&[0.0, 0.0, 0.0]).unwrap();
+        // Class 0 is female (Keras' to_categorical of gender 0); the Bayes posterior is 0.82.
+        assert!(p[0] > 0.7 && p[0] < 0.9, "seed {seed}: {p:?}");
+    }
+}
