@@ -4,7 +4,9 @@
 //! Keras' vocabulary and defaults throughout: [`Sequential`], [`layers::Dense`],
 //! [`layers::Activation`], `compile`, `fit`, `evaluate`, `predict`, `summary`. The math is
 //! batched f32 on `ndarray`, single-threaded; every random draw comes from one seeded
-//! generator, so a seed gives the same model file byte for byte.
+//! generator, so a seed gives the same model file byte for byte. (Byte for byte on machines
+//! with the same SIMD features: `ndarray`'s matrix products pick FMA or AVX kernels at run
+//! time, and those round differently.)
 //!
 //! ```
 //! use dendrite_trainer::activations::Activation::{Relu, Softmax};
