@@ -35,7 +35,6 @@
 pub mod activations;
 pub mod callbacks;
 pub mod datasets;
-pub mod device;
 mod error;
 pub mod export;
 mod host;
