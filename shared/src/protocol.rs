@@ -58,8 +58,14 @@ pub const MAX_FRAME: usize = {
 pub type Input = heapless::Vec<f32, MAX_INPUTS>;
 /// One probability per class, in class order.
 pub type Probabilities = heapless::Vec<f32, MAX_OUTPUTS>;
+/// The inputs of one [`Request::PredictBatch`].
+pub type Batch = heapless::Vec<Input, MAX_BATCH>;
+/// The answers of one [`Response::Batch`].
+pub type Predictions = heapless::Vec<Prediction, MAX_BATCH>;
 
 /// What the host asks.
+// No `alloc` to box the batch in: a message is a bounded value, and each side holds one at a time.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// Describe the firmware and its model: answered with [`Response::Info`].
@@ -68,7 +74,7 @@ pub enum Request {
     Predict(Input),
     /// Classify several inputs: answered with [`Response::Batch`], in order. If any input is
     /// refused, the whole batch is, with that input's error.
-    PredictBatch(heapless::Vec<Input, MAX_BATCH>),
+    PredictBatch(Batch),
     /// Re-validate the weights region and report health: answered with [`Response::SelfCheck`].
     SelfCheck,
     /// Time `iterations` forward passes and an empty loop of as many turns: answered with
@@ -93,6 +99,7 @@ pub enum Fault {
 }
 
 /// What the device answers: exactly one response per non-empty frame.
+#[allow(clippy::large_enum_variant)] // as for `Request`
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response {
     /// Answer to [`Request::Info`].
@@ -100,7 +107,7 @@ pub enum Response {
     /// Answer to [`Request::Predict`].
     Prediction(Prediction),
     /// Answer to [`Request::PredictBatch`]: one prediction per input, in order.
-    Batch(heapless::Vec<Prediction, MAX_BATCH>),
+    Batch(Predictions),
     /// Answer to [`Request::SelfCheck`].
     SelfCheck(SelfCheckReport),
     /// Answer to [`Request::Cost`].
@@ -232,7 +239,10 @@ impl core::fmt::Display for DeviceError {
             Self::MalformedFrame => f.write_str("malformed frame"),
             Self::FrameTooLong => write!(f, "frame longer than {MAX_FRAME} bytes"),
             Self::WrongInputWidth { expected, found } => {
-                write!(f, "wrong input width: the model takes {expected} values, got {found}")
+                write!(
+                    f,
+                    "wrong input width: the model takes {expected} values, got {found}"
+                )
             }
             Self::NonFiniteInput { index } => write!(f, "input value {index} is NaN or infinite"),
             Self::NoValidModel(reason) => write!(f, "no valid model on the device: {reason}"),
@@ -359,11 +369,11 @@ mod tests {
     extern crate std;
     use super::*;
     use crate::Activation;
-    use std::string::ToString;
-    use std::vec::Vec;
-    use std::vec;
     use proptest::collection::vec;
     use proptest::prelude::*;
+    use std::string::ToString;
+    use std::vec;
+    use std::vec::Vec;
 
     fn floats<const N: usize>(values: Vec<u32>) -> heapless::Vec<f32, N> {
         values.into_iter().map(f32::from_bits).collect()
@@ -374,13 +384,16 @@ mod tests {
     }
 
     fn any_prediction() -> impl Strategy<Value = Prediction> {
-        (vec(any::<u32>(), 0..=MAX_OUTPUTS), any::<u16>(), any::<u32>()).prop_map(
-            |(p, class, ticks)| Prediction {
+        (
+            vec(any::<u32>(), 0..=MAX_OUTPUTS),
+            any::<u16>(),
+            any::<u32>(),
+        )
+            .prop_map(|(p, class, ticks)| Prediction {
                 probabilities: floats(p),
                 class,
                 ticks,
-            },
-        )
+            })
     }
 
     fn any_decode_error() -> impl Strategy<Value = DecodeError> {
@@ -514,7 +527,10 @@ mod tests {
         assert_eq!(got.len(), 1);
         let decoded = got.remove(0).expect("a frame we encoded decodes");
         let mut again = [0u8; MAX_FRAME];
-        assert_eq!(encode(&decoded, &mut again).map(<[u8]>::to_vec), Ok(frame.to_vec()));
+        assert_eq!(
+            encode(&decoded, &mut again).map(<[u8]>::to_vec),
+            Ok(frame.to_vec())
+        );
         decoded
     }
 
@@ -551,7 +567,9 @@ mod tests {
 
     #[test]
     fn largest_messages_fit_max_frame() {
-        let full: Probabilities = core::iter::repeat_n(1.0, MAX_OUTPUTS).collect();
+        // No zero byte anywhere, so COBS adds the most it can.
+        let no_zeros = f32::from_bits(0x3F8F_8F8F);
+        let full: Probabilities = core::iter::repeat_n(no_zeros, MAX_OUTPUTS).collect();
         let prediction = Prediction {
             probabilities: full,
             class: u16::MAX,
@@ -589,7 +607,10 @@ mod tests {
 
     #[test]
     fn garbage_frame_is_malformed() {
-        assert_eq!(receive::<Request>(&[0xFF, 0x13, 0x37, 0]), vec![Err(FrameError::Malformed)]);
+        assert_eq!(
+            receive::<Request>(&[0xFF, 0x13, 0x37, 0]),
+            vec![Err(FrameError::Malformed)]
+        );
     }
 
     #[test]

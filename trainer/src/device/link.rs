@@ -1,8 +1,8 @@
 //! Requests out, responses in, one at a time.
 
 use dendrite_core::protocol::{
-    self, Batch, CostReport, DeviceError, DeviceInfo, FrameError, FrameReceiver, Input,
-    Prediction, Request, Response, SelfCheckReport, MAX_BATCH, MAX_FRAME,
+    self, Batch, CostReport, DeviceError, DeviceInfo, FrameError, FrameReceiver, Input, Prediction,
+    Request, Response, SelfCheckReport, MAX_BATCH, MAX_FRAME,
 };
 use std::io::{self, Read, Write};
 
@@ -82,7 +82,10 @@ impl<P: Read + Write> Link<P> {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e)
-                    if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) =>
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                    ) =>
                 {
                     self.rx.clear();
                     return Err(LinkError::Timeout);
@@ -123,7 +126,10 @@ impl<P: Read + Write> Link<P> {
     ///
     /// # Errors
     /// As [`predict`](Self::predict); the first refusal stops the batch.
-    pub fn predict_batch<X: AsRef<[f32]>>(&mut self, xs: &[X]) -> Result<Vec<Prediction>, LinkError> {
+    pub fn predict_batch<X: AsRef<[f32]>>(
+        &mut self,
+        xs: &[X],
+    ) -> Result<Vec<Prediction>, LinkError> {
         let mut out = Vec::with_capacity(xs.len());
         for chunk in xs.chunks(MAX_BATCH) {
             let batch = chunk
@@ -226,9 +232,15 @@ mod tests {
         let mut link = link_answering(&[Response::Prediction(p.clone())]);
         assert_eq!(link.predict(&[1.0, 2.0, 3.0]).unwrap(), p);
         let written = &mut link.port_mut().written;
-        assert_eq!(written[0], 0, "a leading terminator resynchronizes the device");
+        assert_eq!(
+            written[0], 0,
+            "a leading terminator resynchronizes the device"
+        );
         let request: Request = protocol::decode(&mut written[1..]).unwrap();
-        assert_eq!(request, Request::Predict(Input::from_slice(&[1.0, 2.0, 3.0]).unwrap()));
+        assert_eq!(
+            request,
+            Request::Predict(Input::from_slice(&[1.0, 2.0, 3.0]).unwrap())
+        );
     }
 
     #[test]
@@ -270,6 +282,9 @@ mod tests {
             model: ModelStatus::Loaded { crc: 1 },
         };
         let mut link = link_answering(&[Response::Info(info)]);
-        assert!(matches!(link.cost(1), Err(LinkError::Unexpected("info", "cost"))));
+        assert!(matches!(
+            link.cost(1),
+            Err(LinkError::Unexpected("info", "cost"))
+        ));
     }
 }

@@ -23,3 +23,6 @@ mod qemu;
 
 pub use link::{Link, LinkError};
 pub use qemu::{Board, Qemu, QemuOptions, BOARDS};
+
+#[cfg(test)]
+mod qemu_tests;
