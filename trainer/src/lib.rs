@@ -35,6 +35,7 @@
 pub mod activations;
 pub mod callbacks;
 pub mod datasets;
+pub mod device;
 mod error;
 pub mod export;
 mod host;
