@@ -1,4 +1,4 @@
-//! Build script: links with cortex-m-rt's `link.x` and this board's `memory.x`, for bare-metal
+//! Build script: links with cortex-m-rt's `link.x`, this board's `memory.x` and `device.x`, for bare-metal
 //! builds only (host builds of the library, for its unit tests, link nothing special).
 
 use std::{env, fs, path::PathBuf};
@@ -9,11 +9,13 @@ fn main() {
         return;
     }
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default());
-    if let Err(e) = fs::copy("memory.x", out.join("memory.x")) {
-        eprintln!("error: copying memory.x to {}: {e}", out.display());
-        std::process::exit(1);
+    for file in ["memory.x", "device.x"] {
+        if let Err(e) = fs::copy(file, out.join(file)) {
+            eprintln!("error: copying {file} to {}: {e}", out.display());
+            std::process::exit(1);
+        }
+        println!("cargo:rerun-if-changed={file}");
     }
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
-    println!("cargo:rerun-if-changed=memory.x");
 }

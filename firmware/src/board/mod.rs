@@ -62,6 +62,20 @@ pub fn weights_region() -> &'static [u8] {
     }
 }
 
+extern "C" {
+    /// cortex-m-rt's handler for exceptions nobody handles.
+    fn DefaultHandler();
+}
+
+/// The device interrupt vectors: one, the least cortex-m-rt's linker script accepts. The
+/// firmware polls UART0 and TIMER0 and never enables an interrupt in the NVIC, so none can be
+/// taken; a board that enables one lists its handler here. Without this table cortex-m-rt would
+/// emit 240 default entries (960 bytes of flash).
+#[link_section = ".vector_table.interrupts"]
+#[no_mangle]
+#[used]
+pub static __INTERRUPTS: [unsafe extern "C" fn(); 1] = [DefaultHandler];
+
 /// Ends the run with a non-zero status: a HardFault never hangs the emulator.
 #[exception]
 unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
