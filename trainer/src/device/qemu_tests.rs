@@ -26,8 +26,11 @@ fn firmware() -> PathBuf {
         })
 }
 
+/// The model the firmware was built for: the seed, or `DENDRITE_MEASURE_MODEL`.
 fn seed() -> PathBuf {
-    repo().join("firmware/models/seed.postcard")
+    std::env::var_os("DENDRITE_MEASURE_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("firmware/models/seed.postcard"))
 }
 
 #[test]
