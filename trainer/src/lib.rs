@@ -34,6 +34,7 @@
 
 pub mod activations;
 pub mod callbacks;
+pub mod data;
 pub mod datasets;
 pub mod device;
 mod error;
@@ -45,12 +46,14 @@ pub mod losses;
 pub mod metrics;
 mod model;
 pub mod optimizers;
+pub mod plot;
+pub mod spec;
 pub mod utils;
 
 pub use callbacks::{Callback, History, Logs};
 pub use error::{Error, Result};
 pub use export::Preprocessing;
-pub use host::{HostLayer, HostModel};
+pub use host::{HostLayer, HostModel, PredictBuffers};
 pub use initializers::Initializer;
 pub use losses::Loss;
 pub use metrics::Metric;

@@ -1,9 +1,18 @@
 //! Callbacks, as in `keras.callbacks`: hooks `fit` calls at the start and end of epochs and
-//! batches. The progress display ([`ProgbarLogger`]) is one; so is [`History`].
+//! batches. The progress display ([`ProgbarLogger`]) is one; so is [`History`]; so are
+//! [`EarlyStopping`], [`ModelCheckpoint`] and [`LearningRateScheduler`].
 
+mod checkpoint;
+mod early_stopping;
+mod monitor;
 mod progbar;
+mod schedule;
 
+pub use checkpoint::ModelCheckpoint;
+pub use early_stopping::EarlyStopping;
+pub use monitor::{Mode, Monitor};
 pub use progbar::ProgbarLogger;
+pub use schedule::{LearningRateScheduler, Schedule};
 
 use crate::Sequential;
 use std::collections::BTreeMap;

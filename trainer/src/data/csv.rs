@@ -1,0 +1,302 @@
+//! Reading a CSV file into a numeric matrix, row by row: only the f32 features and one class
+//! index per row are kept, never the text.
+
+use super::{DataError, Dataset};
+use csv::{ErrorKind, StringRecord};
+use ndarray::Array2;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Which columns of a CSV file to read, and how to read the labels.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CsvColumns<'a> {
+    /// The label column, if the file has one to read.
+    pub label: Option<&'a str>,
+    /// The feature columns by name, in this order; `None`: every column but the label.
+    pub features: Option<&'a [String]>,
+    /// The classes labels must be among (a trained model's), in output order; `None`: the
+    /// classes are the file's labels (see [`read_csv`]).
+    pub classes: Option<&'a [String]>,
+}
+
+/// Reads `path`: a header line of column names, then one sample per line.
+///
+/// Features must be finite numbers. Without known classes, labels that are all non-negative
+/// integers mean classes `0..=max` (named by their number); any other labels are class names,
+/// numbered in sorted order, so the same names give the same outputs whatever the row order.
+///
+/// # Errors
+/// A [`DataError`] naming the file, the line and the column: ragged rows, a missing header,
+/// unknown columns, empty, non-numeric or non-finite features, labels outside known classes, a
+/// file with no rows, or (without known classes) a single class.
+pub fn read_csv(path: &Path, columns: &CsvColumns<'_>) -> Result<Dataset, DataError> {
+    let io = |source| DataError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
+    let mut record = StringRecord::new();
+    if !reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(path, e))?
+    {
+        return Err(DataError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    let layout = Layout::new(path, &record, columns)?;
+    let mut x: Vec<f32> = Vec::new();
+    let mut labels = Labels::new(columns.classes);
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(path, e))?
+    {
+        let line = record.position().map_or(0, |p| p.line());
+        layout.parse_features(path, line, &record, &mut x)?;
+        if let Some(index) = layout.label {
+            labels.push(path, line, &layout.names[index], &record[index])?;
+        }
+    }
+    let rows = x.len() / layout.features.len();
+    if rows == 0 {
+        return Err(DataError::NoRows {
+            path: path.to_owned(),
+        });
+    }
+    x.shrink_to_fit();
+    let x = Array2::from_shape_vec((rows, layout.features.len()), x)
+        .expect("the row count is the number of values divided by the width");
+    let (labels, classes) = match layout.label {
+        Some(index) => labels.finish(path, &layout.names[index], columns.classes)?,
+        None => (
+            Vec::new(),
+            columns.classes.map(<[_]>::to_vec).unwrap_or_default(),
+        ),
+    };
+    let features = layout
+        .features
+        .iter()
+        .map(|&i| layout.names[i].clone())
+        .collect();
+    Ok(Dataset {
+        x,
+        labels,
+        classes,
+        features,
+    })
+}
+
+/// Where the label and the features are in each row.
+struct Layout {
+    names: Vec<String>,
+    label: Option<usize>,
+    features: Vec<usize>,
+}
+
+impl Layout {
+    fn new(
+        path: &Path,
+        header: &StringRecord,
+        columns: &CsvColumns<'_>,
+    ) -> Result<Self, DataError> {
+        if header.iter().all(|f| f.parse::<f64>().is_ok()) {
+            return Err(DataError::MissingHeader {
+                path: path.to_owned(),
+                first: header.iter().collect::<Vec<_>>().join(","),
+            });
+        }
+        let names: Vec<String> = header.iter().map(str::to_owned).collect();
+        let find = |column: &str| {
+            names
+                .iter()
+                .position(|n| n == column)
+                .ok_or_else(|| DataError::UnknownColumn {
+                    path: path.to_owned(),
+                    column: column.to_owned(),
+                    available: names.join(", "),
+                })
+        };
+        let label = columns.label.map(find).transpose()?;
+        let features = match columns.features {
+            Some(wanted) => wanted.iter().map(|c| find(c)).collect::<Result<_, _>>()?,
+            None => (0..names.len()).filter(|&i| Some(i) != label).collect(),
+        };
+        Ok(Layout {
+            names,
+            label,
+            features,
+        })
+    }
+
+    /// Appends the row's features to `x`.
+    fn parse_features(
+        &self,
+        path: &Path,
+        line: u64,
+        record: &StringRecord,
+        x: &mut Vec<f32>,
+    ) -> Result<(), DataError> {
+        for &i in &self.features {
+            let field = &record[i];
+            let column = || self.names[i].clone();
+            let value: f32 = field.parse().map_err(|_| {
+                if field.is_empty() {
+                    DataError::EmptyField {
+                        path: path.to_owned(),
+                        line,
+                        column: column(),
+                    }
+                } else {
+                    DataError::NotANumber {
+                        path: path.to_owned(),
+                        line,
+                        column: column(),
+                        value: field.to_owned(),
+                    }
+                }
+            })?;
+            if !value.is_finite() {
+                return Err(DataError::NotFinite {
+                    path: path.to_owned(),
+                    line,
+                    column: column(),
+                    value: field.to_owned(),
+                });
+            }
+            x.push(value);
+        }
+        Ok(())
+    }
+}
+
+/// Labels as read: an index into the known classes, or into the distinct strings seen so far
+/// (renumbered once the whole file is read).
+struct Labels<'a> {
+    known: Option<&'a [String]>,
+    seen: Vec<String>,
+    ids: HashMap<String, u32>,
+    rows: Vec<u32>,
+}
+
+impl<'a> Labels<'a> {
+    fn new(known: Option<&'a [String]>) -> Self {
+        Labels {
+            known,
+            seen: Vec::new(),
+            ids: HashMap::new(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, path: &Path, line: u64, column: &str, value: &str) -> Result<(), DataError> {
+        let id = match self.known {
+            Some(classes) => {
+                known_class(classes, value).ok_or_else(|| DataError::UnknownClass {
+                    path: path.to_owned(),
+                    line,
+                    column: column.to_owned(),
+                    value: value.to_owned(),
+                    classes: classes.join(", "),
+                })?
+            }
+            None if value.is_empty() => {
+                return Err(DataError::EmptyField {
+                    path: path.to_owned(),
+                    line,
+                    column: column.to_owned(),
+                })
+            }
+            None => match self.ids.get(value) {
+                Some(&id) => id,
+                None => {
+                    let id = self.seen.len() as u32;
+                    self.seen.push(value.to_owned());
+                    self.ids.insert(value.to_owned(), id);
+                    id
+                }
+            },
+        };
+        self.rows.push(id);
+        Ok(())
+    }
+
+    /// The class index per row and the class names.
+    fn finish(
+        self,
+        path: &Path,
+        column: &str,
+        known: Option<&[String]>,
+    ) -> Result<(Vec<u32>, Vec<String>), DataError> {
+        if let Some(classes) = known {
+            return Ok((self.rows, classes.to_vec()));
+        }
+        if self.seen.len() == 1 {
+            return Err(DataError::SingleClass {
+                path: path.to_owned(),
+                column: column.to_owned(),
+                class: self.seen[0].clone(),
+            });
+        }
+        let integers: Option<Vec<u32>> = self.seen.iter().map(|s| s.parse().ok()).collect();
+        let (renumber, classes) = match integers {
+            Some(values) => {
+                let max = values.iter().copied().max().unwrap_or(0);
+                (values, (0..=max).map(|c| c.to_string()).collect())
+            }
+            None => {
+                let mut sorted = self.seen.clone();
+                sorted.sort();
+                let rank = |s: &String| sorted.binary_search(s).unwrap_or(0) as u32;
+                (self.seen.iter().map(rank).collect(), sorted)
+            }
+        };
+        let rows = self.rows.iter().map(|&id| renumber[id as usize]).collect();
+        Ok((rows, classes))
+    }
+}
+
+/// The index of `value` among a model's classes: by name, or by number for integer classes.
+fn known_class(classes: &[String], value: &str) -> Option<u32> {
+    let by_name = classes.iter().position(|c| c == value);
+    let by_number = || {
+        let n: u32 = value.parse().ok()?;
+        classes.iter().position(|c| *c == n.to_string())
+    };
+    by_name.or_else(by_number).map(|i| i as u32)
+}
+
+/// One line naming the file and the line for the csv crate's errors.
+fn csv_error(path: &Path, error: csv::Error) -> DataError {
+    let line = error.position().map_or(0, |p| p.line());
+    match error.into_kind() {
+        ErrorKind::Io(source) => DataError::Io {
+            path: path.to_owned(),
+            source,
+        },
+        ErrorKind::UnequalLengths {
+            expected_len,
+            len,
+            pos,
+            ..
+        } => DataError::Ragged {
+            path: path.to_owned(),
+            line: pos.map_or(line, |p| p.line()),
+            expected: expected_len,
+            found: len,
+        },
+        ErrorKind::Utf8 { pos, err } => DataError::Malformed {
+            path: path.to_owned(),
+            line: pos.map_or(line, |p| p.line()),
+            reason: format!("not UTF-8 text ({err})"),
+        },
+        other => DataError::Malformed {
+            path: path.to_owned(),
+            line,
+            reason: format!("{other:?}"),
+        },
+    }
+}

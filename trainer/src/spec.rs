@@ -1,0 +1,432 @@
+//! Model spec files: the Keras script as TOML. `[data]` says where the samples come from,
+//! `[[layers]]` lists the layers as `model.add` would, `[compile]` and `[fit]` take Keras'
+//! arguments, `[callbacks.*]` switches on early stopping, checkpoints and schedules.
+//!
+//! Every table refuses keys it does not know, and every bad value is reported with its key, so a
+//! typo never silently falls back to a default. `examples/seed.toml` and `examples/iris.toml` in
+//! the repository are complete, commented examples.
+//!
+//! ```
+//! use dendrite_trainer::spec::ModelSpec;
+//! let spec = ModelSpec::from_toml(r#"
+//!     [[layers]]
+//!     units = 16
+//!     activation = "relu"
+//!     [[layers]]
+//!     activation = "softmax"    # units: one per class, from the labels
+//!     [compile]
+//!     optimizer = { name = "adam", learning_rate = 0.01 }
+//!     [fit]
+//!     epochs = 100
+//! "#, "inline")?;
+//! let model = spec.build(4, 3)?;
+//! assert_eq!(model.count_params(), (4 + 1) * 16 + (16 + 1) * 3);
+//! # Ok::<(), dendrite_trainer::spec::SpecError>(())
+//! ```
+
+mod callbacks;
+mod optimizer;
+
+pub use callbacks::{CallbacksSpec, CheckpointSpec, EarlyStoppingSpec};
+pub use optimizer::OptimizerSpec;
+
+use crate::layers::{Activation, Dense};
+use crate::{activations, Initializer, Loss, Metric, Optimizer, Sequential};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// A spec file that cannot be used, naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpecError {
+    /// The file cannot be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, an unknown key, or a value of the wrong type.
+    #[error("{origin}: {message}")]
+    Toml {
+        /// The file (or another origin).
+        origin: String,
+        /// The TOML parser's message, with the key, line and column.
+        message: String,
+    },
+    /// A value of the right type that cannot be used.
+    #[error("{key}: {reason}")]
+    Invalid {
+        /// The key, as `layers[1].activation`.
+        key: String,
+        /// What is wrong and what is accepted.
+        reason: String,
+    },
+}
+
+/// A whole spec file. Every table is optional.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Where the samples come from.
+    #[serde(default)]
+    pub data: DataSpec,
+    /// The layers, input side first, as `model.add` calls.
+    #[serde(default)]
+    pub layers: Vec<LayerSpec>,
+    /// `model.compile(...)`.
+    #[serde(default)]
+    pub compile: CompileSpec,
+    /// `model.fit(...)`.
+    #[serde(default)]
+    pub fit: FitSpec,
+    /// Callbacks passed to `fit`.
+    #[serde(default)]
+    pub callbacks: CallbacksSpec,
+}
+
+/// `[data]`: a CSV file, or the seed tutorial's generator.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    /// CSV file with a header line (relative to the spec file).
+    pub path: Option<PathBuf>,
+    /// The label column.
+    pub label: Option<String>,
+    /// Feature columns (default: every column but the label).
+    pub features: Option<Vec<String>>,
+    /// Validation CSV file (relative to the spec file), as Keras' `validation_data`.
+    pub validation_data: Option<PathBuf>,
+    /// `"seed"`: draw the seed tutorial's people instead of reading a file.
+    pub generator: Option<Generator>,
+    /// How many samples the generator draws (default 1000).
+    pub samples: Option<usize>,
+    /// Class names for generated data (a CSV file names its own).
+    pub classes: Option<Vec<String>>,
+    /// Standardize the features with the training rows' mean and std (default true).
+    #[serde(default = "yes")]
+    pub standardize: bool,
+}
+
+impl Default for DataSpec {
+    fn default() -> Self {
+        DataSpec {
+            path: None,
+            label: None,
+            features: None,
+            validation_data: None,
+            generator: None,
+            samples: None,
+            classes: None,
+            standardize: true,
+        }
+    }
+}
+
+/// Built-in data generators.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Generator {
+    /// The seed tutorial's people: weight, height, age → gender.
+    Seed,
+}
+
+/// The kind of a `[[layers]]` entry.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerKind {
+    /// `keras.layers.Dense`.
+    #[default]
+    Dense,
+    /// `keras.layers.Activation`.
+    Activation,
+}
+
+/// One `[[layers]]` entry.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LayerSpec {
+    /// `dense` (default) or `activation`.
+    #[serde(rename = "type", default)]
+    pub kind: LayerKind,
+    /// Outputs of a Dense layer; on the last one, default: one per class.
+    pub units: Option<usize>,
+    /// Activation name (Dense default: linear).
+    pub activation: Option<String>,
+    /// Kernel initializer name (default glorot_uniform).
+    pub kernel_initializer: Option<String>,
+    /// Bias initializer name (default zeros).
+    pub bias_initializer: Option<String>,
+    /// Layer name (default: Keras' `dense`, `dense_1`, …).
+    pub name: Option<String>,
+    /// Inputs of the first layer (default: the number of features).
+    pub input_dim: Option<usize>,
+}
+
+/// `[compile]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CompileSpec {
+    /// `optimizer = "adam"` or `optimizer = { name = "adam", learning_rate = 0.01 }`.
+    #[serde(default)]
+    pub optimizer: OptimizerSpec,
+    /// Loss name (default: from the output activation, softmax → categorical cross-entropy,
+    /// sigmoid → binary cross-entropy).
+    pub loss: Option<String>,
+    /// Metric names (default `["accuracy"]`).
+    #[serde(default = "accuracy")]
+    pub metrics: Vec<String>,
+}
+
+impl Default for CompileSpec {
+    fn default() -> Self {
+        CompileSpec {
+            optimizer: OptimizerSpec::default(),
+            loss: None,
+            metrics: accuracy(),
+        }
+    }
+}
+
+/// `[fit]`, with Keras' defaults where Keras has one.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FitSpec {
+    /// Passes over the training data (default 1).
+    pub epochs: usize,
+    /// Samples per optimizer step (default 32).
+    pub batch_size: usize,
+    /// Reshuffle before every epoch (default true).
+    pub shuffle: bool,
+    /// Last fraction of the training rows held out for validation, before shuffling (default 0).
+    pub validation_split: f64,
+    /// Fraction of the rows held out for the final test, chosen by a seeded shuffle (default 0).
+    pub test_split: f64,
+    /// Seed of the one generator behind every random draw (default 42).
+    pub seed: u64,
+}
+
+impl Default for FitSpec {
+    fn default() -> Self {
+        FitSpec {
+            epochs: 1,
+            batch_size: 32,
+            shuffle: true,
+            validation_split: 0.0,
+            test_split: 0.0,
+            seed: 42,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn accuracy() -> Vec<String> {
+    vec!["accuracy".to_owned()]
+}
+
+fn invalid(key: impl Into<String>, reason: impl ToString) -> SpecError {
+    SpecError::Invalid {
+        key: key.into(),
+        reason: reason.to_string(),
+    }
+}
+
+impl ModelSpec {
+    /// Parses a spec; `origin` names it in errors.
+    ///
+    /// # Errors
+    /// [`SpecError::Toml`] for bad TOML, unknown keys and mistyped values.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, SpecError> {
+        toml::from_str(text).map_err(|e| SpecError::Toml {
+            origin: origin.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })
+    }
+
+    /// Reads and parses a spec file; relative data paths become relative to its directory.
+    ///
+    /// # Errors
+    /// [`SpecError::Io`], and as [`from_toml`](Self::from_toml).
+    pub fn load(path: &std::path::Path) -> Result<Self, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut spec = Self::from_toml(&text, &path.display().to_string())?;
+        let dir = path.parent().unwrap_or(std::path::Path::new(""));
+        for p in [&mut spec.data.path, &mut spec.data.validation_data]
+            .into_iter()
+            .flatten()
+        {
+            *p = dir.join(&*p);
+        }
+        Ok(spec)
+    }
+
+    /// The layers as a model for `inputs` features and `classes` classes: the first layer's
+    /// `input_dim` defaults to `inputs`, the last Dense layer's `units` to one per class (one
+    /// for binary cross-entropy).
+    ///
+    /// # Errors
+    /// [`SpecError::Invalid`] naming the layer key: unknown names, missing units, an
+    /// `input_dim` that disagrees with the data, an output too narrow for the classes.
+    pub fn build(&self, inputs: usize, classes: usize) -> Result<Sequential, SpecError> {
+        if self.layers.is_empty() {
+            return Err(invalid(
+                "layers",
+                "no layers: add at least one [[layers]] table",
+            ));
+        }
+        let last_dense = self.layers.iter().rposition(|l| l.kind == LayerKind::Dense);
+        let mut model = Sequential::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let key = format!("layers[{i}]");
+            let default_units = (Some(i) == last_dense).then(|| self.output_units(classes));
+            let dim = (i == 0).then_some(inputs);
+            match layer.kind {
+                LayerKind::Dense => model.add(dense(layer, &key, default_units, dim)?),
+                LayerKind::Activation => model.add(activation(layer, &key)?),
+            }
+            .map_err(|e| invalid(key, e))?;
+        }
+        self.check_output(&model, classes)?;
+        Ok(model)
+    }
+
+    /// The output width the labels call for.
+    fn output_units(&self, classes: usize) -> usize {
+        match self.compile.loss.as_deref() {
+            Some("binary_crossentropy") if classes <= 2 => 1,
+            _ => classes,
+        }
+    }
+
+    fn check_output(&self, model: &Sequential, classes: usize) -> Result<(), SpecError> {
+        let outputs = model.output_dim();
+        let fits = if outputs == 1 {
+            classes <= 2
+        } else {
+            classes <= outputs
+        };
+        if !fits {
+            let key = format!("layers[{}].units", self.layers.len() - 1);
+            return Err(invalid(key, format!("{outputs} outputs cannot tell {classes} classes apart: leave `units` out of the output layer to get one per class")));
+        }
+        Ok(())
+    }
+
+    /// Compiles `model` as `[compile]` says.
+    ///
+    /// # Errors
+    /// [`SpecError::Invalid`] naming the `compile.*` key at fault.
+    pub fn compile(&self, model: &mut Sequential) -> Result<(), SpecError> {
+        let optimizer: Optimizer = self.compile.optimizer.build()?;
+        let loss = match &self.compile.loss {
+            Some(name) => Loss::from_name(name).map_err(|e| invalid("compile.loss", e))?,
+            None => match model.output_activation() {
+                activations::Activation::Sigmoid => Loss::BinaryCrossentropy,
+                activations::Activation::Softmax => Loss::CategoricalCrossentropy,
+                other => {
+                    return Err(invalid(
+                        "compile.loss",
+                        format!("no default loss for a `{}` output: name one", other.name()),
+                    ))
+                }
+            },
+        };
+        let metrics = self
+            .compile
+            .metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                Metric::from_name(m).map_err(|e| invalid(format!("compile.metrics[{i}]"), e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        model
+            .compile(optimizer, loss, &metrics)
+            .map_err(|e| invalid("compile.loss", e))
+    }
+}
+
+fn dense(
+    layer: &LayerSpec,
+    key: &str,
+    default_units: Option<usize>,
+    inputs: Option<usize>,
+) -> Result<Dense, SpecError> {
+    let units = layer
+        .units
+        .or(default_units)
+        .ok_or_else(|| invalid(format!("{key}.units"), "a hidden Dense layer needs `units`"))?;
+    if units == 0 {
+        return Err(invalid(format!("{key}.units"), "give at least one unit"));
+    }
+    let mut d = Dense::new(units);
+    if let Some(name) = &layer.activation {
+        d = d.activation(
+            activations::parse(name).map_err(|e| invalid(format!("{key}.activation"), e))?,
+        );
+    }
+    let init = |name: &Option<String>, field: &str| {
+        name.as_deref()
+            .map(Initializer::from_name)
+            .transpose()
+            .map_err(|e| invalid(format!("{key}.{field}"), e))
+    };
+    if let Some(i) = init(&layer.kernel_initializer, "kernel_initializer")? {
+        d = d.kernel_initializer(i);
+    }
+    if let Some(i) = init(&layer.bias_initializer, "bias_initializer")? {
+        d = d.bias_initializer(i);
+    }
+    if let Some(name) = &layer.name {
+        d = d.name(name.clone());
+    }
+    match (layer.input_dim, inputs) {
+        (Some(declared), Some(found)) if declared != found => Err(invalid(
+            format!("{key}.input_dim"),
+            format!("{declared}, but the data has {found} features"),
+        )),
+        (declared, found) => Ok(match declared.or(found) {
+            Some(n) => d.input_dim(n),
+            None => d,
+        }),
+    }
+}
+
+fn activation(layer: &LayerSpec, key: &str) -> Result<Activation, SpecError> {
+    for (field, set) in [
+        ("units", layer.units.is_some()),
+        ("kernel_initializer", layer.kernel_initializer.is_some()),
+        ("bias_initializer", layer.bias_initializer.is_some()),
+        ("input_dim", layer.input_dim.is_some()),
+    ] {
+        if set {
+            return Err(invalid(
+                format!("{key}.{field}"),
+                "an Activation layer has no such setting",
+            ));
+        }
+    }
+    let name = layer.activation.as_deref().ok_or_else(|| {
+        invalid(
+            format!("{key}.activation"),
+            "an Activation layer needs `activation`",
+        )
+    })?;
+    let mut a = Activation::new(
+        activations::parse(name).map_err(|e| invalid(format!("{key}.activation"), e))?,
+    );
+    if let Some(name) = &layer.name {
+        a = a.name(name.clone());
+    }
+    Ok(a)
+}
+
+#[cfg(test)]
+mod tests;
