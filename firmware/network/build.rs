@@ -49,16 +49,19 @@ fn network_type(view: &ModelView<'_>) -> Result<String, String> {
     if arch.layers.is_empty() {
         return Err("the model has no layers".into());
     }
-    // Chain<w0, w1, Chain<w1, w2, ... Dense<w_{n-1}, w_n>>>, and the matching constructor.
+    // Chain<w0, w1, A0, Chain<w1, w2, A1, ... Dense<w_{n-1}, w_n, A_{n-1}>>>.
     let n = arch.layers.len();
-    let mut ty = format!("Dense<{}, {}>", widths[n - 1], widths[n]);
-    let mut value = format!("Dense::zeroed(Activation::{:?})", arch.layers[n - 1].1);
+    let marker = |i: usize| format!("act::{:?}", arch.layers[i].1);
+    let mut ty = format!("Dense<{}, {}, {}>", widths[n - 1], widths[n], marker(n - 1));
+    let mut value = "Dense::zeroed()".to_string();
     for i in (0..n - 1).rev() {
-        ty = format!("Chain<{}, {}, {ty}>", widths[i], widths[i + 1]);
-        value = format!(
-            "Chain::new(Dense::zeroed(Activation::{:?}), {value})",
-            arch.layers[i].1
+        ty = format!(
+            "Chain<{}, {}, {}, {ty}>",
+            widths[i],
+            widths[i + 1],
+            marker(i)
         );
+        value = format!("Chain::new(Dense::zeroed(), {value})");
     }
     let mut layers = String::new();
     for &(units, activation) in &arch.layers {

@@ -4,6 +4,7 @@
 //! between platforms by an ulp now and then, `libm` gives the same bits on the host and on the
 //! Cortex-M target.
 
+use act::Act as _;
 use serde::{Deserialize, Serialize};
 
 /// The activation that follows a dense layer, with Keras' names.
@@ -57,14 +58,17 @@ impl Activation {
     }
 
     /// Applies the activation to a layer's pre-activations `z`, in place.
+    ///
+    /// Runs exactly the code of the matching [`act`] marker type, so a host that picks the
+    /// activation at run time computes the bits the target's typed layers compute.
     #[inline(always)]
     pub fn apply(self, z: &mut [f32]) {
         match self {
-            Activation::Linear => {}
-            Activation::Relu => z.iter_mut().for_each(|v| *v = relu(*v)),
-            Activation::Sigmoid => z.iter_mut().for_each(|v| *v = sigmoid(*v)),
-            Activation::Tanh => z.iter_mut().for_each(|v| *v = libm::tanhf(*v)),
-            Activation::Softmax => softmax(z),
+            Activation::Linear => act::Linear::apply(z),
+            Activation::Relu => act::Relu::apply(z),
+            Activation::Sigmoid => act::Sigmoid::apply(z),
+            Activation::Tanh => act::Tanh::apply(z),
+            Activation::Softmax => act::Softmax::apply(z),
         }
     }
 }
@@ -72,6 +76,52 @@ impl Activation {
 impl core::fmt::Display for Activation {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// Activations known at compile time: zero-sized marker types for the target's typed layers
+/// ([`Dense<IN, OUT, A>`](crate::Dense)), so a network links only the activations it uses (no
+/// `tanhf` in a relu/softmax firmware) and its forward pass has no branch on the activation.
+pub mod act {
+    use super::Activation;
+
+    /// An activation as a type. [`Activation::apply`] dispatches to these implementations.
+    pub trait Act {
+        /// The run-time name of this activation (model files, the protocol).
+        const ACTIVATION: Activation;
+
+        /// Applies the activation to a layer's pre-activations `z`, in place.
+        fn apply(z: &mut [f32]);
+    }
+
+    macro_rules! marker {
+        ($(#[$doc:meta] $name:ident => |$z:ident| $body:expr;)*) => {$(
+            #[$doc]
+            #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+            pub struct $name;
+
+            impl Act for $name {
+                const ACTIVATION: Activation = Activation::$name;
+
+                #[inline(always)]
+                fn apply($z: &mut [f32]) {
+                    $body
+                }
+            }
+        )*};
+    }
+
+    marker! {
+        /// `y = z`.
+        Linear => |_z| {};
+        /// `y = max(z, 0)`.
+        Relu => |z| z.iter_mut().for_each(|v| *v = super::relu(*v));
+        /// `y = 1 / (1 + exp(-z))`.
+        Sigmoid => |z| z.iter_mut().for_each(|v| *v = super::sigmoid(*v));
+        /// `y = tanh(z)`.
+        Tanh => |z| z.iter_mut().for_each(|v| *v = libm::tanhf(*v));
+        /// `y_i = exp(z_i - max z) / Σ_j exp(z_j - max z)`.
+        Softmax => |z| super::softmax(z);
     }
 }
 
@@ -92,6 +142,11 @@ fn sigmoid(z: f32) -> f32 {
 }
 
 /// Softmax with the maximum subtracted first, so `exp` never overflows whatever the logits.
+///
+/// The largest logit's term is `exp(0)`, exactly 1 in `libm` (and in any correctly rounded
+/// exp), so it is written as 1 rather than computed: a two-class softmax costs one `expf`, not
+/// two, with the same bits. (For an infinite largest logit the term is 1, not `exp(inf - inf)`,
+/// which would be NaN.)
 #[inline(always)]
 fn softmax(z: &mut [f32]) {
     let mut max = f32::NEG_INFINITY;
@@ -100,9 +155,10 @@ fn softmax(z: &mut [f32]) {
             max = v;
         }
     }
-    let mut sum = 0.0f32;
+    // -0.0, the identity of addition, lets the compiler drop the first addition: same bits.
+    let mut sum = -0.0f32;
     for v in z.iter_mut() {
-        *v = libm::expf(*v - max);
+        *v = if *v == max { 1.0 } else { libm::expf(*v - max) };
         sum += *v;
     }
     for v in z.iter_mut() {
@@ -129,6 +185,27 @@ mod tests {
         assert!((z.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         assert!((z[0] - 0.731_058_6).abs() < 1e-6, "{z:?}");
         assert_eq!(z[2], 0.0);
+    }
+
+    #[test]
+    fn softmax_skips_no_bits_for_the_largest_logit() {
+        // exp(0) is exactly 1 in libm: writing it as 1 changes nothing.
+        assert_eq!(libm::expf(0.0), 1.0);
+        let mut z = [0.5f32, -1.25, 0.5, 3.0];
+        Activation::Softmax.apply(&mut z);
+        let e: [f32; 4] = [0.5f32, -1.25, 0.5, 3.0].map(|v| libm::expf(v - 3.0));
+        let sum = ((e[0] + e[1]) + e[2]) + e[3];
+        assert_eq!(z, e.map(|v| v / sum));
+    }
+
+    #[test]
+    fn markers_name_their_activation() {
+        use act::Act;
+        assert_eq!(act::Linear::ACTIVATION, Activation::Linear);
+        assert_eq!(act::Relu::ACTIVATION, Activation::Relu);
+        assert_eq!(act::Sigmoid::ACTIVATION, Activation::Sigmoid);
+        assert_eq!(act::Tanh::ACTIVATION, Activation::Tanh);
+        assert_eq!(act::Softmax::ACTIVATION, Activation::Softmax);
     }
 
     #[test]

@@ -37,12 +37,21 @@ pub fn neuron(x: &[f32], w: &[f32], bias: f32) -> f32 {
 /// ```
 #[inline(always)]
 pub fn dense(x: &[f32], kernel: &[f32], bias: &[f32], activation: Activation, out: &mut [f32]) {
+    affine(x, kernel, bias, out);
+    activation.apply(out);
+}
+
+/// The pre-activations of a dense layer: `out = kernel · x + bias`, each unit a [`neuron`].
+///
+/// [`dense`] is this followed by the activation; the target's typed layers call it with the
+/// activation fixed by their type ([`act`](crate::act)). Shapes as for [`dense`].
+#[inline(always)]
+pub fn affine(x: &[f32], kernel: &[f32], bias: &[f32], out: &mut [f32]) {
     // `max(1)`: a zero-width input has no rows to walk (and `chunks_exact(0)` would panic).
     let rows = kernel.chunks_exact(x.len().max(1));
     for ((o, row), &b) in out.iter_mut().zip(rows).zip(bias) {
         *o = neuron(x, row, b);
     }
-    activation.apply(out);
 }
 
 /// Standardizes raw inputs in place: `x_i = (x_i - mean_i) / std_i`.

@@ -1,33 +1,37 @@
 //! Networks whose shapes are types: the target's compile-time view of a model.
 //!
-//! A network is a chain of [`Dense`] layers: `Chain<3, 4, Dense<4, 2>>` is 3 → 4 → 2. Each link
-//! states its input and output widths as const parameters, so a chain whose widths do not meet
-//! does not compile, and the forward pass can neither fail nor index out of bounds.
+//! A network is a chain of [`Dense`] layers: `Chain<3, 4, Relu, Dense<4, 2, Softmax>>` is
+//! 3 → 4 (relu) → 2 (softmax). Each link states its input and output widths as const parameters
+//! and its activation as a type, so a chain whose widths do not meet does not compile, the
+//! forward pass can neither fail nor index out of bounds, and only the activations used are
+//! linked.
 
+use crate::act::Act;
 use crate::format::{DecodeError, LayerView};
-use crate::{kernel, Activation};
+use crate::kernel;
+use core::marker::PhantomData;
 
-/// A fully connected layer with compile-time widths, followed by its activation.
+/// A fully connected layer with compile-time widths, followed by the activation `A`
+/// (an [`act`](crate::act) marker type).
 ///
 /// # Shapes
 /// Input `[f32; IN]`, output `[f32; OUT]`, `kernel[j]` holds the weights into unit `j`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Dense<const IN: usize, const OUT: usize> {
+pub struct Dense<const IN: usize, const OUT: usize, A> {
     /// Weights, one row per unit.
     pub kernel: [[f32; IN]; OUT],
     /// Biases, one per unit.
     pub bias: [f32; OUT],
-    /// The activation applied to the outputs.
-    pub activation: Activation,
+    activation: PhantomData<A>,
 }
 
-impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
+impl<const IN: usize, const OUT: usize, A: Act> Dense<IN, OUT, A> {
     /// A layer with all weights zero: a slot to [load](Layers::load) a model file into.
-    pub const fn zeroed(activation: Activation) -> Self {
+    pub const fn zeroed() -> Self {
         Dense {
             kernel: [[0.0; IN]; OUT],
             bias: [0.0; OUT],
-            activation,
+            activation: PhantomData,
         }
     }
 }
@@ -60,27 +64,22 @@ pub trait Layers<const IN: usize> {
     ) -> Result<(), DecodeError>;
 }
 
-impl<const IN: usize, const OUT: usize> Layers<IN> for Dense<IN, OUT> {
+impl<const IN: usize, const OUT: usize, A: Act> Layers<IN> for Dense<IN, OUT, A> {
     type Output = [f32; OUT];
     const DEPTH: usize = 1;
 
     #[inline(always)]
     fn forward(&self, x: &[f32; IN]) -> [f32; OUT] {
         let mut out = [0.0; OUT];
-        kernel::dense(
-            x,
-            self.kernel.as_flattened(),
-            &self.bias,
-            self.activation,
-            &mut out,
-        );
+        kernel::affine(x, self.kernel.as_flattened(), &self.bias, &mut out);
+        A::apply(&mut out);
         out
     }
 
     fn matches<'a>(&self, layers: &mut impl Iterator<Item = LayerView<'a>>) -> bool {
         layers.next().is_some_and(|l| {
             usize::from(l.spec.units) == OUT
-                && l.spec.activation == self.activation
+                && l.spec.activation == A::ACTIVATION
                 && l.kernel.len() == IN * OUT
         })
     }
@@ -95,23 +94,25 @@ impl<const IN: usize, const OUT: usize> Layers<IN> for Dense<IN, OUT> {
     }
 }
 
-/// A [`Dense`] layer from `IN` to `MID` units, followed by the layers `Rest`.
+/// A [`Dense`] layer from `IN` to `MID` units with activation `A`, followed by the layers `Rest`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Chain<const IN: usize, const MID: usize, Rest: Layers<MID>> {
+pub struct Chain<const IN: usize, const MID: usize, A, Rest: Layers<MID>> {
     /// The first layer.
-    pub first: Dense<IN, MID>,
+    pub first: Dense<IN, MID, A>,
     /// The layers after it.
     pub rest: Rest,
 }
 
-impl<const IN: usize, const MID: usize, Rest: Layers<MID>> Chain<IN, MID, Rest> {
+impl<const IN: usize, const MID: usize, A: Act, Rest: Layers<MID>> Chain<IN, MID, A, Rest> {
     /// Chains `first` and `rest`.
-    pub const fn new(first: Dense<IN, MID>, rest: Rest) -> Self {
+    pub const fn new(first: Dense<IN, MID, A>, rest: Rest) -> Self {
         Chain { first, rest }
     }
 }
 
-impl<const IN: usize, const MID: usize, Rest: Layers<MID>> Layers<IN> for Chain<IN, MID, Rest> {
+impl<const IN: usize, const MID: usize, A: Act, Rest: Layers<MID>> Layers<IN>
+    for Chain<IN, MID, A, Rest>
+{
     type Output = Rest::Output;
     const DEPTH: usize = 1 + Rest::DEPTH;
 

@@ -7,7 +7,8 @@
 //!   CRC-32, written with [`format::ModelRef`] and validated with [`format::ModelView`];
 //! - the **forward pass** ([`kernel`], [`Activation`]): one dense-layer kernel over slices, with
 //!   all math through `libm`, used by the host's runtime-shaped model and by the target's
-//!   compile-time-shaped [`Network`] alike, so both compute the same bits;
+//!   compile-time-shaped [`Network`] (activations as [`act`] types) alike, so both compute the
+//!   same bits;
 //! - the **serial protocol** ([`protocol`]): the requests and responses the firmware serves.
 //!
 //! `no_std`, no `alloc`, no `unsafe`: it builds for `thumbv7em-none-eabihf` as for the host.
@@ -29,6 +30,6 @@ mod layer;
 mod network;
 pub mod protocol;
 
-pub use activation::Activation;
+pub use activation::{act, Activation};
 pub use layer::{Chain, Dense, Layers};
 pub use network::Network;

@@ -11,15 +11,13 @@ use crate::layer::Layers;
 ///
 /// # Examples
 /// ```
+/// use dendrite_core::act::{Relu, Softmax};
 /// use dendrite_core::{Activation, Chain, Dense, Network};
 /// use dendrite_core::format::{LayerRef, LayerSpec, ModelRef, ModelView};
 ///
 /// // The tutorial's shape: 3 → 4 (relu) → 2 (softmax).
-/// type Seed = Network<3, Chain<3, 4, Dense<4, 2>>>;
-/// let mut net: Seed = Network::new(Chain::new(
-///     Dense::zeroed(Activation::Relu),
-///     Dense::zeroed(Activation::Softmax),
-/// ));
+/// type Seed = Network<3, Chain<3, 4, Relu, Dense<4, 2, Softmax>>>;
+/// let mut net: Seed = Network::new(Chain::new(Dense::zeroed(), Dense::zeroed()));
 ///
 /// let hidden = LayerSpec { units: 4, activation: Activation::Relu, name: "Dense1" };
 /// let output = LayerSpec { units: 2, activation: Activation::Softmax, name: "Dense2" };

@@ -2,7 +2,8 @@
 //! their corpora on every CI run. Each takes untrusted bytes and must neither panic nor hang.
 
 use dendrite_core::format::ModelView;
-use dendrite_core::{Activation, Chain, Dense, Network};
+use dendrite_core::act::{Relu, Softmax};
+use dendrite_core::{Chain, Dense, Network};
 
 /// Decodes `data` as a model file, as a whole file and as a flash region, and loads it into the
 /// seed network's type. An accepted prefix must re-validate on its own; the forward pass must
@@ -18,11 +19,37 @@ pub fn model_decode(data: &[u8]) {
         ModelView::from_bytes(&data[..len]).is_ok(),
         "prefix accepted, exact bytes refused"
     );
-    let mut net: Network<3, Chain<3, 4, Dense<4, 2>>> = Network::new(Chain::new(
-        Dense::zeroed(Activation::Relu),
-        Dense::zeroed(Activation::Softmax),
-    ));
+    let mut net: Network<3, Chain<3, 4, Relu, Dense<4, 2, Softmax>>> =
+        Network::new(Chain::new(Dense::zeroed(), Dense::zeroed()));
     if net.load(&view).is_ok() {
         let _ = net.predict(&[0.5, -1.0, 2.0]);
+    }
+}
+
+/// Feeds `data` byte by byte into the firmware's frame receiver and decodes every frame as a
+/// request, as the device does, and as a response, as the host does. A decoded request must
+/// re-encode into a frame that decodes to the same request.
+pub fn frame_decode(data: &[u8]) {
+    use dendrite_core::protocol::{self, FrameReceiver, Request, Response, MAX_FRAME};
+    let mut receiver = FrameReceiver::<MAX_FRAME>::new();
+    for &byte in data {
+        let Some(Ok(frame)) = receiver.push(byte) else {
+            continue;
+        };
+        let mut copy = [0u8; MAX_FRAME];
+        let n = frame.len().min(MAX_FRAME);
+        copy[..n].copy_from_slice(&frame[..n]);
+        let _ = protocol::decode::<Response>(&mut copy[..n]);
+        if let Ok(request) = protocol::decode::<Request>(frame) {
+            let mut buf = [0u8; MAX_FRAME];
+            let encoded = protocol::encode(&request, &mut buf).expect("a decoded request fits");
+            let mut again = encoded.to_vec();
+            let back: Request = protocol::decode(&mut again).expect("re-encoded request decodes");
+            assert_eq!(
+                format!("{back:?}"),
+                format!("{request:?}"),
+                "request changed in a round trip"
+            );
+        }
     }
 }

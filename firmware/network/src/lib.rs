@@ -18,7 +18,7 @@
 use dendrite_core::format::{Architecture, DecodeError, ModelView};
 // `Chain` is unused when the network has a single layer.
 #[allow(unused_imports)]
-use dendrite_core::{Activation, Chain, Dense, Network};
+use dendrite_core::{act, Activation, Chain, Dense, Network};
 
 include!(concat!(env!("OUT_DIR"), "/network.rs"));
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::act::{Linear, Relu, Sigmoid, Softmax, Tanh};
 use crate::{Activation, Chain, Dense, Network};
 
 const K1: [f32; 12] = [
@@ -263,13 +264,10 @@ fn encoder_refuses_what_the_decoder_would() {
     assert_eq!(model.encode(&mut small), Err(EncodeError::BufferTooSmall));
 }
 
-type Seed = Network<3, Chain<3, 4, Dense<4, 2>>>;
+type Seed = Network<3, Chain<3, 4, Relu, Dense<4, 2, Softmax>>>;
 
 fn seed_net() -> Seed {
-    Network::new(Chain::new(
-        Dense::zeroed(Activation::Relu),
-        Dense::zeroed(Activation::Softmax),
-    ))
+    Network::new(Chain::new(Dense::zeroed(), Dense::zeroed()))
 }
 
 #[test]
@@ -288,28 +286,22 @@ fn typed_network_loads_and_matches_the_slice_kernel() {
 #[test]
 fn rejects_architecture_that_differs_from_the_type() {
     let bytes = seed_like("");
-    let mut other: Network<3, Chain<3, 4, Dense<4, 3>>> = Network::new(Chain::new(
-        Dense::zeroed(Activation::Relu),
-        Dense::zeroed(Activation::Softmax),
-    ));
+    let mut other: Network<3, Chain<3, 4, Relu, Dense<4, 3, Softmax>>> =
+        Network::new(Chain::new(Dense::zeroed(), Dense::zeroed()));
     assert_eq!(
         other.load_bytes(&bytes),
         Err(DecodeError::ArchitectureMismatch)
     );
-    let mut wrong_activation: Seed = Network::new(Chain::new(
-        Dense::zeroed(Activation::Tanh),
-        Dense::zeroed(Activation::Softmax),
-    ));
+    let mut wrong_activation: Network<3, Chain<3, 4, Tanh, Dense<4, 2, Softmax>>> =
+        Network::new(Chain::new(Dense::zeroed(), Dense::zeroed()));
     assert_eq!(
         wrong_activation.load_bytes(&bytes),
         Err(DecodeError::ArchitectureMismatch)
     );
-    let mut deeper: Network<3, Chain<3, 4, Chain<4, 2, Dense<2, 2>>>> = Network::new(Chain::new(
-        Dense::zeroed(Activation::Relu),
-        Chain::new(
-            Dense::zeroed(Activation::Softmax),
-            Dense::zeroed(Activation::Linear),
-        ),
+    type Deeper = Network<3, Chain<3, 4, Relu, Chain<4, 2, Softmax, Dense<2, 2, Linear>>>>;
+    let mut deeper: Deeper = Network::new(Chain::new(
+        Dense::zeroed(),
+        Chain::new(Dense::zeroed(), Dense::zeroed()),
     ));
     assert_eq!(
         deeper.load_bytes(&bytes),
@@ -318,11 +310,8 @@ fn rejects_architecture_that_differs_from_the_type() {
     assert_eq!(
         deeper,
         Network::new(Chain::new(
-            Dense::zeroed(Activation::Relu),
-            Chain::new(
-                Dense::zeroed(Activation::Softmax),
-                Dense::zeroed(Activation::Linear)
-            ),
+            Dense::zeroed(),
+            Chain::new(Dense::zeroed(), Dense::zeroed()),
         )),
         "a refused model leaves the network unchanged"
     );
@@ -331,7 +320,7 @@ fn rejects_architecture_that_differs_from_the_type() {
 #[test]
 fn standardization_is_applied_when_not_identity() {
     let bytes = tiny();
-    let mut net: Network<2, Dense<2, 1>> = Network::new(Dense::zeroed(Activation::Sigmoid));
+    let mut net: Network<2, Dense<2, 1, Sigmoid>> = Network::new(Dense::zeroed());
     net.load_bytes(&bytes).unwrap();
     // x = (3, 5) → standardized (3, 2) → 3 - 4 + 0.5 = -0.5
     let expected = 1.0 / (1.0 + libm::expf(0.5));
