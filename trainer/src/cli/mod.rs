@@ -3,6 +3,7 @@
 mod info;
 mod predict;
 mod train;
+mod train_data;
 
 use clap::{Parser, Subcommand};
 

@@ -1,37 +1,83 @@
-//! `dendrite train`: the seed tutorial, from data to model file.
+//! `dendrite train`: a model spec (the seed tutorial by default), data, `fit`, a model file.
 
+use super::train_data::{self, Prepared};
 use anyhow::{Context, Result};
 use clap::Args;
-use dendrite_trainer::activations::Activation::{Relu, Softmax};
-use dendrite_trainer::layers::{Activation, Dense};
-use dendrite_trainer::{datasets, utils, FitOptions, HostModel, Initializer, Loss, Metric};
-use dendrite_trainer::{History, Optimizer, Preprocessing, Sequential, Verbosity};
+use dendrite_trainer::callbacks::{EarlyStopping, LearningRateScheduler, ModelCheckpoint};
+use dendrite_trainer::spec::{ModelSpec, OptimizerSpec};
+use dendrite_trainer::{plot, utils, Verbosity};
+use dendrite_trainer::{Callback, FitOptions, History, HostModel, Preprocessing, Sequential};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// The seed tutorial's class names: gender 0 is female, 1 is male.
-const CLASSES: [&str; 2] = ["female", "male"];
+/// The seed tutorial: what `dendrite train` runs without `--spec` or `--data`.
+const SEED_SPEC: &str = include_str!("../../../examples/seed.toml");
+
+/// What `--data` without `--spec` trains: two relu layers (`--layers`), one softmax output per
+/// class, Adam, 50 epochs of 32, standardized features.
+const CSV_SPEC: &str = r#"
+[[layers]]
+units = 16
+activation = "relu"
+[[layers]]
+units = 8
+activation = "relu"
+[[layers]]
+activation = "softmax"
+[compile]
+optimizer = "adam"
+[fit]
+epochs = 50
+batch_size = 32
+"#;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
+    /// Model spec file (TOML): data, layers, compile, fit, callbacks. Flags override it.
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    /// CSV file with a header line: one sample per row.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The column holding the classes (integers or names).
+    #[arg(long)]
+    label: Option<String>,
+    /// Feature columns, comma-separated (default: every column but the label).
+    #[arg(long, value_delimiter = ',')]
+    features: Option<Vec<String>>,
+    /// Hidden layers' widths, comma-separated (relu); the output layer follows from the labels.
+    #[arg(long, value_delimiter = ',')]
+    layers: Option<Vec<usize>>,
+    /// Last fraction of the training rows held out for validation, before shuffling (Keras).
+    #[arg(long)]
+    validation_split: Option<f64>,
+    /// CSV file of validation samples (same columns as --data).
+    #[arg(long)]
+    validation_data: Option<PathBuf>,
+    /// Fraction of the rows held out for a final test, chosen by a shuffle seeded with --seed.
+    #[arg(long)]
+    test_split: Option<f64>,
     /// Passes over the training data.
-    #[arg(long, default_value_t = 10)]
-    epochs: usize,
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Samples per optimizer step.
-    #[arg(long, default_value_t = 8)]
-    batch_size: usize,
-    /// Seed of the one generator behind every random draw (data, weights, shuffles).
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Seed of the one generator behind every random draw (data, splits, weights, shuffles).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Optimizer, with Keras' defaults: sgd, rmsprop or adam.
+    #[arg(long)]
+    optimizer: Option<String>,
+    /// Step size (default: the spec's, else the optimizer's Keras default).
+    #[arg(long)]
+    learning_rate: Option<f32>,
     /// Where to write the model file.
     #[arg(long, default_value = "model.postcard")]
     out: PathBuf,
-    /// Optimizer, with Keras' defaults: sgd, rmsprop or adam.
-    #[arg(long, default_value = "rmsprop")]
-    optimizer: String,
-    /// Step size (default: the optimizer's Keras default).
+    /// Draw loss and accuracy per epoch (training and validation) into this PNG file.
     #[arg(long)]
-    learning_rate: Option<f32>,
+    plot: Option<PathBuf>,
     /// Keras' verbose: 0 silent, 1 progress bar, 2 one line per epoch.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
     verbose: u8,
@@ -41,75 +87,197 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: &TrainArgs) -> Result<()> {
-    let optimizer = optimizer(args)?;
-    let mut rng = utils::set_random_seed(args.seed);
-    let (data, gender) = datasets::seed(1000, &mut rng);
-    let gender_one_hot = utils::to_categorical(&gender, 2)?;
-
-    let mut model = seed_model()?;
-    model.compile(
-        optimizer,
-        Loss::CategoricalCrossentropy,
-        &[Metric::Accuracy],
-    )?;
+    let spec = resolve_spec(args)?;
+    let mut rng = utils::set_random_seed(spec.fit.seed);
+    let data = train_data::prepare(&spec, &mut rng)?;
+    let mut model = spec
+        .build(data.train.x.ncols(), data.train.classes.len())
+        .with_context(|| spec_origin(args))?;
+    spec.compile(&mut model)
+        .with_context(|| spec_origin(args))?;
     print!("{}", model.summary());
-
-    let options = FitOptions {
-        epochs: args.epochs,
-        batch_size: args.batch_size,
+    let y = data.targets(&data.train, model.output_dim())?;
+    let validation = match &data.validation {
+        Some(v) => Some((v.x.view(), data.targets(v, model.output_dim())?)),
+        None => None,
+    };
+    let preprocessing = data.preprocessing(model.output_dim());
+    let mut options = FitOptions {
+        epochs: spec.fit.epochs,
+        batch_size: spec.fit.batch_size,
+        shuffle: spec.fit.shuffle,
+        validation_split: spec.fit.validation_split,
         verbose: verbosity(args),
         ..FitOptions::default()
     };
+    options.validation_data = validation.as_ref().map(|(x, y)| (*x, y.view()));
     let started = Instant::now();
-    let history = model.fit(&data, &gender_one_hot, &options, &mut rng)?;
-    report_fit(started.elapsed(), args, &history);
-    save_and_predict(&model, args)
+    let history = fit(
+        &spec,
+        &mut model,
+        (&data, &y),
+        &options,
+        &mut rng,
+        &preprocessing,
+    )?;
+    report_fit(started.elapsed(), &options, data.train.rows(), &history);
+    if let Some(path) = &args.plot {
+        plot::training_curves(&history, path)
+            .with_context(|| format!("drawing {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    report_test(&model, &data)?;
+    save(&model, args, &preprocessing, data.is_seed)
 }
 
-/// The optimizer named by `--optimizer`, with `--learning-rate` if given.
-fn optimizer(args: &TrainArgs) -> Result<Optimizer> {
-    let mut optimizer = Optimizer::from_name(&args.optimizer).context("--optimizer")?;
-    if let Some(lr) = args.learning_rate {
-        anyhow::ensure!(
-            lr > 0.0 && lr.is_finite(),
-            "--learning-rate {lr}: give a positive step size"
-        );
-        optimizer.set_learning_rate(lr);
+/// The spec file (or the built-in default), with the flags laid over it.
+fn resolve_spec(args: &TrainArgs) -> Result<ModelSpec> {
+    let mut spec = match (&args.spec, &args.data) {
+        (Some(path), _) => ModelSpec::load(path)?,
+        (None, Some(_)) => ModelSpec::from_toml(CSV_SPEC, "the built-in CSV spec")?,
+        (None, None) => ModelSpec::from_toml(SEED_SPEC, "examples/seed.toml")?,
+    };
+    if let Some(path) = &args.data {
+        spec.data.path = Some(path.clone());
+        spec.data.generator = None;
     }
-    Ok(optimizer)
+    override_opt(&mut spec.data.label, &args.label);
+    override_opt(&mut spec.data.features, &args.features);
+    override_opt(&mut spec.data.validation_data, &args.validation_data);
+    override_val(&mut spec.fit.validation_split, args.validation_split);
+    override_val(&mut spec.fit.test_split, args.test_split);
+    override_val(&mut spec.fit.epochs, args.epochs);
+    override_val(&mut spec.fit.batch_size, args.batch_size);
+    override_val(&mut spec.fit.seed, args.seed);
+    if let Some(name) = &args.optimizer {
+        spec.compile.optimizer = OptimizerSpec::named(name);
+    }
+    if let Some(lr) = args.learning_rate {
+        spec.compile.optimizer.0.learning_rate = Some(lr);
+    }
+    if let Some(widths) = &args.layers {
+        train_data::replace_hidden_layers(&mut spec, widths)?;
+    }
+    spec.compile
+        .optimizer
+        .build()
+        .context("--optimizer / --learning-rate")?;
+    spec.callbacks.check().with_context(|| spec_origin(args))?;
+    Ok(spec)
+}
+
+fn override_opt<T: Clone>(target: &mut Option<T>, flag: &Option<T>) {
+    if flag.is_some() {
+        target.clone_from(flag);
+    }
+}
+
+fn override_val<T>(target: &mut T, flag: Option<T>) {
+    if let Some(v) = flag {
+        *target = v;
+    }
+}
+
+fn spec_origin(args: &TrainArgs) -> String {
+    match &args.spec {
+        Some(p) => format!("model spec {}", p.display()),
+        None => "the model".to_owned(),
+    }
+}
+
+/// `fit` with the spec's callbacks, then their verdicts.
+fn fit(
+    spec: &ModelSpec,
+    model: &mut Sequential,
+    (data, y): (&Prepared, &ndarray::Array2<f32>),
+    options: &FitOptions<'_>,
+    rng: &mut dendrite_trainer::SeededRng,
+    preprocessing: &Preprocessing,
+) -> Result<History> {
+    let cb = &spec.callbacks;
+    let mut history = History::default();
+    let mut early = cb.early_stopping.as_ref().map(|e| e.build()).transpose()?;
+    let mut checkpoint = cb
+        .model_checkpoint
+        .as_ref()
+        .map(|c| ModelCheckpoint::new(&c.path, &c.monitor, c.mode, preprocessing.clone()));
+    let mut schedule = cb.learning_rate_schedule.map(LearningRateScheduler::new);
+    let mut callbacks: Vec<&mut dyn Callback> = vec![&mut history];
+    if let Some(s) = &mut schedule {
+        callbacks.push(s);
+    }
+    if let Some(c) = &mut checkpoint {
+        callbacks.push(c);
+    }
+    if let Some(e) = &mut early {
+        callbacks.push(e);
+    }
+    model.fit_with_callbacks(data.train.x.view(), y.view(), options, rng, &mut callbacks)?;
+    report_early_stopping(early.as_ref())?;
+    if let Some(c) = checkpoint {
+        anyhow::ensure!(!c.missing, "callbacks.model_checkpoint.monitor: not logged by fit (val_* needs validation_split or validation_data)");
+        if let Some(e) = c.error {
+            return Err(e).context("callbacks.model_checkpoint");
+        }
+        if let (Some(epoch), Some(best)) = (c.saved_epoch, c.best()) {
+            println!(
+                "checkpoint: best model from epoch {} ({best:.4})",
+                epoch + 1
+            );
+        }
+    }
+    Ok(history)
+}
+
+fn report_early_stopping(early: Option<&EarlyStopping>) -> Result<()> {
+    let Some(e) = early else { return Ok(()) };
+    anyhow::ensure!(!e.missing, "callbacks.early_stopping.monitor: not logged by fit (val_* needs validation_split or validation_data)");
+    if let Some(epoch) = e.stopped_epoch {
+        println!("early stopping: stopped after epoch {}", epoch + 1);
+    }
+    if let Some(best) = e.best_epoch() {
+        println!("early stopping: best epoch {}", best + 1);
+    }
+    Ok(())
 }
 
 /// Prints the time spent in `fit` and the last epoch's results.
-fn report_fit(fit_time: Duration, args: &TrainArgs, history: &History) {
-    let steps = args.epochs * 1000usize.div_ceil(args.batch_size.clamp(1, 1000));
+fn report_fit(fit_time: Duration, options: &FitOptions<'_>, rows: usize, history: &History) {
+    let train_rows = match options.validation_data {
+        Some(_) => rows,
+        None => (rows as f64 * (1.0 - options.validation_split)).floor() as usize,
+    };
+    let epochs = history.epoch.len();
+    let steps = epochs * train_rows.div_ceil(options.batch_size.clamp(1, train_rows.max(1)));
     println!(
         "fit: {:.2} ms ({steps} steps, {:.2} µs/step)",
         fit_time.as_secs_f64() * 1e3,
         fit_time.as_secs_f64() * 1e6 / steps.max(1) as f64
     );
-    if let (Some(loss), Some(accuracy)) = (history.last("loss"), history.last("accuracy")) {
-        println!("final epoch: loss {loss:.4}, accuracy {accuracy:.4}");
+    let mut last: Vec<String> = Vec::new();
+    for name in ["loss", "accuracy", "val_loss", "val_accuracy"] {
+        if let Some(v) = history.last(name) {
+            last.push(format!("{} {v:.4}", name.replace('_', " ")));
+        }
+    }
+    if !last.is_empty() {
+        println!("final epoch: {}", last.join(", "));
     }
 }
 
-/// The tutorial's network: 3 inputs, 4 relu units, 2 softmax outputs, N(0, 0.05) weights.
-fn seed_model() -> Result<Sequential> {
-    let mut model = Sequential::new();
-    model.add(
-        Dense::new(4)
-            .input_dim(3)
-            .kernel_initializer(Initializer::random_normal())
-            .name("Dense1"),
-    )?;
-    model.add(Activation::new(Relu).name("hidden"))?;
-    model.add(
-        Dense::new(2)
-            .input_dim(4)
-            .kernel_initializer(Initializer::random_normal())
-            .name("Dense2"),
-    )?;
-    model.add(Activation::new(Softmax).name("output"))?;
-    Ok(model)
+/// Evaluates on the held-out test rows, if any.
+fn report_test(model: &Sequential, data: &Prepared) -> Result<()> {
+    if let Some(test) = &data.test {
+        let y = data.targets(test, model.output_dim())?;
+        let logs = model.evaluate(test.x.view(), y.view(), 32)?;
+        let accuracy = logs.get("accuracy").unwrap_or(f64::NAN);
+        println!(
+            "test ({} rows held out): loss {:.4}, accuracy {accuracy:.4}",
+            test.rows(),
+            logs.get("loss").unwrap_or(f64::NAN)
+        );
+    }
+    Ok(())
 }
 
 fn verbosity(args: &TrainArgs) -> Verbosity {
@@ -120,15 +288,16 @@ fn verbosity(args: &TrainArgs) -> Verbosity {
     }
 }
 
-/// Writes the model file, reads it back, and predicts [0, 0, 0] with dendrite-core's forward
-/// pass: the very numbers the firmware will print.
-fn save_and_predict(model: &Sequential, args: &TrainArgs) -> Result<()> {
-    let preprocessing = Preprocessing {
-        labels: CLASSES.map(str::to_owned).to_vec(),
-        ..Preprocessing::identity(3)
-    };
+/// Writes the model file and reads it back; for the seed tutorial, predicts [0, 0, 0] with
+/// dendrite-core's forward pass: the very numbers the firmware will print.
+fn save(
+    model: &Sequential,
+    args: &TrainArgs,
+    preprocessing: &Preprocessing,
+    seed: bool,
+) -> Result<()> {
     model
-        .save(&args.out, &preprocessing)
+        .save(&args.out, preprocessing)
         .with_context(|| format!("writing the model to {}", args.out.display()))?;
     let exported = HostModel::load(&args.out)?;
     println!(
@@ -137,11 +306,14 @@ fn save_and_predict(model: &Sequential, args: &TrainArgs) -> Result<()> {
         exported.file_len(),
         exported.crc()
     );
-    let p = exported.predict(&[0.0, 0.0, 0.0])?;
-    let class = if p[0] > 0.5 { CLASSES[0] } else { CLASSES[1] };
-    println!(
-        "prediction for [0, 0, 0]: female {:.4}, male {:.4} -> {class}",
-        p[0], p[1]
-    );
+    if seed && exported.input() == 3 && exported.labels().len() == 2 {
+        let p = exported.predict(&[0.0, 0.0, 0.0])?;
+        let labels = exported.labels();
+        let class = if p[0] > 0.5 { &labels[0] } else { &labels[1] };
+        println!(
+            "prediction for [0, 0, 0]: {} {:.4}, {} {:.4} -> {class}",
+            labels[0], p[0], labels[1], p[1]
+        );
+    }
     Ok(())
 }
