@@ -38,6 +38,7 @@ pub mod data;
 pub mod datasets;
 pub mod device;
 mod error;
+pub mod evaluation;
 pub mod export;
 mod host;
 pub mod initializers;

@@ -1,7 +1,11 @@
 //! The command line: one module per subcommand.
 
+mod evaluate;
+mod export_vectors;
 mod info;
+mod model_data;
 mod predict;
+mod predict_data;
 mod train;
 mod train_data;
 
@@ -23,6 +27,10 @@ enum Command {
     Predict(predict::PredictArgs),
     /// Describe a model file: architecture, parameters, size, checksum.
     Info(info::InfoArgs),
+    /// Score a model file on a labelled CSV file: loss, accuracy, per-class scores, confusion.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Write inputs and the host's expected outputs (f32 bits) for replay on a device.
+    ExportVectors(export_vectors::ExportVectorsArgs),
 }
 
 /// Runs the subcommand the user asked for.
@@ -31,5 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Info(args) => info::run(&args),
+        Command::Evaluate(args) => evaluate::run(&args),
+        Command::ExportVectors(args) => export_vectors::run(&args),
     }
 }

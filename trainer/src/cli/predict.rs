@@ -12,8 +12,20 @@ pub struct PredictArgs {
     #[arg(long)]
     model: PathBuf,
     /// The raw input values, one per feature (standardization is in the model).
-    #[arg(required = true, allow_negative_numbers = true)]
+    #[arg(required_unless_present = "data", allow_negative_numbers = true)]
     inputs: Vec<f32>,
+    /// Predict every row of this CSV file (header line, raw features) and write CSV.
+    #[arg(long, conflicts_with = "inputs")]
+    data: Option<PathBuf>,
+    /// With --data: a column to leave out of the inputs (the label).
+    #[arg(long, requires = "data")]
+    label: Option<String>,
+    /// With --data: feature columns, comma-separated, in the model's input order.
+    #[arg(long, requires = "data", value_delimiter = ',')]
+    features: Option<Vec<String>>,
+    /// With --data: write the predictions here instead of standard output.
+    #[arg(long, requires = "data")]
+    out: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -29,6 +41,11 @@ struct Prediction {
 }
 
 pub fn run(args: &PredictArgs) -> Result<()> {
+    if let Some(data) = &args.data {
+        let features = args.features.as_deref();
+        let label = args.label.as_deref();
+        return super::predict_data::run(&args.model, data, label, features, args.out.as_ref());
+    }
     let model = HostModel::load(&args.model)?;
     anyhow::ensure!(
         args.inputs.len() == model.input(),

@@ -1,0 +1,64 @@
+//! `dendrite predict --data FILE.csv`: every row of a CSV file through a model file, with
+//! dendrite-core's forward pass, written as CSV.
+
+use super::model_data::read_for_model;
+use anyhow::{Context, Result};
+use dendrite_trainer::evaluation::{class_names, predicted_class};
+use dendrite_trainer::HostModel;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes one line per row of `data`: `row`, one column per output (`p_<class>`; outputs
+/// printed with the shortest decimals that round-trip the f32), the predicted `class` name.
+/// `out`: a file, or standard output when `None`.
+pub fn run(
+    model_path: &Path,
+    data: &Path,
+    label: Option<&str>,
+    features: Option<&[String]>,
+    out: Option<&PathBuf>,
+) -> Result<()> {
+    let model = HostModel::load(model_path)?;
+    let samples = read_for_model(&model, data, label, features)?;
+    let classes = class_names(&model);
+    let units = model.layers().last().map_or(0, |l| l.units);
+    let mut text = Vec::with_capacity(samples.rows() * 16 * (units + 2));
+    let outputs: Vec<String> = match units {
+        1 => vec![format!("p_{}", classes.get(1).map_or("1", String::as_str))],
+        _ => classes
+            .iter()
+            .take(units)
+            .map(|c| format!("p_{c}"))
+            .collect(),
+    };
+    writeln!(text, "row,{},class", outputs.join(","))?;
+    for (i, row) in samples.x.rows().into_iter().enumerate() {
+        let p = model
+            .predict(&row.to_vec())
+            .with_context(|| format!("running {}", model_path.display()))?;
+        let cells: Vec<String> = p.iter().map(f32::to_string).collect();
+        let class = predicted_class(&p);
+        let name = classes
+            .get(class)
+            .map_or_else(|| class.to_string(), Clone::clone);
+        writeln!(text, "{},{},{}", i + 1, cells.join(","), csv_field(&name))?;
+    }
+    match out {
+        Some(path) => {
+            dendrite_trainer::export::write_atomically(path, &text)
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {} ({} predictions)", path.display(), samples.rows());
+        }
+        None => std::io::stdout().write_all(&text)?,
+    }
+    Ok(())
+}
+
+/// Quotes a class name that holds a comma, a quote or a line break.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
