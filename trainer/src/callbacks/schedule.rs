@@ -91,3 +91,57 @@ impl Callback for LearningRateScheduler {
         ControlFlow::Continue(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_decay_drops_every_n_epochs() {
+        let s = Schedule::Step {
+            factor: 0.5,
+            every: 2,
+        };
+        let rates: Vec<f32> = (0..5).map(|e| s.rate(0.1, e)).collect();
+        assert_eq!(rates, [0.1, 0.1, 0.05, 0.05, 0.025]);
+    }
+
+    #[test]
+    fn exponential_decay_is_continuous_in_epochs() {
+        let s = Schedule::Exponential {
+            decay_rate: 0.25,
+            decay_epochs: 2.0,
+        };
+        assert_eq!(s.rate(1.0, 0), 1.0);
+        assert_eq!(s.rate(1.0, 1), 0.5);
+        assert_eq!(s.rate(1.0, 2), 0.25);
+    }
+
+    #[test]
+    fn the_scheduler_sets_the_optimizer_before_each_epoch() {
+        use crate::layers::Dense;
+        use crate::{Loss, Optimizer};
+        let mut m = Sequential::new();
+        m.add(Dense::new(1).input_dim(1)).unwrap();
+        m.compile(
+            Optimizer::from_name("sgd").unwrap(),
+            Loss::MeanSquaredError,
+            &[],
+        )
+        .unwrap();
+        let mut cb = LearningRateScheduler::new(Schedule::Step {
+            factor: 0.1,
+            every: 1,
+        });
+        cb.on_train_begin(&TrainParams {
+            epochs: 3,
+            steps: 1,
+        });
+        for epoch in 0..2 {
+            let _ = cb.on_epoch_end(epoch, &Logs::default(), &mut m);
+        }
+        let lr = m.optimizer().unwrap().learning_rate();
+        assert!((lr - 0.0001).abs() < 1e-9, "{lr}");
+        assert_eq!(cb.rates.len(), 3);
+    }
+}
