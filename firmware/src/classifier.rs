@@ -1,13 +1,16 @@
 //! What the server needs from a network, over slices, so it does not depend on the network's
 //! compile-time widths.
 
-use dendrite_core::format::DecodeError;
+use dendrite_core::format::{Architecture, DecodeError};
 use dendrite_core::protocol::Probabilities;
 
 /// A network the server can load and run.
 pub trait Classifier {
     /// The input width.
     fn input_width(&self) -> usize;
+
+    /// The architecture the network was built for: a model file must have exactly this one.
+    fn architecture(&self) -> Architecture;
 
     /// Validates the model file at the start of `region` (magic, version, CRC, finite values,
     /// architecture) and loads its weights. Returns the model's CRC-32.
@@ -29,6 +32,10 @@ pub trait Classifier {
 impl Classifier for dendrite_network::Model {
     fn input_width(&self) -> usize {
         dendrite_network::INPUT
+    }
+
+    fn architecture(&self) -> Architecture {
+        dendrite_network::architecture()
     }
 
     fn load(&mut self, region: &[u8]) -> Result<u32, DecodeError> {

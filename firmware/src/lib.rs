@@ -11,7 +11,7 @@
 //! ```
 //! use dendrite_core::protocol::{decode, encode, ModelStatus, Request, Response, MAX_FRAME};
 //! use dendrite_core::format::DecodeError;
-//! use dendrite_firmware::{network, NoPin, Platform, Server};
+//! use dendrite_firmware::{network, Buffers, NoPin, Platform, Server};
 //!
 //! struct Host;
 //! impl Platform for Host {
@@ -20,7 +20,8 @@
 //!     fn weights(&self) -> &[u8] { &[0xFF; 64] } // erased flash: no model
 //! }
 //!
-//! let mut server = Server::new(network::Model::new(), network::architecture(), "doc", &Host);
+//! let (mut model, mut buffers) = (network::Model::new(), Buffers::new());
+//! let mut server = Server::new(&mut model, &mut buffers, "doc", &Host);
 //! let mut wire = [0u8; MAX_FRAME];
 //! let mut reply = Vec::new();
 //! for &byte in encode(&Request::Info, &mut wire).unwrap() {
@@ -40,7 +41,7 @@ mod classifier;
 mod server;
 
 pub use classifier::Classifier;
-pub use server::{NoPin, Platform, Server};
+pub use server::{Buffers, NoPin, Platform, Server};
 
 /// The network type of the firmware, generated from the model file's architecture.
 pub use dendrite_network as network;

@@ -12,7 +12,7 @@ mod board;
 use board::Board;
 use cortex_m_rt::entry;
 use dendrite_core::protocol::Fault;
-use dendrite_firmware::{network, Platform, Server};
+use dendrite_firmware::{network, Buffers, Platform, Server};
 
 /// The board's services for the application.
 struct Mps2 {
@@ -47,6 +47,11 @@ impl Platform for Mps2 {
 
 #[entry]
 fn main() -> ! {
+    // cortex-m-rt hands these to `main` as `&'static mut`: zero-initialized statics in .bss, so
+    // the network's weights and the frame buffers never pass through the stack.
+    static mut NETWORK: network::Model = network::Model::new();
+    static mut BUFFERS: Buffers = Buffers::new();
+
     board::stack::paint();
     let Board {
         mut serial,
@@ -54,18 +59,8 @@ fn main() -> ! {
         mut led,
     } = Board::take();
     let mut platform = Mps2 { timer };
-    // In .bss, not on the stack: the network and the frame buffers are the firmware's RAM.
-    let server = cortex_m::singleton!(
-        SERVER: Server<network::Model> = Server::new(
-            network::Model::new(),
-            network::architecture(),
-            board::NAME,
-            &platform,
-        )
-    );
-    if let Some(server) = server {
-        // The UART never ends its input; its errors are `Infallible`.
-        let _ = server.serve(&mut serial, &mut platform, &mut led);
-    }
+    let mut server = Server::new(NETWORK, BUFFERS, board::NAME, &platform);
+    // The UART never ends its input; its errors are `Infallible`.
+    let _ = server.serve(&mut serial, &mut platform, &mut led);
     board::exit::exit(0)
 }

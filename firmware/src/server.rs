@@ -2,10 +2,10 @@
 
 use crate::Classifier;
 use core::convert::Infallible;
-use dendrite_core::format::Architecture;
+use dendrite_core::format::{Architecture, DecodeError};
 use dendrite_core::protocol::{
-    self, CostReport, DeviceError, DeviceInfo, Fault, FrameReceiver, Input, ModelStatus,
-    Prediction, Request, Response, SelfCheckReport, MAX_BATCH, MAX_BOARD_NAME, MAX_FRAME,
+    self, CostReport, DeviceError, DeviceInfo, Fault, FrameError, FrameReceiver, Input,
+    ModelStatus, Prediction, Request, ResponseRef, SelfCheckReport, MAX_FRAME,
 };
 use embedded_hal::digital::OutputPin;
 use embedded_io::{Read, Write};
@@ -50,24 +50,50 @@ impl OutputPin for NoPin {
     }
 }
 
-/// The firmware's state: the network, what was loaded into it, and the frame buffers.
-pub struct Server<C> {
-    network: C,
-    architecture: Architecture,
-    board: heapless::String<MAX_BOARD_NAME>,
-    status: ModelStatus,
+/// The frame buffers of the link: what a server receives into and encodes into.
+///
+/// Zero-initialized and large (two [`MAX_FRAME`] buffers), so a firmware keeps it in a `static`
+/// (`.bss`) rather than on its stack.
+pub struct Buffers {
     rx: FrameReceiver<MAX_FRAME>,
     tx: [u8; MAX_FRAME],
 }
 
-impl<C: Classifier> Server<C> {
+impl Buffers {
+    /// Empty buffers.
+    pub const fn new() -> Self {
+        Self {
+            rx: FrameReceiver::new(),
+            tx: [0; MAX_FRAME],
+        }
+    }
+}
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The firmware's state: the network, what was loaded into it, and the frame buffers.
+///
+/// It borrows the network and the buffers, so a firmware can keep both in statics (`.bss`): the
+/// server itself is a few words on the stack.
+pub struct Server<'a, C> {
+    network: &'a C,
+    buffers: &'a mut Buffers,
+    board: &'static str,
+    status: ModelStatus,
+}
+
+impl<'a, C: Classifier> Server<'a, C> {
     /// Loads the model of `platform`'s weights region into `network` (zeroed, of the
-    /// `architecture` the firmware was built for). A missing or bad model is remembered: every
+    /// architecture the firmware was built for). A missing or bad model is remembered: every
     /// prediction is then refused with its reason.
     pub fn new(
-        mut network: C,
-        architecture: Architecture,
-        board: &str,
+        network: &'a mut C,
+        buffers: &'a mut Buffers,
+        board: &'static str,
         platform: &impl Platform,
     ) -> Self {
         let status = match network.load(platform.weights()) {
@@ -76,11 +102,9 @@ impl<C: Classifier> Server<C> {
         };
         Self {
             network,
-            architecture,
-            board: board.chars().take(MAX_BOARD_NAME).collect(),
+            buffers,
+            board,
             status,
-            rx: FrameReceiver::new(),
-            tx: [0; MAX_FRAME],
         }
     }
 
@@ -127,57 +151,79 @@ impl<C: Classifier> Server<C> {
         platform: &mut B,
         pin: &mut P,
     ) -> Option<&[u8]> {
-        let frame = self.rx.push(byte)?;
-        let request = frame
-            .map_err(DeviceError::from)
-            .and_then(|f| protocol::decode::<Request>(f).map_err(DeviceError::from));
-        let response = match request {
-            Ok(Request::Info) => info(self.status, &self.architecture, &self.board),
-            Ok(request) => respond(&self.network, self.status, request, platform),
-            Err(e) => Response::Error(e),
+        let Buffers { rx, tx } = &mut *self.buffers;
+        let request = match rx.push(byte)? {
+            Ok(frame) => protocol::decode::<Request>(frame),
+            Err(e) => Err(e),
         };
-        if let Response::Prediction(p) = &response {
-            // The pin shows the class: high for any class but the first.
-            let _ = pin.set_state((p.class != 0).into());
-        }
-        // Every response fits MAX_FRAME (a dendrite-core test checks the bound).
-        protocol::encode(&response, &mut self.tx).ok()
+        let network = self.network;
+        let status = self.status;
+        // Each answer is encoded from a reference (`ResponseRef`): no `Response`, which is as
+        // large as a whole batch, is built on the stack. Every answer fits MAX_FRAME (a
+        // dendrite-core test checks the bound).
+        // Matched by reference: the request (up to a whole batch) is never moved or copied.
+        let frame = match &request {
+            Ok(Request::Info) => encode(tx, ResponseRef::Info(&info(status, network, self.board))),
+            Ok(Request::Predict(x)) => {
+                match ready(status).and_then(|()| check_input(network, x)) {
+                    Ok(()) => {
+                        let prediction = predict_checked(network, Some(x), platform);
+                        // The pin shows the class: high for any class but the first.
+                        let _ = pin.set_state((prediction.class != 0).into());
+                        encode(tx, ResponseRef::Prediction(&prediction))
+                    }
+                    Err(e) => encode(tx, ResponseRef::Error(&e)),
+                }
+            }
+            Ok(Request::PredictBatch(xs)) => {
+                match ready(status)
+                    .and_then(|()| xs.iter().try_for_each(|x| check_input(network, x)))
+                {
+                    // Streamed: one prediction at a time, never the whole batch on the stack.
+                    Ok(()) => protocol::encode_batch(
+                        xs.len(),
+                        |i| predict_checked(network, xs.get(i), platform),
+                        tx,
+                    ),
+                    Err(e) => encode(tx, ResponseRef::Error(&e)),
+                }
+            }
+            Ok(Request::SelfCheck) => encode(
+                tx,
+                ResponseRef::SelfCheck(&self_check(platform, &network.architecture())),
+            ),
+            Ok(Request::Cost { iterations }) => match ready(status) {
+                Ok(()) => encode(tx, ResponseRef::Cost(&cost(network, *iterations, platform))),
+                Err(e) => encode(tx, ResponseRef::Error(&e)),
+            },
+            Ok(Request::ForceFault(fault)) => {
+                platform.force_fault(*fault);
+                encode(tx, ResponseRef::Error(&DeviceError::Unsupported))
+            }
+            Err(e) => encode(tx, ResponseRef::Error(&DeviceError::from(*e))),
+        };
+        frame.ok()
     }
 }
 
-fn info(status: ModelStatus, architecture: &Architecture, board: &str) -> Response {
-    Response::Info(DeviceInfo {
-        protocol: protocol::PROTOCOL_VERSION,
-        firmware: crate::VERSION,
-        board: board.chars().collect(),
-        architecture: architecture.clone(),
-        model: status,
-    })
+fn encode<'t>(tx: &'t mut [u8], response: ResponseRef<'_>) -> Result<&'t [u8], FrameError> {
+    protocol::encode(&response, tx)
 }
 
-/// The answer to one decoded request.
-fn respond<C: Classifier, B: Platform>(
-    network: &C,
-    status: ModelStatus,
-    request: Request,
-    platform: &mut B,
-) -> Response {
-    let result = match request {
-        Request::Info => Err(DeviceError::Unsupported), // answered by `Server::feed`
-        Request::Predict(x) => {
-            ready(status).and_then(|()| predict(network, &x, platform).map(Response::Prediction))
+fn info<C: Classifier>(status: ModelStatus, network: &C, board: &str) -> DeviceInfo {
+    let mut name = heapless::String::new();
+    for c in board.chars() {
+        if name.push(c).is_err() {
+            break;
         }
-        Request::PredictBatch(xs) => ready(status).and_then(|()| batch(network, &xs, platform)),
-        Request::SelfCheck => Ok(self_check(platform)),
-        Request::Cost { iterations } => {
-            ready(status).map(|()| Response::Cost(cost(network, iterations, platform)))
-        }
-        Request::ForceFault(fault) => {
-            platform.force_fault(fault);
-            Err(DeviceError::Unsupported)
-        }
-    };
-    result.unwrap_or_else(Response::Error)
+    }
+    DeviceInfo {
+        protocol: protocol::PROTOCOL_VERSION,
+        firmware: crate::VERSION,
+        board: name,
+        architecture: network.architecture(),
+        model: status,
+    }
 }
 
 fn ready(status: ModelStatus) -> Result<(), DeviceError> {
@@ -203,38 +249,24 @@ fn check_input<C: Classifier>(network: &C, x: &[f32]) -> Result<(), DeviceError>
     }
 }
 
-fn predict<C: Classifier, B: Platform>(
+/// Classifies an input [`check_input`] accepted, and times it.
+fn predict_checked<C: Classifier, B: Platform>(
     network: &C,
-    x: &Input,
+    x: Option<&Input>,
     platform: &mut B,
-) -> Result<Prediction, DeviceError> {
-    check_input(network, x)?;
+) -> Prediction {
     let start = platform.ticks();
-    let probabilities = network.classify(x);
+    let probabilities = x.and_then(|x| network.classify(x));
     let ticks = platform.ticks().wrapping_sub(start);
-    // `classify` answers `None` only for a wrong width, which `check_input` refused.
-    let probabilities = probabilities.ok_or(DeviceError::Unsupported)?;
+    // `classify` answers `None` only for a wrong width, which `check_input` refused: an empty
+    // answer is unreachable.
+    let probabilities = probabilities.unwrap_or_default();
     let class = argmax(&probabilities);
-    Ok(Prediction {
+    Prediction {
         probabilities,
         class,
         ticks,
-    })
-}
-
-fn batch<C: Classifier, B: Platform>(
-    network: &C,
-    xs: &heapless::Vec<Input, MAX_BATCH>,
-    platform: &mut B,
-) -> Result<Response, DeviceError> {
-    // Refuse the whole batch before computing any of it.
-    xs.iter().try_for_each(|x| check_input(network, x))?;
-    let mut out = heapless::Vec::new();
-    for x in xs {
-        // Cannot overflow: `out` has the capacity of `xs`.
-        let _ = out.push(predict(network, x, platform)?);
     }
-    Ok(Response::Batch(out))
 }
 
 /// The index of the largest value, the first one on ties (0 for an empty slice).
@@ -248,19 +280,23 @@ fn argmax(values: &[f32]) -> u16 {
     best as u16
 }
 
-fn self_check<B: Platform>(platform: &mut B) -> Response {
+fn self_check<B: Platform>(platform: &mut B, architecture: &Architecture) -> SelfCheckReport {
     // Validate the region again: flash corruption since boot shows as an error here, a model
-    // replaced since boot as a CRC that differs from the one `Info` reports.
+    // replaced since boot as a CRC that differs from the one `Info` reports. A valid file of
+    // another architecture is no more usable now than at boot.
     let model = match dendrite_core::format::ModelView::from_prefix(platform.weights()) {
+        Ok(view) if view.architecture() != *architecture => {
+            ModelStatus::Invalid(DecodeError::ArchitectureMismatch)
+        }
         Ok(view) => ModelStatus::Loaded { crc: view.crc() },
         Err(reason) => ModelStatus::Invalid(reason),
     };
     let (stack_used, stack_size) = platform.stack_usage();
-    Response::SelfCheck(SelfCheckReport {
+    SelfCheckReport {
         model,
         stack_used,
         stack_size,
-    })
+    }
 }
 
 /// Times `iterations` forward passes on a zero input, then an empty loop of as many turns.
@@ -290,8 +326,8 @@ mod tests {
 
     use super::*;
     use crate::network::{self, Model};
-    use dendrite_core::format::{DecodeError, LayerRef, LayerSpec, ModelRef};
-    use dendrite_core::protocol::{decode, encode, Fault, Probabilities};
+    use dendrite_core::format::{LayerRef, LayerSpec, ModelRef};
+    use dendrite_core::protocol::{decode, encode, Fault, Probabilities, Response, MAX_BATCH};
     use std::vec::Vec;
     use std::{format, vec};
 
@@ -439,7 +475,8 @@ mod tests {
 
     /// Serves `wire` through the in-memory port; returns every response, in order.
     fn exchange(board: &mut TestBoard, led: &mut Led, wire: &[u8]) -> Vec<Response> {
-        let mut server = Server::new(Model::new(), network::architecture(), "test", board);
+        let (mut model, mut buffers) = (Model::new(), Buffers::new());
+        let mut server = Server::new(&mut model, &mut buffers, "test", board);
         let mut port = MemPort {
             input: wire.to_vec(),
             ..MemPort::default()
@@ -661,7 +698,8 @@ mod tests {
     fn self_check_revalidates_the_region_and_reports_the_stack() {
         let model = model_file(9);
         let mut board = TestBoard::with_model(&model);
-        let mut server = Server::new(Model::new(), network::architecture(), "t", &board);
+        let (mut model, mut buffers) = (Model::new(), Buffers::new());
+        let mut server = Server::new(&mut model, &mut buffers, "t", &board);
         // The region is damaged after boot: the self-check sees it, the loaded model serves on.
         board.region[20] ^= 1;
         let mut port = MemPort {

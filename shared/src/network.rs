@@ -46,11 +46,15 @@ pub struct Network<const IN: usize, L: Layers<IN>> {
 }
 
 impl<const IN: usize, L: Layers<IN>> Network<IN, L> {
-    /// A network with identity standardization and the given (typically zeroed) layers.
+    /// A network without standardization and the given (typically zeroed) layers.
+    ///
+    /// Every field but the layers is zero (the standardization is off, its arrays unused until
+    /// [`load`](Self::load)), so a network of zeroed layers can be a `static` in `.bss`: no
+    /// initializer image in flash.
     pub const fn new(layers: L) -> Self {
         Network {
             mean: [0.0; IN],
-            std: [1.0; IN],
+            std: [0.0; IN],
             standardize: false,
             layers,
         }

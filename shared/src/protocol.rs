@@ -116,6 +116,39 @@ pub enum Response {
     Error(DeviceError),
 }
 
+/// A [`Response`] by reference: the same bytes on the wire (a test checks it), but a few words
+/// in memory, so a device can encode an answer without building a [`Response`] (which is as
+/// large as its largest variant, a full batch) on its stack.
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename = "Response")]
+pub enum ResponseRef<'a> {
+    /// As [`Response::Info`].
+    Info(&'a DeviceInfo),
+    /// As [`Response::Prediction`].
+    Prediction(&'a Prediction),
+    /// As [`Response::Batch`].
+    Batch(&'a [Prediction]),
+    /// As [`Response::SelfCheck`].
+    SelfCheck(&'a SelfCheckReport),
+    /// As [`Response::Cost`].
+    Cost(&'a CostReport),
+    /// As [`Response::Error`].
+    Error(&'a DeviceError),
+}
+
+impl<'a> From<&'a Response> for ResponseRef<'a> {
+    fn from(response: &'a Response) -> Self {
+        match response {
+            Response::Info(info) => Self::Info(info),
+            Response::Prediction(p) => Self::Prediction(p),
+            Response::Batch(ps) => Self::Batch(ps),
+            Response::SelfCheck(report) => Self::SelfCheck(report),
+            Response::Cost(report) => Self::Cost(report),
+            Response::Error(e) => Self::Error(e),
+        }
+    }
+}
+
 /// A firmware version, `major.minor.patch`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {
@@ -290,6 +323,56 @@ pub fn encode<'a, T: Serialize>(message: &T, buf: &'a mut [u8]) -> Result<&'a [u
     match postcard::to_slice_cobs(message, buf) {
         Ok(frame) => Ok(frame),
         Err(_) => Err(FrameError::TooLong),
+    }
+}
+
+/// Encodes a [`Response::Batch`] of `count` predictions into `buf` as one frame, asking `each`
+/// for prediction `i` only when it is written: the same bytes as [`encode`] of the whole
+/// response, without holding [`MAX_BATCH`] predictions at once (a device's stack stays small).
+///
+/// # Errors
+/// [`FrameError::TooLong`] when `buf` is too small (never for a buffer of [`MAX_FRAME`] and
+/// `count <= MAX_BATCH`).
+pub fn encode_batch(
+    count: usize,
+    each: impl FnMut(usize) -> Prediction,
+    buf: &mut [u8],
+) -> Result<&[u8], FrameError> {
+    let batch = LazyBatch {
+        count,
+        each: core::cell::RefCell::new(each),
+    };
+    encode(&batch, buf)
+}
+
+/// A [`Response::Batch`] whose predictions are made while it is serialized.
+struct LazyBatch<F> {
+    count: usize,
+    each: core::cell::RefCell<F>,
+}
+
+impl<F: FnMut(usize) -> Prediction> Serialize for LazyBatch<F> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // `Response::Batch` is variant 2 of `Response`; a test checks the bytes against `encode`.
+        s.serialize_newtype_variant("Response", 2, "Batch", &LazySeq(self))
+    }
+}
+
+struct LazySeq<'b, F>(&'b LazyBatch<F>);
+
+impl<F: FnMut(usize) -> Prediction> Serialize for LazySeq<'_, F> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq as _};
+        let mut each = self
+            .0
+            .each
+            .try_borrow_mut()
+            .map_err(|_| S::Error::custom("batch serialized twice at once"))?;
+        let mut seq = s.serialize_seq(Some(self.0.count))?;
+        for i in 0..self.0.count {
+            seq.serialize_element(&(*each)(i))?;
+        }
+        seq.end()
     }
 }
 
@@ -562,6 +645,27 @@ mod tests {
             let frames = bytes.split(|&b| b == 0).filter(|s| !s.is_empty()).count()
                 - usize::from(bytes.last().is_some_and(|&b| b != 0));
             prop_assert_eq!(results.len(), frames);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn response_ref_encodes_as_the_response(response in any_response()) {
+            let mut by_ref = [0u8; MAX_FRAME];
+            let by_ref = encode(&ResponseRef::from(&response), &mut by_ref).map(<[u8]>::to_vec);
+            let mut wire = [0u8; MAX_FRAME];
+            prop_assert_eq!(by_ref, encode(&response, &mut wire).map(<[u8]>::to_vec));
+        }
+
+        #[test]
+        fn batch_encoded_lazily_equals_the_whole_response(
+            ps in vec(any_prediction(), 0..=MAX_BATCH)
+        ) {
+            let mut lazy = [0u8; MAX_FRAME];
+            let lazy = encode_batch(ps.len(), |i| ps[i].clone(), &mut lazy).map(<[u8]>::to_vec);
+            let whole = Response::Batch(ps.iter().cloned().collect());
+            let mut wire = [0u8; MAX_FRAME];
+            prop_assert_eq!(lazy, encode(&whole, &mut wire).map(<[u8]>::to_vec));
         }
     }
 
