@@ -87,7 +87,7 @@ fn panel(
         (a.min(v), b.max(v))
     });
     let (lo, hi) = if name == "accuracy" {
-        (lo.min(1.0).max(0.0), 1.0)
+        (lo.clamp(0.0, 1.0), 1.0)
     } else {
         (0.0, hi.max(1e-6))
     };

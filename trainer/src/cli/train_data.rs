@@ -6,7 +6,7 @@ use dendrite_trainer::data::{read_csv, CsvColumns, DataError, Dataset, Standardi
 use dendrite_trainer::spec::{Generator, LayerKind, LayerSpec, ModelSpec};
 use dendrite_trainer::{datasets, Preprocessing, SeededRng};
 use ndarray::{s, Array2};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The seed generator's columns.
 const SEED_FEATURES: [&str; 3] = ["weight", "height", "age"];
@@ -102,7 +102,7 @@ fn load(spec: &ModelSpec, rng: &mut SeededRng) -> Result<(Dataset, PathBuf, Stri
     Ok((read_csv(&path, &columns)?, path, label))
 }
 
-fn read_with_classes(spec: &ModelSpec, path: &PathBuf, classes: &[String]) -> Result<Dataset> {
+fn read_with_classes(spec: &ModelSpec, path: &Path, classes: &[String]) -> Result<Dataset> {
     let columns = CsvColumns {
         label: spec.data.label.as_deref(),
         features: spec.data.features.as_deref(),
