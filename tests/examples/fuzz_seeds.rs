@@ -56,5 +56,33 @@ fn main() -> std::io::Result<()> {
     std::fs::write(dir.join("binary-2-1"), model(2, &[(1, Sigmoid)], "no\nyes"))?;
     let deep = [(8, Tanh), (8, Relu), (6, Linear), (4, Relu), (3, Softmax)];
     std::fs::write(dir.join("deep-5-layers"), model(5, &deep, ""))?;
-    Ok(())
+    frames()
+}
+
+/// One frame of each request, and a stream of several with noise between them.
+fn frames() -> std::io::Result<()> {
+    use dendrite_core::protocol::{encode, Batch, Input, Request, MAX_FRAME};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/frame_decode");
+    std::fs::create_dir_all(&dir)?;
+    let input = Input::from_slice(&[0.0, 1.5, -2.0]).expect("3 inputs fit");
+    let mut batch = Batch::new();
+    for _ in 0..3 {
+        batch.push(input.clone()).expect("3 inputs fit a batch");
+    }
+    let requests = [
+        ("info", Request::Info),
+        ("predict", Request::Predict(input)),
+        ("batch", Request::PredictBatch(batch)),
+        ("self-check", Request::SelfCheck),
+        ("cost", Request::Cost { iterations: 100 }),
+    ];
+    let mut stream = Vec::new();
+    for (name, request) in &requests {
+        let mut buf = [0u8; MAX_FRAME];
+        let frame = encode(request, &mut buf).expect("requests fit a frame");
+        std::fs::write(dir.join(name), frame)?;
+        stream.extend_from_slice(frame);
+        stream.extend_from_slice(&[0x13, 0x37, 0x00]);
+    }
+    std::fs::write(dir.join("stream-with-noise"), stream)
 }

@@ -24,3 +24,8 @@ fn replay(target: &str, body: fn(&[u8])) {
 fn model_decode_corpus_replays_cleanly() {
     replay("model_decode", dendrite_tests::fuzz::model_decode);
 }
+
+#[test]
+fn frame_decode_corpus_replays_cleanly() {
+    replay("frame_decode", dendrite_tests::fuzz::frame_decode);
+}
