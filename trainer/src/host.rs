@@ -19,6 +19,14 @@ pub struct HostModel {
     file_len: usize,
 }
 
+/// Caller-owned scratch space for [`HostModel::predict_into`]: two activation buffers as wide as
+/// the model's widest layer, so a prediction allocates nothing.
+#[derive(Clone, Debug)]
+pub struct PredictBuffers {
+    a: Vec<f32>,
+    b: Vec<f32>,
+}
+
 /// One dense layer as the file stores it.
 #[derive(Clone, Debug)]
 pub struct HostLayer {
@@ -84,30 +92,112 @@ impl HostModel {
     /// The model's outputs for one sample of raw inputs: standardization, then each layer
     /// through `dendrite_core::kernel::dense`, exactly as the firmware runs it.
     ///
+    /// Allocates its result; [`predict_into`](Self::predict_into) reuses buffers instead.
+    ///
     /// # Errors
     /// [`Error::ColumnMismatch`] when `x` does not have [`input`](Self::input) values.
     pub fn predict(&self, x: &[f32]) -> Result<Vec<f32>> {
-        if x.len() != self.input {
+        let mut buffers = self.buffers();
+        Ok(self.predict_into(x, &mut buffers)?.to_vec())
+    }
+
+    /// Buffers for [`predict_into`](Self::predict_into), sized for this model's widest layer.
+    pub fn buffers(&self) -> PredictBuffers {
+        let widest = self.widest();
+        PredictBuffers {
+            a: vec![0.0; widest],
+            b: vec![0.0; widest],
+        }
+    }
+
+    /// [`predict`](Self::predict) without allocating: the same dendrite-core calls in the same
+    /// order (so the same bits), through `buffers`; returns the outputs, borrowed from them.
+    ///
+    /// # Errors
+    /// [`Error::ColumnMismatch`] when `x` does not have [`input`](Self::input) values or the
+    /// buffers belong to a narrower model.
+    pub fn predict_into<'b>(
+        &self,
+        x: &[f32],
+        buffers: &'b mut PredictBuffers,
+    ) -> Result<&'b [f32]> {
+        self.check_input(x.len())?;
+        let widest = self.widest();
+        if buffers.a.len() < widest || buffers.b.len() < widest {
             return Err(Error::ColumnMismatch {
-                what: "the input",
-                expected: self.input,
-                found: x.len(),
+                what: "the prediction buffers",
+                expected: widest,
+                found: buffers.a.len().min(buffers.b.len()),
             });
         }
-        let mut current = x.to_vec();
-        kernel::standardize(&mut current, &self.mean, &self.std);
+        let (mut current, mut next) = (&mut buffers.a[..], &mut buffers.b[..]);
+        current[..x.len()].copy_from_slice(x);
+        kernel::standardize(&mut current[..x.len()], &self.mean, &self.std);
+        let mut width = x.len();
         for layer in &self.layers {
-            let mut out = vec![0.0; layer.units];
+            let out = &mut next[..layer.units];
             kernel::dense(
-                &current,
+                &current[..width],
                 &layer.kernel,
                 &layer.bias,
                 layer.activation,
-                &mut out,
+                out,
             );
-            current = out;
+            width = layer.units;
+            std::mem::swap(&mut current, &mut next);
         }
-        Ok(current)
+        Ok(&current[..width])
+    }
+
+    /// Predicts every row of `rows` (row-major, [`input`](Self::input) values each) into
+    /// `out` (row-major, [`output`](Self::output) values each), sample by sample through
+    /// [`predict_into`](Self::predict_into): the same bits as one call per row.
+    ///
+    /// # Errors
+    /// [`Error::ColumnMismatch`] when `rows` is not a whole number of samples or `out` does not
+    /// hold one output row per sample.
+    pub fn predict_batch_into(&self, rows: &[f32], out: &mut [f32]) -> Result<()> {
+        let (input, output) = (self.input.max(1), self.output());
+        let samples = rows.len() / input;
+        if rows.len() % input != 0 || out.len() != samples * output {
+            return Err(Error::ColumnMismatch {
+                what: "the output buffer",
+                expected: samples * output,
+                found: out.len(),
+            });
+        }
+        let mut buffers = self.buffers();
+        for (x, y) in rows
+            .chunks_exact(input)
+            .zip(out.chunks_exact_mut(output.max(1)))
+        {
+            y.copy_from_slice(self.predict_into(x, &mut buffers)?);
+        }
+        Ok(())
+    }
+
+    /// The widest of the input and every layer's output.
+    fn widest(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| l.units)
+            .fold(self.input, usize::max)
+    }
+
+    fn check_input(&self, found: usize) -> Result<()> {
+        if found == self.input {
+            return Ok(());
+        }
+        Err(Error::ColumnMismatch {
+            what: "the input",
+            expected: self.input,
+            found,
+        })
+    }
+
+    /// The number of outputs (the last layer's units).
+    pub fn output(&self) -> usize {
+        self.layers.last().map_or(self.input, |l| l.units)
     }
 
     /// The architecture (`3-4-2 relu/softmax`).
