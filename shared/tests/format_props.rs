@@ -5,6 +5,9 @@ use dendrite_core::format::{DecodeError, LayerRef, LayerSpec, ModelRef, ModelVie
 use dendrite_core::Activation;
 use proptest::prelude::*;
 
+/// One owned layer: units, activation, name, kernel, bias.
+type OwnedLayer = (u16, Activation, String, Vec<f32>, Vec<f32>);
+
 /// An owned model to borrow a [`ModelRef`] from.
 #[derive(Debug, Clone)]
 struct Owned {
@@ -12,7 +15,7 @@ struct Owned {
     labels: String,
     mean: Vec<f32>,
     std: Vec<f32>,
-    layers: Vec<(u16, Activation, String, Vec<f32>, Vec<f32>)>,
+    layers: Vec<OwnedLayer>,
 }
 
 impl Owned {

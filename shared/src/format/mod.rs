@@ -137,9 +137,7 @@ impl<'a> F32s<'a> {
 
     /// The floats, in file order.
     pub fn iter(&self) -> impl Iterator<Item = f32> + 'a {
-        self.0
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.0.as_chunks::<4>().0.iter().map(|b| f32::from_le_bytes(*b))
     }
 
     /// Copies the floats into `out`, which must have exactly [`len`](Self::len) elements.
