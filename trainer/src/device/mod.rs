@@ -18,9 +18,11 @@
 //! # Ok(()) }
 //! ```
 
+pub mod firmware;
 mod link;
 mod qemu;
 
+pub use firmware::{FirmwareBuild, FirmwareError};
 pub use link::{Link, LinkError};
 pub use qemu::{Board, Qemu, QemuOptions, BOARDS};
 

@@ -1,0 +1,93 @@
+//! What the scenarios run, built once per test process: the `dendrite` command line (release)
+//! and the firmware images.
+//!
+//! Each helper runs `cargo build` the first time it is called in a process and remembers the
+//! result; test threads that ask meanwhile wait for it (a `OnceLock`). Separate processes
+//! building at once are serialized by cargo's own lock on the target directory, and a build
+//! with nothing to do takes a fraction of a second, so `cargo xtask test` building everything
+//! first costs nothing twice.
+
+use dendrite_trainer::device::{FirmwareBuild, BOARDS};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+}
+
+/// The committed seed model, the default firmware's architecture.
+pub fn seed_model() -> PathBuf {
+    repo().join("firmware/models/seed.postcard")
+}
+
+/// The `dendrite` executable, built with `--release`.
+///
+/// # Panics
+/// When the build fails, with cargo's output.
+pub fn dendrite_cli() -> &'static Path {
+    static CLI: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    unwrap_build(CLI.get_or_init(build_cli))
+}
+
+/// The firmware image for the seed architecture on the default board.
+///
+/// # Panics
+/// When the build fails, with cargo's output.
+pub fn firmware() -> &'static Path {
+    static FIRMWARE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    unwrap_build(FIRMWARE.get_or_init(|| {
+        FirmwareBuild::default_for(BOARDS[0])
+            .build()
+            .map_err(|e| e.to_string())
+    }))
+}
+
+/// The firmware image built with `--features fault-injection`.
+///
+/// # Panics
+/// When the build fails, with cargo's output.
+pub fn fault_injection_firmware() -> &'static Path {
+    static FIRMWARE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    unwrap_build(FIRMWARE.get_or_init(|| {
+        FirmwareBuild::fault_injection(BOARDS[0])
+            .build()
+            .map_err(|e| e.to_string())
+    }))
+}
+
+fn unwrap_build(built: &'static Result<PathBuf, String>) -> &'static Path {
+    match built {
+        Ok(path) => path,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+fn build_cli() -> Result<PathBuf, String> {
+    let root = repo();
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(&root)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "dendrite-trainer",
+            "--bin",
+            "dendrite",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "building the dendrite CLI failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(target.join("release/dendrite"))
+}

@@ -1,0 +1,269 @@
+//! Finding or building the firmware image that runs a given model file.
+//!
+//! The firmware's network type is generated at build time from a model's architecture
+//! (`DENDRITE_MODEL`, see `firmware/README.md`); its weights are loaded at run time. So a model
+//! with the default architecture (the committed seed model's) runs on the default build in
+//! `firmware/target/`, and any other architecture gets a build of its own, cached under
+//! `target/firmware-cache/<architecture>/` and reused by every model of that architecture.
+//!
+//! The firmware sources are found next to the trainer's own sources (this crate's
+//! `CARGO_MANIFEST_DIR/../firmware`); the environment variable [`FIRMWARE_ENV`]
+//! (`DENDRITE_FIRMWARE`) names a ready firmware ELF instead, for a binary used away from its
+//! source tree or a firmware built by hand.
+
+use super::Board;
+use dendrite_core::format::{Architecture, ModelView};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Environment variable naming a firmware ELF to use instead of building one.
+pub const FIRMWARE_ENV: &str = "DENDRITE_FIRMWARE";
+
+/// Why no firmware image could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum FirmwareError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The model file is not a valid Dendrite model.
+    #[error("{path}: {source}")]
+    Model {
+        /// The model file.
+        path: PathBuf,
+        /// Why it was refused.
+        source: dendrite_core::format::DecodeError,
+    },
+    /// The firmware sources are not where this binary was built from.
+    #[error(
+        "the firmware sources are not at {0} (was the repository moved?): set {FIRMWARE_ENV} \
+         to a firmware ELF built for this model's architecture"
+    )]
+    NoSources(PathBuf),
+    /// `cargo build` of the firmware failed.
+    #[error("building the firmware failed: `{command}`\n{output}")]
+    Build {
+        /// The command that failed.
+        command: String,
+        /// What it printed (when captured).
+        output: String,
+    },
+}
+
+/// One firmware build: which architecture, which features, where.
+#[derive(Clone, Debug)]
+pub struct FirmwareBuild {
+    /// The model whose architecture the network type is generated from (`DENDRITE_MODEL`);
+    /// `None` for the committed seed model.
+    pub model: Option<PathBuf>,
+    /// Cargo features of the firmware (`fault-injection`).
+    pub features: Vec<String>,
+    /// Cargo's `--target-dir`.
+    pub target_dir: PathBuf,
+    /// The board it runs on.
+    pub board: Board,
+    /// Capture cargo's output (shown only on failure) instead of passing it through.
+    pub quiet: bool,
+}
+
+impl FirmwareBuild {
+    /// The default build: the seed architecture, in `firmware/target/`.
+    pub fn default_for(board: Board) -> Self {
+        Self {
+            model: None,
+            features: Vec::new(),
+            target_dir: firmware_dir().join("target"),
+            board,
+            quiet: true,
+        }
+    }
+
+    /// The build whose `ForceFault` request really faults, in `firmware/target/fault/` so that
+    /// it never replaces the default image.
+    pub fn fault_injection(board: Board) -> Self {
+        Self {
+            features: vec!["fault-injection".into()],
+            target_dir: firmware_dir().join("target/fault"),
+            ..Self::default_for(board)
+        }
+    }
+
+    /// Where the ELF image lands.
+    pub fn elf(&self) -> PathBuf {
+        self.target_dir
+            .join(self.board.target)
+            .join("release/dendrite-firmware")
+    }
+
+    /// Runs `cargo build --release` in `firmware/` (a no-op when nothing changed) and returns
+    /// the ELF image. Concurrent builds are serialized by cargo's own lock on the target dir.
+    ///
+    /// # Errors
+    /// [`FirmwareError::NoSources`] without the firmware sources, [`FirmwareError::Build`] when
+    /// cargo fails.
+    pub fn build(&self) -> Result<PathBuf, FirmwareError> {
+        let dir = firmware_dir();
+        if !dir.join("Cargo.toml").is_file() {
+            return Err(FirmwareError::NoSources(dir));
+        }
+        let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        cmd.current_dir(&dir)
+            .args(["build", "--release", "--target", self.board.target])
+            .arg("--target-dir")
+            .arg(&self.target_dir);
+        if !self.features.is_empty() {
+            cmd.args(["--features", &self.features.join(",")]);
+        }
+        match &self.model {
+            Some(model) => cmd.env("DENDRITE_MODEL", model),
+            None => cmd.env_remove("DENDRITE_MODEL"),
+        };
+        run(&mut cmd, self.quiet)?;
+        Ok(self.elf())
+    }
+}
+
+/// The firmware sources: `firmware/` beside the trainer's own sources.
+pub fn firmware_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../firmware")
+}
+
+/// The committed model the default firmware's architecture comes from.
+pub fn seed_model() -> PathBuf {
+    firmware_dir().join("models/seed.postcard")
+}
+
+/// A firmware ELF that runs `model` on `board`: the one named by [`FIRMWARE_ENV`] if set,
+/// otherwise the default build for the seed architecture, otherwise a build for the model's
+/// architecture, cached under `target/firmware-cache/`. `quiet` captures cargo's output.
+///
+/// # Errors
+/// An unreadable or invalid model file, missing firmware sources, a failed build.
+pub fn for_model(model: &Path, board: Board, quiet: bool) -> Result<PathBuf, FirmwareError> {
+    if let Some(elf) = std::env::var_os(FIRMWARE_ENV) {
+        return Ok(PathBuf::from(elf));
+    }
+    let wanted = architecture(model)?;
+    let seed = seed_model();
+    if seed.is_file() && architecture(&seed)? == wanted {
+        let build = FirmwareBuild {
+            quiet,
+            ..FirmwareBuild::default_for(board)
+        };
+        if !quiet && !build.elf().is_file() {
+            eprintln!("building the firmware (once)");
+        }
+        return build.build();
+    }
+    let cache = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/firmware-cache")
+        .join(cache_key(&wanted, board));
+    let pinned = pin_model(model, &cache)?;
+    if !quiet {
+        eprintln!(
+            "building the firmware for architecture {wanted} (once; cached in {})",
+            cache.display()
+        );
+    }
+    FirmwareBuild {
+        model: Some(pinned),
+        target_dir: cache,
+        quiet,
+        ..FirmwareBuild::default_for(board)
+    }
+    .build()
+}
+
+/// The architecture in a model file.
+///
+/// # Errors
+/// An unreadable file or an invalid model.
+pub fn architecture(model: &Path) -> Result<Architecture, FirmwareError> {
+    let bytes = std::fs::read(model).map_err(|source| FirmwareError::Io {
+        path: model.to_owned(),
+        source,
+    })?;
+    ModelView::from_bytes(&bytes)
+        .map(|view| view.architecture())
+        .map_err(|source| FirmwareError::Model {
+            path: model.to_owned(),
+            source,
+        })
+}
+
+/// A directory name for an architecture on a board: `mps2-an386-3-8-2-relu-softmax`.
+fn cache_key(architecture: &Architecture, board: Board) -> String {
+    let text = format!("{}-{architecture}", board.name);
+    text.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// Copies `model` into the cache directory once, so that every later model of the same
+/// architecture builds against an unchanged `DENDRITE_MODEL` file (cargo then has nothing to
+/// redo). Only the architecture of the copy matters.
+fn pin_model(model: &Path, cache: &Path) -> Result<PathBuf, FirmwareError> {
+    let pinned = cache.join("architecture.postcard");
+    if pinned.is_file() {
+        return Ok(pinned);
+    }
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| FirmwareError::Io { path, source }
+    };
+    std::fs::create_dir_all(cache).map_err(io(cache))?;
+    // Written under a unique name, then renamed: concurrent runs never see half a file.
+    let partial = cache.join(format!("architecture.{}.tmp", std::process::id()));
+    std::fs::copy(model, &partial).map_err(io(model))?;
+    std::fs::rename(&partial, &pinned).map_err(io(&pinned))?;
+    Ok(pinned)
+}
+
+/// Runs a cargo command; on failure, the error carries what it printed.
+fn run(cmd: &mut Command, quiet: bool) -> Result<(), FirmwareError> {
+    let mut words = vec![cmd.get_program().to_string_lossy().into_owned()];
+    words.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    let failed = |output: String| FirmwareError::Build {
+        command: words.join(" "),
+        output,
+    };
+    if quiet {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    } else {
+        // Warnings and errors go to the terminal; our standard output stays for results.
+        cmd.arg("--quiet")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+    }
+    let output = cmd.output().map_err(|e| failed(e.to_string()))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&output.stderr).into_owned();
+    Err(failed(format!("{}: {text}", output.status)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::BOARDS;
+
+    #[test]
+    fn cache_key_names_board_and_architecture() {
+        let arch = architecture(&seed_model()).unwrap();
+        assert_eq!(cache_key(&arch, BOARDS[0]), "mps2-an386-3-4-2-relu-softmax");
+    }
+
+    #[test]
+    fn a_missing_model_file_is_named_in_the_error() {
+        let err = architecture(Path::new("/nonexistent/model.postcard")).unwrap_err();
+        assert!(
+            err.to_string().starts_with("/nonexistent/model.postcard: "),
+            "{err}"
+        );
+    }
+}
