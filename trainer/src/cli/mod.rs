@@ -1,11 +1,13 @@
 //! The command line: one module per subcommand.
 
+mod device;
 mod evaluate;
 mod export_vectors;
 mod info;
 mod model_data;
 mod predict;
 mod predict_data;
+mod run;
 mod train;
 mod train_data;
 
@@ -31,6 +33,9 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Write inputs and the host's expected outputs (f32 bits) for replay on a device.
     ExportVectors(export_vectors::ExportVectorsArgs),
+    /// A session: one input per line from standard input, one prediction per line, on the host
+    /// or on the firmware (--qemu, --serial PORT).
+    Run(run::RunArgs),
 }
 
 /// Runs the subcommand the user asked for.
@@ -41,5 +46,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Info(args) => info::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
         Command::ExportVectors(args) => export_vectors::run(&args),
+        Command::Run(args) => run::run(&args),
     }
 }

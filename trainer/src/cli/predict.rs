@@ -29,6 +29,9 @@ pub struct PredictArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Also run the input on the firmware (under QEMU or on a board) and compare, bit for bit.
+    #[command(flatten)]
+    device: super::device::DeviceArgs,
 }
 
 /// What `predict` reports; outputs are printed with enough digits to round-trip the bits.
@@ -45,6 +48,9 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         let features = args.features.as_deref();
         let label = args.label.as_deref();
         return super::predict_data::run(&args.model, data, label, features, args.out.as_ref());
+    }
+    if args.device.wanted() {
+        return super::device::predict(&args.device, &args.model, &args.inputs, args.json);
     }
     let model = HostModel::load(&args.model)?;
     anyhow::ensure!(

@@ -73,8 +73,12 @@ impl<P: Read + Write> Link<P> {
         self.receive()
     }
 
-    /// Reads bytes until one response frame is complete.
-    fn receive(&mut self) -> Result<Response, LinkError> {
+    /// Reads bytes until one response frame is complete: the answer to a request written
+    /// directly to the [port](Self::port_mut) (raw or damaged frames, in tests).
+    ///
+    /// # Errors
+    /// I/O errors, a timeout, a closed port or an invalid frame from the device.
+    pub fn receive(&mut self) -> Result<Response, LinkError> {
         let mut byte = [0u8; 1];
         loop {
             match self.port.read(&mut byte) {

@@ -1,0 +1,289 @@
+//! Running a model file on the firmware: under `qemu-system-arm` (`--qemu`) or on a board over a
+//! serial port (`--serial PORT`), through the same protocol code, next to the host's forward
+//! pass on the same file.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use dendrite_core::protocol::{DeviceInfo, ModelStatus, Prediction};
+use dendrite_trainer::device::{firmware, Board, Link, LinkError, Qemu, QemuOptions, BOARDS};
+use dendrite_trainer::HostModel;
+use serde::Serialize;
+use std::path::Path;
+use std::time::Duration;
+
+/// Where the firmware runs: `--qemu` or `--serial PORT`, on `--board NAME`.
+#[derive(Clone, Debug, Args)]
+pub struct DeviceArgs {
+    /// Run on the firmware under qemu-system-arm, with the model in its weights region. The
+    /// firmware is built for the model's architecture when needed (cached); the environment
+    /// variable DENDRITE_FIRMWARE names a firmware ELF to use instead.
+    #[arg(long, conflicts_with = "serial")]
+    pub qemu: bool,
+    /// Run on a board on this serial port (e.g. /dev/ttyACM0), already flashed with the firmware
+    /// and the model.
+    #[arg(long, value_name = "PORT")]
+    pub serial: Option<String>,
+    /// The serial port's baud rate.
+    #[arg(long, default_value_t = 115_200, requires = "serial")]
+    pub baud: u32,
+    /// The board the firmware runs on.
+    #[arg(long, default_value = "mps2-an386", value_name = "NAME")]
+    pub board: String,
+    /// Seconds to wait for each answer: a silent device is an error, not a hang.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub timeout: f64,
+}
+
+impl DeviceArgs {
+    /// Whether a device was asked for at all.
+    pub fn wanted(&self) -> bool {
+        self.qemu || self.serial.is_some()
+    }
+}
+
+/// The link to the firmware, emulated or real.
+pub enum Device {
+    /// The firmware under QEMU (killed on drop).
+    Qemu(Box<Qemu>),
+    /// A board on a serial port.
+    Serial(Link<Box<dyn serialport::SerialPort>>),
+}
+
+/// What the firmware answered for one input, beside the host's answer.
+#[derive(Debug, Serialize)]
+pub struct DeviceAnswer {
+    /// The device's probabilities, bit for bit.
+    pub outputs: Vec<f32>,
+    /// The class the device picked.
+    pub class: u16,
+    /// Timer ticks of the device's forward pass.
+    pub ticks: u32,
+    /// Instructions, under QEMU's `-icount shift=0` (one per virtual nanosecond).
+    pub instructions: Option<u64>,
+    /// Whether every probability has the host's exact bits.
+    pub agrees_bit_for_bit: bool,
+}
+
+impl Device {
+    /// Opens the device `args` names and checks that it holds `model`'s file.
+    ///
+    /// # Errors
+    /// An unknown board, a firmware that cannot be built or started, a port that cannot be
+    /// opened, a device that does not answer or holds another model.
+    pub fn open(args: &DeviceArgs, model_path: &Path, model: &HostModel) -> Result<Self> {
+        let board = board(&args.board)?;
+        let timeout = Duration::try_from_secs_f64(args.timeout)
+            .ok()
+            .filter(|t| !t.is_zero())
+            .with_context(|| {
+                format!(
+                    "--timeout {}: give a positive number of seconds",
+                    args.timeout
+                )
+            })?;
+        let mut device = match &args.serial {
+            Some(port) => Self::Serial(open_serial(port, args.baud, timeout)?),
+            None => Self::Qemu(Box::new(spawn_qemu(model_path, board, timeout)?)),
+        };
+        let info = device
+            .link_info()
+            .context("asking the device for its model")?;
+        check_model(&info, model, model_path)?;
+        Ok(device)
+    }
+
+    fn link_info(&mut self) -> Result<DeviceInfo, LinkError> {
+        match self {
+            Self::Qemu(qemu) => qemu.link().info(),
+            Self::Serial(link) => link.info(),
+        }
+    }
+
+    /// Classifies `x` on the device and compares with the host's outputs for it.
+    ///
+    /// # Errors
+    /// The device refused or did not answer.
+    pub fn predict(&mut self, x: &[f32], host: &[f32]) -> Result<DeviceAnswer> {
+        let p: Prediction = match self {
+            Self::Qemu(qemu) => qemu.link().predict(x),
+            Self::Serial(link) => link.predict(x),
+        }
+        .context("predicting on the device")?;
+        let agrees = p.probabilities.len() == host.len()
+            && p.probabilities
+                .iter()
+                .zip(host)
+                .all(|(d, h)| d.to_bits() == h.to_bits());
+        // Under `-icount shift=0` one instruction is one virtual nanosecond: 40 per tick of the
+        // board's 25 MHz timer.
+        let instructions = matches!(self, Self::Qemu(_)).then_some(u64::from(p.ticks) * 40);
+        Ok(DeviceAnswer {
+            outputs: p.probabilities.to_vec(),
+            class: p.class,
+            ticks: p.ticks,
+            instructions,
+            agrees_bit_for_bit: agrees,
+        })
+    }
+
+    /// What the device is, for a report line.
+    pub fn describe(&self, board: &str) -> String {
+        match self {
+            Self::Qemu(_) => format!("{board} under qemu-system-arm"),
+            Self::Serial(_) => format!("{board} on a serial port"),
+        }
+    }
+}
+
+/// The board named `name`.
+fn board(name: &str) -> Result<Board> {
+    BOARDS
+        .iter()
+        .copied()
+        .find(|b| b.name == name)
+        .with_context(|| {
+            let names: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
+            format!(
+                "--board {name}: unknown board (supported: {})",
+                names.join(", ")
+            )
+        })
+}
+
+fn spawn_qemu(model: &Path, board: Board, timeout: Duration) -> Result<Qemu> {
+    let elf = firmware::for_model(model, board, false)?;
+    let mut options = QemuOptions::new(elf).model(model).icount(true);
+    options.board = board;
+    options.timeout = timeout;
+    Ok(Qemu::spawn(&options)?)
+}
+
+fn open_serial(
+    port: &str,
+    baud: u32,
+    timeout: Duration,
+) -> Result<Link<Box<dyn serialport::SerialPort>>> {
+    let serial = serialport::new(port, baud)
+        .timeout(timeout)
+        .open()
+        .with_context(|| format!("opening serial port {port} at {baud} baud"))?;
+    Ok(Link::new(serial))
+}
+
+/// The device must run the very file the host reads: same architecture, same CRC-32.
+fn check_model(info: &DeviceInfo, model: &HostModel, path: &Path) -> Result<()> {
+    if &info.architecture != model.architecture() {
+        bail!(
+            "the device's firmware is built for architecture {}, but {} is {}: build and flash \
+             the firmware for it (DENDRITE_MODEL={} cargo build --release in firmware/)",
+            info.architecture,
+            path.display(),
+            model.architecture(),
+            path.display()
+        );
+    }
+    match info.model {
+        ModelStatus::Loaded { crc } if crc == model.crc() => Ok(()),
+        ModelStatus::Loaded { crc } => bail!(
+            "the device holds another model (CRC-32 {crc:#010x}; {} has {:#010x}): flash {} at \
+             the weights region",
+            path.display(),
+            model.crc(),
+            path.display()
+        ),
+        ModelStatus::Invalid(reason) => {
+            bail!("the device refuses the model in its weights region: {reason}")
+        }
+    }
+}
+
+/// What `predict --qemu/--serial` reports.
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    inputs: &'a [f32],
+    outputs: &'a [f32],
+    class: usize,
+    label: Option<&'a str>,
+    device: &'a DeviceAnswer,
+}
+
+/// `dendrite predict --qemu|--serial`: one input on the host and on the device, side by side.
+///
+/// # Errors
+/// A bad model file or input, a device that fails, or outputs that differ from the host's.
+pub fn predict(args: &DeviceArgs, model_path: &Path, inputs: &[f32], json: bool) -> Result<()> {
+    let model = HostModel::load(model_path)?;
+    check_width(&model, model_path, inputs)?;
+    let host = model
+        .predict(inputs)
+        .with_context(|| format!("running {}", model_path.display()))?;
+    let mut device = Device::open(args, model_path, &model)?;
+    let answer = device.predict(inputs, &host)?;
+    let class = host_class(&host);
+    let report = Report {
+        inputs,
+        outputs: &host,
+        class,
+        label: model.labels().get(class).map(String::as_str),
+        device: &answer,
+    };
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print_report(&report, &device.describe(&args.board));
+    }
+    anyhow::ensure!(
+        answer.agrees_bit_for_bit,
+        "the device's outputs differ from the host's: please report this with the model file"
+    );
+    Ok(())
+}
+
+/// The number of input values must match the model's.
+pub fn check_width(model: &HostModel, path: &Path, inputs: &[f32]) -> Result<()> {
+    anyhow::ensure!(
+        inputs.len() == model.input(),
+        "{} takes {} input values, got {}: give one value per feature",
+        path.display(),
+        model.input(),
+        inputs.len()
+    );
+    Ok(())
+}
+
+/// Argmax for several outputs; `p > 0.5` for a single (sigmoid) output.
+pub fn host_class(outputs: &[f32]) -> usize {
+    match outputs {
+        [p] => usize::from(*p > 0.5),
+        _ => dendrite_trainer::metrics::argmax(outputs.iter()),
+    }
+}
+
+/// `[a, b, c]` with enough digits to round-trip each float's bits.
+pub fn list(values: &[f32]) -> String {
+    let items: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn print_report(r: &Report<'_>, device: &str) {
+    println!("inputs:  {}", list(r.inputs));
+    println!("outputs: {}", list(r.outputs));
+    match r.label {
+        Some(label) => println!("class:   {} ({label})", r.class),
+        None => println!("class:   {}", r.class),
+    }
+    let d = r.device;
+    let cost = match d.instructions {
+        Some(n) => format!("{} timer ticks, {n} instructions", d.ticks),
+        None => format!("{} timer ticks", d.ticks),
+    };
+    println!("device:  {device}: class {}, {cost}", d.class);
+    if d.agrees_bit_for_bit {
+        println!("         outputs equal the host's bit for bit");
+    } else {
+        println!(
+            "         outputs {} DIFFER from the host's",
+            list(&d.outputs)
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! `dendrite run`: a session with a model, one input per line, on the host or on the firmware.
+
+use super::device::{self, Device, DeviceArgs};
+use anyhow::{Context, Result};
+use clap::Args;
+use dendrite_trainer::HostModel;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The model file.
+    #[arg(long, default_value = "model.postcard")]
+    model: PathBuf,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+/// Reads inputs from standard input, one per line (values separated by spaces or commas), and
+/// prints one prediction per line; an empty line is skipped, end of input (or `quit`) ends the
+/// session. A bad line is reported with its number and the session goes on; the exit status
+/// then says that some lines failed.
+pub fn run(args: &RunArgs) -> Result<()> {
+    let model = HostModel::load(&args.model)?;
+    let mut device = if args.device.wanted() {
+        let device = Device::open(&args.device, &args.model, &model)?;
+        eprintln!(
+            "{} on {}: one input per line ({} values), end with Ctrl-D",
+            args.model.display(),
+            device.describe(&args.device.board),
+            model.input()
+        );
+        Some(device)
+    } else {
+        None
+    };
+    let interactive = std::io::stdin().is_terminal();
+    let mut failed = 0usize;
+    let mut line_no = 0usize;
+    for line in std::io::stdin().lock().lines() {
+        line_no += 1;
+        let line = line.context("reading standard input")?;
+        let text = line.trim();
+        if text == "quit" || text == "exit" {
+            break;
+        }
+        if !text.is_empty() {
+            if let Err(e) = answer(&model, &args.model, device.as_mut(), text) {
+                eprintln!("line {line_no}: {e:#}");
+                failed += 1;
+            }
+        }
+        if interactive {
+            eprint!("> ");
+            let _ = std::io::stderr().flush();
+        }
+    }
+    anyhow::ensure!(failed == 0, "{failed} of {line_no} input lines failed");
+    Ok(())
+}
+
+/// One line in, one line out: `class label  [outputs]`, then the device's cost and agreement.
+fn answer(model: &HostModel, path: &Path, device: Option<&mut Device>, text: &str) -> Result<()> {
+    let x = parse(text)?;
+    device::check_width(model, path, &x)?;
+    let host = model.predict(&x)?;
+    let class = device::host_class(&host);
+    let label = model.labels().get(class).map_or("", String::as_str);
+    let mut line = format!(
+        "{} -> class {class} {label} {}",
+        device::list(&x),
+        device::list(&host)
+    );
+    if let Some(device) = device {
+        let d = device.predict(&x, &host)?;
+        let agreement = if d.agrees_bit_for_bit {
+            "device agrees bit for bit".to_owned()
+        } else {
+            format!("DEVICE DIFFERS: {}", device::list(&d.outputs))
+        };
+        let cost = d.instructions.map_or_else(
+            || format!("{} ticks", d.ticks),
+            |n| format!("{n} instructions"),
+        );
+        line.push_str(&format!("  ({cost}; {agreement})"));
+        println!("{line}");
+        anyhow::ensure!(
+            d.agrees_bit_for_bit,
+            "the device's outputs differ from the host's"
+        );
+        return Ok(());
+    }
+    println!("{line}");
+    Ok(())
+}
+
+/// Values separated by spaces and/or commas.
+fn parse(text: &str) -> Result<Vec<f32>> {
+    text.split([',', ' ', '\t'])
+        .filter(|w| !w.is_empty())
+        .enumerate()
+        .map(|(i, w)| {
+            w.parse::<f32>()
+                .with_context(|| format!("value {}: `{w}` is not a number", i + 1))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn inputs_may_be_separated_by_spaces_or_commas() {
+        assert_eq!(parse("1, -2.5 3").unwrap(), vec![1.0, -2.5, 3.0]);
+        assert_eq!(parse("  4\t5 ").unwrap(), vec![4.0, 5.0]);
+    }
+
+    #[test]
+    fn a_bad_value_is_named_with_its_position() {
+        let err = parse("1 x 3").unwrap_err().to_string();
+        assert_eq!(err, "value 2: `x` is not a number");
+    }
+}
