@@ -26,5 +26,3 @@ pub use firmware::{FirmwareBuild, FirmwareError};
 pub use link::{Link, LinkError};
 pub use qemu::{Board, Qemu, QemuOptions, BOARDS};
 
-#[cfg(test)]
-mod qemu_tests;

@@ -1,0 +1,111 @@
+//! `dendrite predict --qemu` and `dendrite run --qemu`: the command line drives the firmware
+//! under QEMU and reports the device's answer next to the host's.
+
+use dendrite_core::Activation::{Relu, Softmax};
+use dendrite_tests::{build, models};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn dendrite(args: &[&str]) -> Command {
+    let mut cmd = Command::new(build::dendrite_cli());
+    cmd.args(args).env_remove("DENDRITE_FIRMWARE");
+    cmd
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn predict_on_qemu(model: &str, inputs: &[&str]) -> Output {
+    let mut args = vec!["predict", "--model", model, "--qemu"];
+    args.extend(inputs);
+    dendrite(&args).output().expect("running dendrite predict")
+}
+
+#[test]
+fn predict_on_qemu_prints_the_hosts_answer_the_cost_and_the_agreement() {
+    let seed = build::seed_model();
+    let out = predict_on_qemu(&seed.to_string_lossy(), &["0", "0", "0"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("class:   0 (female)"), "{stdout}");
+    assert!(stdout.contains("instructions"), "{stdout}");
+    assert!(
+        stdout.contains("outputs equal the host's bit for bit"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn predict_on_qemu_builds_the_firmware_for_another_architecture() {
+    // The architecture `cargo xtask cost` measures, so both share the cached build.
+    let layers = [(32, Relu), (32, Relu), (4, Softmax)];
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let model = dir.path().join("wide.postcard");
+    std::fs::write(&model, models::synthetic(16, &layers, 1)).expect("writing the model");
+    let inputs: Vec<String> = (0..16)
+        .map(|i| format!("{}", i as f32 * 0.25 - 2.0))
+        .collect();
+    let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let mut args = vec!["predict", "--json", "--model"];
+    let path = model.to_string_lossy();
+    args.extend([path.as_ref(), "--qemu"]);
+    args.extend(&inputs);
+    let out = dendrite(&args).output().expect("running dendrite predict");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("\"agrees_bit_for_bit\":true"), "{stdout}");
+}
+
+#[test]
+fn run_on_qemu_answers_each_line_and_names_bad_ones() {
+    let seed = build::seed_model();
+    let mut child = dendrite(&["run", "--model", &seed.to_string_lossy(), "--qemu"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting dendrite run");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    stdin
+        .write_all(b"0 0 0\n1, 2\n\n200,-100,5\n")
+        .expect("writing inputs");
+    drop(stdin);
+    let out = child.wait_with_output().expect("dendrite run ends");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    let answers: Vec<&str> = stdout.lines().collect();
+    assert_eq!(answers.len(), 2, "{stdout}");
+    assert!(answers[0].contains("class 0 female"), "{stdout}");
+    assert!(answers[1].contains("class 1 male"), "{stdout}");
+    assert!(answers
+        .iter()
+        .all(|a| a.contains("device agrees bit for bit")));
+    assert!(stderr.contains("line 2: "), "{stderr}");
+    assert!(
+        !out.status.success(),
+        "a bad line makes the exit status non-zero"
+    );
+}
+
+#[test]
+fn dendrite_firmware_names_the_image_to_run() {
+    let seed = build::seed_model();
+    let out = dendrite(&[
+        "predict",
+        "--model",
+        &seed.to_string_lossy(),
+        "--qemu",
+        "0",
+        "0",
+        "0",
+    ])
+    .env("DENDRITE_FIRMWARE", "/nonexistent/firmware.elf")
+    .output()
+    .expect("running dendrite predict");
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("firmware image /nonexistent/firmware.elf not found"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,45 @@
+//! A panic or HardFault ends the QEMU run with a non-zero status (never a hang); only a
+//! fault-injection build can be made to fault on request.
+
+use dendrite_core::protocol::{DeviceError, Fault, Request, Response};
+use dendrite_tests::{build, emulator};
+use dendrite_trainer::device::LinkError;
+use std::time::Duration;
+
+/// Asks the fault-injection firmware for `fault`; returns QEMU's exit code.
+fn exit_code_after(fault: Fault) -> Option<i32> {
+    let mut qemu = emulator::boot(
+        build::fault_injection_firmware(),
+        Some(&build::seed_model()),
+    );
+    qemu.link().info().expect("the firmware is up");
+    match qemu.link().request(&Request::ForceFault(fault)) {
+        Err(LinkError::Closed) => {}
+        other => panic!("expected the run to end, got {other:?}"),
+    }
+    let status = qemu
+        .wait(Duration::from_secs(10))
+        .expect("QEMU ends by itself after a fault");
+    status.code()
+}
+
+#[test]
+fn forced_hardfault_ends_qemu_with_status_102() {
+    assert_eq!(exit_code_after(Fault::HardFault), Some(102));
+}
+
+#[test]
+fn forced_panic_ends_qemu_with_status_101() {
+    assert_eq!(exit_code_after(Fault::Panic), Some(101));
+}
+
+#[test]
+fn release_firmware_refuses_to_fault() {
+    let mut qemu = emulator::boot(build::firmware(), Some(&build::seed_model()));
+    let reply = qemu
+        .link()
+        .request(&Request::ForceFault(Fault::HardFault))
+        .expect("an answer");
+    assert_eq!(reply, Response::Error(DeviceError::Unsupported));
+    assert!(qemu.link().predict(&[0.0, 0.0, 0.0]).is_ok());
+}
