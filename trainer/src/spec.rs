@@ -241,9 +241,21 @@ impl ModelSpec {
     /// # Errors
     /// [`SpecError::Toml`] for bad TOML, unknown keys and mistyped values.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, SpecError> {
-        toml::from_str(text).map_err(|e| SpecError::Toml {
-            origin: origin.to_owned(),
-            message: e.to_string().trim_end().to_owned(),
+        toml::from_str(text).map_err(|e| {
+            // One line, `file:line:column: message`, instead of toml's multi-line snippet.
+            let at = e.span().map_or(0, |s| s.start).min(text.len());
+            let before = text.get(..at).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            SpecError::Toml {
+                origin: format!("{origin}:{line}:{column}"),
+                message: match text.lines().nth(line - 1).map(str::trim) {
+                    Some(source) if !source.is_empty() => {
+                        format!("`{source}`: {}", e.message().trim_end().replace('\n', " "))
+                    }
+                    _ => e.message().trim_end().replace('\n', " "),
+                },
+            }
         })
     }
 
