@@ -19,6 +19,6 @@ arm-none-eabi-size -A "$elf" | awk '
   $1 == ".data" || $1 == ".bss" { ram += $2 }
   END { printf "flash %d bytes, static RAM %d bytes\n", flash, ram }'
 cd "$here/.."
-DENDRITE_FIRMWARE="$elf" DENDRITE_MEASURE_MODEL="$model" \
-  cargo test -q -p dendrite-trainer --lib device::qemu_tests::firmware_matches_host_bit_for_bit \
-  -- --ignored --nocapture 2>&1 | grep -E "instructions|test result|panicked"
+# Instructions per inference and the stack high-water mark, through the same link as the tests.
+cargo xtask cost --model "$model"
+cargo xtask size --model "$model" | grep stack

@@ -5,12 +5,17 @@
 //! - `demo`: train the seed network, put it on the emulated board, show the firmware's answer
 //!   next to the host's;
 //! - `test`: every check CI runs: formatting, clippy, host tests, firmware build and tests,
-//!   the QEMU end-to-end suite, docs.
+//!   the QEMU end-to-end suite, docs;
+//! - `size`, `cost`: the firmware's flash, static RAM and stack, and its instructions per
+//!   inference under QEMU (`--json` for machines).
 
+mod bench;
+mod measure;
 mod setup;
 mod shell;
 
 use anyhow::{bail, Result};
+use dendrite_trainer::device::{FirmwareBuild, BOARDS};
 use shell::{cargo, root};
 
 fn main() -> Result<()> {
@@ -22,6 +27,9 @@ fn main() -> Result<()> {
         "setup" => setup::all(),
         "demo" => demo(rest),
         "test" => test(rest),
+        "size" => setup::all().and_then(|()| measure::size(rest)),
+        "cost" => setup::all().and_then(|()| measure::cost(rest)),
+        "bench" => bench::run_verb(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -33,16 +41,24 @@ fn main() -> Result<()> {
 const USAGE: &str = "usage: cargo xtask <verb>
 
 verbs:
-  setup   install what a fresh machine lacks (Cortex-M targets, qemu-system-arm)
-  demo    train the seed network, run it on the emulated Cortex-M4F, compare with the host
-  test    run every check: fmt, clippy, host tests, firmware, QEMU end-to-end suite, docs";
+  setup          install what a fresh machine lacks (Cortex-M targets, qemu-system-arm)
+  demo           train the seed network, run it on the emulated Cortex-M4F, compare with the host
+  test           run every check: fmt, clippy, host tests, firmware, QEMU end-to-end suite, docs
+  size [--json] [--model FILE]
+                 firmware flash, static RAM and stack high-water mark (default: seed model)
+  cost [--json] [--model FILE]
+                 instructions per inference under qemu -icount (default: seed and 16-32-32-4)
+  bench [--peers] [--reps N] [--w2-samples N] [--only W1,W2,W3]
+                 host workloads against Keras 3 and PyTorch; --peers writes BENCHMARKS.md";
 
 /// Trains the tutorial network and asks the firmware under QEMU for [0, 0, 0].
 fn demo(args: &[String]) -> Result<()> {
     setup::all()?;
-    let out = root().join("target/demo/model.postcard");
+    let dir = root().join("target/demo");
+    std::fs::create_dir_all(&dir)?;
+    let out = dir.join("model.postcard");
     let out = out.to_string_lossy();
-    let mut train = vec![
+    let dendrite = [
         "run",
         "--release",
         "--quiet",
@@ -50,24 +66,12 @@ fn demo(args: &[String]) -> Result<()> {
         "dendrite-trainer",
         "--",
     ];
+    let mut train = dendrite.to_vec();
     train.extend(["train", "--out", &out]);
     train.extend(args.iter().map(String::as_str));
     cargo(&root(), &train)?;
-    let predict = [
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "dendrite-trainer",
-        "--",
-        "predict",
-        "--model",
-        &out,
-        "--qemu",
-        "0",
-        "0",
-        "0",
-    ];
+    let mut predict = dendrite.to_vec();
+    predict.extend(["predict", "--model", &out, "--qemu", "0", "0", "0"]);
     cargo(&root(), &predict)
 }
 
@@ -80,7 +84,12 @@ fn test(args: &[String]) -> Result<()> {
     cargo(&firmware, &["fmt", "--all", "--", "--check"])?;
     cargo(&host, &["clippy", "--all-targets", "--", "-D", "warnings"])?;
     cargo(&firmware, &["clippy", "--release", "--", "-D", "warnings"])?;
-    cargo(&firmware, &["build", "--release"])?;
+    cargo(&firmware, &["test-host"])?;
+    // The images the QEMU suite runs, built before it starts so its tests only wait for cargo
+    // to find them up to date.
+    eprintln!("$ building the firmware images (default and fault-injection)");
+    FirmwareBuild::default_for(BOARDS[0]).build()?;
+    FirmwareBuild::fault_injection(BOARDS[0]).build()?;
     let mut tests = vec!["test", "--release"];
     tests.extend(args.iter().map(String::as_str));
     cargo(&host, &tests)?;

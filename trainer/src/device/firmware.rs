@@ -129,7 +129,13 @@ impl FirmwareBuild {
 
 /// The firmware sources: `firmware/` beside the trainer's own sources.
 pub fn firmware_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../firmware")
+    repo().join("firmware")
+}
+
+/// The repository this crate was built from (the parent of `trainer/`).
+fn repo() -> PathBuf {
+    let trainer = Path::new(env!("CARGO_MANIFEST_DIR"));
+    trainer.parent().unwrap_or(trainer).to_path_buf()
 }
 
 /// The committed model the default firmware's architecture comes from.
@@ -159,23 +165,23 @@ pub fn for_model(model: &Path, board: Board, quiet: bool) -> Result<PathBuf, Fir
         }
         return build.build();
     }
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/firmware-cache")
+    let cache = repo()
+        .join("target/firmware-cache")
         .join(cache_key(&wanted, board));
     let pinned = pin_model(model, &cache)?;
-    if !quiet {
-        eprintln!(
-            "building the firmware for architecture {wanted} (once; cached in {})",
-            cache.display()
-        );
-    }
-    FirmwareBuild {
+    let build = FirmwareBuild {
         model: Some(pinned),
         target_dir: cache,
         quiet,
         ..FirmwareBuild::default_for(board)
+    };
+    if !quiet && !build.elf().is_file() {
+        eprintln!(
+            "building the firmware for architecture {wanted} (once; cached in {})",
+            build.target_dir.display()
+        );
     }
-    .build()
+    build.build()
 }
 
 /// The architecture in a model file.
