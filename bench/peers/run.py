@@ -97,6 +97,12 @@ def spread(runs, key):
     return (hi - lo) / statistics.median(values) if statistics.median(values) else 0.0
 
 
+def best(runs, key):
+    """The most favourable run (least time, most throughput): least disturbed by other load."""
+    values = [flatten(r)[key] for r in runs]
+    return max(values) if key.endswith("per_s") else min(values)
+
+
 HEADLINE = {"w1": ["fit_s", "process_wall_s"], "w2": ["samples_per_s"],
             "w3": ["one_best_median_s", "batch_best_samples_per_s"]}
 
@@ -138,6 +144,7 @@ def main():
         entry = doc["peers"].setdefault(label, {})
         entry[fw] = {"median": medians(results),
                      "spread": {k: spread(results, k) for k in HEADLINE[workload]},
+                     "best": {k: best(results, k) for k in HEADLINE[workload]},
                      "runs": results}
         doc["versions"][fw] = {k: v for k, v in results[0].items()
                                if k in ("keras", "tensorflow", "torch", "numpy", "python")}
