@@ -26,11 +26,22 @@ def peer_rows(doc):
 
     def cell(label, fw, key, fmt):
         try:
-            m = p[label][fw]["median"][key]
-            spread = p[label][fw]["spread"].get(key)
+            entry = p[label][fw]
+            m = entry["median"][key]
         except KeyError:
             return "–"
-        return fmt(m) + (f" (±{spread * 50:.0f} %)" if spread else "")
+        text = fmt(m)
+        spread = entry["spread"].get(key)
+        if spread:
+            text += f" (±{spread * 50:.0f} %"
+            if key in entry.get("best", {}):
+                text += f"; best {fmt(entry['best'][key])}"
+            text += ")"
+        loads = [r["loadavg_1min_before"] for r in entry["runs"]
+                 if r.get("loadavg_1min_before") is not None]
+        if loads and key in entry["spread"]:
+            text += f" [load {min(loads):.1f}–{max(loads):.1f}]"
+        return text
 
     w1 = "W1 tutorial fit"
     rows.append(("W1 `fit`, 10 epochs, batch 8", cell(w1, "keras", "fit_s", fmt_time),

@@ -58,9 +58,19 @@ def loadavg():
         return None
 
 
-def run_once(python, framework, workload, extra):
+def wait_for_quiet(max_load, max_wait_s):
+    """Wait until the 1-minute load average is below max_load, for at most max_wait_s."""
+    waited = 0.0
+    while max_load is not None and waited < max_wait_s and (loadavg() or 0.0) >= max_load:
+        time.sleep(5)
+        waited += 5
+    return waited
+
+
+def run_once(python, framework, workload, extra, max_load=None, max_wait_s=0):
     """One fresh process; its JSON result plus the wall time measured from outside."""
     cmd = [python, str(SCRIPTS[framework]), workload, *extra]
+    waited = wait_for_quiet(max_load, max_wait_s)
     load = loadavg()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=HERE, capture_output=True, text=True)
@@ -70,6 +80,7 @@ def run_once(python, framework, workload, extra):
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["process_wall_s"] = wall
     result["loadavg_1min_before"] = load
+    result["waited_for_quiet_s"] = waited
     return result
 
 
@@ -114,6 +125,10 @@ def main():
     parser.add_argument("--frameworks", default="keras,torch")
     parser.add_argument("--w2-samples", type=int, default=1_000_000)
     parser.add_argument("--python", default=sys.executable, help="interpreter with the peers")
+    parser.add_argument("--max-load", type=float, default=None,
+                        help="before each run, wait until the 1-minute load average is below")
+    parser.add_argument("--max-wait", type=float, default=60.0,
+                        help="seconds to wait for --max-load at most, then run anyway")
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--out", type=Path, help="also write the JSON document here")
     args = parser.parse_args()
@@ -132,7 +147,8 @@ def main():
                 extra = [*extra, "--samples", str(args.w2_samples)]
             for fw in order:
                 log(f"[rep {rep + 1}/{args.reps}] {label} · {fw}")
-                result = run_once(args.python, fw, workload, extra)
+                result = run_once(args.python, fw, workload, extra, args.max_load,
+                                  args.max_wait)
                 runs[(label, fw)].append(result)
                 heads = ", ".join(f"{k}={flatten(result).get(k, float('nan')):.6g}"
                                   for k in HEADLINE[workload] + ["process_wall_s"])
