@@ -9,7 +9,6 @@
 //! - `size`, `cost`: the firmware's flash, static RAM and stack, and its instructions per
 //!   inference under QEMU (`--json` for machines).
 
-mod bench;
 mod measure;
 mod setup;
 mod shell;
@@ -29,7 +28,7 @@ fn main() -> Result<()> {
         "test" => test(rest),
         "size" => setup::all().and_then(|()| measure::size(rest)),
         "cost" => setup::all().and_then(|()| measure::cost(rest)),
-        "bench" => bench::run_verb(rest),
+        // Further verbs (`bench`: the peer benchmarks) plug in here, one module each.
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -47,9 +46,7 @@ verbs:
   size [--json] [--model FILE]
                  firmware flash, static RAM and stack high-water mark (default: seed model)
   cost [--json] [--model FILE]
-                 instructions per inference under qemu -icount (default: seed and 16-32-32-4)
-  bench [--peers] [--reps N] [--w2-samples N] [--only W1,W2,W3]
-                 host workloads against Keras 3 and PyTorch; --peers writes BENCHMARKS.md";
+                 instructions per inference under qemu -icount (default: seed and 16-32-32-4)";
 
 /// Trains the tutorial network and asks the firmware under QEMU for [0, 0, 0].
 fn demo(args: &[String]) -> Result<()> {
