@@ -23,6 +23,7 @@ fn run() -> Result<(), String> {
     println!("cargo:rerun-if-env-changed=DENDRITE_MODEL");
 
     let model = env::var_os("DENDRITE_MODEL")
+        .filter(|path| !path.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("../models/seed.postcard"));
     println!("cargo:rerun-if-changed={}", model.display());

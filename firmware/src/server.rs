@@ -5,7 +5,7 @@ use core::convert::Infallible;
 use dendrite_core::format::{Architecture, DecodeError};
 use dendrite_core::protocol::{
     self, CostReport, DeviceError, DeviceInfo, Fault, FrameError, FrameReceiver, Input,
-    ModelStatus, Prediction, Request, ResponseRef, SelfCheckReport, MAX_FRAME,
+    ModelStatus, Prediction, RequestView, ResponseRef, SelfCheckReport, MAX_FRAME,
 };
 use embedded_hal::digital::OutputPin;
 use embedded_io::{Read, Write};
@@ -153,7 +153,7 @@ impl<'a, C: Classifier> Server<'a, C> {
     ) -> Option<&[u8]> {
         let Buffers { rx, tx } = &mut *self.buffers;
         let request = match rx.push(byte)? {
-            Ok(frame) => protocol::decode::<Request>(frame),
+            Ok(frame) => protocol::decode_request(frame),
             Err(e) => Err(e),
         };
         let network = self.network;
@@ -161,10 +161,11 @@ impl<'a, C: Classifier> Server<'a, C> {
         // Each answer is encoded from a reference (`ResponseRef`): no `Response`, which is as
         // large as a whole batch, is built on the stack. Every answer fits MAX_FRAME (a
         // dendrite-core test checks the bound).
-        // Matched by reference: the request (up to a whole batch) is never moved or copied.
         let frame = match &request {
-            Ok(Request::Info) => encode(tx, ResponseRef::Info(&info(status, network, self.board))),
-            Ok(Request::Predict(x)) => {
+            Ok(RequestView::Info) => {
+                encode(tx, ResponseRef::Info(&info(status, network, self.board)))
+            }
+            Ok(RequestView::Predict(x)) => {
                 match ready(status).and_then(|()| check_input(network, x)) {
                     Ok(()) => {
                         let prediction = predict_checked(network, Some(x), platform);
@@ -175,28 +176,32 @@ impl<'a, C: Classifier> Server<'a, C> {
                     Err(e) => encode(tx, ResponseRef::Error(&e)),
                 }
             }
-            Ok(Request::PredictBatch(xs)) => {
-                match ready(status)
-                    .and_then(|()| xs.iter().try_for_each(|x| check_input(network, x)))
-                {
-                    // Streamed: one prediction at a time, never the whole batch on the stack.
-                    Ok(()) => protocol::encode_batch(
-                        xs.len(),
-                        |i| predict_checked(network, xs.get(i), platform),
-                        tx,
-                    ),
+            Ok(RequestView::PredictBatch(xs)) => {
+                let checked = ready(status)
+                    .and_then(|()| xs.iter().try_for_each(|x| check_input(network, &x)));
+                match checked {
+                    // Streamed: the inputs are read from the frame and answered one at a time,
+                    // never a whole batch on the stack.
+                    Ok(()) => {
+                        let mut inputs = xs.iter();
+                        protocol::encode_batch(
+                            xs.len(),
+                            |_| predict_checked(network, inputs.next().as_ref(), platform),
+                            tx,
+                        )
+                    }
                     Err(e) => encode(tx, ResponseRef::Error(&e)),
                 }
             }
-            Ok(Request::SelfCheck) => encode(
+            Ok(RequestView::SelfCheck) => encode(
                 tx,
                 ResponseRef::SelfCheck(&self_check(platform, &network.architecture())),
             ),
-            Ok(Request::Cost { iterations }) => match ready(status) {
+            Ok(RequestView::Cost { iterations }) => match ready(status) {
                 Ok(()) => encode(tx, ResponseRef::Cost(&cost(network, *iterations, platform))),
                 Err(e) => encode(tx, ResponseRef::Error(&e)),
             },
-            Ok(Request::ForceFault(fault)) => {
+            Ok(RequestView::ForceFault(fault)) => {
                 platform.force_fault(*fault);
                 encode(tx, ResponseRef::Error(&DeviceError::Unsupported))
             }
@@ -207,7 +212,7 @@ impl<'a, C: Classifier> Server<'a, C> {
 }
 
 fn encode<'t>(tx: &'t mut [u8], response: ResponseRef<'_>) -> Result<&'t [u8], FrameError> {
-    protocol::encode(&response, tx)
+    protocol::encode_response(response, tx)
 }
 
 fn info<C: Classifier>(status: ModelStatus, network: &C, board: &str) -> DeviceInfo {
@@ -327,7 +332,9 @@ mod tests {
     use super::*;
     use crate::network::{self, Model};
     use dendrite_core::format::{LayerRef, LayerSpec, ModelRef};
-    use dendrite_core::protocol::{decode, encode, Fault, Probabilities, Response, MAX_BATCH};
+    use dendrite_core::protocol::{
+        decode, encode, Fault, Probabilities, Request, Response, MAX_BATCH,
+    };
     use std::vec::Vec;
     use std::{format, vec};
 

@@ -92,12 +92,12 @@ impl<const IN: usize, L: Layers<IN>> Network<IN, L> {
     /// Runs the model on one raw (unstandardized) input.
     #[inline(always)]
     pub fn predict(&self, x: &[f32; IN]) -> L::Output {
+        // One call of the layers, after the optional step: two calls would each be inlined,
+        // and the whole forward pass would be in the firmware twice.
+        let mut x = *x;
         if self.standardize {
-            let mut x = *x;
             kernel::standardize(&mut x, &self.mean, &self.std);
-            self.layers.forward(&x)
-        } else {
-            self.layers.forward(x)
         }
+        self.layers.forward(&x)
     }
 }

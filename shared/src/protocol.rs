@@ -32,6 +32,11 @@
 use crate::format::{Architecture, DecodeError};
 use serde::{Deserialize, Serialize};
 
+mod view;
+mod write;
+pub use view::{decode_request, Inputs, RequestView};
+pub use write::{encode_batch, encode_response};
+
 /// Version of this protocol; [`DeviceInfo::protocol`] carries it. Bumped on any wire change.
 pub const PROTOCOL_VERSION: u16 = 1;
 /// The most input values a request may carry (the widest input a firmware can have).
@@ -326,56 +331,6 @@ pub fn encode<'a, T: Serialize>(message: &T, buf: &'a mut [u8]) -> Result<&'a [u
     }
 }
 
-/// Encodes a [`Response::Batch`] of `count` predictions into `buf` as one frame, asking `each`
-/// for prediction `i` only when it is written: the same bytes as [`encode`] of the whole
-/// response, without holding [`MAX_BATCH`] predictions at once (a device's stack stays small).
-///
-/// # Errors
-/// [`FrameError::TooLong`] when `buf` is too small (never for a buffer of [`MAX_FRAME`] and
-/// `count <= MAX_BATCH`).
-pub fn encode_batch(
-    count: usize,
-    each: impl FnMut(usize) -> Prediction,
-    buf: &mut [u8],
-) -> Result<&[u8], FrameError> {
-    let batch = LazyBatch {
-        count,
-        each: core::cell::RefCell::new(each),
-    };
-    encode(&batch, buf)
-}
-
-/// A [`Response::Batch`] whose predictions are made while it is serialized.
-struct LazyBatch<F> {
-    count: usize,
-    each: core::cell::RefCell<F>,
-}
-
-impl<F: FnMut(usize) -> Prediction> Serialize for LazyBatch<F> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // `Response::Batch` is variant 2 of `Response`; a test checks the bytes against `encode`.
-        s.serialize_newtype_variant("Response", 2, "Batch", &LazySeq(self))
-    }
-}
-
-struct LazySeq<'b, F>(&'b LazyBatch<F>);
-
-impl<F: FnMut(usize) -> Prediction> Serialize for LazySeq<'_, F> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{Error as _, SerializeSeq as _};
-        let mut each = self
-            .0
-            .each
-            .try_borrow_mut()
-            .map_err(|_| S::Error::custom("batch serialized twice at once"))?;
-        let mut seq = s.serialize_seq(Some(self.0.count))?;
-        for i in 0..self.0.count {
-            seq.serialize_element(&(*each)(i))?;
-        }
-        seq.end()
-    }
-}
-
 /// Decodes one frame, as [`FrameReceiver::push`] hands it out (terminator optional), in place.
 ///
 /// # Errors
@@ -502,7 +457,7 @@ mod tests {
         ]
     }
 
-    fn any_request() -> impl Strategy<Value = Request> {
+    pub(super) fn any_request() -> impl Strategy<Value = Request> {
         prop_oneof![
             Just(Request::Info),
             any_input().prop_map(Request::Predict),
@@ -653,6 +608,9 @@ mod tests {
         fn response_ref_encodes_as_the_response(response in any_response()) {
             let mut by_ref = [0u8; MAX_FRAME];
             let by_ref = encode(&ResponseRef::from(&response), &mut by_ref).map(<[u8]>::to_vec);
+            let mut by_hand = [0u8; MAX_FRAME];
+            let by_hand = encode_response(ResponseRef::from(&response), &mut by_hand);
+            prop_assert_eq!(by_hand.map(<[u8]>::to_vec), by_ref.clone());
             let mut wire = [0u8; MAX_FRAME];
             prop_assert_eq!(by_ref, encode(&response, &mut wire).map(<[u8]>::to_vec));
         }
