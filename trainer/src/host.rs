@@ -159,7 +159,7 @@ impl HostModel {
     pub fn predict_batch_into(&self, rows: &[f32], out: &mut [f32]) -> Result<()> {
         let (input, output) = (self.input.max(1), self.output());
         let samples = rows.len() / input;
-        if rows.len() % input != 0 || out.len() != samples * output {
+        if !rows.len().is_multiple_of(input) || out.len() != samples * output {
             return Err(Error::ColumnMismatch {
                 what: "the output buffer",
                 expected: samples * output,

@@ -2,15 +2,17 @@
 //!
 //! A model is flattened into a list of operations (a Dense layer becomes a matrix product plus,
 //! unless linear, an activation). Each operation owns an output buffer and a gradient buffer of
-//! `capacity` rows; a batch uses the first `n` rows, so nothing is allocated per step.
+//! `capacity` rows, row-major; a batch uses the first `n` rows, so nothing is allocated per
+//! step. The products go through [`kernels`](super::kernels) (same bits on every x86_64), the
+//! activations through dendrite-core's (`libm`, the functions the firmware runs).
 
+use super::kernels::{self, column_sums, gemm, transpose, Strided};
 use crate::activations::{self, Activation};
 use crate::layers::{Dense, Layer};
 use crate::losses::Loss;
 use crate::metrics::ResolvedMetric;
 use crate::optimizers::{Optimizer, OptimizerState};
-use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView2, ArrayViewMut2};
 
 /// One step of the flattened model.
 #[derive(Clone, Copy, Debug)]
@@ -23,22 +25,32 @@ enum Op {
 }
 
 /// Buffers for batches of up to `capacity` samples.
+#[derive(Clone)]
 pub(crate) struct Workspace {
     ops: Vec<Op>,
-    /// The batch's inputs and targets.
-    pub(crate) x: Array2<f32>,
-    pub(crate) y: Array2<f32>,
-    outs: Vec<Array2<f32>>,
-    deltas: Vec<Array2<f32>>,
-    /// Per Dense layer: gradients of the kernel and of the bias.
-    grads: Vec<(Array2<f32>, Array1<f32>)>,
+    capacity: usize,
+    /// Output width of each op.
+    widths: Vec<usize>,
+    input: usize,
+    outputs: usize,
+    /// The batch's inputs and targets, row-major.
+    x: Vec<f32>,
+    y: Vec<f32>,
+    outs: Vec<Vec<f32>>,
+    deltas: Vec<Vec<f32>>,
+    /// Per Dense layer: gradients of the kernel (`in × units`, row-major) and of the bias.
+    grads: Vec<(Vec<f32>, Vec<f32>)>,
+    /// A kernel's transpose, for the gradient with respect to a layer's inputs.
+    transposed: Vec<f32>,
+    /// Packing space for the matrix products.
+    panel: Vec<f32>,
 }
 
 impl Workspace {
     /// Buffers for `layers` taking `input` values, for batches of up to `capacity` samples.
     pub(crate) fn new(layers: &[Layer], input: usize, capacity: usize, outputs: usize) -> Self {
         let (mut ops, mut widths, mut grads) = (Vec::new(), Vec::new(), Vec::new());
-        let mut fan_in = input;
+        let (mut fan_in, mut widest, mut biggest) = (input, input.max(capacity), 0);
         for (index, layer) in layers.iter().enumerate() {
             let act = match layer {
                 Layer::Dense(d) => {
@@ -48,31 +60,39 @@ impl Workspace {
                         dense,
                     });
                     widths.push(d.units);
-                    grads.push((Array2::zeros((fan_in, d.units)), Array1::zeros(d.units)));
+                    grads.push((vec![0.0; fan_in * d.units], vec![0.0; d.units]));
+                    biggest = biggest.max(fan_in * d.units);
                     d.activation
                 }
                 Layer::Activation(a) => a.activation,
             };
             fan_in = layer.output_dim(fan_in);
+            widest = widest.max(fan_in);
             if act != Activation::Linear {
                 ops.push(Op::Act(act));
                 widths.push(fan_in);
             }
         }
-        let buffers = || {
-            widths
-                .iter()
-                .map(|&w| Array2::zeros((capacity, w)))
-                .collect()
-        };
+        let buffers = || widths.iter().map(|&w| vec![0.0; capacity * w]).collect();
         Workspace {
-            ops,
-            x: Array2::zeros((capacity, input)),
-            y: Array2::zeros((capacity, outputs)),
+            x: vec![0.0; capacity * input],
+            y: vec![0.0; capacity * outputs],
             outs: buffers(),
             deltas: buffers(),
+            ops,
+            capacity,
+            widths,
+            input,
+            outputs,
             grads,
+            transposed: vec![0.0; biggest],
+            panel: vec![0.0; kernels::panel_len(widest)],
         }
+    }
+
+    /// The largest batch the buffers hold.
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// Copies the samples at `indices` into the batch buffers.
@@ -82,37 +102,45 @@ impl Workspace {
         y: ArrayView2<'_, f32>,
         indices: &[usize],
     ) {
-        for (r, &i) in indices.iter().enumerate() {
-            self.x.row_mut(r).assign(&x.row(i));
-            self.y.row_mut(r).assign(&y.row(i));
-        }
+        gather(x, indices.iter().copied(), &mut self.x);
+        gather(y, indices.iter().copied(), &mut self.y);
     }
 
-    /// Copies `n` consecutive inputs starting at `start` into the batch buffer.
-    pub(crate) fn load_range(&mut self, x: ArrayView2<'_, f32>, start: usize, n: usize) {
-        self.x
-            .slice_mut(s![..n, ..])
-            .assign(&x.slice(s![start..start + n, ..]));
+    /// Copies `n` consecutive samples starting at `start` into the batch buffers (the targets
+    /// only when given).
+    pub(crate) fn load_range(
+        &mut self,
+        x: ArrayView2<'_, f32>,
+        y: Option<ArrayView2<'_, f32>>,
+        start: usize,
+        n: usize,
+    ) {
+        gather(x, start..start + n, &mut self.x);
+        if let Some(y) = y {
+            gather(y, start..start + n, &mut self.y);
+        }
     }
 
     /// Runs the first `n` rows of the batch through the model; returns the predictions.
     pub(crate) fn forward(&mut self, layers: &[Layer], n: usize) -> ArrayView2<'_, f32> {
         for (i, op) in self.ops.iter().enumerate() {
             let (done, rest) = self.outs.split_at_mut(i);
-            let input = match i {
-                0 => self.x.slice(s![..n, ..]),
-                _ => done[i - 1].slice(s![..n, ..]),
+            let (input, fan_in) = match i {
+                0 => (&self.x[..], self.input),
+                _ => (&done[i - 1][..], self.widths[i - 1]),
             };
-            let mut out = rest[0].slice_mut(s![..n, ..]);
+            let width = self.widths[i];
+            let out = &mut rest[0][..n * width];
             match *op {
                 Op::Linear { layer, .. } => {
                     let d = dense(layers, layer);
-                    general_mat_mul(1.0, &input, &d.kernel, 0.0, &mut out);
-                    out += &d.bias;
+                    let a = Strided::row_major(input, fan_in);
+                    let bias = Some(slice(&d.bias));
+                    gemm((n, width, fan_in), a, kernel(d), bias, out, &mut self.panel);
                 }
-                Op::Act(a) => {
-                    out.assign(&input);
-                    activations::forward(a, out);
+                Op::Act(activation) => {
+                    out.copy_from_slice(&input[..n * width]);
+                    activate(activation, out, width);
                 }
             }
         }
@@ -121,8 +149,8 @@ impl Workspace {
 
     fn predictions(&self, n: usize) -> ArrayView2<'_, f32> {
         match self.outs.last() {
-            Some(out) => out.slice(s![..n, ..]),
-            None => self.x.slice(s![..n, ..]),
+            Some(out) => view(out, n, self.outputs),
+            None => view(&self.x, n, self.input),
         }
     }
 
@@ -135,7 +163,7 @@ impl Workspace {
         loss_sum: &mut f64,
         metric_sums: &mut [f64],
     ) {
-        let (pred, y) = (self.predictions(n), self.y.slice(s![..n, ..]));
+        let (pred, y) = (self.predictions(n), view(&self.y, n, self.outputs));
         *loss_sum += loss.sum(pred, y);
         for (sum, metric) in metric_sums.iter_mut().zip(metrics) {
             *sum += metric.sum(pred, y);
@@ -152,9 +180,14 @@ impl Workspace {
             Some(_) => last - 1,
             None => last,
         };
-        let pred = self.outs[last].slice(s![..n, ..]);
-        let y = self.y.slice(s![..n, ..]);
-        loss.gradient(pred, y, self.deltas[start].slice_mut(s![..n, ..]));
+        let pred = view(&self.outs[last], n, self.outputs);
+        let y = view(&self.y, n, self.outputs);
+        let delta = ArrayViewMut2::from_shape(
+            (n, self.outputs),
+            &mut self.deltas[start][..n * self.outputs],
+        )
+        .expect("gradient buffers hold `capacity` rows");
+        loss.gradient(pred, y, delta);
         for i in (0..=start).rev() {
             match self.ops[i] {
                 Op::Act(a) => self.act_backward(a, i, n),
@@ -170,29 +203,48 @@ impl Workspace {
         if i == 0 {
             return;
         }
+        let len = n * self.widths[i];
         let (lo, hi) = self.deltas.split_at_mut(i);
-        let mut target = lo[i - 1].slice_mut(s![..n, ..]);
-        target.assign(&hi[0].slice(s![..n, ..]));
-        activations::backward(activation, self.outs[i].slice(s![..n, ..]), target);
+        let (target, delta, out) = (&mut lo[i - 1][..len], &hi[0][..len], &self.outs[i][..len]);
+        if activation == Activation::Relu {
+            // Keras' relu gradient at exactly 0 is 0, as here (out > 0 ⇔ z > 0).
+            for ((t, &d), &a) in target.iter_mut().zip(delta).zip(out) {
+                *t = if a > 0.0 { d } else { 0.0 };
+            }
+            return;
+        }
+        target.copy_from_slice(delta);
+        let width = self.widths[i];
+        let target = ArrayViewMut2::from_shape((n, width), target).expect("n rows of width");
+        activations::backward(activation, view(out, n, width), target);
     }
 
     /// `dW = inᵀ·delta`, `db = Σ_rows delta`, and `delta[i-1] = delta·Wᵀ` unless `i` is first.
     fn linear_backward(&mut self, d: &Dense, i: usize, k: usize, n: usize) {
-        let input = match i {
-            0 => self.x.slice(s![..n, ..]),
-            _ => self.outs[i - 1].slice(s![..n, ..]),
+        let (input, fan_in) = match i {
+            0 => (&self.x[..], self.input),
+            _ => (&self.outs[i - 1][..], self.widths[i - 1]),
         };
+        let units = self.widths[i];
         let (lo, hi) = self.deltas.split_at_mut(i);
-        let delta = hi[0].slice(s![..n, ..]);
+        let delta = &hi[0][..n * units];
         let (dw, db) = &mut self.grads[k];
-        general_mat_mul(1.0, &input.t(), &delta, 0.0, dw);
-        db.fill(0.0);
-        for row in delta.rows() {
-            *db += &row;
-        }
+        let input_t = Strided::transposed(input, fan_in);
+        gemm(
+            (fan_in, units, n),
+            input_t,
+            delta,
+            None,
+            dw,
+            &mut self.panel,
+        );
+        column_sums(delta, units, db);
         if i > 0 {
-            let mut prev: ArrayViewMut2<'_, f32> = lo[i - 1].slice_mut(s![..n, ..]);
-            general_mat_mul(1.0, &delta, &d.kernel.t(), 0.0, &mut prev);
+            let wt = &mut self.transposed[..fan_in * units];
+            transpose(kernel(d), fan_in, units, wt);
+            let prev = &mut lo[i - 1][..n * fan_in];
+            let a = Strided::row_major(delta, units);
+            gemm((n, fan_in, units), a, wt, None, prev, &mut self.panel);
         }
     }
 
@@ -213,17 +265,61 @@ impl Workspace {
                 .kernel
                 .as_slice_mut()
                 .expect("kernels are kept contiguous");
-            state.update(optimizer, 2 * k, w, dw.as_slice().expect("contiguous"));
+            state.update(optimizer, 2 * k, w, dw);
             let b = d.bias.as_slice_mut().expect("biases are kept contiguous");
-            state.update(optimizer, 2 * k + 1, b, db.as_slice().expect("contiguous"));
+            state.update(optimizer, 2 * k + 1, b, db);
         }
     }
 
-    /// The gradients of the last [`backward`](Self::backward), per Dense layer (kernel, bias).
+    /// The gradients of the last [`backward`](Self::backward), per Dense layer: the kernel's
+    /// (`in × units`, row-major) and the bias'.
     #[cfg(test)]
-    pub(crate) fn gradients(&self) -> &[(Array2<f32>, Array1<f32>)] {
-        &self.grads
+    pub(crate) fn gradients(&self) -> Vec<(&[f32], &[f32])> {
+        self.grads.iter().map(|(w, b)| (&w[..], &b[..])).collect()
     }
+}
+
+impl std::fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspace")
+            .field("ops", &self.ops)
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Applies `activation` to `rows` of `width` values, in place, with dendrite-core's functions.
+fn activate(activation: Activation, rows: &mut [f32], width: usize) {
+    match activation {
+        Activation::Softmax => rows
+            .chunks_exact_mut(width)
+            .for_each(|row| activation.apply(row)),
+        _ => activation.apply(rows),
+    }
+}
+
+/// Copies rows `indices` of `from` into the first rows of `to` (row-major).
+fn gather(from: ArrayView2<'_, f32>, indices: impl Iterator<Item = usize>, to: &mut [f32]) {
+    let width = from.ncols();
+    match from.as_slice() {
+        Some(all) => {
+            for (dst, i) in to.chunks_exact_mut(width).zip(indices) {
+                dst.copy_from_slice(&all[i * width..(i + 1) * width]);
+            }
+        }
+        None => {
+            for (dst, i) in to.chunks_exact_mut(width).zip(indices) {
+                for (d, &s) in dst.iter_mut().zip(from.row(i)) {
+                    *d = s;
+                }
+            }
+        }
+    }
+}
+
+/// The first `n` rows of a row-major buffer of `width` columns, as a matrix view.
+fn view(buffer: &[f32], n: usize, width: usize) -> ArrayView2<'_, f32> {
+    ArrayView2::from_shape((n, width), &buffer[..n * width]).expect("buffers hold n rows")
 }
 
 /// The Dense layer an operation refers to; the op list is built from these very layers.
@@ -232,6 +328,14 @@ fn dense(layers: &[Layer], index: usize) -> &Dense {
         Layer::Dense(d) => d,
         Layer::Activation(_) => unreachable!("Linear ops point at Dense layers"),
     }
+}
+
+fn kernel(d: &Dense) -> &[f32] {
+    d.kernel.as_slice().expect("kernels are kept contiguous")
+}
+
+fn slice(bias: &ndarray::Array1<f32>) -> &[f32] {
+    bias.as_slice().expect("biases are kept contiguous")
 }
 
 /// The sizes of every trainable variable, in the order [`Workspace::apply`] updates them.

@@ -201,9 +201,7 @@ impl Sequential {
         let (mut loss_sum, mut metric_sums) = (0.0, vec![0.0; compiled.metrics.len()]);
         for start in (0..x.nrows()).step_by(batch) {
             let n = batch.min(x.nrows() - start);
-            ws.load_range(x, start, n);
-            ws.y.slice_mut(s![..n, ..])
-                .assign(&y.slice(s![start..start + n, ..]));
+            ws.load_range(x, Some(y), start, n);
             ws.forward(&self.layers, n);
             ws.score(
                 compiled.loss,
@@ -237,14 +235,14 @@ impl Sequential {
         let mut out = Array2::zeros((x.nrows(), self.output_dim()));
         for start in (0..x.nrows()).step_by(batch) {
             let n = batch.min(x.nrows() - start);
-            ws.load_range(x, start, n);
+            ws.load_range(x, None, start, n);
             let pred = ws.forward(&self.layers, n);
             out.slice_mut(s![start..start + n, ..]).assign(&pred);
         }
         Ok(out)
     }
 
-    fn check_data(
+    pub(super) fn check_data(
         &self,
         x: ArrayView2<'_, f32>,
         y: ArrayView2<'_, f32>,

@@ -120,7 +120,7 @@ fn check(layers: Vec<Layer>, loss: Loss, outputs: usize) {
         })
         .collect();
     for (k, (dw, db)) in ws.gradients().iter().enumerate() {
-        let analytic = [dw.iter().copied().collect::<Vec<f32>>(), db.to_vec()];
+        let analytic = [dw.to_vec(), db.to_vec()];
         for (which, grads) in analytic.iter().enumerate() {
             for (i, &got) in grads.iter().enumerate() {
                 let h = 1e-4;

@@ -1,9 +1,11 @@
 //! The [`Sequential`] model: a stack of layers, compiled with an optimizer, a loss and metrics.
 
+mod batch;
 mod engine;
 mod fit;
 #[cfg(test)]
 mod gradcheck;
+mod kernels;
 mod summary;
 
 pub use fit::{FitOptions, Verbosity};
@@ -50,6 +52,8 @@ pub(crate) struct Compiled {
     pub(crate) metrics: Vec<ResolvedMetric>,
     /// Created at the first `fit` after `compile` or `build`, kept across `fit` calls as Keras.
     pub(crate) state: Option<OptimizerState>,
+    /// Buffers kept between `train_on_batch` calls; dropped whenever the layers may change.
+    pub(crate) workspace: Option<engine::Workspace>,
 }
 
 impl Default for Sequential {
@@ -110,6 +114,9 @@ impl Sequential {
         }
         self.layers.push(layer);
         self.built = false;
+        if let Some(c) = &mut self.compiled {
+            c.workspace = None;
+        }
         Ok(self)
     }
 
@@ -157,6 +164,7 @@ impl Sequential {
             loss,
             metrics: metrics.iter().map(|m| m.resolve(loss, units)).collect(),
             state: None,
+            workspace: None,
         });
         Ok(())
     }
@@ -178,6 +186,7 @@ impl Sequential {
         }
         if let Some(c) = &mut self.compiled {
             c.state = None;
+            c.workspace = None;
         }
         self.built = true;
         Ok(())
