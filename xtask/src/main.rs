@@ -10,6 +10,7 @@
 //!   inference under QEMU (`--json` for machines).
 
 mod measure;
+mod bench;
 mod setup;
 mod shell;
 
@@ -26,6 +27,7 @@ fn main() -> Result<()> {
         "setup" => setup::all(),
         "demo" => demo(rest),
         "test" => test(rest),
+        "bench" => bench::run_verb(rest),
         "size" => setup::all().and_then(|()| measure::size(rest)),
         "cost" => setup::all().and_then(|()| measure::cost(rest)),
         // Further verbs (`bench`: the peer benchmarks) plug in here, one module each.
