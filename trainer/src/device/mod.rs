@@ -25,4 +25,3 @@ mod qemu;
 pub use firmware::{FirmwareBuild, FirmwareError};
 pub use link::{Link, LinkError};
 pub use qemu::{Board, Qemu, QemuOptions, BOARDS};
-
