@@ -46,7 +46,7 @@ pub enum Device {
     /// The firmware under QEMU (killed on drop).
     Qemu(Box<Qemu>),
     /// A board on a serial port.
-    Serial(Link<Box<dyn serialport::SerialPort>>),
+    Serial(Box<Link<Box<dyn serialport::SerialPort>>>),
 }
 
 /// What the firmware answered for one input, beside the host's answer.
@@ -82,7 +82,7 @@ impl Device {
                 )
             })?;
         let mut device = match &args.serial {
-            Some(port) => Self::Serial(open_serial(port, args.baud, timeout)?),
+            Some(port) => Self::Serial(Box::new(open_serial(port, args.baud, timeout)?)),
             None => Self::Qemu(Box::new(spawn_qemu(model_path, board, timeout)?)),
         };
         let info = device
