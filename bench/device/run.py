@@ -26,6 +26,7 @@ BENCH = HERE.parent
 sys.path.insert(0, str(BENCH / "peers"))
 
 import common  # noqa: E402  (one thread, before TensorFlow loads)
+import mix  # noqa: E402
 import numpy as np  # noqa: E402
 
 CACHE = BENCH / ".cache" / "device"
@@ -175,8 +176,8 @@ def write_emlearn(d, model, method):
 
 # ---- build, run, measure -----------------------------------------------------------------
 
-def gcc(out, sources, includes, opt):
-    cmd = ["arm-none-eabi-gcc", *CFLAGS, f"-{opt}", *[f"-I{i}" for i in includes],
+def gcc(out, sources, includes, opt, defines=()):
+    cmd = ["arm-none-eabi-gcc", *CFLAGS, f"-{opt}", *defines, *[f"-I{i}" for i in includes],
            str(HARNESS / "startup.c"), str(HARNESS / "main.c"), *map(str, sources),
            *LDFLAGS, "-o", str(out), "-lm"]
     # The harness is always -O2; only the model's sources take the option under test.
@@ -218,6 +219,19 @@ def qemu(elf):
     return result
 
 
+def trace(name, build_dir, sources, includes, opt, stub):
+    """Instruction mix and cycle estimate from an execution trace of N_INPUTS + 1 inferences
+    (the harness built with ROUNDS=0; QEMU without -icount so blocks translate the same)."""
+    elf = gcc(build_dir / f"{name}-{opt}-trace.elf", sources, includes, opt, ["-DROUNDS=0"])
+    log = build_dir / f"{name}-{opt}-trace.log"
+    cmd = [q for q in QEMU if q not in ("-icount", "shift=0")]
+    subprocess.run([*cmd, "-d", "in_asm,exec,nochain", "-D", str(log), "-kernel", str(elf)],
+                   check=True, capture_output=True, timeout=300)
+    result = mix.mix(log, elf, stub, N_INPUTS + 1)
+    log.unlink()
+    return result
+
+
 def compare(expected_bits, device_bits):
     exp = np.asarray(expected_bits, dtype=np.int64)
     dev = np.asarray(device_bits, dtype=np.int64)
@@ -233,9 +247,12 @@ def measure(name, build_dir, sources, includes, opt, stub, expected_bits):
     own = {k: v for k, v in symbols(elf).items() if k not in symbols(stub)}
     instructions = ((run["ticks_model"] - run["ticks_empty"]) * INSTRUCTIONS_PER_TICK
                     / run["calls"])
+    traced = trace(name, build_dir, sources, includes, opt, stub)
     return {
         "opt": f"-{opt}",
         "instructions_per_inference": instructions,
+        "cycles_estimate": traced["cycles_estimate"],
+        "instruction_mix": traced,
         "flash_bytes": (full["text"] + full["data"]) - (base["text"] + base["data"]),
         "static_ram_bytes": (full["data"] + full["bss"]) - (base["data"] + base["bss"]),
         "stack_bytes": run["stack_bytes"],
@@ -261,6 +278,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print only the JSON document")
     parser.add_argument("--opts", default="O2,Os")
+    parser.add_argument("--out", type=Path, help="also write the JSON document here")
     args = parser.parse_args()
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
         if not shutil.which(tool):
@@ -300,11 +318,12 @@ def main():
                                   stub, expected_bits)
                 entry["peers"].setdefault(peer, []).append(figures)
                 log(f"  {peer:17} -{opt}: {figures['instructions_per_inference']:8.1f} instr, "
-                    f"flash {figures['flash_bytes']:6} B, stack {figures['stack_bytes']:5} B, "
+                    f"~{figures['cycles_estimate']:8.0f} cycles, flash {figures['flash_bytes']:6} B, stack {figures['stack_bytes']:5} B, "
                     f"bits {figures['keras_bits']['equal_bits']}/{figures['keras_bits']['of']}")
     doc["summary"] = [
         {"model": m, "peer": p, "opt": f["opt"],
-         "instructions": round(f["instructions_per_inference"], 1), "flash": f["flash_bytes"],
+         "instructions": round(f["instructions_per_inference"], 1),
+         "cycles_estimate": round(f["cycles_estimate"]), "flash": f["flash_bytes"],
          "stack": f["stack_bytes"],
          "bits": f"{f['keras_bits']['equal_bits']}/{f['keras_bits']['of']}"}
         for m, e in doc["models"].items() for p, fs in e["peers"].items() for f in fs]
@@ -315,6 +334,8 @@ def main():
         for row in doc["summary"]:
             print(row)
     (CACHE / "last.json").write_text(text + "\n")
+    if args.out:
+        args.out.write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -78,7 +78,10 @@ def device_rows(dev):
         for peer, runs in entry["peers"].items():
             for f in runs:
                 b = f["keras_bits"]
+                fma = f.get("instruction_mix", {}).get("by_class", {}).get("fp multiply-add")
                 rows.append((model, peer, f["opt"], f"{f['instructions_per_inference']:,.0f}",
+                             f"{f['cycles_estimate']:,.0f}" if "cycles_estimate" in f else "–",
+                             f"{fma:,.0f}" if fma is not None else "–",
                              f"{f['flash_bytes']:,}", f"{f['static_ram_bytes']:,}",
                              f"{f['stack_bytes']:,}", f"{b['equal_bits']} of {b['of']} "
                              f"(max {b['max_ulp']} ulp)"))
@@ -107,11 +110,14 @@ def main():
                 f"{dev['versions']['arm-none-eabi-gcc']}; {dev['versions']['qemu']}; emlearn "
                 f"{dev['versions']['emlearn']}. Skipped: " +
                 "; ".join(f"{k}: {r}" for k, r in dev.get("skipped", {}).items()) + ".", "",
-                "| model | peer | opt | instructions / inference | flash (B) | static RAM (B) "
-                "| stack (B) | outputs equal to Keras' bits |",
-                "|---|---|---|---:|---:|---:|---:|---|"]
+                "| model | peer | opt | instructions / inference | est. cycles (M4) "
+                "| of which VFMA | flash (B) | static RAM (B) | stack (B) "
+                "| outputs equal to Keras' bits |",
+                "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
         out += ["| " + " | ".join(r) + " |" for r in device_rows(dev)]
-        out.append("")
+        out += ["", "Estimated cycles: the instruction mix of an execution trace priced with the "
+                "Cortex-M4 TRM's timings (bench/device/mix.py); the traced instruction counts "
+                "equal the timer's to within one instruction.", ""]
     print("\n".join(out))
 
 

@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include "inputs.h" /* generated: N_INPUTS, N_IN, N_OUT, INPUTS[N_INPUTS][N_IN] */
 
-#define ROUNDS 500
+#ifndef ROUNDS
+#define ROUNDS 500 /* -DROUNDS=0 builds the instruction-trace variant */
+#endif
 
 void model_infer(const float *in, float *out);
 void semihost_exit(int code);
