@@ -9,8 +9,8 @@
 //! - `size`, `cost`: the firmware's flash, static RAM and stack, and its instructions per
 //!   inference under QEMU (`--json` for machines).
 
-mod measure;
 mod bench;
+mod measure;
 mod setup;
 mod shell;
 
@@ -27,10 +27,9 @@ fn main() -> Result<()> {
         "setup" => setup::all(),
         "demo" => demo(rest),
         "test" => test(rest),
-        "bench" => bench::run_verb(rest),
         "size" => setup::all().and_then(|()| measure::size(rest)),
         "cost" => setup::all().and_then(|()| measure::cost(rest)),
-        // Further verbs (`bench`: the peer benchmarks) plug in here, one module each.
+        "bench" => bench::run_verb(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -48,7 +47,9 @@ verbs:
   size [--json] [--model FILE]
                  firmware flash, static RAM and stack high-water mark (default: seed model)
   cost [--json] [--model FILE]
-                 instructions per inference under qemu -icount (default: seed and 16-32-32-4)";
+                 instructions per inference under qemu -icount (default: seed and 16-32-32-4)
+  bench [--peers] [--reps N] [--w2-samples N] [--only W1,W2,W3]
+                 host workloads against Keras 3 and PyTorch; --peers writes BENCHMARKS.md";
 
 /// Trains the tutorial network and asks the firmware under QEMU for [0, 0, 0].
 fn demo(args: &[String]) -> Result<()> {
