@@ -1,8 +1,8 @@
 //! The bodies of the fuzz targets in `fuzz/`, shared with the regression tests that replay
 //! their corpora on every CI run. Each takes untrusted bytes and must neither panic nor hang.
 
-use dendrite_core::format::ModelView;
 use dendrite_core::act::{Relu, Softmax};
+use dendrite_core::format::ModelView;
 use dendrite_core::{Chain, Dense, Network};
 
 /// Decodes `data` as a model file, as a whole file and as a flash region, and loads it into the
@@ -50,6 +50,37 @@ pub fn frame_decode(data: &[u8]) {
                 format!("{request:?}"),
                 "request changed in a round trip"
             );
+        }
+    }
+}
+
+/// Reads `data` as a CSV file with a `label` column, as `dendrite train --data` does. Whatever
+/// the bytes, the result is a dataset or an error naming where the file is wrong.
+pub fn csv_read(data: &[u8]) {
+    use dendrite_trainer::data::{read_csv_from, CsvColumns};
+    let columns = CsvColumns {
+        label: Some("label"),
+        ..CsvColumns::default()
+    };
+    let path = std::path::Path::new("fuzz.csv");
+    if let Err(e) = read_csv_from(data, path, &columns) {
+        assert!(
+            e.to_string().contains("fuzz.csv"),
+            "error without the file name: {e}"
+        );
+    }
+}
+
+/// Parses `data` as a model spec file, as `dendrite train --spec` does, and builds the model it
+/// describes for 3 inputs and 2 classes.
+pub fn spec_parse(data: &[u8]) {
+    use dendrite_trainer::spec::ModelSpec;
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(spec) = ModelSpec::from_toml(text, "fuzz.toml") {
+        if let Ok(mut model) = spec.build(3, 2) {
+            let _ = spec.compile(&mut model);
         }
     }
 }

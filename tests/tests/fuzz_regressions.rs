@@ -29,3 +29,13 @@ fn model_decode_corpus_replays_cleanly() {
 fn frame_decode_corpus_replays_cleanly() {
     replay("frame_decode", dendrite_tests::fuzz::frame_decode);
 }
+
+#[test]
+fn csv_read_corpus_replays_cleanly() {
+    replay("csv_read", dendrite_tests::fuzz::csv_read);
+}
+
+#[test]
+fn spec_parse_corpus_replays_cleanly() {
+    replay("spec_parse", dendrite_tests::fuzz::spec_parse);
+}

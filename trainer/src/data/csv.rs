@@ -30,15 +30,27 @@ pub struct CsvColumns<'a> {
 /// unknown columns, empty, non-numeric or non-finite features, labels outside known classes, a
 /// file with no rows, or (without known classes) a single class.
 pub fn read_csv(path: &Path, columns: &CsvColumns<'_>) -> Result<Dataset, DataError> {
-    let io = |source| DataError::Io {
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
         path: path.to_owned(),
         source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
+    })?;
+    let buffered = std::io::BufReader::with_capacity(1 << 16, file);
+    read_csv_from(buffered, path, columns)
+}
+
+/// Reads CSV text from `input` as [`read_csv`] reads a file; `path` names it in errors.
+///
+/// # Errors
+/// As [`read_csv`].
+pub fn read_csv_from(
+    input: impl std::io::Read,
+    path: &Path,
+    columns: &CsvColumns<'_>,
+) -> Result<Dataset, DataError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .trim(csv::Trim::All)
-        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
+        .from_reader(input);
     let mut record = StringRecord::new();
     if !reader
         .read_record(&mut record)
@@ -121,10 +133,15 @@ impl Layout {
                 })
         };
         let label = columns.label.map(find).transpose()?;
-        let features = match columns.features {
+        let features: Vec<usize> = match columns.features {
             Some(wanted) => wanted.iter().map(|c| find(c)).collect::<Result<_, _>>()?,
             None => (0..names.len()).filter(|&i| Some(i) != label).collect(),
         };
+        if features.is_empty() {
+            return Err(DataError::NoFeatures {
+                path: path.to_owned(),
+            });
+        }
         Ok(Layout {
             names,
             label,

@@ -29,6 +29,13 @@ pub enum DataError {
         /// The first line, as read.
         first: String,
     },
+    /// There is no feature column to learn from: the header holds only the label (or
+    /// `--features` named none).
+    #[error("{path}:1: no feature columns: besides the label, the file needs at least one column of numbers")]
+    NoFeatures {
+        /// The file.
+        path: PathBuf,
+    },
     /// A column named on the command line or in the spec is not in the header.
     #[error("{path}:1: no column `{column}` in the header; the columns are: {available}")]
     UnknownColumn {

@@ -16,7 +16,7 @@
 mod csv;
 mod error;
 
-pub use self::csv::{read_csv, CsvColumns};
+pub use self::csv::{read_csv, read_csv_from, CsvColumns};
 pub use error::DataError;
 
 use crate::SeededRng;

@@ -190,3 +190,13 @@ fn test_split_is_seeded_and_partitions_the_rows() {
     let mut rng = crate::utils::set_random_seed(0);
     assert!(d.split_test(0.01, &mut rng).is_err());
 }
+
+/// Found by fuzzing: a file whose only column is the label divided by zero features.
+#[test]
+fn rejects_a_file_with_no_feature_column() {
+    let err = message("label_only.csv", "label\n1\n0\n", &labelled("label"));
+    assert!(
+        err.contains("label_only.csv:1: no feature columns"),
+        "{err}"
+    );
+}
