@@ -137,7 +137,11 @@ impl<'a> F32s<'a> {
 
     /// The floats, in file order.
     pub fn iter(&self) -> impl Iterator<Item = f32> + 'a {
-        self.0.as_chunks::<4>().0.iter().map(|b| f32::from_le_bytes(*b))
+        self.0
+            .as_chunks::<4>()
+            .0
+            .iter()
+            .map(|b| f32::from_le_bytes(*b))
     }
 
     /// Copies the floats into `out`, which must have exactly [`len`](Self::len) elements.
