@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Instruction mix and a cycle estimate of the firmware's forward pass on a Cortex-M4F.
+
+    firmware/scripts/profile.py ELF MODEL [ITERATIONS]
+
+Runs ELF under qemu-system-arm (mps2-an386) with MODEL in the weights region, one guest
+instruction per translation block (`-singlestep -d exec,nochain`), sends one `Cost` request of
+ITERATIONS forward passes (default 20), and follows the trace from each entry into
+`dendrite_network::Model::forward` to its return (callees included). QEMU counts instructions,
+not cycles; the estimate weighs each executed instruction with the Cortex-M4 Technical Reference
+Manual's timings (ARM DDI 0439, "Instruction set summary"; FPU: "FPU instruction set"):
+
+- VDIV/VSQRT 14; VMLA/VMLS/VFMA and kin 3; other VFP data processing, VMOV, VMRS 1;
+- VLDR/VSTR 2 (no pipelining credit); VLDM/VSTM/VPUSH/VPOP 1 + registers;
+- LDR/STR 2, or 1 right after another load/store (the pipelining the TRM describes);
+  LDM/STM/PUSH/POP 1 + registers; a POP or LDR into pc or BX +2 for the refill;
+- a taken branch 3 (1 + a refill of 1 to 3: the worst case), an untaken one 1; everything else 1.
+
+Zero-wait-state memory is assumed (QEMU's SSRAM; flash wait states on a real part add to it).
+Standard library only; needs qemu-system-arm and arm-none-eabi-objdump/nm.
+"""
+import collections
+import re
+import subprocess
+import sys
+import tempfile
+
+FORWARD = "dendrite_network::Model::forward"
+
+
+def disassemble(elf):
+    """pc -> (mnemonic, operands, size) for every instruction; and the symbol table."""
+    out = subprocess.run(["arm-none-eabi-objdump", "-d", "--no-show-raw-insn", "-C", elf],
+                         check=True, capture_output=True, text=True).stdout
+    insns = {}
+    line_re = re.compile(r"^\s+([0-9a-f]+):\s+(\S+)\s*(.*)$")
+    prev = None
+    for line in out.splitlines():
+        m = line_re.match(line)
+        if not m or m.group(2).startswith("."):
+            continue
+        pc = int(m.group(1), 16)
+        insns[pc] = [m.group(2), m.group(3), 2]
+        if prev is not None and pc - prev in (2, 4):
+            insns[prev][2] = pc - prev
+        prev = pc
+    syms = subprocess.run(["arm-none-eabi-nm", "-C", "-S", elf], check=True,
+                          capture_output=True, text=True).stdout
+    start, size = next((int(l.split()[0], 16), int(l.split()[1], 16))
+                       for l in syms.splitlines() if l.endswith(" " + FORWARD))
+    return insns, (start & ~1, (start & ~1) + size)
+
+
+def registers(operands):
+    """Number of registers in a {list}, ranges counted."""
+    inner = operands[operands.find("{") + 1:operands.find("}")]
+    n = 0
+    for part in inner.split(","):
+        part = part.strip()
+        if "-" in part:
+            a, b = part.split("-")
+            n += int(b[1:]) - int(a[1:]) + 1
+        elif part:
+            n += 1
+    return n
+
+
+def cycles(mn, ops, taken, after_mem):
+    base = mn.split(".")[0]  # vadd.f32 -> vadd, ldr.w -> ldr
+    if base in ("vdiv", "vsqrt"):
+        return 14
+    if base in ("vmla", "vmls", "vnmla", "vnmls", "vfma", "vfms", "vfnma", "vfnms"):
+        return 3
+    if base in ("vldr", "vstr"):
+        return 2
+    if base in ("vldmia", "vldmdb", "vstmia", "vstmdb", "vpush", "vpop", "vldm", "vstm"):
+        return 1 + registers(ops)
+    if base.startswith("v"):
+        return 1
+    if base in ("ldm", "ldmia", "stm", "stmia", "stmdb", "push", "pop", "ldmdb"):
+        return 1 + registers(ops) + (2 if "pc" in ops else 0)
+    if base.startswith(("ldr", "str")):
+        return (1 if after_mem else 2) + (2 if ops.startswith("pc") else 0)
+    if base in ("bx", "blx"):
+        return 3
+    if base.startswith(("b", "cb")) and not base.startswith("bic") and not base.startswith("bfi"):
+        return 3 if taken else 1
+    if base in ("udiv", "sdiv"):
+        return 12
+    return 1
+
+
+def main():
+    if len(sys.argv) not in (3, 4):
+        sys.exit(__doc__.strip().splitlines()[2].strip())
+    elf, model = sys.argv[1], sys.argv[2]
+    iterations = int(sys.argv[3]) if len(sys.argv) == 4 else 20
+    insns, span = disassemble(elf)
+    # Request::Cost { iterations } in one COBS frame (postcard: variant 4, varint).
+    assert 0 < iterations < 128
+    frame = bytes([3, 4, iterations, 0])
+    with tempfile.NamedTemporaryFile(suffix=".log") as log:
+        cmd = ["qemu-system-arm", "-machine", "mps2-an386", "-cpu", "cortex-m4", "-display",
+               "none", "-monitor", "none", "-serial", "stdio", "-semihosting-config",
+               "enable=on,target=native", "-kernel", elf, "-device",
+               f"loader,file={model},addr=0x40000", "-singlestep", "-d", "exec,nochain",
+               "-D", log.name]
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        proc.stdin.write(frame)
+        proc.stdin.flush()
+        proc.stdout.read1(64)  # the Cost answer: the passes are done
+        proc.kill()
+        proc.wait()
+        trace = [int(m.group(1), 16) for m in
+                 re.finditer(r"\[[0-9a-f]+/([0-9a-f]+)/", open(log.name).read())]
+    (entry, end) = span
+    mix, total, calls, est, inside, after_mem = collections.Counter(), 0, 0, 0, False, False
+    for pc, nxt in zip(trace, trace[1:] + [0]):
+        if pc == entry:
+            inside, calls = True, calls + 1
+        if not inside:
+            continue
+        mn, ops, size = insns.get(pc, ("?", "", 2))
+        est += cycles(mn, ops, nxt != pc + size, after_mem)
+        after_mem = mn.startswith(("ldr", "str"))
+        mix[mn.split(".")[0]] += 1
+        total += 1
+        # The pass ends when control leaves forward's code for good: a return from inside it
+        # to outside it (its callees return into it).
+        is_call = mn.startswith("b") and not mn.startswith("bx")
+        if entry <= pc < end and not entry <= nxt < end and not is_call:
+            inside = False
+    if calls == 0:
+        sys.exit("error: the forward pass never ran (no valid model?)")
+    print(f"{calls} forward passes traced")
+    print(f"instructions per inference: {total / calls:.1f}")
+    print(f"estimated Cortex-M4 cycles per inference: {est / calls:.0f}")
+    print("mix per inference:", ", ".join(f"{k} {v / calls:.1f}" for k, v in mix.most_common(14)))
+
+
+if __name__ == "__main__":
+    main()
