@@ -3,11 +3,13 @@
 #
 #   firmware/scripts/measure.sh [MODEL]
 #
-# flash = .vector_table + .text + .rodata; static RAM = .data + .bss (arm-none-eabi-size -A).
-# Instructions per inference come from the firmware's Cost request under
-# `qemu-system-arm -icount shift=0` (one instruction per virtual ns, 40 per 25 MHz timer tick),
-# net of an empty loop; the stack high-water mark from its SelfCheck (painted stack).
-# `cargo xtask size` / `cargo xtask cost` are the supported entry points; this is their recipe.
+# Builds the firmware for MODEL's architecture, then prints
+# - flash = .vector_table + .text + .rodata and static RAM = .data + .bss (arm-none-eabi-size -A);
+# - from scripts/profile.py under qemu-system-arm: instructions per forward pass (equal to the
+#   `-icount shift=0` figure of `cargo xtask cost`), a Cortex-M4 cycle estimate, the instruction
+#   mix, and the stack high-water mark (painted stack, after a batch, a cost run and a self-check).
+# Bit-exactness against the host: `cargo test -p dendrite-tests --test firmware_matches_host`.
+# `cargo xtask size` / `cargo xtask cost` report the seed and 16-32-32-4 figures the same way.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 model="$(realpath "${1:-$here/models/seed.postcard}")"
@@ -18,7 +20,4 @@ arm-none-eabi-size -A "$elf" | awk '
   $1 == ".vector_table" || $1 == ".text" || $1 == ".rodata" { flash += $2 }
   $1 == ".data" || $1 == ".bss" { ram += $2 }
   END { printf "flash %d bytes, static RAM %d bytes\n", flash, ram }'
-cd "$here/.."
-# Instructions per inference and the stack high-water mark, through the same link as the tests.
-cargo xtask cost --model "$model"
-cargo xtask size --model "$model" | grep stack
+"$here/scripts/profile.py" "$elf" "$model"

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Instruction mix and a cycle estimate of the firmware's forward pass on a Cortex-M4F.
+"""Instruction mix and a cycle estimate of the firmware's forward pass on a Cortex-M4F, and its
+stack high-water mark.
 
     firmware/scripts/profile.py ELF MODEL [ITERATIONS]
 
 Runs ELF under qemu-system-arm (mps2-an386) with MODEL in the weights region, one guest
-instruction per translation block (`-singlestep -d exec,nochain`), sends one `Cost` request of
-ITERATIONS forward passes (default 20), and follows the trace from each entry into
-`dendrite_network::Model::forward` to its return (callees included). QEMU counts instructions,
+instruction per translation block (`-singlestep -d exec,nochain`), sends a batch of 8
+predictions, one `Cost` request of ITERATIONS forward passes (default 20) and a `SelfCheck`, and
+follows the trace from each entry into `dendrite_network::Model::forward` to its return (callees
+included). The stack high-water mark is the firmware's own (painted stack) after those requests. QEMU counts instructions,
 not cycles; the estimate weighs each executed instruction with the Cortex-M4 Technical Reference
 Manual's timings (ARM DDI 0439, "Instruction set summary"; FPU: "FPU instruction set"):
 
@@ -21,6 +23,7 @@ Standard library only; needs qemu-system-arm and arm-none-eabi-objdump/nm.
 """
 import collections
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -90,15 +93,71 @@ def cycles(mn, ops, taken, after_mem):
     return 1
 
 
+def cobs(message):
+    """One COBS frame, terminator included."""
+    out, block = bytearray(), bytearray()
+    for byte in message:
+        if byte == 0:
+            out += bytes([len(block) + 1]) + block
+            block = bytearray()
+        else:
+            block.append(byte)
+            if len(block) == 254:
+                out += b"\xff" + block
+                block = bytearray()
+    return bytes(out + bytes([len(block) + 1]) + block) + b"\0"
+
+
+def uncobs(frame):
+    out, i = bytearray(), 0
+    while i < len(frame):
+        code = frame[i]
+        out += frame[i + 1:i + code]
+        i += code
+        if code < 255 and i < len(frame):
+            out.append(0)
+    return bytes(out)
+
+
+def varints(data):
+    value, shift = 0, 0
+    for byte in data:
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            yield value
+            value, shift = 0, 0
+
+
+def stack_used(frame):
+    """Response::SelfCheck (variant 3) of a loaded model: 3, 0, crc, stack_used, stack_size."""
+    fields = list(varints(uncobs(frame)))
+    if fields[:2] != [3, 0]:
+        sys.exit(f"error: unexpected self-check answer {fields}")
+    return fields[3]
+
+
+def input_width(model):
+    """The model file's input width: after the magic and the version varint (shared/src/format)."""
+    data = open(model, "rb").read()
+    fields = varints(data[4:])
+    next(fields)
+    return next(fields)
+
+
 def main():
     if len(sys.argv) not in (3, 4):
-        sys.exit(__doc__.strip().splitlines()[2].strip())
+        sys.exit("usage: firmware/scripts/profile.py ELF MODEL [ITERATIONS]")
     elf, model = sys.argv[1], sys.argv[2]
     iterations = int(sys.argv[3]) if len(sys.argv) == 4 else 20
     insns, span = disassemble(elf)
-    # Request::Cost { iterations } in one COBS frame (postcard: variant 4, varint).
     assert 0 < iterations < 128
-    frame = bytes([3, 4, iterations, 0])
+    width = input_width(model)
+    # postcard: Request::PredictBatch (variant 2) of 8 inputs, Cost (4), SelfCheck (3).
+    batch = bytes([2, 8]) + b"".join(bytes([width]) + struct.pack(f"<{width}f",
+                                     *[(i * 7 + j) % 5 - 2.0 for j in range(width)])
+                                     for i in range(8))
+    frames = cobs(batch) + cobs(bytes([4, iterations])) + cobs(bytes([3]))
     with tempfile.NamedTemporaryFile(suffix=".log") as log:
         cmd = ["qemu-system-arm", "-machine", "mps2-an386", "-cpu", "cortex-m4", "-display",
                "none", "-monitor", "none", "-serial", "stdio", "-semihosting-config",
@@ -106,9 +165,11 @@ def main():
                f"loader,file={model},addr=0x40000", "-singlestep", "-d", "exec,nochain",
                "-D", log.name]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        proc.stdin.write(frame)
+        proc.stdin.write(frames)
         proc.stdin.flush()
-        proc.stdout.read1(64)  # the Cost answer: the passes are done
+        answers = b""
+        while answers.count(0) < 3:  # three answers: the batch, the cost, the self-check
+            answers += proc.stdout.read1(4096)
         proc.kill()
         proc.wait()
         trace = [int(m.group(1), 16) for m in
@@ -133,6 +194,7 @@ def main():
     if calls == 0:
         sys.exit("error: the forward pass never ran (no valid model?)")
     print(f"{calls} forward passes traced")
+    print(f"stack high-water mark: {stack_used(answers.split(bytes([0]))[2])} B")
     print(f"instructions per inference: {total / calls:.1f}")
     print(f"estimated Cortex-M4 cycles per inference: {est / calls:.0f}")
     print("mix per inference:", ", ".join(f"{k} {v / calls:.1f}" for k, v in mix.most_common(14)))

@@ -56,7 +56,7 @@ def model(widths, activations, rng):
 
 def main():
     if len(sys.argv) not in (4, 5):
-        sys.exit(__doc__.strip().splitlines()[2].strip())
+        sys.exit("usage: firmware/scripts/random-model.py 16-32-32-4 relu/relu/softmax OUT [SEED]")
     widths = [int(w) for w in sys.argv[1].split("-")]
     activations = sys.argv[2].split("/")
     if len(activations) != len(widths) - 1 or any(a not in ACTIVATIONS for a in activations):
