@@ -304,8 +304,10 @@ fn self_check<B: Platform>(platform: &mut B, architecture: &Architecture) -> Sel
     }
 }
 
-/// Times `iterations` forward passes on a zero input, then an empty loop of as many turns.
+/// Times `iterations` forward passes on a zero input, then an empty loop of as many turns
+/// (at most [`protocol::MAX_COST_ITERATIONS`]: a bad request must not keep the device busy).
 fn cost<C: Classifier, B: Platform>(network: &C, iterations: u32, platform: &mut B) -> CostReport {
+    let iterations = iterations.min(protocol::MAX_COST_ITERATIONS);
     let zeros = [0.0f32; protocol::MAX_INPUTS];
     let x = zeros.get(..network.input_width()).unwrap_or(&[]);
     let start = platform.ticks();
@@ -699,6 +701,21 @@ mod tests {
                 tick_hz: TestBoard::TICK_HZ,
             })]
         );
+    }
+
+    #[test]
+    fn cost_requests_are_clamped_so_a_bad_one_cannot_stall_the_device() {
+        let responses = exchange(
+            &mut TestBoard::with_model(&model_file(8)),
+            &mut Led::default(),
+            &frame(&Request::Cost {
+                iterations: u32::MAX,
+            }),
+        );
+        let [Response::Cost(report)] = &responses[..] else {
+            panic!("{responses:?}")
+        };
+        assert_eq!(report.iterations, protocol::MAX_COST_ITERATIONS);
     }
 
     #[test]

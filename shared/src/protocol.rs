@@ -47,6 +47,10 @@ pub const MAX_OUTPUTS: usize = 16;
 pub const MAX_BATCH: usize = 8;
 /// The longest board name in [`DeviceInfo::board`].
 pub const MAX_BOARD_NAME: usize = 16;
+/// The most forward passes one [`Request::Cost`] times: a corrupted or hostile request must not
+/// keep a device busy for hours (`u32::MAX` passes of a small network take about an hour on a
+/// 100 MHz Cortex-M4). Larger requests are clamped, and the report says how many were timed.
+pub const MAX_COST_ITERATIONS: u32 = 100_000;
 
 /// The longest frame either side sends or accepts, in bytes, terminator included.
 ///
@@ -83,7 +87,8 @@ pub enum Request {
     /// Re-validate the weights region and report health: answered with [`Response::SelfCheck`].
     SelfCheck,
     /// Time `iterations` forward passes and an empty loop of as many turns: answered with
-    /// [`Response::Cost`]. The input is all zeros; the device needs a valid model.
+    /// [`Response::Cost`]. The input is all zeros; the device needs a valid model. At most
+    /// [`MAX_COST_ITERATIONS`] passes are timed ([`CostReport::iterations`] says how many).
     Cost {
         /// How many forward passes to time.
         iterations: u32,
@@ -224,7 +229,7 @@ pub struct SelfCheckReport {
 /// `(ticks - empty_ticks) / iterations` ticks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CostReport {
-    /// Forward passes timed.
+    /// Forward passes timed: as requested, at most [`MAX_COST_ITERATIONS`].
     pub iterations: u32,
     /// Ticks for `iterations` forward passes.
     pub ticks: u32,
