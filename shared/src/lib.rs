@@ -42,6 +42,7 @@ pub mod kernel;
 mod layer;
 mod network;
 pub mod protocol;
+mod wire;
 
 pub use activation::{act, Activation};
 pub use layer::{Chain, Dense, Layers};

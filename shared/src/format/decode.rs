@@ -1,18 +1,29 @@
 //! Reading and validating a model file, without `alloc`: the view borrows from the bytes.
+//!
+//! The file is written with postcard (see [`ModelRef`](super::ModelRef)) and read here with
+//! [`Reader`], a hand-written reader of postcard's wire format: on the target it costs a
+//! fraction of the flash and stack of serde's generic decoder. Property tests check that every
+//! file the encoder writes reads back field for field.
 
-use super::{
-    crc32, labels_fit, Architecture, DecodeError, F32s, LayerSpec, MAGIC, MAX_LAYERS, VERSION,
-};
-use serde::de::{Deserializer, Error as _};
-use serde::Deserialize;
+use super::{crc32, labels_fit, Architecture, DecodeError, F32s, LayerSpec, MAGIC, MAX_LAYERS};
+use crate::wire::{Reader, WireError};
+use crate::Activation;
 
 /// A validated model file, borrowed from its bytes.
 ///
 /// Holding a `ModelView` means every check has passed: magic, version, structure, checksum,
 /// shapes, finite values, positive `std`, labels.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct ModelView<'a> {
-    body: Body<'a>,
+    input: u16,
+    layer_count: usize,
+    /// The layer headers, from the first one on (their count already read).
+    specs: &'a [u8],
+    labels: &'a str,
+    mean: F32s<'a>,
+    std: F32s<'a>,
+    /// The layers' weights, from the first kernel on (their count already read).
+    params: &'a [u8],
     crc: u32,
     len: usize,
 }
@@ -28,43 +39,62 @@ pub struct LayerView<'a> {
     pub bias: F32s<'a>,
 }
 
-/// The fields of a model file before its checksum; see [the format](super).
-#[derive(Clone, Debug, Deserialize)]
-struct Body<'a> {
-    magic: [u8; 4],
-    version: u16,
-    input: u16,
-    #[serde(borrow)]
-    layers: heapless::Vec<LayerSpec<'a>, MAX_LAYERS>,
-    labels: &'a str,
-    #[serde(borrow)]
-    mean: Floats<'a>,
-    #[serde(borrow)]
-    std: Floats<'a>,
-    #[serde(borrow)]
-    params: heapless::Vec<(Floats<'a>, Floats<'a>), MAX_LAYERS>,
+/// The layers of a [`ModelView`], input side first.
+#[derive(Clone, Debug)]
+pub struct LayerViews<'a> {
+    specs: Reader<'a>,
+    params: Reader<'a>,
+    remaining: usize,
 }
 
-/// What is read before anything else, to tell "not a model" and "too new" apart from damage.
-#[derive(Deserialize)]
-struct Preamble {
-    magic: [u8; 4],
-    version: u16,
+impl<'a> Iterator for LayerViews<'a> {
+    type Item = LayerView<'a>;
+
+    fn next(&mut self) -> Option<LayerView<'a>> {
+        self.remaining = self.remaining.checked_sub(1)?;
+        // Cannot fail: the view validated these bytes.
+        layer(&mut self.specs, &mut self.params).ok()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
 }
 
-/// Floats as a borrowed postcard byte string.
-#[derive(Clone, Copy, Debug)]
-struct Floats<'a>(F32s<'a>);
+impl ExactSizeIterator for LayerViews<'_> {}
 
-impl<'de: 'a, 'a> Deserialize<'de> for Floats<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let bytes = <&'a [u8]>::deserialize(d)?;
-        if bytes.len() % 4 != 0 {
-            return Err(D::Error::custom(
-                "float array length is not a multiple of 4",
-            ));
+fn layer<'a>(specs: &mut Reader<'a>, params: &mut Reader<'a>) -> Result<LayerView<'a>, WireError> {
+    let units = specs.varint_u16()?;
+    let index = usize::try_from(specs.varint_u32()?).map_err(|_| WireError::Invalid)?;
+    let activation = *Activation::ALL.get(index).ok_or(WireError::Invalid)?;
+    let name = specs.str()?;
+    let spec = LayerSpec {
+        units,
+        activation,
+        name,
+    };
+    Ok(LayerView {
+        spec,
+        kernel: floats(params)?,
+        bias: floats(params)?,
+    })
+}
+
+fn floats<'a>(r: &mut Reader<'a>) -> Result<F32s<'a>, WireError> {
+    let bytes = r.bytes()?;
+    if bytes.len() % 4 == 0 {
+        Ok(F32s(bytes))
+    } else {
+        Err(WireError::Invalid)
+    }
+}
+
+impl From<WireError> for DecodeError {
+    fn from(e: WireError) -> Self {
+        match e {
+            WireError::End => DecodeError::Truncated,
+            WireError::Invalid => DecodeError::Malformed,
         }
-        Ok(Floats(F32s(bytes)))
     }
 }
 
@@ -88,74 +118,93 @@ impl<'a> ModelView<'a> {
     /// # Errors
     /// Every [`DecodeError`] but `ArchitectureMismatch` and `TrailingBytes`.
     pub fn from_prefix(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        check_preamble(bytes)?;
-        let (body, rest) = postcard::take_from_bytes::<Body<'a>>(bytes).map_err(from_postcard)?;
-        let body_len = bytes.len() - rest.len();
-        let stored = match rest {
-            [a, b, c, d, ..] => u32::from_le_bytes([*a, *b, *c, *d]),
-            _ => return Err(DecodeError::Truncated),
-        };
+        let mut r = Reader(bytes);
+        preamble(&mut r)?;
+        let input = r.varint_u16()?;
+        let layer_count = r.len(MAX_LAYERS)?;
+        let specs = r.rest();
+        for _ in 0..layer_count {
+            r.varint_u16()?;
+            r.varint_u32()?;
+            r.str()?;
+        }
+        let labels = r.str()?;
+        let (mean, std) = (floats(&mut r)?, floats(&mut r)?);
+        if r.len(MAX_LAYERS)? != layer_count {
+            return Err(DecodeError::Malformed);
+        }
+        let params = r.rest();
+        for _ in 0..layer_count {
+            floats(&mut r)?;
+            floats(&mut r)?;
+        }
+        let body_len = bytes.len() - r.rest().len();
+        let stored =
+            u32::from_le_bytes(*r.rest().first_chunk::<4>().ok_or(DecodeError::Truncated)?);
         let computed = bytes.get(..body_len).map_or(0, crc32);
         if stored != computed {
             return Err(DecodeError::CrcMismatch { stored, computed });
         }
-        body.validate()?;
-        Ok(ModelView {
-            body,
+        let view = ModelView {
+            input,
+            layer_count,
+            specs,
+            labels,
+            mean,
+            std,
+            params,
             crc: stored,
             len: body_len + 4,
-        })
+        };
+        view.validate()?;
+        Ok(view)
     }
 
     /// Input width.
     pub fn input(&self) -> u16 {
-        self.body.input
+        self.input
     }
 
     /// The layers, input side first.
-    pub fn layers(&self) -> impl ExactSizeIterator<Item = LayerView<'a>> + '_ {
-        self.body
-            .layers
-            .iter()
-            .zip(&self.body.params)
-            .map(|(spec, (kernel, bias))| LayerView {
-                spec: *spec,
-                kernel: kernel.0,
-                bias: bias.0,
-            })
+    pub fn layers(&self) -> LayerViews<'a> {
+        LayerViews {
+            specs: Reader(self.specs),
+            params: Reader(self.params),
+            remaining: self.layer_count,
+        }
     }
 
     /// The architecture: input width, each layer's width and activation.
     pub fn architecture(&self) -> Architecture {
         let mut layers = heapless::Vec::new();
-        for spec in &self.body.layers {
-            // Cannot overflow: both vectors hold at most MAX_LAYERS.
-            let _ = layers.push((spec.units, spec.activation));
+        for layer in self.layers() {
+            // Cannot overflow: a view holds at most MAX_LAYERS layers.
+            let _ = layers.push((layer.spec.units, layer.spec.activation));
         }
         Architecture {
-            input: self.body.input,
+            input: self.input,
             layers,
         }
     }
 
     /// Per-feature means of the standardization.
     pub fn mean(&self) -> F32s<'a> {
-        self.body.mean.0
+        self.mean
     }
 
     /// Per-feature standard deviations of the standardization.
     pub fn std(&self) -> F32s<'a> {
-        self.body.std.0
+        self.std
     }
 
     /// Class names joined by `'\n'`, empty when the classes have no names.
     pub fn labels(&self) -> &'a str {
-        self.body.labels
+        self.labels
     }
 
     /// The class names, one per class, when the model has them.
     pub fn classes(&self) -> impl Iterator<Item = &'a str> {
-        let labels = self.body.labels;
+        let labels = self.labels;
         labels.split('\n').filter(move |_| !labels.is_empty())
     }
 
@@ -173,9 +222,48 @@ impl<'a> ModelView<'a> {
     pub fn is_empty(&self) -> bool {
         false
     }
+
+    /// The checks beyond the encoding: shapes, labels, finite values, positive `std`.
+    fn validate(&self) -> Result<(), DecodeError> {
+        let input = usize::from(self.input);
+        if input == 0
+            || self.layer_count == 0
+            || self.mean.len() != input
+            || self.std.len() != input
+        {
+            return Err(DecodeError::Malformed);
+        }
+        let mut fan_in = input;
+        let mut finite = self.mean.iter().chain(self.std.iter()).all(f32::is_finite);
+        for layer in self.layers() {
+            let units = usize::from(layer.spec.units);
+            if units == 0 || layer.kernel.len() != units * fan_in || layer.bias.len() != units {
+                return Err(DecodeError::Malformed);
+            }
+            finite &= layer
+                .kernel
+                .iter()
+                .chain(layer.bias.iter())
+                .all(f32::is_finite);
+            fan_in = units;
+        }
+        if !labels_fit(self.labels, fan_in as u16) {
+            return Err(DecodeError::Malformed);
+        }
+        if !finite {
+            return Err(DecodeError::NonFinite);
+        }
+        if self.std.iter().any(|s| s <= 0.0) {
+            return Err(DecodeError::InvalidNormalization);
+        }
+        Ok(())
+    }
 }
 
-fn check_preamble(bytes: &[u8]) -> Result<(), DecodeError> {
+/// Magic and version, read before anything else to tell "not a model" and "too new" apart from
+/// damage.
+fn preamble(r: &mut Reader<'_>) -> Result<(), DecodeError> {
+    let bytes = r.rest();
     let head = bytes.get(..4).unwrap_or(bytes);
     if head.is_empty() || head.iter().all(|&b| b == 0xFF) || head.iter().all(|&b| b == 0) {
         return Err(DecodeError::Empty);
@@ -183,62 +271,10 @@ fn check_preamble(bytes: &[u8]) -> Result<(), DecodeError> {
     if head != MAGIC.get(..head.len()).unwrap_or(&MAGIC) {
         return Err(DecodeError::WrongMagic);
     }
-    let (pre, _) = postcard::take_from_bytes::<Preamble>(bytes).map_err(from_postcard)?;
-    if pre.version != VERSION {
-        return Err(DecodeError::UnsupportedVersion { found: pre.version });
+    r.take(4)?;
+    let version = r.varint_u16()?;
+    if version != super::VERSION {
+        return Err(DecodeError::UnsupportedVersion { found: version });
     }
-    debug_assert_eq!(pre.magic, MAGIC);
     Ok(())
-}
-
-fn from_postcard(e: postcard::Error) -> DecodeError {
-    match e {
-        postcard::Error::DeserializeUnexpectedEnd => DecodeError::Truncated,
-        _ => DecodeError::Malformed,
-    }
-}
-
-impl Body<'_> {
-    fn validate(&self) -> Result<(), DecodeError> {
-        let input = usize::from(self.input);
-        let shaped = input > 0
-            && !self.layers.is_empty()
-            && self.layers.len() == self.params.len()
-            && self.mean.0.len() == input
-            && self.std.0.len() == input
-            && self.magic == MAGIC
-            && self.version == VERSION;
-        if !shaped {
-            return Err(DecodeError::Malformed);
-        }
-        let mut fan_in = input;
-        for (spec, (kernel, bias)) in self.layers.iter().zip(&self.params) {
-            let units = usize::from(spec.units);
-            if units == 0 || kernel.0.len() != units * fan_in || bias.0.len() != units {
-                return Err(DecodeError::Malformed);
-            }
-            fan_in = units;
-        }
-        let output = self.layers.last().map_or(0, |l| l.units);
-        if !labels_fit(self.labels, output) {
-            return Err(DecodeError::Malformed);
-        }
-        let mut floats = self
-            .params
-            .iter()
-            .flat_map(|(k, b)| k.0.iter().chain(b.0.iter()));
-        let norm_finite = self
-            .mean
-            .0
-            .iter()
-            .chain(self.std.0.iter())
-            .all(f32::is_finite);
-        if !norm_finite || !floats.all(f32::is_finite) {
-            return Err(DecodeError::NonFinite);
-        }
-        if self.std.0.iter().any(|s| s <= 0.0) {
-            return Err(DecodeError::InvalidNormalization);
-        }
-        Ok(())
-    }
 }

@@ -27,7 +27,7 @@ mod decode;
 mod encode;
 mod error;
 
-pub use decode::{LayerView, ModelView};
+pub use decode::{LayerView, LayerViews, ModelView};
 pub use encode::{LayerRef, ModelRef};
 pub use error::{DecodeError, EncodeError};
 
@@ -58,10 +58,19 @@ fn labels_fit(labels: &str, output: u16) -> bool {
     if labels.is_empty() {
         return true;
     }
-    let names = labels.split('\n');
-    let count = names.clone().count();
+    // Bytes, not `str::split`: the firmware checks this at boot, and a byte loop is a few
+    // instructions where the string searcher is hundreds of bytes of flash.
+    let (mut count, mut previous, mut empty_name) = (1usize, b'\n', false);
+    for &b in labels.as_bytes() {
+        if b == b'\n' {
+            count += 1;
+            empty_name |= previous == b'\n';
+        }
+        previous = b;
+    }
+    empty_name |= previous == b'\n';
     let fits = count == usize::from(output) || (output == 1 && count == 2);
-    fits && names.into_iter().all(|n| !n.is_empty())
+    fits && !empty_name
 }
 
 /// One layer of the header: its width, activation and (Keras) name.

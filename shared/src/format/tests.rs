@@ -326,3 +326,18 @@ fn standardization_is_applied_when_not_identity() {
     let expected = 1.0 / (1.0 + libm::expf(0.5));
     assert_eq!(net.predict(&[3.0, 5.0])[0], expected);
 }
+
+#[test]
+fn labels_must_be_one_non_empty_name_per_output() {
+    assert!(labels_fit("", 3));
+    assert!(labels_fit("a\nb\nc", 3));
+    assert!(
+        labels_fit("no\nyes", 1),
+        "a single sigmoid output names two classes"
+    );
+    assert!(!labels_fit("a\nb", 3));
+    assert!(!labels_fit("a\n\nc", 3));
+    assert!(!labels_fit("\nb\nc", 3));
+    assert!(!labels_fit("a\nb\n", 3));
+    assert!(!labels_fit("\n", 1));
+}

@@ -8,6 +8,7 @@
 
 use super::{FrameError, Input, MAX_BATCH, MAX_INPUTS};
 use crate::protocol::Fault;
+use crate::wire::Reader;
 
 /// A decoded request, borrowing its batch from the frame. See [`decode_request`].
 #[derive(Clone, Debug, PartialEq)]
@@ -67,15 +68,15 @@ pub fn decode_request(frame: &mut [u8]) -> Result<RequestView<'_>, FrameError> {
     let message = frame.get(..len).ok_or(FrameError::Malformed)?;
     let mut reader = Reader(message);
     // Variant indexes of `Request`, in declaration order.
-    let request = match reader.varint_u32() {
+    let request = match reader.varint_u32().ok() {
         Some(0) => RequestView::Info,
         Some(1) => RequestView::Predict(reader.input().ok_or(FrameError::Malformed)?),
         Some(2) => RequestView::PredictBatch(reader.batch().ok_or(FrameError::Malformed)?),
         Some(3) => RequestView::SelfCheck,
         Some(4) => RequestView::Cost {
-            iterations: reader.varint_u32().ok_or(FrameError::Malformed)?,
+            iterations: reader.varint_u32().map_err(|_| FrameError::Malformed)?,
         },
-        Some(5) => RequestView::ForceFault(match reader.varint_u32() {
+        Some(5) => RequestView::ForceFault(match reader.varint_u32().ok() {
             Some(0) => Fault::Panic,
             Some(1) => Fault::HardFault,
             _ => return Err(FrameError::Malformed),
@@ -85,54 +86,26 @@ pub fn decode_request(frame: &mut [u8]) -> Result<RequestView<'_>, FrameError> {
     Ok(request)
 }
 
-/// Reads postcard's encodings from the front of a byte slice.
-struct Reader<'a>(&'a [u8]);
+/// The request-specific reads on top of the shared postcard [`Reader`].
+trait RequestReader<'a> {
+    fn input(&mut self) -> Option<Input>;
+    fn batch(&mut self) -> Option<Inputs<'a>>;
+}
 
-impl<'a> Reader<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&first, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(first)
-    }
-
-    /// A varint `u32`: at most 5 bytes, the fifth holding at most 4 bits (postcard's rule).
-    fn varint_u32(&mut self) -> Option<u32> {
-        let mut value = 0u32;
-        for i in 0..5 {
-            let byte = self.byte()?;
-            value |= u32::from(byte & 0x7F) << (7 * i);
-            if byte & 0x80 == 0 {
-                return (i < 4 || byte <= 0x0F).then_some(value);
-            }
-        }
-        None
-    }
-
-    /// A sequence length no larger than `max`.
-    fn len(&mut self, max: usize) -> Option<usize> {
-        let len = usize::try_from(self.varint_u32()?).ok()?;
-        (len <= max).then_some(len)
-    }
-
-    fn f32(&mut self) -> Option<f32> {
-        let (bytes, rest) = self.0.split_first_chunk::<4>()?;
-        self.0 = rest;
-        Some(f32::from_le_bytes(*bytes))
-    }
-
+impl<'a> RequestReader<'a> for Reader<'a> {
     fn input(&mut self) -> Option<Input> {
-        let len = self.len(MAX_INPUTS)?;
+        let len = self.len(MAX_INPUTS).ok()?;
         let mut input = Input::new();
         for _ in 0..len {
-            input.push(self.f32()?).ok()?;
+            input.push(self.f32().ok()?).ok()?;
         }
         Some(input)
     }
 
     /// A batch: validated whole, handed out as its count and bytes.
     fn batch(&mut self) -> Option<Inputs<'a>> {
-        let count = self.len(MAX_BATCH)?;
-        let bytes = self.0;
+        let count = self.len(MAX_BATCH).ok()?;
+        let bytes = self.rest();
         for _ in 0..count {
             self.input()?;
         }
