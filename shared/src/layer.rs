@@ -78,8 +78,8 @@ impl<const IN: usize, const OUT: usize, A: Act> Layers<IN> for Dense<IN, OUT, A>
 
     fn matches<'a>(&self, layers: &mut impl Iterator<Item = LayerView<'a>>) -> bool {
         layers.next().is_some_and(|l| {
-            usize::from(l.spec.units) == OUT
-                && l.spec.activation == A::ACTIVATION
+            usize::from(l.units) == OUT
+                && l.activation == A::ACTIVATION
                 && l.kernel.len() == IN * OUT
         })
     }

@@ -90,9 +90,14 @@ impl<'a> Reader<'a> {
         self.take(len)
     }
 
-    /// A `&str`.
-    pub(crate) fn str(&mut self) -> Result<&'a str, WireError> {
-        core::str::from_utf8(self.bytes()?).map_err(|_| WireError::Invalid)
+    /// A `str`, checked to be UTF-8 but handed out as bytes: see [`is_utf8`].
+    pub(crate) fn str_bytes(&mut self) -> Result<&'a [u8], WireError> {
+        let bytes = self.bytes()?;
+        if is_utf8(bytes) {
+            Ok(bytes)
+        } else {
+            Err(WireError::Invalid)
+        }
     }
 
     /// An `f32`.
@@ -101,6 +106,44 @@ impl<'a> Reader<'a> {
         self.0 = rest;
         Ok(f32::from_le_bytes(*bytes))
     }
+}
+
+/// Whether `bytes` is UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+/// U+10FFFF), exactly as `core::str::from_utf8` decides.
+///
+/// The target validates names and labels at boot but never reads them; `core::str::from_utf8`
+/// would cost it about 600 bytes of flash (its fast paths and a 256-byte table). The host turns
+/// the checked bytes into `&str` with `core::str::from_utf8` when it reads them. A property test
+/// checks this function against `core::str::from_utf8` on arbitrary bytes.
+pub(crate) fn is_utf8(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    while let Some((&lead, tail)) = rest.split_first() {
+        // The continuation count, and the range of the first continuation byte (which is where
+        // overlong forms, surrogates and values above U+10FFFF show).
+        let (count, low, high) = match lead {
+            0x00..=0x7F => (0, 0, 0),
+            0xC2..=0xDF => (1, 0x80, 0xBF),
+            0xE0 => (2, 0xA0, 0xBF),
+            0xE1..=0xEC | 0xEE..=0xEF => (2, 0x80, 0xBF),
+            0xED => (2, 0x80, 0x9F),
+            0xF0 => (3, 0x90, 0xBF),
+            0xF1..=0xF3 => (3, 0x80, 0xBF),
+            0xF4 => (3, 0x80, 0x8F),
+            _ => return false,
+        };
+        let Some((continuation, after)) = tail.split_at_checked(count) else {
+            return false;
+        };
+        let mut ranges = core::iter::once((low, high)).chain(core::iter::repeat((0x80, 0xBF)));
+        let valid = continuation
+            .iter()
+            .all(|&b| ranges.next().is_some_and(|(lo, hi)| (lo..=hi).contains(&b)));
+        if !valid {
+            return false;
+        }
+        rest = after;
+    }
+    true
 }
 
 #[cfg(test)]
@@ -119,10 +162,24 @@ mod tests {
         }
 
         #[test]
+        fn utf8_check_agrees_with_core(bytes in prop::collection::vec(any::<u8>(), 0..24)) {
+            prop_assert_eq!(is_utf8(&bytes), core::str::from_utf8(&bytes).is_ok());
+        }
+
+        #[test]
+        fn utf8_check_accepts_every_string(s in any::<String>()) {
+            prop_assert!(is_utf8(s.as_bytes()));
+            let mut cut = s.into_bytes();
+            if let Some(last) = cut.pop() {
+                prop_assert_eq!(is_utf8(&cut), core::str::from_utf8(&cut).is_ok(), "{:x}", last);
+            }
+        }
+
+        #[test]
         fn strings_and_floats_read_as_postcard_writes_them(s in ".{0,40}", x in any::<f32>()) {
             let bytes = postcard::to_allocvec(&(s.as_str(), x)).expect("serializes");
             let mut r = Reader(&bytes);
-            prop_assert_eq!(r.str(), Ok(s.as_str()));
+            prop_assert_eq!(r.str_bytes(), Ok(s.as_bytes()));
             prop_assert_eq!(r.f32().map(f32::to_bits), Ok(x.to_bits()));
         }
 
@@ -134,6 +191,31 @@ mod tests {
             let ours = Reader(&bytes).varint_u32().ok();
             let theirs = postcard::take_from_bytes::<u32>(&bytes).ok().map(|(v, _)| v);
             prop_assert_eq!(ours, theirs);
+        }
+    }
+
+    #[test]
+    fn utf8_edges_agree_with_core() {
+        let cases: [&[u8]; 12] = [
+            b"",
+            b"Dense1",
+            "女生".as_bytes(),
+            &[0xC0, 0x80],
+            &[0xE0, 0x9F, 0xBF],
+            &[0xED, 0xA0, 0x80],
+            &[0xED, 0x9F, 0xBF],
+            &[0xF4, 0x90, 0x80, 0x80],
+            &[0xF4, 0x8F, 0xBF, 0xBF],
+            &[0xF0, 0x8F, 0xBF, 0xBF],
+            &[0xE2, 0x82],
+            &[0x80],
+        ];
+        for bytes in cases {
+            assert_eq!(
+                is_utf8(bytes),
+                core::str::from_utf8(bytes).is_ok(),
+                "{bytes:x?}"
+            );
         }
     }
 

@@ -124,7 +124,7 @@ proptest! {
         prop_assert_eq!(view.std().iter().collect::<Vec<_>>(), m.std.clone());
         prop_assert_eq!(view.layers().len(), m.layers.len());
         for (got, (units, act, name, kernel, bias)) in view.layers().zip(&m.layers) {
-            prop_assert_eq!(got.spec, LayerSpec { units: *units, activation: *act, name });
+            prop_assert_eq!(got.spec(), LayerSpec { units: *units, activation: *act, name });
             prop_assert_eq!(&got.kernel.iter().collect::<Vec<_>>(), kernel);
             prop_assert_eq!(&got.bias.iter().collect::<Vec<_>>(), bias);
         }

@@ -56,9 +56,9 @@ impl HostModel {
         let layers = view
             .layers()
             .map(|l| HostLayer {
-                name: l.spec.name.to_owned(),
-                units: usize::from(l.spec.units),
-                activation: l.spec.activation,
+                name: l.name().to_owned(),
+                units: usize::from(l.units),
+                activation: l.activation,
                 kernel: l.kernel.iter().collect(),
                 bias: l.bias.iter().collect(),
             })

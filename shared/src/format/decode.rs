@@ -19,7 +19,8 @@ pub struct ModelView<'a> {
     layer_count: usize,
     /// The layer headers, from the first one on (their count already read).
     specs: &'a [u8],
-    labels: &'a str,
+    /// Class names joined by `'\n'`, checked to be UTF-8.
+    labels: &'a [u8],
     mean: F32s<'a>,
     std: F32s<'a>,
     /// The layers' weights, from the first kernel on (their count already read).
@@ -31,8 +32,12 @@ pub struct ModelView<'a> {
 /// One layer of a [`ModelView`]: its header and its weights.
 #[derive(Clone, Copy, Debug)]
 pub struct LayerView<'a> {
-    /// Width, activation and name.
-    pub spec: LayerSpec<'a>,
+    /// Number of units (outputs) of the layer.
+    pub units: u16,
+    /// The activation applied to the layer's outputs.
+    pub activation: Activation,
+    /// The name, checked to be UTF-8; see [`name`](Self::name).
+    name: &'a [u8],
     /// `units × fan_in` weights, row-major.
     pub kernel: F32s<'a>,
     /// `units` biases.
@@ -63,18 +68,32 @@ impl<'a> Iterator for LayerViews<'a> {
 
 impl ExactSizeIterator for LayerViews<'_> {}
 
+impl<'a> LayerView<'a> {
+    /// The layer's name, as shown by `summary()` (`"Dense1"`).
+    pub fn name(&self) -> &'a str {
+        // Never empty by mistake: the view checked the name is UTF-8 (`wire::is_utf8`).
+        core::str::from_utf8(self.name).unwrap_or_default()
+    }
+
+    /// Width, activation and name together.
+    pub fn spec(&self) -> LayerSpec<'a> {
+        LayerSpec {
+            units: self.units,
+            activation: self.activation,
+            name: self.name(),
+        }
+    }
+}
+
 fn layer<'a>(specs: &mut Reader<'a>, params: &mut Reader<'a>) -> Result<LayerView<'a>, WireError> {
     let units = specs.varint_u16()?;
     let index = usize::try_from(specs.varint_u32()?).map_err(|_| WireError::Invalid)?;
     let activation = *Activation::ALL.get(index).ok_or(WireError::Invalid)?;
-    let name = specs.str()?;
-    let spec = LayerSpec {
+    let name = specs.str_bytes()?;
+    Ok(LayerView {
         units,
         activation,
         name,
-    };
-    Ok(LayerView {
-        spec,
         kernel: floats(params)?,
         bias: floats(params)?,
     })
@@ -126,9 +145,9 @@ impl<'a> ModelView<'a> {
         for _ in 0..layer_count {
             r.varint_u16()?;
             r.varint_u32()?;
-            r.str()?;
+            r.str_bytes()?;
         }
-        let labels = r.str()?;
+        let labels = r.str_bytes()?;
         let (mean, std) = (floats(&mut r)?, floats(&mut r)?);
         if r.len(MAX_LAYERS)? != layer_count {
             return Err(DecodeError::Malformed);
@@ -179,7 +198,7 @@ impl<'a> ModelView<'a> {
         let mut layers = heapless::Vec::new();
         for layer in self.layers() {
             // Cannot overflow: a view holds at most MAX_LAYERS layers.
-            let _ = layers.push((layer.spec.units, layer.spec.activation));
+            let _ = layers.push((layer.units, layer.activation));
         }
         Architecture {
             input: self.input,
@@ -199,12 +218,13 @@ impl<'a> ModelView<'a> {
 
     /// Class names joined by `'\n'`, empty when the classes have no names.
     pub fn labels(&self) -> &'a str {
-        self.labels
+        // Never empty by mistake: the view checked the labels are UTF-8 (`wire::is_utf8`).
+        core::str::from_utf8(self.labels).unwrap_or_default()
     }
 
     /// The class names, one per class, when the model has them.
     pub fn classes(&self) -> impl Iterator<Item = &'a str> {
-        let labels = self.labels;
+        let labels = self.labels();
         labels.split('\n').filter(move |_| !labels.is_empty())
     }
 
@@ -236,7 +256,7 @@ impl<'a> ModelView<'a> {
         let mut fan_in = input;
         let mut finite = self.mean.iter().chain(self.std.iter()).all(f32::is_finite);
         for layer in self.layers() {
-            let units = usize::from(layer.spec.units);
+            let units = usize::from(layer.units);
             if units == 0 || layer.kernel.len() != units * fan_in || layer.bias.len() != units {
                 return Err(DecodeError::Malformed);
             }

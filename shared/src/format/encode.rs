@@ -105,7 +105,7 @@ impl ModelRef<'_> {
             return Err(EncodeError::InvalidNormalization);
         }
         let output = self.layers.last().map_or(0, |l| l.spec.units);
-        if !labels_fit(self.labels, output) {
+        if !labels_fit(self.labels.as_bytes(), output) {
             return Err(EncodeError::InvalidLabels);
         }
         Ok(())

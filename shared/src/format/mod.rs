@@ -54,14 +54,14 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 
 /// Whether `labels` names the classes of a model with `output` units: no names, one per output,
 /// or two for a single sigmoid output (binary classification); no name empty.
-fn labels_fit(labels: &str, output: u16) -> bool {
+fn labels_fit(labels: &[u8], output: u16) -> bool {
     if labels.is_empty() {
         return true;
     }
     // Bytes, not `str::split`: the firmware checks this at boot, and a byte loop is a few
     // instructions where the string searcher is hundreds of bytes of flash.
     let (mut count, mut previous, mut empty_name) = (1usize, b'\n', false);
-    for &b in labels.as_bytes() {
+    for &b in labels {
         if b == b'\n' {
             count += 1;
             empty_name |= previous == b'\n';

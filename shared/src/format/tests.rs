@@ -101,7 +101,7 @@ fn round_trip_keeps_every_field() {
     assert_eq!(view.architecture().param_count(), 26);
     assert_eq!(view.classes().collect::<Vec<_>>(), ["female", "male"]);
     let layers: Vec<_> = view.layers().collect();
-    assert_eq!(layers[0].spec.name, "Dense1");
+    assert_eq!(layers[0].name(), "Dense1");
     assert_eq!(layers[0].kernel.iter().collect::<Vec<_>>(), K1);
     assert_eq!(layers[1].bias.iter().collect::<Vec<_>>(), [0.1, -0.1]);
     assert_eq!(view.len(), bytes.len());
@@ -329,15 +329,15 @@ fn standardization_is_applied_when_not_identity() {
 
 #[test]
 fn labels_must_be_one_non_empty_name_per_output() {
-    assert!(labels_fit("", 3));
-    assert!(labels_fit("a\nb\nc", 3));
+    assert!(labels_fit(b"", 3));
+    assert!(labels_fit(b"a\nb\nc", 3));
     assert!(
-        labels_fit("no\nyes", 1),
+        labels_fit(b"no\nyes", 1),
         "a single sigmoid output names two classes"
     );
-    assert!(!labels_fit("a\nb", 3));
-    assert!(!labels_fit("a\n\nc", 3));
-    assert!(!labels_fit("\nb\nc", 3));
-    assert!(!labels_fit("a\nb\n", 3));
-    assert!(!labels_fit("\n", 1));
+    assert!(!labels_fit(b"a\nb", 3));
+    assert!(!labels_fit(b"a\n\nc", 3));
+    assert!(!labels_fit(b"\nb\nc", 3));
+    assert!(!labels_fit(b"a\nb\n", 3));
+    assert!(!labels_fit(b"\n", 1));
 }
