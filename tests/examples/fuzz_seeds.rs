@@ -56,7 +56,103 @@ fn main() -> std::io::Result<()> {
     std::fs::write(dir.join("binary-2-1"), model(2, &[(1, Sigmoid)], "no\nyes"))?;
     let deep = [(8, Tanh), (8, Relu), (6, Linear), (4, Relu), (3, Softmax)];
     std::fs::write(dir.join("deep-5-layers"), model(5, &deep, ""))?;
-    frames()
+    frames()?;
+    serve()?;
+    protocol_messages()
+}
+
+/// The corpus directory of fuzz target `target`.
+fn corpus(target: &str) -> std::io::Result<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// One of each request, inputs as wide as the firmware's network.
+fn requests() -> Vec<(&'static str, dendrite_core::protocol::Request)> {
+    use dendrite_core::protocol::{Batch, Fault, Input, Request};
+    use dendrite_firmware::network::INPUT;
+    let values: Vec<f32> = (0..INPUT).map(|i| i as f32 * 1.5 - 2.0).collect();
+    let input = Input::from_slice(&values).expect("the firmware's width fits");
+    let mut nan = input.clone();
+    nan[0] = f32::NAN;
+    let batch: Batch = (0..3).map(|_| input.clone()).collect();
+    vec![
+        ("info", Request::Info),
+        ("predict", Request::Predict(input.clone())),
+        ("predict-nan", Request::Predict(nan)),
+        ("predict-narrow", Request::Predict(Input::new())),
+        ("batch", Request::PredictBatch(batch)),
+        ("self-check", Request::SelfCheck),
+        ("cost", Request::Cost { iterations: 3 }),
+        ("fault", Request::ForceFault(Fault::Panic)),
+    ]
+}
+
+/// `firmware_serve`: a region pick (valid, erased, corrupted), then frames.
+fn serve() -> std::io::Result<()> {
+    use dendrite_core::protocol::{encode, MAX_FRAME};
+    let dir = corpus("firmware_serve")?;
+    let mut stream = Vec::new();
+    for (name, request) in requests() {
+        let mut buf = [0u8; MAX_FRAME];
+        let frame = encode(&request, &mut buf).expect("requests fit a frame");
+        std::fs::write(dir.join(name), [&[0u8][..], frame].concat())?;
+        stream.extend_from_slice(frame);
+        stream.extend_from_slice(&[0x13, 0x37, 0x00, 0x00]);
+    }
+    for (pick, region) in ["valid", "erased", "corrupted"].iter().enumerate() {
+        let seed = [&[pick as u8][..], &stream].concat();
+        std::fs::write(dir.join(format!("stream-{region}")), seed)?;
+    }
+    let over_long = [&[0u8][..], &[0x42; MAX_FRAME + 3], &[0]].concat();
+    std::fs::write(dir.join("over-long"), over_long)
+}
+
+/// `protocol_diff`: postcard messages without framing (the target frames them too), requests
+/// and the responses a device sends.
+fn protocol_messages() -> std::io::Result<()> {
+    use dendrite_core::protocol::{CostReport, DeviceError, Prediction, Response};
+    let dir = corpus("protocol_diff")?;
+    for (name, request) in requests() {
+        let bytes = postcard::to_allocvec(&request).expect("serializable");
+        std::fs::write(dir.join(format!("request-{name}")), bytes)?;
+    }
+    let prediction = Prediction {
+        probabilities: [0.25, 0.75].into_iter().collect(),
+        class: 1,
+        ticks: 1234,
+    };
+    let responses = [
+        ("prediction", Response::Prediction(prediction.clone())),
+        (
+            "batch",
+            Response::Batch([prediction.clone(), prediction].into_iter().collect()),
+        ),
+        (
+            "error",
+            Response::Error(DeviceError::WrongInputWidth {
+                expected: 3,
+                found: 9,
+            }),
+        ),
+        (
+            "cost",
+            Response::Cost(CostReport {
+                iterations: 10,
+                ticks: 400,
+                empty_ticks: 20,
+                tick_hz: 25_000_000,
+            }),
+        ),
+    ];
+    for (name, response) in responses {
+        let bytes = postcard::to_allocvec(&response).expect("serializable");
+        std::fs::write(dir.join(format!("response-{name}")), bytes)?;
+    }
+    Ok(())
 }
 
 /// One frame of each request, and a stream of several with noise between them.

@@ -1,6 +1,10 @@
 //! The bodies of the fuzz targets in `fuzz/`, shared with the regression tests that replay
 //! their corpora on every CI run. Each takes untrusted bytes and must neither panic nor hang.
 
+mod device;
+
+pub use device::{firmware_serve, protocol_diff};
+
 use dendrite_core::act::{Relu, Softmax};
 use dendrite_core::format::ModelView;
 use dendrite_core::{Chain, Dense, Network};

@@ -19,3 +19,4 @@ pub mod build;
 pub mod emulator;
 pub mod fuzz;
 pub mod models;
+pub mod oracle;

@@ -39,3 +39,15 @@ fn csv_read_corpus_replays_cleanly() {
 fn spec_parse_corpus_replays_cleanly() {
     replay("spec_parse", dendrite_tests::fuzz::spec_parse);
 }
+
+#[test]
+fn firmware_serve_corpus_replays_cleanly() {
+    replay("firmware_serve", |data| {
+        dendrite_tests::fuzz::firmware_serve(data);
+    });
+}
+
+#[test]
+fn protocol_diff_corpus_replays_cleanly() {
+    replay("protocol_diff", dendrite_tests::fuzz::protocol_diff);
+}

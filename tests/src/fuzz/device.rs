@@ -1,0 +1,228 @@
+//! Fuzz bodies for what the device runs on link bytes: its request handler (`Server::feed`, the
+//! firmware's own code built for the host) and its hand-written protocol codec, checked against
+//! serde's.
+
+use crate::models;
+use crate::oracle::{split_frames, wire, Oracle};
+use dendrite_core::format::DecodeError;
+use dendrite_core::protocol::{
+    self, encode_response, CostReport, Fault, ModelStatus, Request, RequestView, Response,
+    ResponseRef, MAX_FRAME,
+};
+use dendrite_firmware::{network, Buffers, Platform, Server};
+use dendrite_trainer::HostModel;
+use std::convert::Infallible;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// The largest `Cost` request the serve target passes on: each iteration is a forward pass, so
+/// larger ones would measure the network's speed, not the decoder's robustness (the firmware
+/// clamps them to `MAX_COST_ITERATIONS`, which a firmware unit test pins).
+const MAX_FUZZED_COST: u32 = 64;
+
+/// What the firmware's weights region holds for one serve run (the input's first byte picks).
+#[derive(Clone, Copy, Debug)]
+enum Region {
+    Valid,
+    Erased,
+    Corrupted,
+}
+
+/// A valid model file of the firmware's architecture, and the host's reading of it.
+fn model() -> &'static (Vec<u8>, HostModel) {
+    static MODEL: OnceLock<(Vec<u8>, HostModel)> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let bytes = models::synthetic(network::INPUT as u16, &network::LAYERS, 0xD3D7);
+        let host = HostModel::from_bytes(&bytes, Path::new("fuzz.postcard"))
+            .expect("a valid synthetic model");
+        (bytes, host)
+    })
+}
+
+/// A board on the host: a weights region, a clock that stands still, a record of fault requests.
+struct FuzzBoard {
+    region: Vec<u8>,
+    faults: usize,
+}
+
+impl Platform for FuzzBoard {
+    const TICK_HZ: u32 = 1_000;
+    fn ticks(&mut self) -> u32 {
+        0
+    }
+    fn weights(&self) -> &[u8] {
+        &self.region
+    }
+    fn stack_usage(&self) -> (u32, u32) {
+        (512, 8192)
+    }
+    fn force_fault(&mut self, _: Fault) {
+        self.faults += 1;
+    }
+}
+
+/// A pin that remembers its last state.
+#[derive(Default)]
+struct Led(Option<bool>);
+
+impl embedded_hal::digital::ErrorType for Led {
+    type Error = Infallible;
+}
+
+impl embedded_hal::digital::OutputPin for Led {
+    fn set_low(&mut self) -> Result<(), Infallible> {
+        self.0 = Some(false);
+        Ok(())
+    }
+    fn set_high(&mut self) -> Result<(), Infallible> {
+        self.0 = Some(true);
+        Ok(())
+    }
+}
+
+/// Feeds `data[1..]` byte by byte to the firmware's request handler, with the weights region
+/// `data[0]` picks (valid model, erased, corrupted), and checks every answer bit for bit
+/// against the host's prediction of it: one response per non-empty frame, in order; a frame
+/// longer than `MAX_FRAME` answered `FrameTooLong`, one serde refuses `MalformedFrame`; an
+/// accepted request answered as the protocol says, predictions with the host's bits. Returns
+/// how many answers were checked.
+pub fn firmware_serve(data: &[u8]) -> usize {
+    let Some((&pick, stream)) = data.split_first() else {
+        return 0;
+    };
+    let (bytes, host) = model();
+    let region = [Region::Valid, Region::Erased, Region::Corrupted][usize::from(pick % 3)];
+    let mut region_bytes = match region {
+        Region::Valid => bytes.clone(),
+        Region::Erased => Vec::new(),
+        Region::Corrupted => models::corrupted(bytes),
+    };
+    region_bytes.resize(region_bytes.len() + 64, 0xFF);
+    let mut board = FuzzBoard {
+        region: region_bytes,
+        faults: 0,
+    };
+    let (mut net, mut buffers) = (network::Model::new(), Buffers::new());
+    let mut server = Server::new(&mut net, &mut buffers, "fuzz", &board);
+    let status = server.status();
+    match (region, status) {
+        (Region::Valid, ModelStatus::Loaded { crc }) => assert_eq!(crc, host.crc()),
+        (Region::Erased, ModelStatus::Invalid(DecodeError::Empty)) => {}
+        (Region::Corrupted, ModelStatus::Invalid(DecodeError::CrcMismatch { .. })) => {}
+        other => panic!("boot status {other:?}"),
+    }
+    let oracle = Oracle {
+        host,
+        status,
+        board: "fuzz",
+        stack: board.stack_usage(),
+        tick_hz: FuzzBoard::TICK_HZ,
+    };
+    let mut led = Led::default();
+    let (mut faults, mut checked) = (0, 0);
+    for frame in split_frames(stream) {
+        let expected = oracle.expect(&frame);
+        if let Some(Response::Cost(CostReport { iterations, .. })) = &expected {
+            if *iterations > MAX_FUZZED_COST {
+                continue;
+            }
+        }
+        let mut answers = Vec::new();
+        for &byte in &frame.bytes {
+            if let Some(answer) = server.feed(byte, &mut board, &mut led) {
+                answers.push(answer.to_vec());
+            }
+        }
+        let expected: Vec<Vec<u8>> = expected.iter().map(wire).collect();
+        assert_eq!(answers, expected, "answers to frame {:02x?}", frame.bytes);
+        checked += answers.len();
+        if let Some(Response::Prediction(p)) = oracle.expect(&frame) {
+            assert_eq!(led.0, Some(p.class != 0), "the pin shows the class");
+        }
+        faults += usize::from(matches!(frame.request, Some(Request::ForceFault(_))));
+        assert_eq!(board.faults, faults, "fault requests reach the board");
+    }
+    checked
+}
+
+/// Differential: the device's hand-written request decoder against serde's, on `data` as a
+/// received frame and on `data` COBS-encoded as a message (so garbage reaches the decoder
+/// proper): both accept the same frames and read the same request. Then the device's response
+/// encoder against serde's, on whatever response `data` decodes to.
+pub fn protocol_diff(data: &[u8]) {
+    agree_on_request(data);
+    let mut framed = vec![0u8; cobs::max_encoding_length(data.len()) + 1];
+    let len = cobs::encode(data, &mut framed);
+    framed.truncate(len + 1);
+    agree_on_request(&framed);
+    let mut copy = framed.clone();
+    if let Ok(response) = protocol::decode::<Response>(&mut copy) {
+        let mut buf = [0u8; MAX_FRAME];
+        let by_hand = encode_response(ResponseRef::from(&response), &mut buf).map(<[u8]>::to_vec);
+        let mut reference = [0u8; MAX_FRAME];
+        let by_serde = protocol::encode(&response, &mut reference).map(<[u8]>::to_vec);
+        assert_eq!(by_hand, by_serde, "response {response:?}");
+    }
+}
+
+fn agree_on_request(frame: &[u8]) {
+    let (mut by_hand, mut by_serde) = (frame.to_vec(), frame.to_vec());
+    let view = protocol::decode_request(&mut by_hand).map(|v| request_wire(&to_request(&v)));
+    let reference = protocol::decode::<Request>(&mut by_serde).map(|r| request_wire(&r));
+    assert_eq!(view, reference, "frame {frame:02x?}");
+}
+
+/// The owned request a view stands for.
+fn to_request(view: &RequestView<'_>) -> Request {
+    match view {
+        RequestView::Info => Request::Info,
+        RequestView::Predict(x) => Request::Predict(x.clone()),
+        RequestView::PredictBatch(xs) => Request::PredictBatch(xs.iter().collect()),
+        RequestView::SelfCheck => Request::SelfCheck,
+        RequestView::Cost { iterations } => Request::Cost {
+            iterations: *iterations,
+        },
+        RequestView::ForceFault(f) => Request::ForceFault(*f),
+    }
+}
+
+/// A request's frame: compares requests bit for bit, NaN inputs included.
+fn request_wire(request: &Request) -> Vec<u8> {
+    let mut buf = [0u8; MAX_FRAME];
+    protocol::encode(request, &mut buf)
+        .expect("a decoded request fits")
+        .to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(request: &Request) -> Vec<u8> {
+        let mut buf = [0u8; MAX_FRAME];
+        protocol::encode(request, &mut buf).expect("fits").to_vec()
+    }
+
+    #[test]
+    fn serve_checks_one_answer_per_non_empty_frame_on_every_region() {
+        let x = protocol::Input::from_slice(&[0.5; network::INPUT]).expect("fits");
+        let mut stream = frame(&Request::Predict(x));
+        stream.extend([0x13, 0x37, 0, 0]); // garbage, then an empty frame
+        stream.extend(vec![0x42; MAX_FRAME + 1]);
+        stream.push(0);
+        stream.extend(frame(&Request::Info));
+        stream.extend(frame(&Request::ForceFault(Fault::HardFault)));
+        for pick in 0..3u8 {
+            let data = [&[pick][..], &stream].concat();
+            assert_eq!(firmware_serve(&data), 5, "region {pick}");
+        }
+    }
+
+    #[test]
+    fn protocol_diff_accepts_agreeing_decoders() {
+        for request in [Request::Info, Request::Cost { iterations: 7 }] {
+            protocol_diff(&frame(&request));
+        }
+        protocol_diff(&[0x02, 0x09]); // a batch longer than MAX_BATCH: both refuse
+    }
+}

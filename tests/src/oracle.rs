@@ -1,0 +1,180 @@
+//! The host's prediction of what the firmware answers to any byte stream: split into frames
+//! independently of the firmware's receiver, each frame decoded with serde's reference decoder,
+//! each request answered as the protocol says, predictions computed by the host's forward pass.
+//!
+//! The fuzz target of the firmware's request handler and the hostile-link QEMU test both check
+//! the firmware against it.
+
+use dendrite_core::protocol::{
+    self, CostReport, DeviceError, DeviceInfo, ModelStatus, Prediction, Request, Response,
+    SelfCheckReport, MAX_FRAME,
+};
+use dendrite_firmware::network;
+use dendrite_trainer::HostModel;
+
+/// One frame of a byte stream: its bytes (terminator included, when the stream has one) and
+/// what serde makes of it.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    /// The frame's bytes as sent.
+    pub bytes: Vec<u8>,
+    /// Non-zero bytes before the terminator.
+    pub len: usize,
+    /// Whether a terminator ends it (only the last frame of a stream may lack one).
+    pub terminated: bool,
+    /// The request serde decodes from it, if any.
+    pub request: Option<Request>,
+}
+
+/// Splits `stream` at its zero bytes.
+pub fn split_frames(stream: &[u8]) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    let mut rest = stream;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&b| b == 0);
+        let (bytes, len, terminated) = match end {
+            Some(at) => (&rest[..=at], at, true),
+            None => (rest, rest.len(), false),
+        };
+        rest = &rest[bytes.len()..];
+        let mut copy = bytes.to_vec();
+        let request = (terminated && len <= MAX_FRAME)
+            .then(|| protocol::decode::<Request>(&mut copy).ok())
+            .flatten();
+        frames.push(Frame {
+            bytes: bytes.to_vec(),
+            len,
+            terminated,
+            request,
+        });
+    }
+    frames
+}
+
+/// What the firmware is expected to be: its model, board, and what its board reports.
+pub struct Oracle<'a> {
+    /// The host's reading of the model file in the weights region.
+    pub host: &'a HostModel,
+    /// The model status the firmware reported at boot.
+    pub status: ModelStatus,
+    /// The board name the firmware reports.
+    pub board: &'static str,
+    /// The stack use (deepest, size) the board reports.
+    pub stack: (u32, u32),
+    /// The board's tick frequency.
+    pub tick_hz: u32,
+}
+
+impl Oracle<'_> {
+    /// The answer to `frame`: none to an empty or unterminated one. Timings (prediction and
+    /// cost ticks) are zero: a board's clock is not predictable.
+    pub fn expect(&self, frame: &Frame) -> Option<Response> {
+        if !frame.terminated || frame.len == 0 {
+            return None;
+        }
+        if frame.len > MAX_FRAME {
+            return Some(Response::Error(DeviceError::FrameTooLong));
+        }
+        let Some(request) = &frame.request else {
+            return Some(Response::Error(DeviceError::MalformedFrame));
+        };
+        Some(self.answer(request).unwrap_or_else(Response::Error))
+    }
+
+    fn answer(&self, request: &Request) -> Result<Response, DeviceError> {
+        Ok(match request {
+            Request::Info => Response::Info(DeviceInfo {
+                protocol: protocol::PROTOCOL_VERSION,
+                firmware: dendrite_firmware::VERSION,
+                board: heapless::String::try_from(self.board).unwrap_or_default(),
+                architecture: network::architecture(),
+                model: self.status,
+            }),
+            Request::Predict(x) => {
+                self.ready()?;
+                check(x)?;
+                Response::Prediction(self.predict(x))
+            }
+            Request::PredictBatch(xs) => {
+                self.ready()?;
+                xs.iter().try_for_each(|x| check(x))?;
+                Response::Batch(xs.iter().map(|x| self.predict(x)).collect())
+            }
+            Request::SelfCheck => Response::SelfCheck(SelfCheckReport {
+                model: self.status,
+                stack_used: self.stack.0,
+                stack_size: self.stack.1,
+            }),
+            Request::Cost { iterations } => {
+                self.ready()?;
+                Response::Cost(CostReport {
+                    iterations: (*iterations).min(protocol::MAX_COST_ITERATIONS),
+                    ticks: 0,
+                    empty_ticks: 0,
+                    tick_hz: self.tick_hz,
+                })
+            }
+            Request::ForceFault(_) => return Err(DeviceError::Unsupported),
+        })
+    }
+
+    fn ready(&self) -> Result<(), DeviceError> {
+        match self.status {
+            ModelStatus::Loaded { .. } => Ok(()),
+            ModelStatus::Invalid(reason) => Err(DeviceError::NoValidModel(reason)),
+        }
+    }
+
+    fn predict(&self, x: &[f32]) -> Prediction {
+        let probabilities = self.host.predict(x).unwrap_or_default();
+        // The first of the largest values (a NaN never wins a comparison).
+        let mut class = 0;
+        for (i, &p) in probabilities.iter().enumerate() {
+            if p > probabilities[class] {
+                class = i;
+            }
+        }
+        Prediction {
+            probabilities: probabilities.into_iter().collect(),
+            class: class as u16,
+            ticks: 0,
+        }
+    }
+}
+
+/// The firmware's input checks: the network's width, finite values.
+fn check(x: &[f32]) -> Result<(), DeviceError> {
+    if x.len() != network::INPUT {
+        return Err(DeviceError::WrongInputWidth {
+            expected: network::INPUT as u16,
+            found: x.len() as u16,
+        });
+    }
+    match x.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(DeviceError::NonFiniteInput {
+            index: index as u16,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `response` with what a board measures (ticks, stack use) zeroed, for comparing a real
+/// board's answer with that of an [`Oracle`] whose `stack` is `(0, 0)`.
+pub fn without_measurements(mut response: Response) -> Response {
+    match &mut response {
+        Response::Prediction(p) => p.ticks = 0,
+        Response::Batch(ps) => ps.iter_mut().for_each(|p| p.ticks = 0),
+        Response::Cost(report) => (report.ticks, report.empty_ticks) = (0, 0),
+        Response::SelfCheck(report) => (report.stack_used, report.stack_size) = (0, 0),
+        _ => {}
+    }
+    response
+}
+
+/// The frame serde's encoder gives for `response`: compares responses bit for bit.
+pub fn wire(response: &Response) -> Vec<u8> {
+    let mut buf = [0u8; MAX_FRAME];
+    protocol::encode(response, &mut buf)
+        .expect("every response fits MAX_FRAME")
+        .to_vec()
+}
