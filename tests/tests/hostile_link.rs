@@ -1,0 +1,109 @@
+//! The firmware under a hostile link: thousands of random, truncated, over-long and bit-flipped
+//! frames interleaved with valid requests, all written to the emulated UART at once. Every
+//! frame's answer is compared with the host's prediction of it (the valid requests' with the
+//! host's forward pass, bit for bit), and the firmware answers to the end.
+
+use dendrite_core::protocol::{self, ModelStatus, Request, Response, MAX_FRAME};
+use dendrite_tests::models::{self, Xorshift};
+use dendrite_tests::oracle::{self, split_frames, Oracle};
+use dendrite_tests::{build, emulator};
+use dendrite_trainer::device::BOARDS;
+use dendrite_trainer::HostModel;
+use std::io::Write;
+
+const VALID_REQUESTS: usize = 1_000;
+const BAD_FRAMES_PER_REQUEST: usize = 10;
+
+/// One damaged frame, terminator included: random bytes, a truncated or bit-flipped valid
+/// frame, or one longer than the firmware's buffer.
+fn bad_frame(rng: &mut Xorshift, valid: &[u8]) -> Vec<u8> {
+    let body = &valid[..valid.len() - 1];
+    let mut frame = match rng.next_u32() % 100 {
+        // Over-long: 1 %, because each costs MAX_FRAME bytes of link time.
+        0 => (0..MAX_FRAME + 1 + (rng.next_u32() % 64) as usize)
+            .map(|_| (rng.next_u32() % 255 + 1) as u8)
+            .collect(),
+        1..=39 => (0..1 + rng.next_u32() % 40)
+            .map(|_| (rng.next_u32() % 255 + 1) as u8)
+            .collect(),
+        40..=69 => body[..(rng.next_u32() as usize % body.len()).max(1)].to_vec(),
+        _ => {
+            // A flipped bit may create a zero byte: the frame then splits in two, as on a wire.
+            let mut flipped = body.to_vec();
+            let at = rng.next_u32() as usize % flipped.len();
+            flipped[at] ^= 1 << (rng.next_u32() % 8);
+            flipped
+        }
+    };
+    frame.push(0);
+    frame
+}
+
+/// The valid frame of a prediction request for `x`.
+fn predict_frame(x: &[f32]) -> Vec<u8> {
+    let input = protocol::Input::from_slice(x).expect("the seed width fits");
+    let mut buf = [0u8; MAX_FRAME];
+    protocol::encode(&Request::Predict(input), &mut buf)
+        .expect("a request fits")
+        .to_vec()
+}
+
+#[test]
+fn firmware_answers_every_frame_of_a_hostile_link_and_every_valid_request_correctly() {
+    let host = HostModel::load(build::seed_model()).expect("the seed model");
+    let mut rng = Xorshift::new(0x0BAD_F00D);
+    let inputs = models::random_inputs(VALID_REQUESTS, 3, 0x5EED);
+    let mut stream = Vec::new();
+    let mut bad = 0;
+    for x in &inputs {
+        let valid = predict_frame(x);
+        for _ in 0..BAD_FRAMES_PER_REQUEST {
+            stream.extend(bad_frame(&mut rng, &valid));
+            bad += 1;
+        }
+        stream.extend(&valid);
+    }
+    let oracle = Oracle {
+        host: &host,
+        status: ModelStatus::Loaded { crc: host.crc() },
+        board: BOARDS[0].name,
+        stack: (0, 0),
+        tick_hz: 25_000_000,
+    };
+    let frames = split_frames(&stream);
+    let expected: Vec<Response> = frames.iter().filter_map(|f| oracle.expect(f)).collect();
+
+    let mut qemu = emulator::boot(build::firmware(), Some(&build::seed_model()));
+    let started = std::time::Instant::now();
+    let port = qemu.link().port_mut();
+    port.write_all(&stream).expect("writing to the UART");
+    port.flush().expect("flushing the UART");
+    let mut valid_answered = 0;
+    for (i, want) in expected.iter().enumerate() {
+        let got = qemu
+            .link()
+            .receive()
+            .unwrap_or_else(|e| panic!("answer {i} of {}: {e}", expected.len()));
+        assert_eq!(
+            oracle::wire(&oracle::without_measurements(got)),
+            oracle::wire(want),
+            "answer {i}"
+        );
+        valid_answered += usize::from(matches!(want, Response::Prediction(_)));
+    }
+    // Still serving after all of it.
+    let info = qemu.link().info().expect("the firmware still answers");
+    assert_eq!(info.model, oracle.status);
+    eprintln!(
+        "{bad} bad frames and {VALID_REQUESTS} valid requests ({} bytes, {} answers, {valid_answered} \
+         predictions) in {:.1} s",
+        stream.len(),
+        expected.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(bad >= 10_000);
+    assert!(
+        valid_answered >= VALID_REQUESTS,
+        "{valid_answered} predictions"
+    );
+}
