@@ -7,9 +7,11 @@
 //! - `test`: every check CI runs: formatting, clippy, host tests, firmware build and tests,
 //!   the QEMU end-to-end suite, docs;
 //! - `size`, `cost`: the firmware's flash, static RAM and stack, and its instructions per
-//!   inference under QEMU (`--json` for machines).
+//!   inference under QEMU (`--json` for machines);
+//! - `fuzz`: every fuzz target for a while, then the replay of the committed corpora.
 
 mod bench;
+mod fuzz;
 mod measure;
 mod setup;
 mod shell;
@@ -30,6 +32,7 @@ fn main() -> Result<()> {
         "size" => setup::all().and_then(|()| measure::size(rest)),
         "cost" => setup::all().and_then(|()| measure::cost(rest)),
         "bench" => bench::run_verb(rest),
+        "fuzz" => fuzz::run_verb(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -49,7 +52,9 @@ verbs:
   cost [--json] [--model FILE]
                  instructions per inference under qemu -icount (default: seed and 16-32-32-4)
   bench [--peers] [--reps N] [--w2-samples N] [--only W1,W2,W3]
-                 host workloads against Keras 3 and PyTorch; --peers writes BENCHMARKS.md";
+                 host workloads against Keras 3 and PyTorch; --peers writes BENCHMARKS.md
+  fuzz [--seconds N] [TARGET...]
+                 every fuzz target for N seconds (default 60), then the regression replay";
 
 /// Trains the tutorial network and asks the firmware under QEMU for [0, 0, 0].
 fn demo(args: &[String]) -> Result<()> {
