@@ -1,8 +1,10 @@
-//! Dendrite firmware for QEMU's mps2-an386 (Cortex-M4F): boots, validates the model in the
+//! Dendrite firmware for QEMU's MPS2 boards (mps2-an386 Cortex-M4F by default; mps2-an385
+//! Cortex-M3, mps2-an500 Cortex-M7, mps2-an505 Cortex-M33): boots, validates the model in the
 //! WEIGHTS region, and serves predictions over UART0 until the emulator stops.
 //!
 //! ```text
 //! cargo run --release   # the runner in .cargo/config.toml starts qemu-system-arm
+//! cargo run-an385       # the same application on another board (aliases in .cargo/config.toml)
 //! ```
 #![no_std]
 #![no_main]
@@ -20,7 +22,7 @@ struct Mps2 {
 }
 
 impl Platform for Mps2 {
-    const TICK_HZ: u32 = 25_000_000;
+    const TICK_HZ: u32 = board::TICK_HZ;
 
     fn ticks(&mut self) -> u32 {
         self.timer.now()

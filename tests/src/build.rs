@@ -7,10 +7,11 @@
 //! with nothing to do takes a fraction of a second, so `cargo xtask test` building everything
 //! first costs nothing twice.
 
-use dendrite_trainer::device::{FirmwareBuild, BOARDS};
+use dendrite_trainer::device::{Board, FirmwareBuild, BOARDS};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -44,6 +45,34 @@ pub fn firmware() -> &'static Path {
             .build()
             .map_err(|e| e.to_string())
     }))
+}
+
+/// The firmware image for the seed architecture on `board`, built once per process and board.
+///
+/// # Panics
+/// When the build fails, with cargo's output.
+pub fn firmware_on(board: Board) -> PathBuf {
+    type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
+    static BUILDS: OnceLock<Mutex<HashMap<&'static str, Slot>>> = OnceLock::new();
+    if board == BOARDS[0] {
+        return firmware().to_path_buf();
+    }
+    let slot = {
+        let mut builds = BUILDS
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(builds.entry(board.name).or_default())
+    };
+    let built = slot.get_or_init(|| {
+        FirmwareBuild::default_for(board)
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    match built {
+        Ok(path) => path.clone(),
+        Err(message) => panic!("{message}"),
+    }
 }
 
 /// The firmware image built with `--features fault-injection`.

@@ -155,8 +155,9 @@ mod timer_reg {
     pub const CTRL_ENABLE: u32 = 1 << 0;
 }
 
-/// A CMSDK APB timer run as a free-running 32-bit tick counter (25 MHz on the MPS2 boards:
-/// under `qemu-system-arm -icount shift=0` one tick is 40 instructions).
+/// A CMSDK APB timer run as a free-running 32-bit tick counter at the board's system clock
+/// (25 MHz on the AN385/AN386/AN500: under `qemu-system-arm -icount shift=0` one tick is 40
+/// instructions; 20 MHz on the AN505: 50 instructions).
 pub struct Timer {
     base: usize,
 }

@@ -1,9 +1,11 @@
-//! Board support for QEMU's `mps2-an386` (Cortex-M4F): the only module with `unsafe` code.
+//! Board support for QEMU's MPS2 boards: the only module with `unsafe` code.
 //!
 //! Everything the board-agnostic application needs comes from here: a serial port
 //! (`embedded-io`), a tick source, a pin that shows the predicted class, the WEIGHTS flash region,
 //! the stack's high-water mark, and an exit path that ends a QEMU run with a status code.
-//! Another MPS2 board (AN385 M3, AN500 M7) differs only in its `memory.x` and this file.
+//! The boards share their peripherals (ARM CMSDK UART and timer); they differ in core, memory
+//! map (`boards/<board>/memory.x`) and the addresses and clock below, chosen by `build.rs` as
+//! `cfg(dendrite_board = "...")`.
 
 pub mod cmsdk;
 pub mod exit;
@@ -11,19 +13,53 @@ pub mod stack;
 
 use cortex_m_rt::{exception, ExceptionFrame};
 
-/// The board's name, as the firmware reports it.
-pub const NAME: &str = "mps2-an386";
+/// Where a board's peripherals are and how fast its timer counts.
+struct Map {
+    name: &'static str,
+    uart0: usize,
+    timer0: usize,
+    tick_hz: u32,
+}
 
-/// Base address of UART0 on MPS2 boards (AN386 TRM, memory map: APB UART0).
-const UART0_BASE: usize = 0x4000_4000;
-/// Base address of TIMER0 on MPS2 boards.
-const TIMER0_BASE: usize = 0x4000_0000;
+/// mps2-an385 (Cortex-M3), mps2-an386 (Cortex-M4F), mps2-an500 (Cortex-M7): the MPS2 APB
+/// peripherals at 0x4000_0000 and a 25 MHz system clock (QEMU's hw/arm/mps2.c).
+#[cfg(not(dendrite_board = "mps2-an505"))]
+const fn mps2(name: &'static str) -> Map {
+    Map {
+        name,
+        uart0: 0x4000_4000,
+        timer0: 0x4000_0000,
+        tick_hz: 25_000_000,
+    }
+}
+
+#[cfg(dendrite_board = "mps2-an385")]
+const MAP: Map = mps2("mps2-an385");
+#[cfg(dendrite_board = "mps2-an386")]
+const MAP: Map = mps2("mps2-an386");
+#[cfg(dendrite_board = "mps2-an500")]
+const MAP: Map = mps2("mps2-an500");
+/// mps2-an505 (Cortex-M33, the IoTKit): the core runs Secure, so its peripherals are used
+/// through their Secure aliases (address bit 28 set); UART0 sits in the FPGA's APB expansion
+/// and the system clock is 20 MHz (QEMU's hw/arm/mps2-tz.c).
+#[cfg(dendrite_board = "mps2-an505")]
+const MAP: Map = Map {
+    name: "mps2-an505",
+    uart0: 0x5020_0000,
+    timer0: 0x5000_0000,
+    tick_hz: 20_000_000,
+};
+
+/// The board's name, as the firmware reports it.
+pub const NAME: &str = MAP.name;
+/// Frequency of TIMER0, the tick counter.
+pub const TICK_HZ: u32 = MAP.tick_hz;
 
 /// The peripherals the application uses.
 pub struct Board {
     /// UART0, the link to the host.
     pub serial: cmsdk::Uart,
-    /// TIMER0, a free-running 25 MHz tick counter.
+    /// TIMER0, a free-running tick counter at [`TICK_HZ`].
     pub timer: cmsdk::Timer,
     /// The "class LED": the MPS2 FPGA user LEDs are not modelled usefully by QEMU, so a pin
     /// that does nothing.
@@ -34,9 +70,9 @@ impl Board {
     /// Takes the board's peripherals. Call once, from `main`.
     pub fn take() -> Self {
         // SAFETY: called once from `main`, so nothing else owns UART0 or TIMER0; the bases are
-        // those of the MPS2 memory map.
+        // those of the board's memory map.
         let (serial, timer) =
-            unsafe { (cmsdk::Uart::new(UART0_BASE), cmsdk::Timer::new(TIMER0_BASE)) };
+            unsafe { (cmsdk::Uart::new(MAP.uart0), cmsdk::Timer::new(MAP.timer0)) };
         Self {
             serial,
             timer,

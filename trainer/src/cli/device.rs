@@ -26,7 +26,9 @@ pub struct DeviceArgs {
     /// The serial port's baud rate.
     #[arg(long, default_value_t = 115_200, requires = "serial")]
     pub baud: u32,
-    /// The board the firmware runs on.
+    /// The board the firmware runs on. With --qemu, the emulated board: mps2-an386
+    /// (Cortex-M4F), mps2-an385 (Cortex-M3, soft float), mps2-an500 (Cortex-M7) or mps2-an505
+    /// (Cortex-M33); each gets its own firmware build.
     #[arg(long, default_value = "mps2-an386", value_name = "NAME")]
     pub board: String,
     /// Seconds to wait for each answer: a silent device is an error, not a hang.
@@ -43,8 +45,8 @@ impl DeviceArgs {
 
 /// The link to the firmware, emulated or real.
 pub enum Device {
-    /// The firmware under QEMU (killed on drop).
-    Qemu(Box<Qemu>),
+    /// The firmware under QEMU (killed on drop), on an emulated board.
+    Qemu(Box<Qemu>, Board),
     /// A board on a serial port.
     Serial(Box<Link<Box<dyn serialport::SerialPort>>>),
 }
@@ -71,7 +73,6 @@ impl Device {
     /// An unknown board, a firmware that cannot be built or started, a port that cannot be
     /// opened, a device that does not answer or holds another model.
     pub fn open(args: &DeviceArgs, model_path: &Path, model: &HostModel) -> Result<Self> {
-        let board = board(&args.board)?;
         let timeout = Duration::try_from_secs_f64(args.timeout)
             .ok()
             .filter(|t| !t.is_zero())
@@ -83,7 +84,10 @@ impl Device {
             })?;
         let mut device = match &args.serial {
             Some(port) => Self::Serial(Box::new(open_serial(port, args.baud, timeout)?)),
-            None => Self::Qemu(Box::new(spawn_qemu(model_path, board, timeout)?)),
+            None => {
+                let board = find_board(&args.board)?;
+                Self::Qemu(Box::new(spawn_qemu(model_path, board, timeout)?), board)
+            }
         };
         let info = device
             .link_info()
@@ -94,7 +98,7 @@ impl Device {
 
     fn link_info(&mut self) -> Result<DeviceInfo, LinkError> {
         match self {
-            Self::Qemu(qemu) => qemu.link().info(),
+            Self::Qemu(qemu, _) => qemu.link().info(),
             Self::Serial(link) => link.info(),
         }
     }
@@ -105,7 +109,7 @@ impl Device {
     /// The device refused or did not answer.
     pub fn predict(&mut self, x: &[f32], host: &[f32]) -> Result<DeviceAnswer> {
         let p: Prediction = match self {
-            Self::Qemu(qemu) => qemu.link().predict(x),
+            Self::Qemu(qemu, _) => qemu.link().predict(x),
             Self::Serial(link) => link.predict(x),
         }
         .context("predicting on the device")?;
@@ -114,9 +118,14 @@ impl Device {
                 .iter()
                 .zip(host)
                 .all(|(d, h)| d.to_bits() == h.to_bits());
-        // Under `-icount shift=0` one instruction is one virtual nanosecond: 40 per tick of the
-        // board's 25 MHz timer.
-        let instructions = matches!(self, Self::Qemu(_)).then_some(u64::from(p.ticks) * 40);
+        // Under `-icount shift=0` one instruction is one virtual nanosecond: 40 per tick of a
+        // 25 MHz timer.
+        let instructions = match self {
+            Self::Qemu(_, board) => {
+                Some((f64::from(p.ticks) * board.instructions_per_tick()).round() as u64)
+            }
+            Self::Serial(_) => None,
+        };
         Ok(DeviceAnswer {
             outputs: p.probabilities.to_vec(),
             class: p.class,
@@ -129,31 +138,26 @@ impl Device {
     /// What the device is, for a report line.
     pub fn describe(&self, board: &str) -> String {
         match self {
-            Self::Qemu(_) => format!("{board} under qemu-system-arm"),
+            Self::Qemu(_, b) => format!("{board} ({}) under qemu-system-arm", b.core),
             Self::Serial(_) => format!("{board} on a serial port"),
         }
     }
 }
 
-/// The board named `name`.
-fn board(name: &str) -> Result<Board> {
-    BOARDS
-        .iter()
-        .copied()
-        .find(|b| b.name == name)
-        .with_context(|| {
-            let names: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
-            format!(
-                "--board {name}: unknown board (supported: {})",
-                names.join(", ")
-            )
-        })
+/// The emulated board named `name`.
+fn find_board(name: &str) -> Result<Board> {
+    dendrite_trainer::device::board(name).with_context(|| {
+        let names: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
+        format!(
+            "--board {name}: unknown board (supported: {})",
+            names.join(", ")
+        )
+    })
 }
 
 fn spawn_qemu(model: &Path, board: Board, timeout: Duration) -> Result<Qemu> {
     let elf = firmware::for_model(model, board, false)?;
-    let mut options = QemuOptions::new(elf).model(model).icount(true);
-    options.board = board;
+    let mut options = QemuOptions::new(elf).model(model).board(board).icount(true);
     options.timeout = timeout;
     Ok(Qemu::spawn(&options)?)
 }

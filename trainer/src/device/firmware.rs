@@ -71,25 +71,56 @@ pub struct FirmwareBuild {
 }
 
 impl FirmwareBuild {
-    /// The default build: the seed architecture, in `firmware/target/`.
+    /// The default build: the seed architecture, in `firmware/target/` (a board with a CPU of
+    /// its own for a shared target, the Cortex-M7, in `firmware/target/<board>/`).
     pub fn default_for(board: Board) -> Self {
+        let target = firmware_dir().join("target");
         Self {
             model: None,
             features: Vec::new(),
-            target_dir: firmware_dir().join("target"),
+            target_dir: match board.target_cpu {
+                Some(_) => target.join(board.name),
+                None => target,
+            },
             board,
             quiet: true,
         }
     }
 
-    /// The build whose `ForceFault` request really faults, in `firmware/target/fault/` so that
-    /// it never replaces the default image.
+    /// The build whose `ForceFault` request really faults, in `fault/` under the default
+    /// build's directory, so that it never replaces the default image.
     pub fn fault_injection(board: Board) -> Self {
+        let default = Self::default_for(board);
         Self {
             features: vec!["fault-injection".into()],
-            target_dir: firmware_dir().join("target/fault"),
-            ..Self::default_for(board)
+            target_dir: default.target_dir.join("fault"),
+            ..default
         }
+    }
+
+    /// The cargo command line of this build, run in `firmware/`.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        cmd.current_dir(firmware_dir())
+            .args(["build", "--release", "--target", self.board.target])
+            .arg("--target-dir")
+            .arg(&self.target_dir);
+        let mut features = vec![self.board.feature()];
+        features.extend(self.features.iter().cloned());
+        cmd.args(["--features", &features.join(",")]);
+        if let Some(cpu) = self.board.target_cpu {
+            // Appended to the target's rustflags in firmware/.cargo/config.toml: the later
+            // `-C target-cpu` wins.
+            let target = self.board.target;
+            cmd.arg("--config").arg(format!(
+                "target.\"{target}\".rustflags=['-C', 'target-cpu={cpu}']"
+            ));
+        }
+        match &self.model {
+            Some(model) => cmd.env("DENDRITE_MODEL", model),
+            None => cmd.env_remove("DENDRITE_MODEL"),
+        };
+        cmd
     }
 
     /// Where the ELF image lands.
@@ -110,19 +141,7 @@ impl FirmwareBuild {
         if !dir.join("Cargo.toml").is_file() {
             return Err(FirmwareError::NoSources(dir));
         }
-        let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        cmd.current_dir(&dir)
-            .args(["build", "--release", "--target", self.board.target])
-            .arg("--target-dir")
-            .arg(&self.target_dir);
-        if !self.features.is_empty() {
-            cmd.args(["--features", &self.features.join(",")]);
-        }
-        match &self.model {
-            Some(model) => cmd.env("DENDRITE_MODEL", model),
-            None => cmd.env_remove("DENDRITE_MODEL"),
-        };
-        run(&mut cmd, self.quiet)?;
+        run(&mut self.command(), self.quiet)?;
         Ok(self.elf())
     }
 }

@@ -24,4 +24,4 @@ mod qemu;
 
 pub use firmware::{FirmwareBuild, FirmwareError};
 pub use link::{Link, LinkError};
-pub use qemu::{Board, Qemu, QemuOptions, BOARDS};
+pub use qemu::{board, Board, Qemu, QemuOptions, BOARDS};

@@ -13,24 +13,87 @@ use std::time::{Duration, Instant};
 pub struct Board {
     /// The board's name, as the firmware reports it (`--board`).
     pub name: &'static str,
+    /// The core, for reports (`Cortex-M4F`).
+    pub core: &'static str,
     /// QEMU's `-machine`.
     pub machine: &'static str,
     /// QEMU's `-cpu`.
     pub cpu: &'static str,
     /// The Rust target the firmware is built for.
     pub target: &'static str,
-    /// Start of the WEIGHTS region (the board's `memory.x`): where the model file goes.
+    /// `-C target-cpu` when it is not the one `firmware/.cargo/config.toml` sets for the target
+    /// (the Cortex-M7 shares the Cortex-M4F's target); such a build gets a target directory of
+    /// its own.
+    pub target_cpu: Option<&'static str>,
+    /// Where QEMU's loader puts the model file: the WEIGHTS region of the board's `memory.x`
+    /// (on the mps2-an505, through the Non-secure alias of the memory the firmware reads at
+    /// `0x1004_0000`).
     pub weights_addr: u32,
+    /// Frequency of the firmware's tick counter (its board's system clock).
+    pub tick_hz: u32,
+}
+
+impl Board {
+    /// The firmware's cargo feature that selects this board (`board-mps2-an385`).
+    pub fn feature(&self) -> String {
+        format!("board-{}", self.name)
+    }
+
+    /// Instructions per timer tick under `-icount shift=0` (one instruction per virtual
+    /// nanosecond): 40 at 25 MHz.
+    pub fn instructions_per_tick(&self) -> f64 {
+        1e9 / f64::from(self.tick_hz)
+    }
 }
 
 /// The emulated boards the firmware supports, the default first.
-pub const BOARDS: &[Board] = &[Board {
-    name: "mps2-an386",
-    machine: "mps2-an386",
-    cpu: "cortex-m4",
-    target: "thumbv7em-none-eabihf",
-    weights_addr: 0x0004_0000,
-}];
+pub const BOARDS: &[Board] = &[
+    Board {
+        name: "mps2-an386",
+        core: "Cortex-M4F",
+        machine: "mps2-an386",
+        cpu: "cortex-m4",
+        target: "thumbv7em-none-eabihf",
+        target_cpu: None,
+        weights_addr: 0x0004_0000,
+        tick_hz: 25_000_000,
+    },
+    Board {
+        name: "mps2-an385",
+        core: "Cortex-M3",
+        machine: "mps2-an385",
+        cpu: "cortex-m3",
+        target: "thumbv7m-none-eabi",
+        target_cpu: None,
+        weights_addr: 0x0004_0000,
+        tick_hz: 25_000_000,
+    },
+    Board {
+        name: "mps2-an500",
+        core: "Cortex-M7",
+        machine: "mps2-an500",
+        cpu: "cortex-m7",
+        target: "thumbv7em-none-eabihf",
+        target_cpu: Some("cortex-m7"),
+        weights_addr: 0x0004_0000,
+        tick_hz: 25_000_000,
+    },
+    Board {
+        name: "mps2-an505",
+        core: "Cortex-M33",
+        machine: "mps2-an505",
+        cpu: "cortex-m33",
+        target: "thumbv8m.main-none-eabihf",
+        target_cpu: None,
+        weights_addr: 0x0004_0000,
+        tick_hz: 20_000_000,
+    },
+];
+
+/// The emulated board called `name`.
+pub fn board(name: &str) -> Option<Board> {
+    BOARDS.iter().copied().find(|b| b.name == name)
+}
 
 /// How to start the emulator.
 #[derive(Clone, Debug)]
@@ -44,7 +107,7 @@ pub struct QemuOptions {
     /// The QEMU executable.
     pub qemu: PathBuf,
     /// `-icount shift=0`: one instruction per virtual nanosecond, so timer readings count
-    /// instructions (40 per tick of the 25 MHz timer) and repeat exactly.
+    /// instructions ([`Board::instructions_per_tick`]) and repeat exactly.
     pub icount: bool,
     /// How long to wait for any one response.
     pub timeout: Duration,
@@ -66,6 +129,12 @@ impl QemuOptions {
     /// Places `model` in the weights region.
     pub fn model(mut self, model: impl Into<PathBuf>) -> Self {
         self.model = Some(model.into());
+        self
+    }
+
+    /// Runs on `board`.
+    pub fn board(mut self, board: Board) -> Self {
+        self.board = board;
         self
     }
 
