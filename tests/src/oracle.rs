@@ -37,9 +37,8 @@ pub fn split_frames(stream: &[u8]) -> Vec<Frame> {
             None => (rest, rest.len(), false),
         };
         rest = &rest[bytes.len()..];
-        let mut copy = bytes.to_vec();
         let request = (terminated && len <= MAX_FRAME)
-            .then(|| protocol::decode::<Request>(&mut copy).ok())
+            .then(|| device_decode(bytes))
             .flatten();
         frames.push(Frame {
             bytes: bytes.to_vec(),
@@ -49,6 +48,47 @@ pub fn split_frames(stream: &[u8]) -> Vec<Frame> {
         });
     }
     frames
+}
+
+/// The request serde decodes from `frame` as it runs on the 32-bit device: postcard reads a
+/// sequence length as a `usize` varint, at most 10 bytes on a 64-bit host but 5 on the device,
+/// so the host's serde accepts a few over-long encodings of a length that the device refuses.
+pub fn device_decode(frame: &[u8]) -> Option<Request> {
+    let mut message = frame.to_vec();
+    let len = cobs::decode_in_place(&mut message).ok()?;
+    let message = &message[..len];
+    let request = postcard::from_bytes::<Request>(message).ok()?;
+    (!has_wide_length(message, &request)).then_some(request)
+}
+
+/// Whether serde's reading of `message` as `request` took a sequence length longer than the
+/// 5 bytes of a 32-bit `usize` varint. The request gives the shape; only lengths differ
+/// between a 64-bit and a 32-bit reader (floats are 4 bytes, tags and counts `u32` varints).
+pub fn has_wide_length(message: &[u8], request: &Request) -> bool {
+    let mut at = 0;
+    varint_len(message, &mut at); // the variant's tag
+    match request {
+        Request::Predict(_) => varint_len(message, &mut at) > 5,
+        Request::PredictBatch(xs) => {
+            let mut wide = varint_len(message, &mut at) > 5;
+            for x in xs {
+                wide |= varint_len(message, &mut at) > 5;
+                at += 4 * x.len();
+            }
+            wide
+        }
+        _ => false,
+    }
+}
+
+/// The length in bytes of the varint at `*at`, which it skips.
+fn varint_len(message: &[u8], at: &mut usize) -> usize {
+    let start = *at;
+    while message.get(*at).is_some_and(|b| b & 0x80 != 0) {
+        *at += 1;
+    }
+    *at += 1;
+    *at - start
 }
 
 /// What the firmware is expected to be: its model, board, and what its board reports.
