@@ -80,7 +80,9 @@ impl<P: Read + Write> Link<P> {
     /// I/O errors, a timeout, a closed port or an invalid frame from the device.
     pub fn receive(&mut self) -> Result<Response, LinkError> {
         let mut byte = [0u8; 1];
-        loop {
+        // A device that babbles (bytes that never close a frame, or empty frames) is not
+        // answering: past two frames' worth of bytes it is an error, never an endless read.
+        for _ in 0..2 * MAX_FRAME {
             match self.port.read(&mut byte) {
                 Ok(0) => return Err(LinkError::Closed),
                 Ok(_) => {}
@@ -101,6 +103,8 @@ impl<P: Read + Write> Link<P> {
                 return protocol::decode::<Response>(frame).map_err(LinkError::BadFrame);
             }
         }
+        self.rx.clear();
+        Err(LinkError::BadFrame(FrameError::TooLong))
     }
 
     /// The firmware's description: architecture, model status, versions.
@@ -259,6 +263,72 @@ mod tests {
     #[test]
     fn closed_port_is_reported_not_waited_on() {
         let mut link = link_answering(&[]);
+        assert!(matches!(link.info(), Err(LinkError::Closed)));
+    }
+
+    /// A device that sends `byte` forever, or (`None`) never answers: its reads time out,
+    /// as a serial port with a timeout does.
+    struct Endless(Option<u8>);
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0 {
+                Some(byte) => {
+                    buf.fill(byte);
+                    Ok(buf.len())
+                }
+                None => Err(io::Error::new(io::ErrorKind::TimedOut, "no answer")),
+            }
+        }
+    }
+
+    impl Write for Endless {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn silent_device_is_a_timeout() {
+        let mut link = Link::new(Endless(None));
+        assert!(matches!(link.info(), Err(LinkError::Timeout)));
+    }
+
+    #[test]
+    fn babbling_device_is_an_error_not_an_endless_read() {
+        // Garbage that never closes a frame, and a stream of empty frames.
+        for byte in [0x55, 0x00] {
+            let mut link = Link::new(Endless(Some(byte)));
+            assert!(
+                matches!(link.info(), Err(LinkError::BadFrame(FrameError::TooLong))),
+                "byte {byte:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn garbage_answer_is_a_bad_frame() {
+        let mut link = Link::new(Canned {
+            answer: Cursor::new(vec![0x13, 0x37, 0x42, 0x00]),
+            written: Vec::new(),
+        });
+        assert!(matches!(
+            link.info(),
+            Err(LinkError::BadFrame(FrameError::Malformed))
+        ));
+    }
+
+    #[test]
+    fn device_gone_in_the_middle_of_an_answer_is_closed() {
+        let mut buf = [0u8; MAX_FRAME];
+        let frame = encode(&Response::Error(DeviceError::Unsupported), &mut buf).unwrap();
+        let mut link = Link::new(Canned {
+            answer: Cursor::new(frame[..frame.len() / 2].to_vec()),
+            written: Vec::new(),
+        });
         assert!(matches!(link.info(), Err(LinkError::Closed)));
     }
 
