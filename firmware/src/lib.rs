@@ -36,6 +36,18 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// The firmware never panics on input: errors are values, no panicking shortcut outside tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo
+    )
+)]
 
 mod classifier;
 mod server;
@@ -55,14 +67,13 @@ pub const VERSION: dendrite_core::protocol::Version = dendrite_core::protocol::V
 
 /// Parses a decimal number at compile time (saturating: a version never gets that large).
 const fn parse_u16(s: &str) -> u16 {
-    let bytes = s.as_bytes();
+    let mut rest = s.as_bytes();
     let mut value: u16 = 0;
-    let mut i = 0;
-    while i < bytes.len() {
+    while let [digit, tail @ ..] = rest {
         value = value
             .saturating_mul(10)
-            .saturating_add((bytes[i] - b'0') as u16);
-        i += 1;
+            .saturating_add(digit.saturating_sub(b'0') as u16);
+        rest = tail;
     }
     value
 }
