@@ -49,6 +49,7 @@ impl Platform for Mps2 {
         match fault {
             Fault::Panic => panic!("fault injected on request"),
             Fault::HardFault => board::force_hard_fault(),
+            Fault::StackOverflow => board::force_stack_overflow(),
         }
         #[cfg(not(feature = "fault-injection"))]
         let _ = fault;

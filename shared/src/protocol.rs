@@ -106,6 +106,9 @@ pub enum Fault {
     Panic,
     /// A processor fault (an undefined instruction, which escalates to HardFault).
     HardFault,
+    /// Unbounded recursion: the stack overflows its region and must fault, not run into the
+    /// static data.
+    StackOverflow,
 }
 
 /// What the device answers: exactly one response per non-empty frame.

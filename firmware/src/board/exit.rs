@@ -6,6 +6,19 @@ const SYS_EXIT_EXTENDED: usize = 0x20;
 /// `ADP_Stopped_ApplicationExit`: the reason code for a normal application exit.
 const ADP_STOPPED_APPLICATION_EXIT: usize = 0x20026;
 
+/// Ends the QEMU run after a HardFault with [`STATUS_HARD_FAULT`]. Its parameter block is in
+/// flash, not on the stack: after a stack overflow the stack pointer is past the stack.
+pub fn exit_after_fault() -> ! {
+    static BLOCK: [usize; 2] = [ADP_STOPPED_APPLICATION_EXIT, STATUS_HARD_FAULT as usize];
+    // SAFETY: as in `exit`; the block is a static, valid for the whole run.
+    unsafe {
+        cortex_m_semihosting::syscall(SYS_EXIT_EXTENDED, &BLOCK);
+    }
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
 /// Ends the QEMU run with `status` as the process exit code. Spins if no debugger or emulator
 /// answers the semihosting call (on a real board without a probe the call itself faults, and the
 /// HardFault handler ends here again, so the core stops instead of running on).

@@ -115,13 +115,33 @@ pub static __INTERRUPTS: [unsafe extern "C" fn(); 1] = [DefaultHandler];
 /// Ends the run with a non-zero status: a HardFault never hangs the emulator.
 #[exception]
 unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
-    exit::exit(exit::STATUS_HARD_FAULT)
+    exit::exit_after_fault()
 }
 
 /// Provokes a HardFault (for the test that proves a fault ends the run non-zero).
 #[cfg(feature = "fault-injection")]
 pub fn force_hard_fault() -> ! {
     cortex_m::asm::udf()
+}
+
+/// Recurses until the stack overflows (for the test that proves an overflow faults instead of
+/// running into the static data).
+#[cfg(feature = "fault-injection")]
+pub fn force_stack_overflow() -> ! {
+    #[inline(never)]
+    fn deeper(depth: u32) -> u32 {
+        let mut frame = [depth; 32];
+        core::hint::black_box(&mut frame);
+        // `black_box` hides that the condition always holds, so the recursion is not removed.
+        let below = if core::hint::black_box(true) {
+            deeper(depth.wrapping_add(1))
+        } else {
+            0
+        };
+        below.wrapping_add(frame.iter().sum::<u32>())
+    }
+    deeper(0);
+    exit::exit(exit::STATUS_PANIC)
 }
 
 #[panic_handler]

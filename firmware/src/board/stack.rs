@@ -1,29 +1,43 @@
-//! Stack high-water mark by painting: at boot the free stack is filled with a pattern, and the
-//! lowest overwritten word tells how deep the stack ever grew.
+//! The stack: a guard at its end, so an overflow faults instead of running into other data, and
+//! its high-water mark by painting (at boot the free stack is filled with a pattern, and the
+//! lowest overwritten word tells how deep the stack ever grew).
+//!
+//! The guard is the lowest [`GUARD`] bytes of the stack region: an MPU region without access on
+//! the ARMv7-M cores (M3, M4, M7), the stack limit register `MSPLIM` on the ARMv8-M Cortex-M33.
+//! The first push into it faults, and the HardFault handler ends the run. `memory.x` may also
+//! place the stack below the static data (mps2-an386 does), so that even without the guard an
+//! overflow leaves RAM rather than overwriting `.data` and `.bss`.
 
 /// The paint. Any value works; this one is easy to spot in a memory dump.
 const PAINT: u32 = 0xDEAD_BEEF;
 /// Bytes left unpainted below the stack pointer at the time of painting, so painting never
 /// overwrites the frame of the function doing it.
 const MARGIN: usize = 64;
+/// Size of the guard: the smallest MPU region, which must also be aligned to its size.
+const GUARD: usize = 32;
 
 extern "C" {
-    /// Lowest address of the stack (end of the static data), from cortex-m-rt's link.x.
+    /// Lowest address of the stack, from `memory.x` or cortex-m-rt's link.x.
     static _stack_end: u32;
-    /// Initial stack pointer (top of RAM), from cortex-m-rt's link.x.
+    /// Initial stack pointer (top of the stack region), from `memory.x` or cortex-m-rt's link.x.
     static _stack_start: u32;
 }
 
+/// The usable stack, above the guard: `(bottom, top)`.
 fn bounds() -> (usize, usize) {
     // Only the addresses of the linker symbols are taken, never their contents.
-    (
-        core::ptr::addr_of!(_stack_end) as usize,
-        core::ptr::addr_of!(_stack_start) as usize,
-    )
+    let end = core::ptr::addr_of!(_stack_end) as usize;
+    let top = core::ptr::addr_of!(_stack_start) as usize;
+    (guard_base(end) + GUARD, top)
 }
 
-/// Fills the unused stack, from the end of the static data up to just below the current stack
-/// pointer, with the paint. Call once, early in `main`.
+/// The guard's address: the stack's end rounded up to the guard's alignment.
+const fn guard_base(stack_end: usize) -> usize {
+    (stack_end + GUARD - 1) & !(GUARD - 1)
+}
+
+/// Fills the unused stack, from just above the guard up to just below the current stack
+/// pointer, with the paint, then arms the guard. Call once, early in `main`.
 #[inline(never)]
 pub fn paint() {
     let (bottom, _) = bounds();
@@ -31,20 +45,55 @@ pub fn paint() {
     let top = sp.saturating_sub(MARGIN) & !3;
     let mut addr = bottom;
     while addr < top {
-        // SAFETY: [bottom, sp - MARGIN) is RAM between the end of the statics and the live part of
-        // the stack: nothing else owns it yet, and the addresses are word-aligned.
+        // SAFETY: [bottom, sp - MARGIN) is RAM between the guard and the live part of the
+        // stack: nothing else owns it yet, and the addresses are word-aligned.
         unsafe { core::ptr::write_volatile(addr as *mut u32, PAINT) };
         addr += 4;
     }
+    arm_guard(bottom - GUARD);
 }
 
-/// Deepest stack use since `paint`, in bytes, and the size of the stack region.
+/// Makes [`GUARD`] bytes at `base` inaccessible with MPU region 0 (ARMv7-M PMSA, B3.5 of the
+/// ARMv7-M Architecture Reference Manual). The default memory map stays in force elsewhere
+/// (`PRIVDEFENA`), and the MPU is off in the HardFault handler (`HFNMIENA` clear), which can
+/// then end the run whatever the stack pointer.
+#[cfg(not(dendrite_board = "mps2-an505"))]
+fn arm_guard(base: usize) {
+    const MPU_CTRL: usize = 0xE000_ED94;
+    const MPU_RNR: usize = 0xE000_ED98;
+    const MPU_RBAR: usize = 0xE000_ED9C;
+    const MPU_RASR: usize = 0xE000_EDA0;
+    const CTRL_ENABLE: u32 = 1;
+    const CTRL_PRIVDEFENA: u32 = 1 << 2;
+    // XN, AP = 0b000 (no access), SIZE = 4 (2^(4+1) = 32 bytes), ENABLE.
+    const RASR_GUARD: u32 = (1 << 28) | (4 << 1) | 1;
+    // SAFETY: the MPU registers of the System Control Space, written once at boot, before any
+    // exception handler runs; region 0 covers only the guard, which nothing uses.
+    unsafe {
+        core::ptr::write_volatile(MPU_RNR as *mut u32, 0);
+        core::ptr::write_volatile(MPU_RBAR as *mut u32, base as u32);
+        core::ptr::write_volatile(MPU_RASR as *mut u32, RASR_GUARD);
+        core::ptr::write_volatile(MPU_CTRL as *mut u32, CTRL_ENABLE | CTRL_PRIVDEFENA);
+    }
+    cortex_m::asm::dsb();
+    cortex_m::asm::isb();
+}
+
+/// Sets the main stack's limit register above the guard: ARMv8-M faults (STKOF) on any push
+/// below it, exception entry included.
+#[cfg(dendrite_board = "mps2-an505")]
+fn arm_guard(base: usize) {
+    // SAFETY: MSPLIM only bounds the stack pointer; the stack lives above the limit.
+    unsafe { cortex_m::register::msplim::write((base + GUARD) as u32) };
+}
+
+/// Deepest stack use since `paint`, in bytes, and the size of the usable stack.
 pub fn high_water_mark() -> (u32, u32) {
     let (bottom, top) = bounds();
     let mut addr = bottom;
     while addr < top {
-        // SAFETY: [bottom, top) is the stack region in RAM, word-aligned; reading it races with
-        // nothing (single core, no interrupt handlers).
+        // SAFETY: [bottom, top) is the stack above the guard, in RAM, word-aligned; reading it
+        // races with nothing (single core, no interrupt handlers).
         let word = unsafe { core::ptr::read_volatile(addr as *const u32) };
         if word != PAINT {
             break;

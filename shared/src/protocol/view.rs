@@ -79,6 +79,7 @@ pub fn decode_request(frame: &mut [u8]) -> Result<RequestView<'_>, FrameError> {
         Some(5) => RequestView::ForceFault(match reader.varint_u32().ok() {
             Some(0) => Fault::Panic,
             Some(1) => Fault::HardFault,
+            Some(2) => Fault::StackOverflow,
             _ => return Err(FrameError::Malformed),
         }),
         _ => return Err(FrameError::Malformed),
