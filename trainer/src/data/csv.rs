@@ -195,6 +195,8 @@ impl Layout {
 struct Labels<'a> {
     known: Option<&'a [String]>,
     seen: Vec<String>,
+    /// The line each of `seen` first appears on.
+    first_line: Vec<u64>,
     ids: HashMap<String, u32>,
     rows: Vec<u32>,
 }
@@ -204,6 +206,7 @@ impl<'a> Labels<'a> {
         Labels {
             known,
             seen: Vec::new(),
+            first_line: Vec::new(),
             ids: HashMap::new(),
             rows: Vec::new(),
         }
@@ -232,6 +235,7 @@ impl<'a> Labels<'a> {
                 None => {
                     let id = self.seen.len() as u32;
                     self.seen.push(value.to_owned());
+                    self.first_line.push(line);
                     self.ids.insert(value.to_owned(), id);
                     id
                 }
@@ -262,6 +266,15 @@ impl<'a> Labels<'a> {
         let (renumber, classes) = match integers {
             Some(values) => {
                 let max = values.iter().copied().max().unwrap_or(0);
+                if max > MAX_CLASS_INDEX {
+                    let at = values.iter().position(|&v| v == max).unwrap_or(0);
+                    return Err(DataError::ClassIndexTooLarge {
+                        path: path.to_owned(),
+                        line: self.first_line.get(at).copied().unwrap_or(0),
+                        column: column.to_owned(),
+                        value: max,
+                    });
+                }
                 (values, (0..=max).map(|c| c.to_string()).collect())
             }
             None => {
@@ -275,6 +288,10 @@ impl<'a> Labels<'a> {
         Ok((rows, classes))
     }
 }
+
+/// The largest integer label read as a class index (the device reports classes as `u16`): a
+/// larger one is an error, not millions of empty classes.
+pub const MAX_CLASS_INDEX: u32 = u16::MAX as u32;
 
 /// The index of `value` among a model's classes: by name, or by number for integer classes.
 fn known_class(classes: &[String], value: &str) -> Option<u32> {

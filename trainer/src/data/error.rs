@@ -136,6 +136,18 @@ pub enum DataError {
         /// The one class.
         class: String,
     },
+    /// An integer label too large to be a class index.
+    #[error("{path}:{line}: column `{column}`: class {value} is too large: integer labels are class indices from 0 (at most {max}); if they are codes, give them names", max = super::csv::MAX_CLASS_INDEX)]
+    ClassIndexTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The first line with that label (1-based, header included).
+        line: u64,
+        /// The label column.
+        column: String,
+        /// The label.
+        value: u32,
+    },
     /// The labels name more classes than the model has outputs.
     #[error("{path}: column `{column}` holds {found} classes but the model's output layer has {outputs} units: give the output layer {found} units (or leave `units` out of the last layer)")]
     TooManyClasses {

@@ -200,3 +200,18 @@ fn rejects_a_file_with_no_feature_column() {
         "{err}"
     );
 }
+
+/// Found by fuzzing (`fuzz/regressions/csv_read/huge-integer-label.csv`): an integer label is a
+/// class index, and 77771010 made 77 million empty classes (gigabytes) before this check.
+#[test]
+fn rejects_an_integer_label_too_large_to_be_a_class_index() {
+    let err = message(
+        "huge.csv",
+        "a,b,label\n1,3,0\n3,4,10\n6,4,77771010\n",
+        &labelled("label"),
+    );
+    assert!(
+        err.contains(":4: column `label`: class 77771010 is too large"),
+        "{err}"
+    );
+}
