@@ -19,6 +19,10 @@
 
 mod board;
 
+// The soft-float core links faster `__aeabi_fadd`/`fsub`/`fmul` (same bits as compiler-builtins').
+#[cfg(dendrite_board = "mps2-an385")]
+use dendrite_softfloat as _;
+
 use board::Board;
 use cortex_m_rt::entry;
 use dendrite_core::protocol::Fault;
