@@ -1,18 +1,20 @@
 //! Callbacks, as in `keras.callbacks`: hooks `fit` calls at the start and end of epochs and
 //! batches. The progress display ([`ProgbarLogger`]) is one; so is [`History`]; so are
-//! [`EarlyStopping`], [`ModelCheckpoint`] and [`LearningRateScheduler`].
+//! [`EarlyStopping`], [`ModelCheckpoint`], [`LearningRateScheduler`] and [`TerminateOnNaN`].
 
 mod checkpoint;
 mod early_stopping;
 mod monitor;
 mod progbar;
 mod schedule;
+mod terminate_on_nan;
 
 pub use checkpoint::ModelCheckpoint;
 pub use early_stopping::EarlyStopping;
 pub use monitor::{Mode, Monitor};
 pub use progbar::ProgbarLogger;
 pub use schedule::{LearningRateScheduler, Schedule};
+pub use terminate_on_nan::TerminateOnNaN;
 
 use crate::Sequential;
 use std::collections::BTreeMap;

@@ -3,7 +3,9 @@
 use super::train_data::{self, Prepared};
 use anyhow::{Context, Result};
 use clap::Args;
-use dendrite_trainer::callbacks::{EarlyStopping, LearningRateScheduler, ModelCheckpoint};
+use dendrite_trainer::callbacks::{
+    EarlyStopping, LearningRateScheduler, ModelCheckpoint, TerminateOnNaN,
+};
 use dendrite_trainer::spec::{ModelSpec, OptimizerSpec};
 use dendrite_trainer::{plot, utils, Verbosity};
 use dendrite_trainer::{Callback, FitOptions, History, HostModel, Preprocessing, Sequential};
@@ -119,6 +121,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         &options,
         &mut rng,
         &preprocessing,
+        &args.out,
     )?;
     report_fit(started.elapsed(), &options, data.train.rows(), &history);
     if let Some(path) = &args.plot {
@@ -193,6 +196,7 @@ fn fit(
     options: &FitOptions<'_>,
     rng: &mut dendrite_trainer::SeededRng,
     preprocessing: &Preprocessing,
+    out: &std::path::Path,
 ) -> Result<History> {
     let cb = &spec.callbacks;
     let mut history = History::default();
@@ -202,7 +206,8 @@ fn fit(
         .as_ref()
         .map(|c| ModelCheckpoint::new(&c.path, &c.monitor, c.mode, preprocessing.clone()));
     let mut schedule = cb.learning_rate_schedule.map(LearningRateScheduler::new);
-    let mut callbacks: Vec<&mut dyn Callback> = vec![&mut history];
+    let mut nan = TerminateOnNaN::default();
+    let mut callbacks: Vec<&mut dyn Callback> = vec![&mut history, &mut nan];
     if let Some(s) = &mut schedule {
         callbacks.push(s);
     }
@@ -213,6 +218,17 @@ fn fit(
         callbacks.push(e);
     }
     model.fit_with_callbacks(data.train.x.view(), y.view(), options, rng, &mut callbacks)?;
+    if let Some((epoch, step)) = nan.diverged {
+        // The weights are not numbers any more: nothing is written, the model file on disk (if
+        // any) stays as it was.
+        anyhow::bail!(
+            "training diverged: the loss became {} at epoch {}, batch {step}; lower the learning \
+             rate (or standardize the data); {} was not written",
+            nan.loss.unwrap_or(f64::NAN),
+            epoch + 1,
+            out.display()
+        );
+    }
     report_early_stopping(early.as_ref())?;
     if let Some(c) = checkpoint {
         anyhow::ensure!(!c.missing, "callbacks.model_checkpoint.monitor: not logged by fit (val_* needs validation_split or validation_data)");

@@ -1,0 +1,136 @@
+//! Bad inputs and failing runs at the command line: each is a one-line error that says what and
+//! where, a non-zero exit, no panic, and nothing of the user's lost.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn dendrite(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dendrite"))
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .output()
+        .expect("the dendrite binary runs")
+}
+
+/// A scratch directory of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dendrite-bad-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The failure's message: a non-zero exit, one line on stderr, no panic.
+fn failure(o: &Output) -> String {
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!o.status.success(), "succeeded: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {err}");
+    err
+}
+
+/// The seed model, trained briefly into `out`.
+fn trained(out: &Path) -> Vec<u8> {
+    let o = dendrite(&[
+        "train",
+        "--epochs",
+        "1",
+        "--verbose",
+        "0",
+        "--out",
+        path(out),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read(out).unwrap()
+}
+
+#[test]
+fn diverging_training_stops_and_leaves_the_previous_model_untouched() {
+    let dir = scratch("diverge");
+    let model = dir.join("m.postcard");
+    let before = trained(&model);
+    let o = dendrite(&[
+        "train",
+        "--epochs",
+        "5",
+        "--learning-rate",
+        "1e30",
+        "--verbose",
+        "0",
+        "--out",
+        path(&model),
+    ]);
+    let err = failure(&o);
+    assert!(err.contains("training diverged: the loss became"), "{err}");
+    assert!(err.contains("lower the learning rate"), "{err}");
+    assert!(err.contains("was not written"), "{err}");
+    assert_eq!(std::fs::read(&model).unwrap(), before, "the previous file");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn truncated_or_corrupted_model_files_are_refused_with_the_reason() {
+    let dir = scratch("damaged");
+    let good = trained(&dir.join("good.postcard"));
+    let truncated = dir.join("truncated.postcard");
+    std::fs::write(&truncated, &good[..good.len() / 2]).unwrap();
+    let corrupted = dir.join("corrupted.postcard");
+    let mut bytes = good.clone();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    std::fs::write(&corrupted, bytes).unwrap();
+    let csv = dir.join("data.csv");
+    std::fs::write(&csv, "a,b,c,label\n1,2,3,0\n4,5,6,1\n").unwrap();
+    for (file, reason) in [(&truncated, "truncated"), (&corrupted, "CRC")] {
+        let m = path(file);
+        let runs = [
+            vec!["info", m],
+            vec!["predict", "--model", m, "0", "0", "0"],
+            vec![
+                "evaluate",
+                "--model",
+                m,
+                "--data",
+                path(&csv),
+                "--label",
+                "label",
+            ],
+        ];
+        for args in runs {
+            let err = failure(&dendrite(&args));
+            assert!(err.contains(m), "{args:?}: {err}");
+            assert!(
+                err.to_lowercase().contains(&reason.to_lowercase()),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn evaluate_refuses_more_classes_than_the_model_has_outputs() {
+    let dir = scratch("classes");
+    let model = dir.join("m.postcard");
+    trained(&model);
+    let csv = dir.join("three.csv");
+    std::fs::write(&csv, "a,b,c,kind\n1,2,3,x\n4,5,6,y\n7,8,9,z\n").unwrap();
+    let args = [
+        "evaluate",
+        "--model",
+        path(&model),
+        "--data",
+        path(&csv),
+        "--label",
+        "kind",
+    ];
+    let err = failure(&dendrite(&args));
+    assert!(err.contains("three.csv"), "{err}");
+    assert!(err.contains("kind"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
