@@ -16,9 +16,10 @@ const BAD_FRAMES_PER_REQUEST: usize = 10;
 
 /// One damaged frame, terminator included: random bytes, a truncated or bit-flipped valid
 /// frame, or one longer than the firmware's buffer.
-fn bad_frame(rng: &mut Xorshift, valid: &[u8]) -> Vec<u8> {
+fn bad_frame(rng: &mut Xorshift, valid: &[u8]) -> (usize, Vec<u8>) {
     let body = &valid[..valid.len() - 1];
-    let mut frame = match rng.next_u32() % 100 {
+    let kind = rng.next_u32() % 100;
+    let mut frame = match kind {
         // Over-long: 1 %, because each costs MAX_FRAME bytes of link time.
         0 => (0..MAX_FRAME + 1 + (rng.next_u32() % 64) as usize)
             .map(|_| (rng.next_u32() % 255 + 1) as u8)
@@ -36,7 +37,13 @@ fn bad_frame(rng: &mut Xorshift, valid: &[u8]) -> Vec<u8> {
         }
     };
     frame.push(0);
-    frame
+    let kind = match kind {
+        0 => 0,
+        1..=39 => 1,
+        40..=69 => 2,
+        _ => 3,
+    };
+    (kind, frame)
 }
 
 /// The valid frame of a prediction request for `x`.
@@ -54,12 +61,13 @@ fn firmware_answers_every_frame_of_a_hostile_link_and_every_valid_request_correc
     let mut rng = Xorshift::new(0x0BAD_F00D);
     let inputs = models::random_inputs(VALID_REQUESTS, 3, 0x5EED);
     let mut stream = Vec::new();
-    let mut bad = 0;
+    let mut kinds = [0usize; 4]; // over-long, random, truncated, bit-flipped
     for x in &inputs {
         let valid = predict_frame(x);
         for _ in 0..BAD_FRAMES_PER_REQUEST {
-            stream.extend(bad_frame(&mut rng, &valid));
-            bad += 1;
+            let (kind, frame) = bad_frame(&mut rng, &valid);
+            stream.extend(frame);
+            kinds[kind] += 1;
         }
         stream.extend(&valid);
     }
@@ -94,9 +102,15 @@ fn firmware_answers_every_frame_of_a_hostile_link_and_every_valid_request_correc
     // Still serving after all of it.
     let info = qemu.link().info().expect("the firmware still answers");
     assert_eq!(info.model, oracle.status);
+    let bad: usize = kinds.iter().sum();
     eprintln!(
-        "{bad} bad frames and {VALID_REQUESTS} valid requests ({} bytes, {} answers, {valid_answered} \
-         predictions) in {:.1} s",
+        "{bad} bad frames ({} over-long, {} random, {} truncated, {} bit-flipped) and \
+         {VALID_REQUESTS} valid requests ({} bytes, {} answers, {valid_answered} predictions) \
+         in {:.1} s",
+        kinds[0],
+        kinds[1],
+        kinds[2],
+        kinds[3],
         stream.len(),
         expected.len(),
         started.elapsed().as_secs_f64()
