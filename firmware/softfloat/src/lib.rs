@@ -1,22 +1,28 @@
-//! IEEE 754 single-precision addition, subtraction and multiplication for Cortex-M cores
-//! without an FPU (the Cortex-M3 firmware), faster than compiler-builtins' and bit-identical to
-//! it: both round to nearest, ties to even, as IEEE 754 requires, so every result is *the*
-//! correctly rounded one, which the host's FPU computes too.
+//! IEEE 754 single-precision arithmetic for Cortex-M cores without an FPU (the Cortex-M3
+//! firmware), faster than compiler-builtins' and bit-identical to it: both round to nearest,
+//! ties to even, as IEEE 754 requires, so every result is *the* correctly rounded one, which
+//! the host's FPU computes too.
 //!
-//! On a soft-float target every `f32` `+`, `-`, `*`, `/` and comparison is a call: `__aeabi_fadd`,
-//! `__aeabi_fsub`, `__aeabi_fmul`, `__aeabi_fdiv`, `__aeabi_fcmpeq` and kin. compiler-builtins implements them generically for every
-//! float width (about 57 instructions per addition and 40 per multiplication on the firmware's
-//! forward pass, plus a wrapper). This crate defines those three symbols with a fast path for
-//! the case inference lives in, both operands and the result normal numbers, in about half the
-//! instructions; every other case (zeros, subnormals, infinities, NaNs, overflow, underflow)
-//! goes to compiler-builtins' `__addsf3` / `__mulsf3`. The arithmetic is the same; only the
-//! work to get there is less.
+//! On a soft-float target every `f32` `+`, `-`, `*`, `/` and comparison is a call:
+//! `__aeabi_fadd`, `__aeabi_fsub`, `__aeabi_fmul`, `__aeabi_fdiv`, `__aeabi_fcmpeq` and kin.
+//! compiler-builtins implements them generically for every float width: on the seed network's
+//! forward pass about 57 instructions per addition and 40 per multiplication, plus a wrapper.
+//! This crate defines those symbols with a fast path for the cases inference lives in (normal
+//! operands with a normal result, and zeros), and hands every other case (subnormals,
+//! infinities, NaNs, overflow, underflow) to compiler-builtins' `__addsf3`, `__mulsf3`,
+//! `__divsf3`. The arithmetic is the same; only the work to get there is less.
 //!
-//! Linking: a firmware that wants them names the crate (`use dendrite_softfloat as _;`); the
-//! symbols exist only when building for a bare-metal ARM target. On the host the fast paths are
-//! plain functions, tested against the host's FPU on millions of operands and every class of
-//! edge case (`cargo test` in this directory, with `--target x86_64-unknown-linux-gnu` from
-//! the firmware workspace).
+//! - [`add`] and [`mul`] are the fast paths in Rust, the specification; `src/armv7m.s` is the
+//!   same algorithm in Thumb-2 (about 30 instructions, no register saved), which the symbols
+//!   use: LLVM's code for the Rust takes about a third more.
+//! - [`div`] (three UDIVs) and the comparisons are compiled from the Rust.
+//!
+//! Testing: the Rust against the host's FPU on millions of operands and every class of edge
+//! case (`cargo test-host` in `firmware/`), and the Thumb-2 against compiler-builtins on the
+//! Cortex-M3 under QEMU (`examples/selftest.rs`, run by `cargo xtask test`).
+//!
+//! Linking: a firmware that wants the symbols names the crate (`use dendrite_softfloat as _;`);
+//! they exist only when building for a bare-metal ARM target with Thumb-2 (ARMv7-M and up).
 #![cfg_attr(not(test), no_std)]
 #![warn(missing_docs)]
 
@@ -37,16 +43,21 @@ fn is_zero(a: u32) -> bool {
     a << 1 == 0
 }
 
-/// Rounds `m` (24 significant bits above `GUARD` rounding bits, the lowest of them sticky) to
-/// nearest, ties to even, and adds it to `top`, the result's sign and biased exponent minus one
-/// (the implicit bit of `m` adds the one). A rounding carry out of the fraction lands in the
-/// exponent, as it should (254 then becomes infinity).
+/// Rounds `m`, a significand with its leading one at bit 31 and eight rounding bits below
+/// bit 8 (the lowest of them sticky), to nearest, ties to even, and adds it to `top`: the
+/// result's sign and biased exponent minus one (the leading one adds the one). A rounding carry
+/// out of the fraction lands in the exponent, as it should (254 then becomes infinity).
 #[inline(always)]
-fn pack<const GUARD: u32>(top: u32, m: u32) -> u32 {
-    // Adding just under half, plus the kept part's last bit, carries exactly when the rest is
-    // over half, or half with an odd last bit.
-    let half = 1 << (GUARD - 1);
-    top.wrapping_add((m + (half - 1) + ((m >> GUARD) & 1)) >> GUARD)
+fn round_pack(top: u32, m: u32) -> u32 {
+    let rest = m << 24;
+    // Over half, or half: one up; exactly half (a tie) then clears the last bit, which undoes
+    // the step for an even result and leaves the odd one stepped to even.
+    let r = top.wrapping_add(m >> 8) + u32::from(rest >= SIGN);
+    if rest == SIGN {
+        r & !1
+    } else {
+        r
+    }
 }
 
 /// `a + b` when `|a| >= |b|` and one of them is not a normal number: for `b` a zero and `a` a
@@ -73,68 +84,77 @@ pub fn add(a: u32, b: u32) -> Option<u32> {
     if ea == 0xFF || eb == 0 {
         return add_special(a, b);
     }
-    let ma = ((a & FRACTION) | IMPLICIT) << 3;
-    let mb = ((b & FRACTION) | IMPLICIT) << 3;
-    // Align b; what is shifted out survives as a sticky bit 0 (ma's low three bits are zero,
-    // so the sum or difference never ends in exactly a tie when something was lost). Beyond 26
-    // places b is all sticky; 31 keeps the shifts in range.
-    let d = (ea - eb).min(31);
-    let mb = (mb >> d) | u32::from(mb & ((1 << d) - 1) != 0);
-    // a's sign and exponent, less one exponent step for the implicit bit `pack` adds.
-    let top = (a & !FRACTION) - IMPLICIT;
+    let d = ea - eb;
+    if d > 25 {
+        // |b| < ulp(a) / 4, under half the gap to either neighbour of a: a + b rounds to a.
+        return Some(a);
+    }
+    // Significands with the leading one at bit 31 and eight zero bits below. b is aligned to
+    // a; what is shifted out survives as a sticky bit 0, so the sum or difference is odd and
+    // never looks like an exact tie when something was lost. (At d = 0 the double shift moves
+    // out only a zero bit.)
+    let mb = (b << 8) | SIGN;
+    let sticky = u32::from((mb << 1) << (31 - d) != 0);
+    let mb = (mb >> d) | sticky;
+    let ma = (a << 8) | SIGN;
+    // a's sign and exponent, less one exponent step for the leading one `round_pack` adds.
+    let top = ((a >> 23) << 23) - IMPLICIT;
     if (a ^ b) & SIGN == 0 {
-        let m = ma + mb;
-        // One bit more: shift it out into the sticky bit, one exponent step up.
-        let carry = m >> 27;
-        if ea + carry == 0xFF {
+        let (m, carry) = ma.overflowing_add(mb);
+        if !carry {
+            return Some(round_pack(top, m));
+        }
+        if ea == 254 {
             return None; // overflow
         }
-        return Some(pack::<3>(top + (carry << 23), (m >> carry) | (m & carry)));
+        // One bit more: shift it in from the carry, the lost bit joins the sticky bit.
+        return Some(round_pack(top + IMPLICIT, (m >> 1) | SIGN | (m & 1)));
     }
     let m = ma - mb;
     if m == 0 {
         // x - x is +0 when rounding to nearest.
         return Some(0);
     }
-    // Normalize: the leading one back to bit 26. A shift of more than one happens only when
+    // Normalize: the leading one back to bit 31. A shift of more than one happens only when
     // d <= 1, where nothing was shifted out, so it is exact.
-    let shift = m.leading_zeros() - 5;
+    let shift = m.leading_zeros();
     if shift >= ea {
         return None; // a subnormal result
     }
-    Some(pack::<3>(top - (shift << 23), m << shift))
+    Some(round_pack(top - (shift << 23), m << shift))
 }
 
 /// `a * b` on the bits of two `f32`s, when both are normal and so is the result (or it
-/// overflows to infinity by rounding); `None` otherwise, for the general routine.
+/// overflows to infinity by rounding), or when one is zero and the other zero or normal; `None`
+/// otherwise, for the general routine.
 #[inline(always)]
 pub fn mul(a: u32, b: u32) -> Option<u32> {
-    let (Some(ea), Some(eb)) = (normal_exponent(a), normal_exponent(b)) else {
+    let (ea, eb) = ((a >> 23) & 0xFF, (b >> 23) & 0xFF);
+    if ea.wrapping_sub(1) >= 254 || eb.wrapping_sub(1) >= 254 {
         // Zero times zero or a normal number: a zero with the product's sign.
         let zero_or_normal = |x| is_zero(x) || normal_exponent(x).is_some();
         let zero = (is_zero(a) || is_zero(b)) && zero_or_normal(a) && zero_or_normal(b);
         return zero.then_some((a ^ b) & SIGN);
-    };
-    let sign = (a ^ b) & SIGN;
-    // 24-bit significands moved up so that the 64-bit product (one UMULL) is in [2^61, 2^63):
-    // its high word then has room for the rounding carry.
-    let ma = ((a & FRACTION) | IMPLICIT) << 8;
-    let mb = ((b & FRACTION) | IMPLICIT) << 7;
+    }
+    // Significands with the leading one at bit 31: the 64-bit product (one UMULL) is in
+    // [2^62, 2^64).
+    let ma = (a << 8) | SIGN;
+    let mb = (b << 8) | SIGN;
     let p = u64::from(ma) * u64::from(mb);
     let (hi, lo) = ((p >> 32) as u32, p as u32);
-    // Biased exponent of the result when the product's leading one is at bit 62; one less
-    // when it is at bit 61, and the word is normalized with the low word's top bit. The rest of
-    // the low word joins the lowest bit as sticky: 24 bits, then 7 rounding bits.
-    let e = (ea + eb) as i32 - 126;
-    let (m, e) = if hi & (1 << 30) == 0 {
-        ((hi << 1) | (lo >> 31) | u32::from(lo << 1 != 0), e - 1)
+    // The result's biased exponent minus one, for a leading one at bit 63; a leading one at
+    // bit 62 is moved up with the low word's top bit, one exponent step less.
+    let (m, lo, e) = if hi & SIGN == 0 {
+        ((hi << 1) | (lo >> 31), lo << 1, (ea + eb) as i32 - 128)
     } else {
-        (hi | u32::from(lo != 0), e)
+        (hi, lo, (ea + eb) as i32 - 127)
     };
-    if !(1..255).contains(&e) {
+    if !(0..254).contains(&e) {
         return None; // underflow or overflow
     }
-    Some(pack::<7>(sign | ((e as u32 - 1) << 23), m))
+    // The rest of the low word joins the lowest rounding bit as sticky.
+    let m = m | u32::from(lo != 0);
+    Some(round_pack(((a ^ b) & SIGN) | ((e as u32) << 23), m))
 }
 
 /// `a / b` on the bits of two `f32`s, when both are normal and so is the result (or it
@@ -204,39 +224,14 @@ pub fn lt(a: u32, b: u32) -> bool {
 /// of the fast paths back into float comparisons, which are calls here.
 #[cfg(all(target_arch = "arm", target_os = "none"))]
 mod symbols {
+    // `__aeabi_fadd`, `__aeabi_fsub`, `__aeabi_fmul`: [`add`](super::add) and
+    // [`mul`](super::mul) in Thumb-2, where they run on every multiply-add of the forward pass
+    // (LLVM's code for them takes about a third more instructions and saves registers).
+    core::arch::global_asm!(include_str!("armv7m.s"));
+
     extern "aapcs" {
-        /// compiler-builtins' general single-precision addition.
-        fn __addsf3(a: u32, b: u32) -> u32;
-        /// compiler-builtins' general single-precision multiplication.
-        fn __mulsf3(a: u32, b: u32) -> u32;
         /// compiler-builtins' general single-precision division.
         fn __divsf3(a: u32, b: u32) -> u32;
-    }
-
-    /// `a + b`: the ARM EABI's name for the soft-float addition the compiler calls.
-    #[no_mangle]
-    pub extern "aapcs" fn __aeabi_fadd(a: u32, b: u32) -> u32 {
-        match super::add(a, b) {
-            Some(bits) => bits,
-            // SAFETY: compiler-builtins' routine takes any two floats' bits.
-            None => unsafe { __addsf3(a, b) },
-        }
-    }
-
-    /// `a - b`.
-    #[no_mangle]
-    pub extern "aapcs" fn __aeabi_fsub(a: u32, b: u32) -> u32 {
-        __aeabi_fadd(a, b ^ super::SIGN)
-    }
-
-    /// `a * b`.
-    #[no_mangle]
-    pub extern "aapcs" fn __aeabi_fmul(a: u32, b: u32) -> u32 {
-        match super::mul(a, b) {
-            Some(bits) => bits,
-            // SAFETY: compiler-builtins' routine takes any two floats' bits.
-            None => unsafe { __mulsf3(a, b) },
-        }
     }
 
     /// `a / b`.
