@@ -1,5 +1,5 @@
 //! Build script: picks the board, then links with cortex-m-rt's `link.x`, the board's
-//! `boards/<board>/memory.x` and `device.x`, for bare-metal builds only (host builds of the
+//! `boards/<board>/memory.x` and `boards/mps2-device.x`, for bare-metal builds only (host builds of the
 //! library, for its unit tests, link nothing special).
 //!
 //! The board is the one a `board-<name>` feature names, or else the target's default board:
@@ -44,7 +44,12 @@ fn run() -> Result<(), String> {
     let dir = out.join("link");
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let memory = format!("boards/{board}/memory.x");
-    for (from, to) in [(memory.as_str(), "memory.x"), ("device.x", "device.x")] {
+    // Not in this directory: the linker looks for INCLUDEd scripts in its working directory
+    // (the workspace root) first, where the boards in `boards/` would find them too.
+    for (from, to) in [
+        (memory.as_str(), "memory.x"),
+        ("boards/mps2-device.x", "device.x"),
+    ] {
         fs::copy(from, dir.join(to)).map_err(|e| format!("copying {from}: {e}"))?;
         println!("cargo::rerun-if-changed={from}");
     }

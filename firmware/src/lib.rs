@@ -50,9 +50,11 @@
 )]
 
 mod classifier;
+mod serial;
 mod server;
 
 pub use classifier::Classifier;
+pub use serial::SplitSerial;
 pub use server::{Buffers, NoPin, Platform, Server};
 
 /// The network type of the firmware, generated from the model file's architecture.
@@ -64,6 +66,38 @@ pub const VERSION: dendrite_core::protocol::Version = dendrite_core::protocol::V
     minor: parse_u16(env!("CARGO_PKG_VERSION_MINOR")),
     patch: parse_u16(env!("CARGO_PKG_VERSION_PATCH")),
 };
+
+/// The network architecture's name (`3-4-2 relu/softmax`) as an array, for the
+/// `DENDRITE_ARCHITECTURE` symbol of [`architecture_symbol!`].
+// Evaluated at compile time only (a static's initializer), where an index out of range is a
+// build error, never a panic; the loop bounds keep them in range anyway.
+#[allow(clippy::indexing_slicing)]
+pub const fn architecture_name<const N: usize>() -> [u8; N] {
+    let name = network::ARCHITECTURE_NAME.as_bytes();
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N && i < name.len() {
+        out[i] = name[i];
+        i += 1;
+    }
+    out
+}
+
+/// Defines the symbol `DENDRITE_ARCHITECTURE` in a board's image: the name of the network
+/// architecture it was built for (`3-4-2 relu/softmax`), which `dendrite flash` reads from the
+/// ELF to check a model file against the firmware. Invoke once, in the board's binary; the
+/// image must refer to the symbol (`core::hint::black_box(&DENDRITE_ARCHITECTURE)` at boot) so
+/// the linker keeps it.
+#[macro_export]
+macro_rules! architecture_symbol {
+    () => {
+        /// The network architecture this image was built for, as text (`dendrite flash`).
+        #[no_mangle]
+        #[used]
+        pub static DENDRITE_ARCHITECTURE: [u8; $crate::network::ARCHITECTURE_NAME.len()] =
+            $crate::architecture_name();
+    };
+}
 
 /// Parses a decimal number at compile time (saturating: a version never gets that large).
 const fn parse_u16(s: &str) -> u16 {

@@ -28,6 +28,8 @@ use cortex_m_rt::entry;
 use dendrite_core::protocol::Fault;
 use dendrite_firmware::{network, Buffers, Platform, Server};
 
+dendrite_firmware::architecture_symbol!();
+
 /// The board's services for the application.
 struct Mps2 {
     timer: board::cmsdk::Timer,
@@ -68,6 +70,8 @@ fn main() -> ! {
     static mut BUFFERS: Buffers = Buffers::new();
 
     board::stack::paint();
+    // Keeps the architecture's name in the image, for `dendrite flash`.
+    core::hint::black_box(&DENDRITE_ARCHITECTURE);
     let Board {
         mut serial,
         timer,

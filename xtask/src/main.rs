@@ -11,6 +11,7 @@
 //! - `fuzz`: every fuzz target for a while, then the replay of the committed corpora.
 
 mod bench;
+mod boards;
 mod fuzz;
 mod measure;
 mod setup;
@@ -47,10 +48,10 @@ verbs:
   setup          install what a fresh machine lacks (Cortex-M targets, qemu-system-arm)
   demo           train the seed network, run it on the emulated Cortex-M4F, compare with the host
   test           run every check: fmt, clippy, host tests, firmware, QEMU end-to-end suite, docs
-  size [--json] [--model FILE]
-                 firmware flash, static RAM and stack high-water mark (default: seed model)
-  cost [--json] [--model FILE]
-                 instructions per inference under qemu -icount (default: seed and 16-32-32-4)
+  size [--json] [--model FILE] [--board NAME]
+                 flash, static RAM and stack of every board's firmware (seed and 16-32-32-4)
+  cost [--json] [--model FILE] [--board NAME]
+                 instructions per inference under qemu -icount on every emulated board
   bench [--peers] [--reps N] [--w2-samples N] [--only W1,W2,W3]
                  host workloads against Keras 3 and PyTorch; --peers writes BENCHMARKS.md
   fuzz [--seconds N] [TARGET...]
@@ -91,9 +92,8 @@ fn test(args: &[String]) -> Result<()> {
     cargo(&firmware, &["clippy", "--release", "--", "-D", "warnings"])?;
     cargo(&firmware, &["test-host"])?;
     // The images the QEMU suite runs, built before it starts so its tests only wait for cargo
-    // to find them up to date.
-    eprintln!("$ building the firmware images (default and fault-injection)");
-    FirmwareBuild::default_for(BOARDS[0]).build()?;
+    // to find them up to date; the real boards' images, which only build here.
+    boards::check_all(&firmware)?;
     FirmwareBuild::fault_injection(BOARDS[0]).build()?;
     let mut tests = vec!["test", "--release"];
     tests.extend(args.iter().map(String::as_str));

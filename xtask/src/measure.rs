@@ -1,18 +1,20 @@
 //! `cargo xtask size` and `cargo xtask cost`: the firmware's flash, static RAM and stack, and
-//! its instructions per inference, measured on the real image under QEMU.
+//! its instructions per inference, measured on the real images, on every board.
 //!
 //! Flash is `.vector_table + .text + .rodata` and static RAM `.data + .bss`, read from the ELF
 //! with the `object` crate; the stack high-water mark is the firmware's own `SelfCheck` report
-//! (a painted stack) after 2,000 predictions. Instructions per inference come from the `Cost`
-//! request under `qemu-system-arm -icount shift=0` (one instruction per virtual nanosecond),
-//! net of an empty loop of as many turns.
+//! (a painted stack) after 2,000 predictions under QEMU. Instructions per inference come from
+//! the `Cost` request under `qemu-system-arm -icount shift=0` (one instruction per virtual
+//! nanosecond), net of an empty loop of as many turns. The emulated boards are measured with
+//! the seed model and a 16-32-32-4 model; the real boards (`firmware/boards/`), which cannot run
+//! here, are built and sized for the seed model.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use dendrite_core::Activation::{Relu, Softmax};
 use dendrite_tests::models;
-use dendrite_trainer::device::{firmware, Qemu, QemuOptions, BOARDS};
+use dendrite_trainer::device::{firmware, hardware, Board, Qemu, QemuOptions, BOARDS, HARDWARE};
 use object::{Object, ObjectSection};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -46,24 +48,137 @@ impl Sections {
     }
 
     fn flash(&self) -> u64 {
-        self.vector_table + self.text + self.rodata
+        self.vector_table + self.text + self.rodata + self.data
     }
 
     fn static_ram(&self) -> u64 {
         self.data + self.bss
     }
+
+    fn json(&self) -> Value {
+        json!({ ".vector_table": self.vector_table, ".text": self.text, ".rodata": self.rodata,
+                ".data": self.data, ".bss": self.bss })
+    }
 }
 
-/// `cargo xtask size [--json] [--model FILE]`: the firmware's flash, static RAM and stack
-/// high-water mark, for the seed model's architecture or `FILE`'s.
+/// `cargo xtask size [--json] [--model FILE] [--board NAME]`: flash, static RAM and stack
+/// high-water mark of every board's firmware.
 pub fn size(args: &[String]) -> Result<()> {
-    let Options { json, model } = Options::parse(args)?;
-    let board = BOARDS[0];
-    let seed = model.unwrap_or_else(firmware::seed_model);
-    let elf = firmware::for_model(&seed, board, json)?;
-    let s = Sections::read(&elf)?;
-    let mut qemu = boot(&elf, &seed, false)?;
-    let host = dendrite_trainer::HostModel::load(&seed)?;
+    let options = Options::parse(args)?;
+    let mut rows = Vec::new();
+    for board in options.boards()? {
+        for model in options.models()? {
+            let elf = firmware::for_model(&model, board, true)?;
+            let s = Sections::read(&elf)?;
+            let stack = stack_high_water(&elf, &model, board)?;
+            rows.push(json!({
+                "board": board.name, "core": board.core, "emulated": true,
+                "architecture": firmware::architecture(&model)?.to_string(),
+                "flash_bytes": s.flash(), "static_ram_bytes": s.static_ram(),
+                "sections": s.json(), "stack_high_water_bytes": stack,
+            }));
+        }
+    }
+    for hw in options.hardware() {
+        let elf = hardware::build(hw, true)?;
+        let s = Sections::read(&elf)?;
+        rows.push(json!({
+            "board": hw.name, "core": hw.core, "emulated": false,
+            "architecture": firmware::architecture(&firmware::seed_model())?.to_string(),
+            "flash_bytes": s.flash(), "static_ram_bytes": s.static_ram(),
+            "sections": s.json(), "stack_high_water_bytes": null,
+        }));
+    }
+    if options.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "boards": rows }))?
+        );
+        return Ok(());
+    }
+    println!("flash = .vector_table + .text + .rodata + .data; static RAM = .data + .bss; stack after 2,000 predictions");
+    println!(
+        "{:<14} {:<11} {:<29} {:>7} {:>7} {:>7}",
+        "board", "core", "architecture", "flash", "RAM", "stack"
+    );
+    for r in &rows {
+        let stack = r["stack_high_water_bytes"]
+            .as_u64()
+            .map_or("-".into(), |s| s.to_string());
+        println!(
+            "{:<14} {:<11} {:<29} {:>7} {:>7} {:>7}",
+            text(&r["board"]),
+            text(&r["core"]),
+            text(&r["architecture"]),
+            r["flash_bytes"].as_u64().unwrap_or(0),
+            r["static_ram_bytes"].as_u64().unwrap_or(0),
+            stack
+        );
+    }
+    Ok(())
+}
+
+/// `cargo xtask cost [--json] [--model FILE] [--board NAME]`: instructions per inference on
+/// every emulated board (the real boards, which cannot run here, are listed without a figure).
+pub fn cost(args: &[String]) -> Result<()> {
+    let options = Options::parse(args)?;
+    let mut rows = Vec::new();
+    for board in options.boards()? {
+        for model in options.models()? {
+            let elf = firmware::for_model(&model, board, true)?;
+            let mut qemu = boot(&elf, &model, board, true)?;
+            let report = qemu
+                .link()
+                .cost(COST_ITERATIONS)
+                .with_context(|| format!("asking {} for the cost", board.name))?;
+            let instructions = report.ticks_per_inference() * 1e9 / f64::from(report.tick_hz);
+            rows.push(json!({
+                "board": board.name, "core": board.core, "emulated": true,
+                "architecture": firmware::architecture(&model)?.to_string(),
+                "instructions_per_inference": instructions,
+            }));
+        }
+    }
+    for hw in options.hardware() {
+        rows.push(json!({
+            "board": hw.name, "core": hw.core, "emulated": false,
+            "architecture": null, "instructions_per_inference": null,
+            "note": format!("not runnable here; same core and build settings as {}", hw.like),
+        }));
+    }
+    if options.json {
+        let report = json!({ "iterations": COST_ITERATIONS, "boards": rows });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!("instructions per inference (qemu -icount shift=0, {COST_ITERATIONS} passes on a zero input, net of loop):");
+    for r in &rows {
+        match r["instructions_per_inference"].as_f64() {
+            Some(n) => println!(
+                "  {:<14} {:<11} {:<29} {n:>9.1}",
+                text(&r["board"]),
+                text(&r["core"]),
+                text(&r["architecture"])
+            ),
+            None => println!(
+                "  {:<14} {:<11} {}",
+                text(&r["board"]),
+                text(&r["core"]),
+                text(&r["note"])
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or("")
+}
+
+/// The firmware's own stack high-water mark after 2,000 predictions.
+fn stack_high_water(elf: &Path, model: &Path, board: Board) -> Result<u32> {
+    let mut qemu = boot(elf, model, board, false)?;
+    let host = dendrite_trainer::HostModel::load(model)?;
     let inputs = models::random_inputs(2_000, host.input(), 7);
     qemu.link()
         .predict_batch(&inputs)
@@ -72,84 +187,7 @@ pub fn size(args: &[String]) -> Result<()> {
         .link()
         .self_check()
         .context("asking for the stack high-water mark")?;
-    if json {
-        let report = json!({
-            "board": board.name,
-            "model": seed,
-            "flash_bytes": s.flash(),
-            "static_ram_bytes": s.static_ram(),
-            "sections": { ".vector_table": s.vector_table, ".text": s.text, ".rodata": s.rodata,
-                          ".data": s.data, ".bss": s.bss },
-            "stack_high_water_bytes": check.stack_used,
-            "stack_size_bytes": check.stack_size,
-        });
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
-    }
-    println!(
-        "firmware for {} on {} ({})",
-        host.architecture(),
-        board.name,
-        elf.display()
-    );
-    println!(
-        "flash:      {:>6} B  (.vector_table {} + .text {} + .rodata {})",
-        s.flash(),
-        s.vector_table,
-        s.text,
-        s.rodata
-    );
-    println!(
-        "static RAM: {:>6} B  (.data {} + .bss {})",
-        s.static_ram(),
-        s.data,
-        s.bss
-    );
-    println!(
-        "stack:      {:>6} B  high-water mark after 2,000 predictions (of {} B)",
-        check.stack_used, check.stack_size
-    );
-    Ok(())
-}
-
-/// `cargo xtask cost [--json] [--model FILE]`: instructions per inference for the seed model
-/// and a deterministic 16-32-32-4 model, or for `FILE`.
-pub fn cost(args: &[String]) -> Result<()> {
-    let Options { json, model } = Options::parse(args)?;
-    let board = BOARDS[0];
-    let models = match model {
-        Some(file) => vec![file],
-        None => vec![firmware::seed_model(), wide_model()?],
-    };
-    let mut rows = Vec::new();
-    for model in models {
-        let elf = firmware::for_model(&model, board, json)?;
-        let architecture = firmware::architecture(&model)?;
-        let mut qemu = boot(&elf, &model, true)?;
-        let report = qemu
-            .link()
-            .cost(COST_ITERATIONS)
-            .context("asking for the cost")?;
-        let per_tick = 1e9 / f64::from(report.tick_hz);
-        rows.push((
-            architecture.to_string(),
-            report.ticks_per_inference() * per_tick,
-        ));
-    }
-    if json {
-        let items: Vec<_> = rows
-            .iter()
-            .map(|(arch, n)| json!({ "architecture": arch, "instructions_per_inference": n }))
-            .collect();
-        let report = json!({ "board": board.name, "iterations": COST_ITERATIONS, "models": items });
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
-    }
-    println!("instructions per inference on {} (qemu -icount shift=0, {COST_ITERATIONS} passes, net of loop):", board.name);
-    for (arch, n) in rows {
-        println!("  {arch:<32} {n:>10.1}");
-    }
-    Ok(())
+    Ok(check.stack_used)
 }
 
 /// The 16-32-32-4 relu/relu/softmax model, weights from a fixed seed, in `target/xtask/`.
@@ -162,17 +200,21 @@ fn wide_model() -> Result<PathBuf> {
     Ok(path)
 }
 
-fn boot(elf: &Path, model: &Path, icount: bool) -> Result<Qemu> {
-    let mut options = QemuOptions::new(elf).model(model).icount(icount);
+fn boot(elf: &Path, model: &Path, board: Board, icount: bool) -> Result<Qemu> {
+    let mut options = QemuOptions::new(elf)
+        .model(model)
+        .board(board)
+        .icount(icount);
     options.timeout = Duration::from_secs(60);
-    Qemu::spawn(&options).context("starting the firmware under QEMU")
+    Qemu::spawn(&options).with_context(|| format!("starting the firmware on {}", board.name))
 }
 
-/// `--json` and `--model FILE`, the options of `size` and `cost`.
+/// `--json`, `--model FILE` and `--board NAME`, the options of `size` and `cost`.
 #[derive(Default)]
 struct Options {
     json: bool,
     model: Option<PathBuf>,
+    board: Option<String>,
 }
 
 impl Options {
@@ -186,11 +228,57 @@ impl Options {
                     let file = args.next().context("--model needs a model file")?;
                     options.model = Some(PathBuf::from(file));
                 }
-                other => {
-                    anyhow::bail!("unexpected argument `{other}` (options: --json, --model FILE)")
+                "--board" => {
+                    let name = args.next().context("--board needs a board name")?;
+                    options.board = Some(name.clone());
                 }
+                other => bail!(
+                    "unexpected argument `{other}` (options: --json, --model FILE, --board NAME)"
+                ),
+            }
+        }
+        if let Some(name) = &options.board {
+            let known = BOARDS
+                .iter()
+                .map(|b| b.name)
+                .chain(HARDWARE.iter().map(|h| h.name));
+            if !known.clone().any(|n| n == name) {
+                let names: Vec<&str> = known.collect();
+                bail!(
+                    "--board {name}: unknown board (boards: {})",
+                    names.join(", ")
+                );
             }
         }
         Ok(options)
+    }
+
+    /// The emulated boards asked for: all, or the one `--board` names.
+    fn boards(&self) -> Result<Vec<Board>> {
+        Ok(BOARDS
+            .iter()
+            .copied()
+            .filter(|b| self.board.as_deref().is_none_or(|n| n == b.name))
+            .collect())
+    }
+
+    /// The real boards asked for: all unless `--board` names another board or `--model` a
+    /// model (their images are built for the seed model).
+    fn hardware(&self) -> Vec<&'static hardware::Hardware> {
+        if self.model.is_some() {
+            return Vec::new();
+        }
+        HARDWARE
+            .iter()
+            .filter(|h| self.board.as_deref().is_none_or(|n| n == h.name))
+            .collect()
+    }
+
+    /// The models: the one `--model` names, or the seed and the 16-32-32-4 model.
+    fn models(&self) -> Result<Vec<PathBuf>> {
+        Ok(match &self.model {
+            Some(file) => vec![file.clone()],
+            None => vec![firmware::seed_model(), wide_model()?],
+        })
     }
 }

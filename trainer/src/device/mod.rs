@@ -19,9 +19,11 @@
 //! ```
 
 pub mod firmware;
+pub mod hardware;
 mod link;
 mod qemu;
 
 pub use firmware::{FirmwareBuild, FirmwareError};
+pub use hardware::{Hardware, HARDWARE};
 pub use link::{Link, LinkError};
 pub use qemu::{board, Board, Qemu, QemuOptions, BOARDS};

@@ -1,0 +1,169 @@
+//! The real boards the firmware is built for (they run on silicon, not under QEMU): where their
+//! crates are, what chip probe-rs flashes, where their weights region is; building them and
+//! reading the architecture a firmware image was built for.
+//!
+//! Each board is a binary crate in `firmware/boards/<name>/` that plugs its HAL's UART and LED
+//! into the unchanged application. Its image records the network architecture it was built for
+//! in the symbol `DENDRITE_ARCHITECTURE` (the text `3-4-2 relu/softmax`), so a model file can be
+//! checked against an image before it is flashed beside it.
+
+use super::firmware::{firmware_dir, FirmwareError};
+use object::{Object, ObjectSection, ObjectSymbol};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A board people buy, with its flash layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hardware {
+    /// The board's name (`--board`), also its crate's directory under `firmware/boards/`.
+    pub name: &'static str,
+    /// What it is, for people.
+    pub title: &'static str,
+    /// The core.
+    pub core: &'static str,
+    /// The emulated board with the same core and build settings (its instruction counts apply).
+    pub like: &'static str,
+    /// The Rust target.
+    pub target: &'static str,
+    /// probe-rs' name for the chip (`probe-rs chip list`).
+    pub chip: &'static str,
+    /// Start of the WEIGHTS region in the board's `memory.x`: a flash sector of its own.
+    pub weights_addr: u32,
+    /// Size of the WEIGHTS region, in bytes.
+    pub weights_len: u32,
+}
+
+/// The real boards, as built by `cargo xtask test`.
+pub const HARDWARE: &[Hardware] = &[
+    Hardware {
+        name: "nucleo-f411re",
+        title: "ST Nucleo-F411RE (STM32F411RE, stm32f4xx-hal)",
+        core: "Cortex-M4F",
+        like: "mps2-an386",
+        target: "thumbv7em-none-eabihf",
+        chip: "STM32F411RETx",
+        weights_addr: 0x0806_0000,
+        weights_len: 128 * 1024,
+    },
+    Hardware {
+        name: "nrf52840-dk",
+        title: "Nordic nRF52840-DK (nRF52840, nrf52840-hal)",
+        core: "Cortex-M4F",
+        like: "mps2-an386",
+        target: "thumbv7em-none-eabihf",
+        chip: "nRF52840_xxAA",
+        weights_addr: 0x000F_8000,
+        weights_len: 32 * 1024,
+    },
+];
+
+/// The real board called `name`.
+pub fn hardware(name: &str) -> Option<&'static Hardware> {
+    HARDWARE.iter().find(|h| h.name == name)
+}
+
+impl Hardware {
+    /// The board's crate directory.
+    pub fn dir(&self) -> PathBuf {
+        firmware_dir().join("boards").join(self.name)
+    }
+
+    /// The firmware ELF `cargo build --release` in the board's directory leaves in the firmware
+    /// workspace's target directory.
+    pub fn elf(&self) -> PathBuf {
+        firmware_dir()
+            .join("target")
+            .join(self.target)
+            .join("release")
+            .join(format!("dendrite-{}", self.name))
+    }
+}
+
+/// Builds `hw`'s firmware for the committed seed model's architecture (`cargo build --release`
+/// in its directory) and returns the ELF. `quiet` captures cargo's output (shown on failure).
+///
+/// # Errors
+/// Missing sources or a failed build.
+pub fn build(hw: &Hardware, quiet: bool) -> Result<PathBuf, FirmwareError> {
+    let dir = hw.dir();
+    if !dir.join("Cargo.toml").is_file() {
+        return Err(FirmwareError::NoSources(dir));
+    }
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    // No DENDRITE_MODEL: the seed architecture, as a build by hand (the emulated boards' default
+    // builds share the network crate's build, so nothing is rebuilt between them).
+    cmd.current_dir(&dir)
+        .args(["build", "--release"])
+        .env_remove("DENDRITE_MODEL");
+    let command = format!("cargo build --release (in {})", dir.display());
+    if quiet {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    }
+    let output = cmd.output().map_err(|e| FirmwareError::Build {
+        command: command.clone(),
+        output: e.to_string(),
+    })?;
+    if !output.status.success() {
+        return Err(FirmwareError::Build {
+            command,
+            output: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
+    }
+    Ok(hw.elf())
+}
+
+/// Why an image's architecture could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The image.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// Not an ELF file, or not a Dendrite firmware image.
+    #[error("{path}: {reason}")]
+    Invalid {
+        /// The image.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// The network architecture a firmware ELF was built for, as text (`3-4-2 relu/softmax`): the
+/// bytes of its `DENDRITE_ARCHITECTURE` symbol.
+///
+/// # Errors
+/// An unreadable file, not an ELF, or an image without the symbol.
+pub fn image_architecture(elf: &Path) -> Result<String, ImageError> {
+    let invalid = |reason: String| ImageError::Invalid {
+        path: elf.to_owned(),
+        reason,
+    };
+    let bytes = std::fs::read(elf).map_err(|source| ImageError::Io {
+        path: elf.to_owned(),
+        source,
+    })?;
+    let file =
+        object::File::parse(&*bytes).map_err(|e| invalid(format!("not an ELF file: {e}")))?;
+    let symbol = file
+        .symbols()
+        .find(|s| s.name() == Ok("DENDRITE_ARCHITECTURE"))
+        .ok_or_else(|| {
+            invalid("no DENDRITE_ARCHITECTURE symbol: not a Dendrite firmware image".into())
+        })?;
+    let section = symbol
+        .section_index()
+        .and_then(|i| file.section_by_index(i).ok())
+        .ok_or_else(|| invalid("DENDRITE_ARCHITECTURE is in no section".into()))?;
+    let data = section
+        .data_range(symbol.address(), symbol.size())
+        .ok()
+        .flatten()
+        .ok_or_else(|| invalid("DENDRITE_ARCHITECTURE's bytes are not in the file".into()))?;
+    String::from_utf8(data.to_vec())
+        .map_err(|_| invalid("DENDRITE_ARCHITECTURE is not text".into()))
+}
