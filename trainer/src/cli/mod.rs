@@ -3,6 +3,7 @@
 mod device;
 mod evaluate;
 mod export_vectors;
+mod flash;
 mod info;
 mod model_data;
 mod predict;
@@ -36,6 +37,9 @@ enum Command {
     /// A session: one input per line from standard input, one prediction per line, on the host
     /// or on the firmware (--qemu, --serial PORT).
     Run(run::RunArgs),
+    /// Write a model file into a real board's weights region with probe-rs, after checking it
+    /// against the firmware's architecture.
+    Flash(flash::FlashArgs),
 }
 
 /// Runs the subcommand the user asked for.
@@ -47,5 +51,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Evaluate(args) => evaluate::run(&args),
         Command::ExportVectors(args) => export_vectors::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Flash(args) => flash::run(&args),
     }
 }

@@ -1,0 +1,237 @@
+//! `dendrite flash`: writes a model file into a real board's weights region with the `probe-rs`
+//! command-line tool, after checking that the firmware on the board was built for the model's
+//! architecture.
+//!
+//! The check reads the architecture the firmware was built for from its ELF image (the
+//! `DENDRITE_ARCHITECTURE` symbol every Dendrite image carries): the image given with
+//! `--firmware`, or the board's release build in the firmware workspace. With `--serial PORT`
+//! it asks the running firmware instead (its `Info` reply), which is what is really on the
+//! board. Nothing is written when they differ: the firmware would refuse the model.
+
+use anyhow::{bail, ensure, Context, Result};
+use clap::Args;
+use dendrite_trainer::device::hardware::{self, Hardware, HARDWARE};
+use dendrite_trainer::device::Link;
+use dendrite_trainer::HostModel;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+/// `dendrite flash` arguments.
+#[derive(Debug, Args)]
+pub struct FlashArgs {
+    /// The model file to write.
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// probe-rs' name of the chip (`probe-rs chip list`), e.g. STM32F411RETx or nRF52840_xxAA.
+    #[arg(long)]
+    chip: String,
+    /// The board, for its weights region: nucleo-f411re or nrf52840-dk (default: the board
+    /// with this chip).
+    #[arg(long, value_name = "NAME")]
+    board: Option<String>,
+    /// Where the weights region starts, for a board of your own (hex with 0x, or decimal).
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_address)]
+    address: Option<u32>,
+    /// The firmware ELF on the board, to check the model's architecture against (default: the
+    /// board's release build in firmware/).
+    #[arg(long, value_name = "ELF", conflicts_with = "serial")]
+    firmware: Option<PathBuf>,
+    /// Ask the firmware running on this serial port for its architecture instead.
+    #[arg(long, value_name = "PORT")]
+    serial: Option<String>,
+    /// The serial port's baud rate.
+    #[arg(long, default_value_t = 115_200, requires = "serial")]
+    baud: u32,
+    /// The probe to use, when several are connected (`probe-rs list`).
+    #[arg(long, value_name = "VID:PID[:SERIAL]")]
+    probe: Option<String>,
+    /// Check, then print the probe-rs commands instead of running them.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// Runs `dendrite flash`.
+pub fn run(args: &FlashArgs) -> Result<()> {
+    let model = HostModel::load(&args.model)?;
+    let size = std::fs::metadata(&args.model)
+        .with_context(|| format!("reading {}", args.model.display()))?
+        .len();
+    let board = board(args)?;
+    let address = match (args.address, board) {
+        (Some(address), _) => address,
+        (None, Some(hw)) => hw.weights_addr,
+        (None, None) => bail!(
+            "--chip {}: no known board has this chip; give --board NAME or --address ADDRESS \
+             (known: {})",
+            args.chip,
+            known_boards()
+        ),
+    };
+    if let Some(hw) = board {
+        ensure!(
+            size <= u64::from(hw.weights_len),
+            "{}: {size} bytes do not fit the {} weights region ({} bytes at {:#010x})",
+            args.model.display(),
+            hw.name,
+            hw.weights_len,
+            hw.weights_addr
+        );
+    }
+    let wanted = model.architecture().to_string();
+    let (found, source) = firmware_architecture(args, board)?;
+    ensure!(
+        found == wanted,
+        "the firmware is built for architecture {found} ({source}), but {} is {wanted}: build \
+         and flash the firmware for it first (DENDRITE_MODEL={} cargo run --release in the \
+         board's directory)",
+        args.model.display(),
+        args.model.display()
+    );
+    println!("architecture {wanted} matches the firmware ({source})");
+    let commands = probe_rs_commands(args, address);
+    if args.dry_run {
+        for cmd in &commands {
+            println!("{}", describe(cmd));
+        }
+        return Ok(());
+    }
+    for mut cmd in commands {
+        run_probe_rs(&mut cmd)?;
+    }
+    println!(
+        "wrote {} ({size} bytes) at {address:#010x} on {} and reset it",
+        args.model.display(),
+        args.chip
+    );
+    Ok(())
+}
+
+/// The board `--board` names, or the one with `--chip`'s chip.
+fn board(args: &FlashArgs) -> Result<Option<&'static Hardware>> {
+    match &args.board {
+        Some(name) => hardware::hardware(name)
+            .map(Some)
+            .with_context(|| format!("--board {name}: unknown board (known: {})", known_boards())),
+        None => Ok(HARDWARE
+            .iter()
+            .find(|h| h.chip.eq_ignore_ascii_case(&args.chip))),
+    }
+}
+
+fn known_boards() -> String {
+    let names: Vec<String> = HARDWARE
+        .iter()
+        .map(|h| format!("{} ({})", h.name, h.chip))
+        .collect();
+    names.join(", ")
+}
+
+/// The architecture the firmware was built for, and where that came from.
+fn firmware_architecture(args: &FlashArgs, board: Option<&Hardware>) -> Result<(String, String)> {
+    if let Some(port) = &args.serial {
+        let serial = serialport::new(port, args.baud)
+            .timeout(Duration::from_secs(5))
+            .open()
+            .with_context(|| format!("opening serial port {port} at {} baud", args.baud))?;
+        let info = Link::new(serial)
+            .info()
+            .with_context(|| format!("asking the firmware on {port} for its architecture"))?;
+        return Ok((
+            info.architecture.to_string(),
+            format!("its Info reply on {port}"),
+        ));
+    }
+    let elf = match (&args.firmware, board) {
+        (Some(elf), _) => elf.clone(),
+        (None, Some(hw)) => hw.elf(),
+        (None, None) => bail!(
+            "cannot check the model against the firmware: give --firmware ELF (the image on the \
+             board) or --serial PORT (the running firmware)"
+        ),
+    };
+    ensure!(
+        elf.is_file(),
+        "firmware image {} not found: build it (cargo build --release in the board's directory) \
+         or give --firmware ELF or --serial PORT",
+        elf.display()
+    );
+    let found = hardware::image_architecture(&elf)?;
+    Ok((found, format!("image {}", elf.display())))
+}
+
+/// `probe-rs download` of the model at `address`, then a reset so the firmware re-reads it.
+fn probe_rs_commands(args: &FlashArgs, address: u32) -> Vec<Command> {
+    let mut download = Command::new("probe-rs");
+    download.args(["download", "--chip", &args.chip]);
+    if let Some(probe) = &args.probe {
+        download.args(["--probe", probe]);
+    }
+    download
+        .args(["--binary-format", "bin", "--base-address"])
+        .arg(format!("{address:#010x}"))
+        .arg(&args.model);
+    let mut reset = Command::new("probe-rs");
+    reset.args(["reset", "--chip", &args.chip]);
+    if let Some(probe) = &args.probe {
+        reset.args(["--probe", probe]);
+    }
+    vec![download, reset]
+}
+
+fn run_probe_rs(cmd: &mut Command) -> Result<()> {
+    let status = match cmd.status() {
+        Ok(status) => status,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "probe-rs not found: install it (`cargo install probe-rs-tools --locked`) and connect \
+             the board's debug probe; `dendrite flash --dry-run` prints the commands"
+        ),
+        Err(e) => bail!("cannot run `{}`: {e}", describe(cmd)),
+    };
+    ensure!(status.success(), "`{}` failed with {status}", describe(cmd));
+    Ok(())
+}
+
+/// A command line as a shell would take it.
+fn describe(cmd: &Command) -> String {
+    let mut words = vec![cmd.get_program().to_string_lossy().into_owned()];
+    words.extend(cmd.get_args().map(|a| quote(&a.to_string_lossy())));
+    words.join(" ")
+}
+
+fn quote(word: &str) -> String {
+    if word.is_empty() || word.contains(|c: char| c.is_whitespace() || "'\"$\\".contains(c)) {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    } else {
+        word.to_string()
+    }
+}
+
+/// `0x08060000` or `134610944`.
+fn parse_address(text: &str) -> Result<u32, String> {
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(&hex.replace('_', ""), 16),
+        None => text.replace('_', "").parse(),
+    };
+    parsed.map_err(|e| format!("`{text}` is not an address ({e}): give hex with 0x, or decimal"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_parse_in_hex_and_decimal() {
+        assert_eq!(parse_address("0x08060000"), Ok(0x0806_0000));
+        assert_eq!(parse_address("0xF8000"), Ok(0xF_8000));
+        assert_eq!(parse_address("1015808"), Ok(0xF_8000));
+        assert!(parse_address("0xZZ").is_err());
+        assert!(parse_address("0x1_0000_0000").is_err());
+    }
+
+    #[test]
+    fn paths_with_spaces_are_quoted() {
+        assert_eq!(quote("/tmp/my model.postcard"), "'/tmp/my model.postcard'");
+        assert_eq!(quote("model.postcard"), "model.postcard");
+    }
+}
