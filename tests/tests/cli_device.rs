@@ -109,3 +109,43 @@ fn dendrite_firmware_names_the_image_to_run() {
         "{stderr}"
     );
 }
+
+#[test]
+fn board_picks_the_emulated_core_and_an_unknown_board_is_named() {
+    let seed = build::seed_model();
+    let seed = seed.to_string_lossy();
+    let out = dendrite(&[
+        "predict",
+        "--model",
+        &seed,
+        "--qemu",
+        "--board",
+        "mps2-an505",
+        "0",
+        "0",
+        "0",
+    ])
+    .output()
+    .expect("running dendrite predict");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("mps2-an505 (Cortex-M33) under qemu-system-arm: class 0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("outputs equal the host's bit for bit"),
+        "{stdout}"
+    );
+    let out = dendrite(&[
+        "predict", "--model", &seed, "--qemu", "--board", "an999", "0", "0", "0",
+    ])
+    .output()
+    .expect("running dendrite predict");
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("--board an999: unknown board (supported: mps2-an386, mps2-an385, mps2-an500, mps2-an505)"),
+        "{stderr}"
+    );
+}
