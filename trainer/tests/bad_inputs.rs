@@ -134,3 +134,73 @@ fn evaluate_refuses_more_classes_than_the_model_has_outputs() {
     assert!(err.contains("kind"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Every kind of bad training input the issue of robustness lists, through `dendrite train`:
+/// one line that names the file (and the line, for a bad row), a non-zero exit, no panic.
+#[test]
+fn each_bad_training_input_is_one_line_naming_the_file_and_line() {
+    let dir = scratch("train-inputs");
+    let out = dir.join("never.postcard");
+    let header = "a,b,label\n";
+    let csv_cases = [
+        ("ragged.csv", "a,b,label\n1,2,0\n3,0\n", Some(":3:")),
+        ("no-header.csv", "1,2,0\n3,4,1\n", Some(":1:")),
+        ("text.csv", "a,b,label\n1,2,0\n3,abc,1\n", Some(":3:")),
+        ("nan.csv", "a,b,label\n1,NaN,0\n3,4,1\n", Some(":2:")),
+        ("inf.csv", "a,b,label\n1,2,0\n-inf,4,1\n", Some(":3:")),
+        ("empty.csv", "", None),
+        ("one-class.csv", "a,b,label\n1,2,0\n3,4,0\n", None),
+        (
+            "huge-label.csv",
+            "a,b,label\n1,2,0\n3,4,4000000000\n",
+            Some(":3:"),
+        ),
+    ];
+    for (name, text, line) in csv_cases {
+        let csv = dir.join(name);
+        std::fs::write(&csv, text).unwrap();
+        let args = [
+            "train",
+            "--data",
+            path(&csv),
+            "--label",
+            "label",
+            "--out",
+            path(&out),
+        ];
+        let err = failure(&dendrite(&args));
+        assert!(err.contains(name), "{name}: {err}");
+        if let Some(line) = line {
+            assert!(err.contains(&format!("{name}{line}")), "{name}: {err}");
+        }
+    }
+    let csv = dir.join("ok.csv");
+    std::fs::write(&csv, format!("{header}1,2,0\n3,4,1\n")).unwrap();
+    let unknown = [
+        "train",
+        "--data",
+        path(&csv),
+        "--label",
+        "kind",
+        "--out",
+        path(&out),
+    ];
+    assert!(failure(&dendrite(&unknown)).contains("no column `kind`"));
+    for (name, spec) in [
+        ("bad-key.toml", "[fit]\nepochz = 3\n"),
+        ("bad-value.toml", "[fit]\nepochs = \"many\"\n"),
+    ] {
+        let file = dir.join(name);
+        std::fs::write(&file, spec).unwrap();
+        let err = failure(&dendrite(&[
+            "train",
+            "--spec",
+            path(&file),
+            "--out",
+            path(&out),
+        ]));
+        assert!(err.contains(&format!("{name}:2:")), "{name}: {err}");
+    }
+    assert!(!out.exists(), "no model written from bad input");
+    std::fs::remove_dir_all(dir).unwrap();
+}
