@@ -110,10 +110,11 @@ impl FirmwareBuild {
         cmd.args(["--features", &features.join(",")]);
         if let Some(cpu) = self.board.target_cpu {
             // Appended to the target's rustflags in firmware/.cargo/config.toml: the later
-            // `-C target-cpu` wins.
+            // `-C target-cpu` wins. (Cargo reads a triple's dots as table separators, unquoted,
+            // as the config file writes them.)
             let target = self.board.target;
             cmd.arg("--config").arg(format!(
-                "target.\"{target}\".rustflags=['-C', 'target-cpu={cpu}']"
+                "target.{target}.rustflags=['-C', 'target-cpu={cpu}']"
             ));
         }
         match &self.model {
