@@ -17,7 +17,15 @@ const SEED_FLASH_BUDGET: u64 = 16 * 1024;
 pub fn check_all(firmware_dir: &Path) -> Result<()> {
     // The default board is linted by the caller; the others' board support differs by cfg.
     for target in ["thumbv7m-none-eabi", "thumbv8m.main-none-eabihf"] {
-        let clippy = ["clippy", "--release", "--target", target, "--", "-D", "warnings"];
+        let clippy = [
+            "clippy",
+            "--release",
+            "--target",
+            target,
+            "--",
+            "-D",
+            "warnings",
+        ];
         cargo(firmware_dir, &clippy)?;
     }
     eprintln!("$ building the firmware for every emulated board");
