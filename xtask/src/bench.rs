@@ -90,6 +90,9 @@ type Runs = BTreeMap<(String, String), Vec<BTreeMap<String, f64>>>;
 
 /// The `bench` verb.
 pub fn run_verb(args: &[String]) -> Result<()> {
+    if args.iter().any(|a| a == "--device") {
+        return device();
+    }
     let options = parse(args)?;
     let root = root();
     cargo(
@@ -404,14 +407,44 @@ fn fmt(value: Option<f64>, rate: bool) -> String {
     }
 }
 
-/// Replaces the host section of `path` (or appends it), keeping everything else.
-fn write_section(path: &Path, table: &str) -> Result<()> {
-    let old = std::fs::read_to_string(path).unwrap_or_else(|_| {
-        "# Benchmarks\n\nHow Dendrite compares with Keras 3 and PyTorch on the host, and with C on the chip. Reproduce with `cargo xtask bench --peers` (host) and `cargo xtask size` / `cargo xtask cost` (device).\n\n".into()
-    });
-    let new = match (old.find(BEGIN), old.find(END)) {
-        (Some(a), Some(b)) if a < b => format!("{}{table}{}", &old[..a], &old[b + END.len()..]),
-        _ => format!("{}\n{table}\n", old.trim_end()),
+/// W4: the firmware against the C peers on the emulated Cortex-M4F, in one run
+/// (`bench/device/compare.py`), written between the device markers of BENCHMARKS.md.
+fn device() -> Result<()> {
+    let root = root();
+    let python = venv(&root)?;
+    let table = stdout_of(
+        Command::new(&python)
+            .arg(root.join("bench/device/compare.py"))
+            .args(["--out", "bench/results/device-compare.json"])
+            .current_dir(&root),
+    )?;
+    println!("{table}");
+    let section = format!("{DEVICE_BEGIN}\n{}\n{DEVICE_END}", table.trim_end());
+    replace_between(
+        &root.join("BENCHMARKS.md"),
+        DEVICE_BEGIN,
+        DEVICE_END,
+        &section,
+    )?;
+    eprintln!("wrote the device section of BENCHMARKS.md");
+    Ok(())
+}
+
+const DEVICE_BEGIN: &str = "<!-- device benchmarks: written by `cargo xtask bench --device` -->";
+const DEVICE_END: &str = "<!-- end of device benchmarks -->";
+
+/// Replaces the text from `begin` to `end` (markers included) in `path` with `section`, or
+/// appends it.
+fn replace_between(path: &Path, begin: &str, end: &str, section: &str) -> Result<()> {
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let new = match (old.find(begin), old.find(end)) {
+        (Some(a), Some(b)) if a < b => format!("{}{section}{}", &old[..a], &old[b + end.len()..]),
+        _ => format!("{}\n\n{section}\n", old.trim_end()),
     };
     std::fs::write(path, new).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Replaces the host section of `path` (or appends it), keeping everything else.
+fn write_section(path: &Path, table: &str) -> Result<()> {
+    replace_between(path, BEGIN, END, table)
 }

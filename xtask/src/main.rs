@@ -52,7 +52,7 @@ verbs:
                  flash, static RAM and stack of every board's firmware (seed and 16-32-32-4)
   cost [--json] [--model FILE] [--board NAME]
                  instructions per inference under qemu -icount on every emulated board
-  bench [--peers] [--reps N] [--w2-samples N] [--only W1,W2,W3]
+  bench [--peers] [--reps N] [--w2-samples N] [--only W1,W2,W3] | bench --device
                  host workloads against Keras 3 and PyTorch; --peers writes BENCHMARKS.md
   fuzz [--seconds N] [TARGET...]
                  every fuzz target for N seconds (default 60), then the regression replay";

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""W4 in one run: Dendrite's firmware next to the C peers on the emulated Cortex-M4F.
+
+    bench/.venv/bin/python bench/device/compare.py [--out FILE.json]
+
+Measures, one after the other in this process's run:
+- Dendrite (seed 3-4-2 and 16-32-32-4): instructions per inference from the firmware's `Cost`
+  request under `qemu-system-arm -icount shift=0` (`cargo xtask cost --json`), flash, static RAM
+  and stack high-water mark (`cargo xtask size --json`), and the Cortex-M4 cycle estimate and
+  forward-pass code size from a QEMU execution trace (`firmware/scripts/profile.py`, the same
+  timing table as the peers' estimate);
+- the peers (hand-written C, emlearn; `bench/device/run.py`): the same harness for all of them.
+Prints the markdown section of BENCHMARKS.md on stdout.
+"""
+import argparse
+import json
+import pathlib
+import re
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BOARD = "mps2-an386"
+
+
+def xtask(verb):
+    out = subprocess.run(["cargo", "xtask", verb, "--json", "--board", BOARD], cwd=ROOT,
+                         check=True, capture_output=True, text=True).stdout
+    return {row["architecture"].split()[0]: row for row in json.loads(out)["boards"]}
+
+
+def elf_for(arch):
+    if arch == "3-4-2":
+        return ROOT / "firmware/target/thumbv7em-none-eabihf/release/dendrite-firmware"
+    cache = next((ROOT / "target/firmware-cache").glob(f"{BOARD}-{arch}-*"))
+    return next(p for p in cache.rglob("release/dendrite-firmware") if p.is_file())
+
+
+def model_for(arch):
+    return ROOT / ("firmware/models/seed.postcard" if arch == "3-4-2"
+                   else "target/xtask/wide-16-32-32-4.postcard")
+
+
+def profile(arch):
+    out = subprocess.run([sys.executable, str(ROOT / "firmware/scripts/profile.py"),
+                          str(elf_for(arch)), str(model_for(arch))],
+                         cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    cycles = re.search(r"estimated Cortex-M4 cycles per inference:\s*([\d,.]+)", out)
+    return float(cycles.group(1).replace(",", "")) if cycles else None, out
+
+
+def forward_bytes(arch):
+    nm = subprocess.run(["arm-none-eabi-nm", "-S", "-C", str(elf_for(arch))],
+                        check=True, capture_output=True, text=True).stdout
+    size = sum(int(f[1], 16) for f in (l.split(maxsplit=3) for l in nm.splitlines())
+               if len(f) == 4 and "Model::forward" in f[3])
+    return size + model_for(arch).stat().st_size
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=pathlib.Path)
+    args = parser.parse_args()
+    cost, size = xtask("cost"), xtask("size")
+    ours = {}
+    for arch in ("3-4-2", "16-32-32-4"):
+        cycles, _ = profile(arch)
+        ours[arch] = {
+            "instructions_per_inference": cost[arch]["instructions_per_inference"],
+            "cycles_estimate": cycles,
+            "flash_bytes": size[arch]["flash_bytes"],
+            "static_ram_bytes": size[arch]["static_ram_bytes"],
+            "stack_bytes": size[arch]["stack_high_water_bytes"],
+            "inference_bytes": forward_bytes(arch),
+        }
+    peers = json.loads(subprocess.run([sys.executable, str(ROOT / "bench/device/run.py"), "--json"],
+                                      cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+    result = {"dendrite": ours, "peers": peers}
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1))
+    print(markdown(ours, peers))
+
+
+def fmt(v, digits=0):
+    return "–" if v is None else f"{v:,.{digits}f}"
+
+
+def markdown(ours, peers):
+    names = {"3-4-2": "seed-3-4-2", "16-32-32-4": "16-32-32-4"}
+    rows = []
+    for arch, key in names.items():
+        d = ours[arch]
+        rows.append(f"| {arch} | **Dendrite** (Rust, bit-exact with the host) | "
+                    f"{fmt(d['instructions_per_inference'])} | {fmt(d['cycles_estimate'])} | "
+                    f"{fmt(d['inference_bytes'])} | {fmt(d['stack_bytes'])} | "
+                    f"whole firmware {fmt(d['flash_bytes'])} B flash, {fmt(d['static_ram_bytes'])} B RAM |")
+        for peer, runs in peers["models"][key]["peers"].items():
+            for r in runs:
+                bits = r.get("keras_bits") or {}
+                rows.append(f"| {arch} | {peer} {r['opt']} | {fmt(r['instructions_per_inference'])} | "
+                            f"{fmt(r.get('cycles_estimate'))} | {fmt(r.get('flash_bytes'))} | "
+                            f"{fmt(r.get('stack_bytes'))} | {bits.get('equal_bits', '–')} of {bits.get('of', '–')} outputs equal Keras' bits |")
+    versions = ", ".join(peers.get("versions", {}).values())
+    return "\n".join([
+        "## Device (W4): against C on the Cortex-M4F",
+        "",
+        f"Measured in one run by `cargo xtask bench --device` on QEMU `{BOARD}` under `-icount shift=0`: "
+        "instructions per inference (Dendrite: its `Cost` request over 10,000 passes; the peers: "
+        "their harness's timer over 10,000 inferences; both net of an empty loop), a Cortex-M4 "
+        "cycle estimate from a QEMU execution trace weighted with the Technical Reference Manual's "
+        "timings (zero wait states; instructions are not cycles: a VDIV counts 1 and costs 14), "
+        "the bytes of inference code plus weights, and the stack. Peers: " + versions + ".",
+        "",
+        "| model | implementation | instructions | est. cycles | inference code + weights (B) | stack (B) | notes |",
+        "|---|---|---:|---:|---:|---:|---|",
+        *rows,
+        "",
+        "Dendrite's stack is the whole firmware's painted high-water mark (protocol included); the "
+        "peers' is the inference call's alone. keras2c is not measured: its C runtime is in neither "
+        "its wheel nor its sdist on PyPI.",
+    ])
+
+
+if __name__ == "__main__":
+    main()
