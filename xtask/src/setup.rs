@@ -11,30 +11,34 @@ const TARGETS: [&str; 3] = [
     "thumbv8m.main-none-eabihf",
 ];
 
-/// Installs the targets and QEMU if they are missing.
+/// The components `cargo xtask test` needs (also listed in `rust-toolchain.toml`).
+const COMPONENTS: [&str; 2] = ["rustfmt", "clippy"];
+
+/// Installs the toolchain's targets and components, and QEMU, if they are missing.
 pub fn all() -> Result<()> {
-    targets()?;
+    toolchain()?;
     qemu()
 }
 
-/// `rustup target add` for the pinned toolchain: `rust-toolchain.toml` lists the targets, but a
-/// plain `cargo build` does not install a missing one.
-fn targets() -> Result<()> {
-    let installed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .current_dir(root())
-        .output()?;
-    let installed = String::from_utf8_lossy(&installed.stdout);
-    let missing: Vec<&str> = TARGETS
-        .into_iter()
-        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
-        .collect();
-    if missing.is_empty() {
+/// `rustup toolchain install` in the repository when a target or component of
+/// `rust-toolchain.toml` is missing: a plain `cargo build` installs neither.
+fn toolchain() -> Result<()> {
+    let listed = |what: &str| -> Result<String> {
+        let out = Command::new("rustup")
+            .args([what, "list", "--installed"])
+            .current_dir(root())
+            .output()?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (targets, components) = (listed("target")?, listed("component")?);
+    let has = |list: &str, name: &str| list.lines().any(|l| l.trim().starts_with(name));
+    let complete =
+        TARGETS.iter().all(|t| has(&targets, t)) && COMPONENTS.iter().all(|c| has(&components, c));
+    if complete {
         return Ok(());
     }
     run(Command::new("rustup")
-        .args(["target", "add"])
-        .args(&missing)
+        .args(["toolchain", "install"])
         .current_dir(root()))
 }
 
