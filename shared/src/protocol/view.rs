@@ -56,6 +56,24 @@ impl<'a> Inputs<'a> {
     }
 }
 
+/// The owned request a view stands for (the batch collected out of the frame).
+impl From<&RequestView<'_>> for super::Request {
+    fn from(view: &RequestView<'_>) -> Self {
+        use super::Request;
+        match view {
+            RequestView::Info => Request::Info,
+            RequestView::Predict(x) => Request::Predict(x.clone()),
+            // At most MAX_BATCH inputs: the decoder refused longer batches.
+            RequestView::PredictBatch(xs) => Request::PredictBatch(xs.iter().collect()),
+            RequestView::SelfCheck => Request::SelfCheck,
+            RequestView::Cost { iterations } => Request::Cost {
+                iterations: *iterations,
+            },
+            RequestView::ForceFault(f) => Request::ForceFault(*f),
+        }
+    }
+}
+
 /// Decodes one frame (as [`FrameReceiver::push`](super::FrameReceiver::push) hands it out) into
 /// a request, in place: the same requests as
 /// [`decode::<Request>`](super::decode) accepts (bytes after the message are ignored, as
@@ -123,19 +141,6 @@ mod tests {
     use proptest::prelude::*;
     use std::vec::Vec;
 
-    fn to_request(view: &RequestView<'_>) -> Request {
-        match view {
-            RequestView::Info => Request::Info,
-            RequestView::Predict(x) => Request::Predict(x.clone()),
-            RequestView::PredictBatch(xs) => Request::PredictBatch(xs.iter().collect()),
-            RequestView::SelfCheck => Request::SelfCheck,
-            RequestView::Cost { iterations } => Request::Cost {
-                iterations: *iterations,
-            },
-            RequestView::ForceFault(f) => Request::ForceFault(*f),
-        }
-    }
-
     /// The frame of `request`: compares requests bit for bit (NaN inputs included).
     fn wire(request: &Request) -> Vec<u8> {
         let mut wire = [0u8; MAX_FRAME];
@@ -146,7 +151,7 @@ mod tests {
         #[test]
         fn decodes_every_request_as_serde_does(request in any_request()) {
             let mut frame = wire(&request);
-            let view = decode_request(&mut frame).map(|v| wire(&to_request(&v)));
+            let view = decode_request(&mut frame).map(|v| wire(&Request::from(&v)));
             prop_assert_eq!(view, Ok(wire(&request)));
         }
 
@@ -159,7 +164,7 @@ mod tests {
             let mut by_serde = by_hand.clone();
             if let Ok(view) = decode_request(&mut by_hand) {
                 let by_serde = decode::<Request>(&mut by_serde).map(|r| wire(&r));
-                prop_assert_eq!(by_serde, Ok(wire(&to_request(&view))));
+                prop_assert_eq!(by_serde, Ok(wire(&Request::from(&view))));
             }
         }
     }

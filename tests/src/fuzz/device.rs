@@ -6,8 +6,8 @@ use crate::models;
 use crate::oracle::{device_decode, split_frames, wire, Oracle};
 use dendrite_core::format::DecodeError;
 use dendrite_core::protocol::{
-    self, encode_response, CostReport, Fault, FrameError, ModelStatus, Request, RequestView,
-    Response, ResponseRef, MAX_FRAME,
+    self, encode_response, CostReport, Fault, FrameError, ModelStatus, Request, Response,
+    ResponseRef, MAX_FRAME,
 };
 use dendrite_firmware::{network, Buffers, Platform, Server};
 use dendrite_trainer::HostModel;
@@ -167,27 +167,13 @@ pub fn protocol_diff(data: &[u8]) {
 
 fn agree_on_request(frame: &[u8]) {
     let mut by_hand = frame.to_vec();
-    let view = protocol::decode_request(&mut by_hand).map(|v| request_wire(&to_request(&v)));
+    let view = protocol::decode_request(&mut by_hand).map(|v| request_wire(&Request::from(&v)));
     let reference = device_decode(frame).ok_or(FrameError::Malformed);
     assert_eq!(
         view,
         reference.map(|r| request_wire(&r)),
         "frame {frame:02x?}"
     );
-}
-
-/// The owned request a view stands for.
-fn to_request(view: &RequestView<'_>) -> Request {
-    match view {
-        RequestView::Info => Request::Info,
-        RequestView::Predict(x) => Request::Predict(x.clone()),
-        RequestView::PredictBatch(xs) => Request::PredictBatch(xs.iter().collect()),
-        RequestView::SelfCheck => Request::SelfCheck,
-        RequestView::Cost { iterations } => Request::Cost {
-            iterations: *iterations,
-        },
-        RequestView::ForceFault(f) => Request::ForceFault(*f),
-    }
 }
 
 /// A request's frame: compares requests bit for bit, NaN inputs included.
