@@ -31,6 +31,11 @@ pub struct EvaluateArgs {
 }
 
 pub fn run(args: &EvaluateArgs) -> Result<()> {
+    if let Some(plot) = &args.plot {
+        super::train::check_png(plot, "--plot")?;
+        dendrite_trainer::export::check_output(plot, &[&args.data, &args.model])
+            .context("--plot")?;
+    }
     let model = HostModel::load(&args.model)?;
     let data = read_for_model(
         &model,

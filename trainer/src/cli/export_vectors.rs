@@ -66,6 +66,8 @@ struct Vector {
 }
 
 pub fn run(args: &ExportVectorsArgs) -> Result<()> {
+    dendrite_trainer::export::check_output(&args.out, &[&args.data, &args.model])
+        .context("--out")?;
     let model = HostModel::load(&args.model)?;
     let data = read_for_model(
         &model,
