@@ -182,9 +182,13 @@ pub fn check_output(path: &Path, inputs: &[&Path]) -> Result<std::path::PathBuf>
     }
     for input in inputs {
         if same_file(&target, input) {
+            let which = if path == *input {
+                String::new()
+            } else {
+                format!(" {}", input.display())
+            };
             return Err(refuse(format!(
-                "is also the input {}: writing would destroy it; give another output path",
-                input.display()
+                "is also the input file{which}: writing would destroy it; give another output path"
             )));
         }
     }

@@ -275,7 +275,7 @@ fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
         if source.kind() == std::io::ErrorKind::InvalidInput {
             Error::InvalidModelFile {
                 path: path.to_owned(),
-                reason: format!("{source} (a model file is at most {} MiB)", limit >> 20),
+                reason: source.to_string(),
             }
         } else {
             Error::Io {

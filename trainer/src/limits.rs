@@ -59,15 +59,16 @@ pub const MAX_SPEC_BYTES: u64 = 1 << 20;
 /// The I/O error, or one of kind `InvalidInput` that says which limit was exceeded.
 pub fn read_limited(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::{Error, ErrorKind, Read};
-    let file = std::fs::File::open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
+    // Checked before opening: opening a FIFO blocks until someone writes to it.
+    if !std::fs::metadata(path)?.is_file() {
         return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
     }
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
     let too_large = |len: u64| {
         Error::new(
             ErrorKind::InvalidInput,
-            format!("{len} bytes, more than the {limit} bytes accepted"),
+            format!("{len} bytes, more than the limit of {} MiB", limit as f64 / (1 << 20) as f64),
         )
     };
     if meta.len() > limit {

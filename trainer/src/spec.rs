@@ -47,7 +47,7 @@ pub enum SpecError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// Not valid TOML, an unknown key, or a value of the wrong type.
+    /// Not valid TOML, an unknown key, a value of the wrong type or out of range.
     #[error("{origin}: {message}")]
     Toml {
         /// The file (or another origin).
@@ -251,11 +251,14 @@ impl ModelSpec {
     /// Parses a spec; `origin` names it in errors.
     ///
     /// # Errors
-    /// [`SpecError::Toml`] for bad TOML, unknown keys and mistyped values;
-    /// [`SpecError::Invalid`] for values out of range (see [`check`](Self::check)).
+    /// [`SpecError::Toml`] for bad TOML, unknown keys, mistyped values and values out of range
+    /// (see [`check`](Self::check)), naming `origin` and the key.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, SpecError> {
         let spec: Self = Self::parse(text, origin)?;
-        spec.check()?;
+        spec.check().map_err(|e| SpecError::Toml {
+            origin: origin.to_owned(),
+            message: e.to_string(),
+        })?;
         Ok(spec)
     }
 

@@ -195,6 +195,14 @@ fn check_model(info: &DeviceInfo, model: &HostModel, path: &Path) -> Result<()> 
             model.crc(),
             path.display()
         ),
+        // The file is valid on the host: a truncated copy on the device means the file is
+        // larger than the weights region, which is what the user must change.
+        ModelStatus::Invalid(dendrite_core::format::DecodeError::Truncated) => bail!(
+            "{} ({} bytes) does not fit the device's weights region, which holds only part of \
+             it: use a smaller model (fewer or narrower layers)",
+            path.display(),
+            model.file_len()
+        ),
         ModelStatus::Invalid(reason) => {
             bail!("the device refuses the model in its weights region: {reason}")
         }

@@ -52,19 +52,19 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',', value_parser = width)]
     layers: Option<Vec<usize>>,
     /// Last fraction of the training rows held out for validation, before shuffling (Keras).
-    #[arg(long, value_parser = fraction)]
+    #[arg(long, value_parser = fraction, allow_negative_numbers = true)]
     validation_split: Option<f64>,
     /// CSV file of validation samples (same columns as --data).
     #[arg(long)]
     validation_data: Option<PathBuf>,
     /// Fraction of the rows held out for a final test, chosen by a shuffle seeded with --seed.
-    #[arg(long, value_parser = fraction)]
+    #[arg(long, value_parser = fraction, allow_negative_numbers = true)]
     test_split: Option<f64>,
     /// Passes over the training data.
-    #[arg(long, value_parser = epochs)]
+    #[arg(long, value_parser = epochs, allow_negative_numbers = true)]
     epochs: Option<usize>,
     /// Samples per optimizer step.
-    #[arg(long, value_parser = batch_size)]
+    #[arg(long, value_parser = batch_size, allow_negative_numbers = true)]
     batch_size: Option<usize>,
     /// Seed of the one generator behind every random draw (data, splits, weights, shuffles).
     #[arg(long)]
@@ -73,7 +73,7 @@ pub struct TrainArgs {
     #[arg(long)]
     optimizer: Option<String>,
     /// Step size (default: the spec's, else the optimizer's Keras default).
-    #[arg(long, value_parser = learning_rate)]
+    #[arg(long, value_parser = learning_rate, allow_negative_numbers = true)]
     learning_rate: Option<f32>,
     /// Where to write the model file.
     #[arg(long, default_value = "model.postcard")]

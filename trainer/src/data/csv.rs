@@ -357,6 +357,7 @@ fn check_header(path: &Path, names: &[String]) -> Result<(), DataError> {
 /// One line naming the file and the line for the csv crate's errors.
 fn csv_error(path: &Path, error: csv::Error) -> DataError {
     let line = error.position().map_or(0, |p| p.line());
+    let text = error.to_string();
     match error.into_kind() {
         ErrorKind::Io(source) => DataError::Io {
             path: path.to_owned(),
@@ -378,10 +379,10 @@ fn csv_error(path: &Path, error: csv::Error) -> DataError {
             line: pos.map_or(line, |p| p.line()),
             reason: format!("not UTF-8 text ({err})"),
         },
-        other => DataError::Malformed {
+        _ => DataError::Malformed {
             path: path.to_owned(),
             line,
-            reason: format!("{other:?}"),
+            reason: text,
         },
     }
 }
