@@ -156,8 +156,9 @@ pub fn check_output(path: &Path, inputs: &[&Path]) -> Result<std::path::PathBuf>
     let target = match fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_owned(),
         Err(e) => return Err(refuse(e.to_string())),
-        Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(path)
-            .map_err(|_| refuse("a symbolic link to nothing: remove it or point it at a file".to_owned()))?,
+        Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(path).map_err(|_| {
+            refuse("a symbolic link to nothing: remove it or point it at a file".to_owned())
+        })?,
         Ok(_) => path.to_owned(),
     };
     match fs::metadata(&target) {

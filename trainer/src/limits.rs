@@ -68,7 +68,10 @@ pub fn read_limited(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u
     let too_large = |len: u64| {
         Error::new(
             ErrorKind::InvalidInput,
-            format!("{len} bytes, more than the limit of {} MiB", limit as f64 / (1 << 20) as f64),
+            format!(
+                "{len} bytes, more than the limit of {} MiB",
+                limit as f64 / (1 << 20) as f64
+            ),
         )
     };
     if meta.len() > limit {

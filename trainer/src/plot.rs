@@ -47,7 +47,9 @@ fn check_png(path: &Path) -> Result<(), PlotError> {
     {
         Ok(())
     } else {
-        Err(failed(path)(&"not a .png file name: pictures are written as PNG"))
+        Err(failed(path)(
+            &"not a .png file name: pictures are written as PNG",
+        ))
     }
 }
 

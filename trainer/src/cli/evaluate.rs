@@ -65,7 +65,13 @@ fn print_text(e: &Evaluation) {
     println!("accuracy:  {:.4}", e.accuracy);
     // Widths are capped: a longer name just pushes its own line out, instead of padding every
     // line (or overflowing the formatter's width).
-    let width = e.classes.iter().map(String::len).max().unwrap_or(5).clamp(9, 40);
+    let width = e
+        .classes
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(5)
+        .clamp(9, 40);
     println!();
     println!("{:<width$}  precision  recall      f1  support", "class");
     for c in &e.per_class {
@@ -82,7 +88,13 @@ fn print_text(e: &Evaluation) {
     );
     println!();
     println!("confusion matrix (rows: true class, columns: predicted class)");
-    let cell = e.classes.iter().map(String::len).max().unwrap_or(1).clamp(6, 40);
+    let cell = e
+        .classes
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(1)
+        .clamp(6, 40);
     let header: Vec<String> = e.classes.iter().map(|c| format!("{c:>cell$}")).collect();
     println!("{:<width$}  {}", "", header.join(" "));
     for (name, row) in e.classes.iter().zip(&e.confusion) {

@@ -8,8 +8,8 @@ use dendrite_trainer::callbacks::{
 };
 use dendrite_trainer::spec::{ModelSpec, OptimizerSpec};
 use dendrite_trainer::{limits, plot, utils, Verbosity};
-use std::path::Path;
 use dendrite_trainer::{Callback, FitOptions, History, HostModel, Preprocessing, Sequential};
+use std::path::Path;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -199,8 +199,7 @@ fn check_outputs(args: &TrainArgs, spec: &ModelSpec) -> Result<()> {
     inputs.extend(spec.data.path.as_deref());
     inputs.extend(spec.data.validation_data.as_deref());
     inputs.extend(args.spec.as_deref());
-    let out = dendrite_trainer::export::check_output(&args.out, &inputs)
-        .context("--out")?;
+    let out = dendrite_trainer::export::check_output(&args.out, &inputs).context("--out")?;
     inputs.push(&args.out);
     if let Some(plot) = &args.plot {
         check_png(plot, "--plot")?;
@@ -253,7 +252,9 @@ fn fraction(s: &str) -> Result<f64, String> {
 }
 
 fn epochs(s: &str) -> Result<usize, String> {
-    let n: usize = s.parse().map_err(|_| format!("`{s}` is not a whole number"))?;
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number"))?;
     if (1..=limits::MAX_EPOCHS).contains(&n) {
         Ok(n)
     } else {

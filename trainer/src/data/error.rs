@@ -149,7 +149,9 @@ pub enum DataError {
     },
     /// Two header columns have the same name, so a column named by the user or the model is
     /// ambiguous.
-    #[error("{path}:1: column `{column}` appears twice in the header: give every column its own name")]
+    #[error(
+        "{path}:1: column `{column}` appears twice in the header: give every column its own name"
+    )]
     DuplicateColumn {
         /// The file.
         path: PathBuf,
@@ -157,7 +159,9 @@ pub enum DataError {
         column: String,
     },
     /// The label column is also named as a feature: the model would read the answer.
-    #[error("{path}:1: column `{column}` is the label and also a feature: leave it out of the features")]
+    #[error(
+        "{path}:1: column `{column}` is the label and also a feature: leave it out of the features"
+    )]
     LabelIsFeature {
         /// The file.
         path: PathBuf,
