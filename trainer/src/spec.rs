@@ -273,7 +273,14 @@ impl ModelSpec {
                 origin: format!("{origin}:{line}:{column}"),
                 message: match text.lines().nth(line - 1).map(str::trim) {
                     Some(source) if !source.is_empty() => {
-                        format!("`{source}`: {}", e.message().trim_end().replace('\n', " "))
+                        // A long line is quoted by its start only: one readable line.
+                        let mut quoted: String = source.chars().take(80).collect();
+                        if quoted.len() < source.len() {
+                            quoted.push('…');
+                        }
+                        let message = e.message().trim_end().replace('\n', " ");
+                        let message: String = message.chars().take(300).collect();
+                        format!("`{quoted}`: {message}")
                     }
                     _ => e.message().trim_end().replace('\n', " "),
                 },

@@ -773,3 +773,295 @@ fn class5_error_text_is_one_line_without_repeats_or_debug_forms() {
     assert!(err.contains(".png"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Random command lines and spec files, built from fragments that mix valid and hostile
+/// values: the binary never panics, exits 0 (success), 1 (a one-line error) or 2 (a usage
+/// error), and never overwrites its input data.
+mod random {
+    use super::{path, scratch, small_csv};
+    use proptest::prelude::*;
+    use std::io::Write;
+    use std::path::PathBuf;
+    use std::process::{Command, Stdio};
+
+    /// Files the fragments name, made once per test process.
+    struct Files {
+        dir: PathBuf,
+        csv: PathBuf,
+        csv_bytes: Vec<u8>,
+        model: PathBuf,
+    }
+
+    fn files() -> &'static Files {
+        static FILES: std::sync::OnceLock<Files> = std::sync::OnceLock::new();
+        FILES.get_or_init(|| {
+            let dir = scratch("random");
+            let csv = small_csv(&dir, "d.csv");
+            let model = dir.join("model.postcard");
+            super::trained(&model);
+            let fifo = dir.join("fifo");
+            let _ = Command::new("mkfifo").arg(&fifo).status();
+            std::fs::create_dir_all(dir.join("subdir")).unwrap();
+            let link = dir.join("link.csv");
+            let _ = std::os::unix::fs::symlink(&csv, &link);
+            Files {
+                csv_bytes: std::fs::read(&csv).unwrap(),
+                dir,
+                csv,
+                model,
+            }
+        })
+    }
+
+    /// Values, valid and not, for any flag or spec key.
+    fn value() -> impl Strategy<Value = String> {
+        let f = files();
+        let names = |p: &str| f.dir.join(p).to_str().unwrap().to_owned();
+        prop_oneof![
+            Just("-1".to_owned()),
+            Just("0".to_owned()),
+            Just("1".to_owned()),
+            Just("2".to_owned()),
+            Just("0.5".to_owned()),
+            Just("1.5".to_owned()),
+            Just("NaN".to_owned()),
+            Just("inf".to_owned()),
+            Just("-inf".to_owned()),
+            Just("1e40".to_owned()),
+            Just("99999999999".to_owned()),
+            Just("18446744073709551616".to_owned()),
+            Just("abc".to_owned()),
+            Just(String::new()),
+            Just("16,8".to_owned()),
+            Just("0,4".to_owned()),
+            Just("70000".to_owned()),
+            Just("60000,60000".to_owned()),
+            Just("label".to_owned()),
+            Just("a,b".to_owned()),
+            Just("a,label".to_owned()),
+            Just("x".repeat(70_000)),
+            Just(path(&f.csv).to_owned()),
+            Just(path(&f.model).to_owned()),
+            Just(names("link.csv")),
+            Just(names("fifo")),
+            Just(names("subdir")),
+            Just(names("missing/out.postcard")),
+            Just(names("out.postcard")),
+            Just(names("plot.png")),
+            Just(names("plot.svg")),
+            Just("/dev/zero".to_owned()),
+        ]
+    }
+
+    /// Each subcommand's flags (a few from other subcommands, for usage errors).
+    fn flags(sub: &str) -> &'static [&'static str] {
+        match sub {
+            "train" => &[
+                "--data",
+                "--label",
+                "--features",
+                "--layers",
+                "--validation-split",
+                "--validation-data",
+                "--test-split",
+                "--epochs",
+                "--batch-size",
+                "--seed",
+                "--optimizer",
+                "--learning-rate",
+                "--out",
+                "--plot",
+                "--spec",
+                "--json",
+            ],
+            "predict" => &[
+                "--model",
+                "--data",
+                "--label",
+                "--features",
+                "--out",
+                "--json",
+                "--qemu",
+                "--timeout",
+            ],
+            "evaluate" => &[
+                "--model",
+                "--data",
+                "--label",
+                "--features",
+                "--json",
+                "--plot",
+                "--epochs",
+            ],
+            "export-vectors" => &[
+                "--model",
+                "--data",
+                "--label",
+                "--features",
+                "--out",
+                "--seed",
+            ],
+            "run" => &["--model", "--timeout", "--data"],
+            _ => &["--json", "--model"],
+        }
+    }
+
+    fn command_line() -> impl Strategy<Value = Vec<String>> {
+        let sub = prop::sample::select(
+            &[
+                "train",
+                "predict",
+                "info",
+                "evaluate",
+                "export-vectors",
+                "run",
+            ][..],
+        );
+        sub.prop_flat_map(|sub| {
+            let pair = (prop::sample::select(flags(sub)), value(), any::<bool>());
+            (
+                Just(sub),
+                prop::collection::vec(pair, 0..6),
+                prop::collection::vec(value(), 0..3),
+            )
+        })
+        .prop_map(|(sub, pairs, positional)| {
+            let mut args = vec![sub.to_owned()];
+            for (flag, value, with_value) in pairs {
+                args.push(flag.to_owned());
+                if with_value {
+                    args.push(value);
+                }
+            }
+            if sub == "train" && !args.iter().any(|a| a == "--epochs") {
+                args.extend(["--epochs".to_owned(), "2".to_owned()]);
+            }
+            let out = files().dir.join("default-out.postcard");
+            if (sub == "train" || sub == "export-vectors") && !args.iter().any(|a| a == "--out") {
+                args.extend(["--out".to_owned(), path(&out).to_owned()]);
+            }
+            if sub != "train" && !args.iter().any(|a| a == "--model") {
+                args.extend(["--model".to_owned(), path(&files().model).to_owned()]);
+            }
+            args.extend(positional);
+            args
+        })
+    }
+
+    /// A spec file from fragments of every table.
+    fn spec_text() -> impl Strategy<Value = String> {
+        let line = (
+            prop::sample::select(
+                &[
+                    "[data]\npath",
+                    "[data]\ngenerator",
+                    "[data]\nlabel",
+                    "[data]\nsamples",
+                    "[data]\nfeatures",
+                    "[data]\nclasses",
+                    "[[layers]]\nunits",
+                    "[[layers]]\nname",
+                    "[[layers]]\nactivation",
+                    "[[layers]]\ninput_dim",
+                    "[fit]\nepochs",
+                    "[fit]\nbatch_size",
+                    "[fit]\nvalidation_split",
+                    "[fit]\ntest_split",
+                    "[compile]\noptimizer",
+                    "[compile]\nloss",
+                    "[callbacks.model_checkpoint]\npath",
+                    "[callbacks.early_stopping]\npatience",
+                ][..],
+            ),
+            value(),
+            any::<bool>(),
+        );
+        let base = prop::sample::select(
+            &[
+                "[data]\npath = \"d.csv\"\nlabel = \"label\"",
+                "[data]\ngenerator = \"seed\"",
+                "",
+            ][..],
+        );
+        (base, prop::collection::vec(line, 0..6)).prop_map(|(base, lines)| {
+            // Tables once each (a later key wins), a softmax output layer last.
+            let mut tables: std::collections::BTreeMap<
+                &str,
+                std::collections::BTreeMap<&str, String>,
+            > = Default::default();
+            for l in base.lines().skip(1) {
+                let (k, v) = l.split_once(" = ").unwrap();
+                tables.entry("[data]").or_default().insert(k, v.to_owned());
+            }
+            for (key, v, quoted) in lines {
+                let (table, key) = key.split_once('\n').unwrap();
+                let v = match (v.parse::<f64>(), quoted) {
+                    (Ok(_), false) => v,
+                    _ if key == "features" || key == "classes" => format!("[{v:?}]"),
+                    _ if key == "generator" => "\"seed\"".to_owned(),
+                    _ => format!("{v:?}"),
+                };
+                tables.entry(table).or_default().insert(key, v);
+            }
+            let mut text = String::new();
+            for (table, keys) in &tables {
+                text.push_str(&format!("{table}\n"));
+                for (k, v) in keys {
+                    text.push_str(&format!("{k} = {v}\n"));
+                }
+            }
+            text.push_str("[[layers]]\nactivation = \"softmax\"\n");
+            text
+        })
+    }
+
+    fn check(args: &[String], stdin: &[u8]) -> Result<(), TestCaseError> {
+        let f = files();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dendrite"))
+            .args(args)
+            .current_dir(&f.dir)
+            .env_remove("RUST_BACKTRACE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        let _ = input.write_all(stdin);
+        drop(input);
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        let shown: Vec<String> = args.iter().map(|a| a.chars().take(80).collect()).collect();
+        prop_assert!(!err.contains("panicked"), "{shown:?}: {err}");
+        let code = o.status.code();
+        if std::env::var_os("DENDRITE_SHOW").is_some() {
+            eprintln!("{code:?} {shown:?} {}", err.lines().next().unwrap_or(""));
+        }
+        prop_assert!(matches!(code, Some(0..=2)), "{shown:?}: {code:?} {err}");
+        if code == Some(1) && args[0] != "run" {
+            let lines = err.lines().filter(|l| !l.trim().is_empty()).count();
+            prop_assert_eq!(lines, 1, "{:?}: {}", shown, err);
+        }
+        prop_assert_eq!(&std::fs::read(&f.csv).unwrap(), &f.csv_bytes, "{:?}", shown);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_command_lines_never_panic(args in command_line(), stdin in prop::collection::vec(any::<u8>(), 0..64)) {
+            check(&args, &stdin)?;
+        }
+
+        #[test]
+        fn random_spec_files_never_panic(text in spec_text(), n in 0u32..1000) {
+            let f = files();
+            let spec = f.dir.join(format!("spec-{n}.toml"));
+            std::fs::write(&spec, &text).unwrap();
+            let out = f.dir.join("spec-out.postcard");
+            let args = ["train", "--spec", path(&spec), "--verbose", "0", "--out", path(&out)];
+            check(&args.map(str::to_owned), b"")?;
+        }
+    }
+}
