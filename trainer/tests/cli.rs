@@ -157,6 +157,7 @@ fn errors_say_what_is_wrong() {
         model.to_str().unwrap(),
     ]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("batch_size"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--batch-size"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("at least 1"), "{}", stderr(&o));
     std::fs::remove_dir_all(dir).unwrap();
 }
