@@ -205,7 +205,7 @@ pub struct LayerSpec {
 }
 
 /// `[compile]`.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CompileSpec {
     /// `optimizer = "adam"` or `optimizer = { name = "adam", learning_rate = 0.01 }`.
@@ -218,15 +218,6 @@ pub struct CompileSpec {
     pub metrics: Option<Vec<String>>,
 }
 
-impl Default for CompileSpec {
-    fn default() -> Self {
-        CompileSpec {
-            optimizer: OptimizerSpec::default(),
-            loss: None,
-            metrics: None,
-        }
-    }
-}
 
 /// `[fit]`, with Keras' defaults where Keras has one.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
