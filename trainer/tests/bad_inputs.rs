@@ -1065,3 +1065,55 @@ mod random {
         }
     }
 }
+
+/// Class 1, names from elsewhere: a model made with the library (whose names the CLI's limits
+/// do not reach) with 70,000-character layer and class names prints its summary and is
+/// evaluated without overflowing a formatting width.
+#[test]
+fn class1_very_long_names_do_not_overflow_formatting() {
+    use dendrite_trainer::layers::Dense;
+    use dendrite_trainer::{activations::Activation, Preprocessing, Sequential};
+    let dir = scratch("long-names");
+    let long = "n".repeat(70_000);
+    let mut model = Sequential::new();
+    model
+        .add(
+            Dense::new(2)
+                .input_dim(2)
+                .name(long.clone())
+                .activation(Activation::Softmax),
+        )
+        .unwrap();
+    assert!(model.summary().contains(&long[..100]));
+    let mut rng = dendrite_trainer::utils::set_random_seed(1);
+    model.build(&mut rng).unwrap();
+    let file = dir.join("long.postcard");
+    let preprocessing = Preprocessing {
+        labels: vec![long.clone(), "y".to_owned()],
+        ..Preprocessing::identity(2)
+    };
+    model.save(&file, &preprocessing).unwrap();
+    let csv = dir.join("d.csv");
+    std::fs::write(&csv, format!("a,b,label\n1,2,{long}\n3,4,y\n")).unwrap();
+    for args in [
+        vec![
+            "evaluate",
+            "--model",
+            path(&file),
+            "--data",
+            path(&csv),
+            "--label",
+            "label",
+        ],
+        vec!["info", path(&file)],
+        vec!["predict", "--model", path(&file), "1", "2"],
+    ] {
+        let o = dendrite(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            o.status.success() && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
