@@ -19,6 +19,10 @@ pub const MAX_CLASSES: usize = 4096;
 /// The longest name (column, class or layer name), in bytes.
 pub const MAX_NAME_BYTES: usize = 256;
 
+/// The most numbers a data set may hold (features, or one-hot targets: rows × classes): 2^28,
+/// one GiB of f32.
+pub const MAX_VALUES: usize = 1 << 28;
+
 /// The most passes over the training data.
 pub const MAX_EPOCHS: usize = 1_000_000;
 

@@ -306,6 +306,49 @@ fn class1_out_of_range_numbers_and_sizes_are_refused_before_work() {
         err.contains("many.csv:4098:") && err.contains("4096"),
         "{err}"
     );
+    // Feature columns beyond a model's widest input; one-hot targets beyond a GiB.
+    let wide = dir.join("wide.csv");
+    let header: Vec<String> = (0..70_000).map(|i| format!("c{i}")).collect();
+    let row = vec!["1"; 70_000].join(",");
+    std::fs::write(
+        &wide,
+        format!("{},label\n{row},0\n{row},1\n", header.join(",")),
+    )
+    .unwrap();
+    let args = [
+        "train",
+        "--data",
+        path(&wide),
+        "--label",
+        "label",
+        "--out",
+        path(&out),
+    ];
+    let err = failure(&dendrite(&args));
+    assert!(
+        err.contains("wide.csv:1: 70000 feature columns") && err.contains("65535"),
+        "{err}"
+    );
+    let tall = dir.join("tall.csv");
+    let mut text = String::from("a,label\n");
+    for i in 0..70_000 {
+        text.push_str(&format!("{i},{}\n", i % 4096));
+    }
+    std::fs::write(&tall, text).unwrap();
+    let args = [
+        "train",
+        "--data",
+        path(&tall),
+        "--label",
+        "label",
+        "--out",
+        path(&out),
+    ];
+    let err = failure(&dendrite(&args));
+    assert!(
+        err.contains("70000 rows × 4096 classes") && err.contains("268435456"),
+        "{err}"
+    );
     let long = "n".repeat(70_000);
     for (name, text) in [
         ("long-column.csv", format!("a,{long}\n1,0\n2,1\n")),

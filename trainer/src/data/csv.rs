@@ -2,6 +2,7 @@
 //! index per row are kept, never the text.
 
 use super::{DataError, Dataset};
+use crate::limits::{MAX_VALUES, MAX_WIDTH};
 use csv::{ErrorKind, StringRecord};
 use ndarray::Array2;
 use std::collections::HashMap;
@@ -72,6 +73,15 @@ pub fn read_csv_from(
     {
         let line = record.position().map_or(0, |p| p.line());
         layout.parse_features(path, line, &record, &mut x)?;
+        if x.len() > MAX_VALUES {
+            return Err(DataError::TooLarge {
+                path: path.to_owned(),
+                line,
+                reason: format!(
+                    "more than {MAX_VALUES} feature values (1 GiB); use fewer rows or columns"
+                ),
+            });
+        }
         if let Some(index) = layout.label {
             labels.push(path, line, &layout.names[index], &record[index])?;
         }
@@ -92,6 +102,17 @@ pub fn read_csv_from(
             columns.classes.map(<[_]>::to_vec).unwrap_or_default(),
         ),
     };
+    if rows.saturating_mul(classes.len()) > MAX_VALUES {
+        return Err(DataError::TooLarge {
+            path: path.to_owned(),
+            line: 1,
+            reason: format!(
+                "{rows} rows × {} classes is more than {MAX_VALUES} one-hot targets (1 GiB); use \
+                 fewer rows or classes",
+                classes.len()
+            ),
+        });
+    }
     let features = layout
         .features
         .iter()
@@ -150,6 +171,16 @@ impl Layout {
         if features.is_empty() {
             return Err(DataError::NoFeatures {
                 path: path.to_owned(),
+            });
+        }
+        if features.len() > MAX_WIDTH {
+            return Err(DataError::TooLarge {
+                path: path.to_owned(),
+                line: 1,
+                reason: format!(
+                    "{} feature columns; a model takes at most {MAX_WIDTH} inputs",
+                    features.len()
+                ),
             });
         }
         Ok(Layout {

@@ -147,6 +147,16 @@ pub enum DataError {
         /// The label column.
         column: String,
     },
+    /// The file holds more than a stated limit of [`crate::limits`] allows.
+    #[error("{path}:{line}: {reason}")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The line where the limit was passed (1 for the header).
+        line: u64,
+        /// Which limit, with its value.
+        reason: String,
+    },
     /// Two header columns have the same name, so a column named by the user or the model is
     /// ambiguous.
     #[error(
