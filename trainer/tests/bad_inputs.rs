@@ -580,6 +580,28 @@ fn class3_nonfinite_inputs_columns_by_name_and_classes_by_value() {
     assert!(dendrite(&args).status.success());
     let info = String::from_utf8_lossy(&dendrite(&["info", path(&coded)]).stdout).into_owned();
     assert!(info.contains("classes:       5, 60000"), "{info}");
+    // Outputs beyond the classes never take a real class's name.
+    let spec = dir.join("wide.toml");
+    std::fs::write(
+        &spec,
+        "[data]\npath = \"codes.csv\"\nlabel = \"label\"\n[[layers]]\nunits = 4\nactivation = \"softmax\"\n",
+    )
+    .unwrap();
+    let args = [
+        "train",
+        "--spec",
+        path(&spec),
+        "--verbose",
+        "0",
+        "--out",
+        path(&coded),
+    ];
+    assert!(dendrite(&args).status.success());
+    let info = String::from_utf8_lossy(&dendrite(&["info", path(&coded)]).stdout).into_owned();
+    assert!(
+        info.contains("classes:       5, 60000, unused_2, unused_3"),
+        "{info}"
+    );
     // --epochs 0; predict --data with a device flag; --json honoured with --data.
     let args = [
         "train",
