@@ -19,7 +19,8 @@ pub struct EvaluateArgs {
     /// The column holding the classes (names or integers, as in training).
     #[arg(long)]
     label: String,
-    /// Feature columns, comma-separated, in the model's input order (default: all but the label).
+    /// Feature columns, comma-separated, in the model's input order (default: the model's
+    /// feature names, in any column order; all but the label for a model without names).
     #[arg(long, value_delimiter = ',')]
     features: Option<Vec<String>>,
     /// Print JSON instead of text.

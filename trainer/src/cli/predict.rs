@@ -20,7 +20,8 @@ pub struct PredictArgs {
     /// With --data: a column to leave out of the inputs (the label).
     #[arg(long, requires = "data")]
     label: Option<String>,
-    /// With --data: feature columns, comma-separated, in the model's input order.
+    /// With --data: feature columns, comma-separated, in the model's input order (default: the
+    /// model's feature names, in any column order).
     #[arg(long, requires = "data", value_delimiter = ',')]
     features: Option<Vec<String>>,
     /// With --data: write the predictions here instead of standard output.
