@@ -816,6 +816,18 @@ fn class5_error_text_is_one_line_without_repeats_or_debug_forms() {
         );
         assert!(!err.contains("(os error 2):"), "{args:?}: {err}");
     }
+    // A wide header is listed by its start: the line stays readable.
+    let wide = dir.join("wide.csv");
+    let header: Vec<String> = (0..5000).map(|i| format!("column_{i}")).collect();
+    std::fs::write(&wide, format!("{}\n", header.join(","))).unwrap();
+    let err = failure(&dendrite(&[
+        "train",
+        "--data",
+        path(&wide),
+        "--label",
+        "nope",
+    ]));
+    assert!(err.len() < 1000 && err.contains("(5000 in all)"), "{err}");
     let model = dir.join("m.postcard");
     trained(&model);
     let gif = dir.join("c.gif");

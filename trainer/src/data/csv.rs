@@ -154,7 +154,7 @@ impl Layout {
                 .ok_or_else(|| DataError::UnknownColumn {
                     path: path.to_owned(),
                     column: column.to_owned(),
-                    available: names.join(", "),
+                    available: listing(&names),
                 })
         };
         let label = columns.label.map(find).transpose()?;
@@ -364,6 +364,15 @@ fn known_class(classes: &[String], value: &str) -> Option<u32> {
             .position(|c| c.parse::<f64>().is_ok_and(|c| c == n))
     };
     by_name.or_else(by_number).map(|i| i as u32)
+}
+
+/// The header's names for a message: all of them, or the first 20 and how many there are.
+fn listing(names: &[String]) -> String {
+    const SHOWN: usize = 20;
+    if names.len() <= SHOWN {
+        return names.join(", ");
+    }
+    format!("{}, … ({} in all)", names[..SHOWN].join(", "), names.len())
 }
 
 /// Header names: each at most [`MAX_NAME_BYTES`](crate::limits::MAX_NAME_BYTES) and given once.
