@@ -23,6 +23,10 @@ pub const MAX_NAME_BYTES: usize = 256;
 /// one GiB of f32.
 pub const MAX_VALUES: usize = 1 << 28;
 
+/// The longest line of a CSV file, in bytes (8 MiB: the widest row a model can take, 65,535
+/// values, at 64 bytes each, with room to spare).
+pub const MAX_CSV_LINE_BYTES: usize = 8 << 20;
+
 /// The most passes over the training data.
 pub const MAX_EPOCHS: usize = 1_000_000;
 

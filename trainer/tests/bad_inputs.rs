@@ -404,6 +404,23 @@ fn class2_model_and_input_reads_are_bounded() {
     std::os::unix::fs::symlink("/dev/zero", &spec).unwrap();
     let err = failure(&dendrite(&["train", "--spec", path(&spec)]));
     assert!(err.contains("not a regular file"), "{err}");
+    for args in [
+        &["train", "--data", "/dev/zero", "--label", "x"][..],
+        &["train", "--spec", path(&spec)],
+    ] {
+        let err = failure(&dendrite(args));
+        assert!(
+            err.contains("/dev/zero") || err.contains("zero.toml"),
+            "{err}"
+        );
+    }
+    let csv = dir.join("one-line.csv");
+    std::fs::write(&csv, vec![b'7'; 9 << 20]).unwrap();
+    let err = failure(&dendrite(&["train", "--data", path(&csv), "--label", "x"]));
+    assert!(
+        err.contains("one-line.csv: a line longer than 8 MiB"),
+        "{err}"
+    );
     assert!(started.elapsed().as_secs() < 20, "refused quickly");
     // `run`: a line longer than any valid input ends the session with an error.
     let model = dir.join("m.postcard");

@@ -54,7 +54,7 @@ pub fn read_csv_from(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .trim(csv::Trim::All)
-        .from_reader(input);
+        .from_reader(LineLimit::new(input, crate::limits::MAX_CSV_LINE_BYTES));
     let mut record = StringRecord::new();
     if !reader
         .read_record(&mut record)
@@ -124,6 +124,48 @@ pub fn read_csv_from(
         classes,
         features,
     })
+}
+
+/// A reader that fails once a line grows longer than `limit` bytes, so a file without line
+/// breaks (or `/dev/zero`) cannot make the CSV parser buffer a record without bound.
+struct LineLimit<R> {
+    inner: R,
+    limit: usize,
+    run: usize,
+}
+
+impl<R> LineLimit<R> {
+    fn new(inner: R, limit: usize) -> Self {
+        LineLimit {
+            inner,
+            limit,
+            run: 0,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let chunk = &buf[..n];
+        // The line the chunk continues, and the one it leaves open, are both checked.
+        let first = chunk.iter().position(|&b| b == b'\n');
+        let continued = self.run + first.unwrap_or(n);
+        self.run = match chunk.iter().rposition(|&b| b == b'\n') {
+            Some(at) => n - at - 1,
+            None => continued,
+        };
+        if continued.max(self.run) > self.limit {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "a line longer than {} MiB: not a CSV file of samples",
+                    self.limit >> 20
+                ),
+            ));
+        }
+        Ok(n)
+    }
 }
 
 /// Where the label and the features are in each row.
