@@ -72,8 +72,8 @@ pub fn read_csv_from(
         .map_err(|e| csv_error(path, e))?
     {
         let line = record.position().map_or(0, |p| p.line());
-        layout.parse_features(path, line, &record, &mut x)?;
-        if x.len() > MAX_VALUES {
+        // Checked before the row is added: the buffer never grows past the limit.
+        if x.len() + layout.features.len() > MAX_VALUES {
             return Err(DataError::TooLarge {
                 path: path.to_owned(),
                 line,
@@ -82,6 +82,7 @@ pub fn read_csv_from(
                 ),
             });
         }
+        layout.parse_features(path, line, &record, &mut x)?;
         if let Some(index) = layout.label {
             labels.push(path, line, &layout.names[index], &record[index])?;
         }
