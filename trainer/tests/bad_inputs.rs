@@ -554,7 +554,17 @@ fn class3_nonfinite_inputs_columns_by_name_and_classes_by_value() {
         ]));
         assert!(err.contains("no column `a`"), "{cmd}: {err}");
     }
-    // Duplicate names, the label as a feature.
+    // Duplicate names, the label as a feature (in training, and a model's feature as the label).
+    let args = [
+        "evaluate",
+        "--model",
+        path(&model),
+        "--data",
+        path(&reordered),
+        "--label",
+        "a",
+    ];
+    assert!(failure(&dendrite(&args)).contains("--label a is one of the model's input features"));
     let dup = dir.join("dup.csv");
     std::fs::write(&dup, "a,b,b,label\n1,2,3,1\n4,5,6,2\n").unwrap();
     let args = [
