@@ -56,8 +56,10 @@ impl Wanted {
 
 /// The `rustup` setup asks and installs with.
 pub struct Rustup {
-    /// The program and any arguments before rustup's own.
-    command: Vec<OsString>,
+    /// The program.
+    program: OsString,
+    /// Arguments before rustup's own (none for the real one).
+    leading: Vec<OsString>,
     /// Where it runs: the repository, whose `rust-toolchain.toml` selects the toolchain.
     dir: PathBuf,
 }
@@ -66,16 +68,15 @@ impl Rustup {
     /// `rustup` from the PATH, run in `dir`.
     pub fn on_path(dir: &Path) -> Self {
         Self {
-            command: vec!["rustup".into()],
+            program: "rustup".into(),
+            leading: Vec::new(),
             dir: dir.to_path_buf(),
         }
     }
 
     fn command(&self, args: &[String]) -> Command {
-        let mut cmd = Command::new(&self.command[0]);
-        cmd.args(&self.command[1..])
-            .args(args)
-            .current_dir(&self.dir);
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.leading).args(args).current_dir(&self.dir);
         cmd
     }
 
@@ -126,8 +127,8 @@ pub fn ensure(rustup: &Rustup, wanted: &Wanted) -> Result<()> {
         .map(|args| format!("rustup {}", args.join(" ")))
         .collect();
     bail!(
-        "could not install {} for toolchain {name}; run: {}",
-        after.describe(),
+        "could not install {}; run: {}",
+        after.describe(&name),
         commands.join(" && ")
     )
 }
@@ -143,7 +144,7 @@ fn active(rustup: &Rustup, wanted: &Wanted) -> Result<String> {
 }
 
 /// What of `wanted` the toolchain `name` lacks.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Missing {
     /// The toolchain itself (then every target and component too).
     toolchain: bool,
@@ -216,18 +217,21 @@ impl Missing {
         commands
     }
 
-    /// "the toolchain, targets a, b and components c" in a sentence.
-    fn describe(&self) -> String {
+    /// What is missing, in words: "toolchain 1.95.0 with targets a, b and components c", or
+    /// "targets a, b and components c on toolchain 1.95.0-x86_64-unknown-linux-gnu".
+    fn describe(&self, name: &str) -> String {
         let mut parts = Vec::new();
-        if self.toolchain {
-            parts.push("the toolchain".to_owned());
-        }
         for (what, list) in [("targets", &self.targets), ("components", &self.components)] {
             if !list.is_empty() {
                 parts.push(format!("{what} {}", list.join(", ")));
             }
         }
-        parts.join(" and ")
+        let parts = parts.join(" and ");
+        match (self.toolchain, parts.is_empty()) {
+            (true, true) => format!("toolchain {name}"),
+            (true, false) => format!("toolchain {name} with {parts}"),
+            (false, _) => format!("{parts} on toolchain {name}"),
+        }
     }
 }
 

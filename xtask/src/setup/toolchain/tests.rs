@@ -93,7 +93,8 @@ impl Machine {
 
     fn rustup(&self) -> Rustup {
         Rustup {
-            command: vec!["sh".into(), self.0.path().join("rustup").into()],
+            program: "sh".into(),
+            leading: vec![self.0.path().join("rustup").into()],
             dir: self.0.path().to_path_buf(),
         }
     }
@@ -189,16 +190,19 @@ fn says_in_one_line_what_it_could_not_install_and_the_command_to_run() {
         w.targets.join(" ")
     );
     assert!(err.contains(&command), "{err}");
-    assert!(
-        err.contains(&format!("targets {}", w.targets.join(", "))),
-        "{err}"
+    let what = format!(
+        "targets {} on toolchain {}",
+        w.targets.join(", "),
+        toolchain()
     );
+    assert!(err.contains(&what), "{err}");
     assert!(!err.contains('\n'), "{err}");
 
     let machine = Machine::new(None).offline();
     let err = ensure(&machine.rustup(), &w).unwrap_err().to_string();
     let command = format!("rustup toolchain install {} --profile", w.channel);
-    assert!(err.starts_with("could not install the toolchain"), "{err}");
+    let what = format!("could not install toolchain {} with targets", w.channel);
+    assert!(err.starts_with(&what), "{err}");
     assert!(err.contains(&command) && !err.contains('\n'), "{err}");
     // Nothing is attempted after the toolchain failed to install.
     assert_eq!(machine.installs().len(), 1);
@@ -208,7 +212,8 @@ fn says_in_one_line_what_it_could_not_install_and_the_command_to_run() {
 fn says_where_to_get_rustup_when_there_is_none() {
     let machine = Machine::new(None);
     let mut rustup = machine.rustup();
-    rustup.command = vec![machine.0.path().join("no-such-rustup").into()];
+    rustup.program = machine.0.path().join("no-such-rustup").into();
+    rustup.leading.clear();
     let err = ensure(&rustup, &wanted()).unwrap_err().to_string();
     assert!(
         err.contains("https://rustup.rs") && !err.contains('\n'),
