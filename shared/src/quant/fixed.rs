@@ -68,22 +68,47 @@ pub fn saturating_rounding_multiply_by_pot(x: i32, exponent: i32) -> i32 {
     }
 }
 
-/// `x · multiplier · 2^shift / 2^31`, TFLite's `MultiplyByQuantizedMultiplier` (the
-/// double-rounding version its reference kernels are built with: `TFLITE_SINGLE_ROUNDING` off):
-/// a left shift for a positive `shift`, [`saturating_rounding_doubling_high_mul`], then a
-/// rounding right shift for a negative one.
+/// `x · multiplier · 2^shift / 2^31` rounded once, ties toward +infinity: TFLite's
+/// `MultiplyByQuantizedMultiplier` as TensorFlow 2.21's interpreter is built
+/// (`TFLITE_SINGLE_ROUNDING`): `(x · multiplier + 2^(30 - shift)) >> (31 - shift)` in 64 bits.
+///
+/// This is the variant the interpreter's reference kernels match bit for bit (checked against
+/// its outputs in the trainer's TFLite fixtures, where the double-rounding variant differs in
+/// about one row in 30); [`multiply_by_quantized_multiplier_double_rounding`] is the other.
 ///
 /// `multiplier` is a Q0.31 significand in `[2^30, 2^31)` and `shift` in `[-31, 30]`, as made by
-/// [`quantize_multiplier`].
+/// [`quantize_multiplier`]; a shift outside that range is clamped to it.
 ///
 /// ```
 /// use dendrite_core::quant::fixed::{multiply_by_quantized_multiplier, quantize_multiplier};
 /// let (m, shift) = quantize_multiplier(0.25);
 /// assert_eq!(multiply_by_quantized_multiplier(1000, m, shift), 250);
-/// assert_eq!(multiply_by_quantized_multiplier(-6, m, shift), -2); // -1.5 -> -2
+/// assert_eq!(multiply_by_quantized_multiplier(-6, m, shift), -1); // -1.5 -> -1
+/// assert_eq!(multiply_by_quantized_multiplier(6, m, shift), 2); // 1.5 -> 2
 /// ```
 #[inline(always)]
 pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
+    let total_shift = (31 - shift).clamp(1, 62) as u32;
+    let round = 1i64 << (total_shift - 1);
+    ((i64::from(x) * i64::from(multiplier) + round) >> total_shift) as i32
+}
+
+/// TFLite's double-rounding `MultiplyByQuantizedMultiplier` (`TFLITE_SINGLE_ROUNDING` off, and
+/// gemmlowp's): a left shift for a positive `shift`,
+/// [`saturating_rounding_doubling_high_mul`], then a [`rounding_divide_by_pot`] for a negative
+/// one. It rounds twice, so it differs from [`multiply_by_quantized_multiplier`] now and then.
+///
+/// ```
+/// use dendrite_core::quant::fixed::{multiply_by_quantized_multiplier_double_rounding, quantize_multiplier};
+/// let (m, shift) = quantize_multiplier(0.25);
+/// assert_eq!(multiply_by_quantized_multiplier_double_rounding(-6, m, shift), -2); // -1.5 -> -2
+/// ```
+#[inline(always)]
+pub fn multiply_by_quantized_multiplier_double_rounding(
+    x: i32,
+    multiplier: i32,
+    shift: i32,
+) -> i32 {
     let left = shift.clamp(0, 31) as u32;
     let right = (-shift).clamp(0, 31) as u32;
     rounding_divide_by_pot(
@@ -270,14 +295,19 @@ mod tests {
     }
 
     #[test]
-    fn multiply_by_quantized_multiplier_double_rounds() {
-        // 0.75 = (3 << 29) · 2^0 / 2^31. 5 · 0.75 = 3.75 -> 4.
+    fn single_and_double_rounding_differ_where_the_first_rounding_matters() {
+        // 0.75 = (3 << 29) · 2^0 / 2^31. 5 · 0.75 = 3.75 -> 4 either way.
         assert_eq!(multiply_by_quantized_multiplier(5, 3 << 29, 0), 4);
-        // Double rounding: x = 3, m ≈ 0.5 + 2^-31, shift -1: the high-mul rounds 1.5000000007 to
-        // 2, then /2 = 1 exactly; single rounding would give round(0.75...) = 1 too. Pick one
-        // where they differ: x = 1, m = 2^30 (0.5), shift -1: high-mul gives round(0.5) = 1,
-        // then 1/2 rounds to 1, while the exact 0.25 rounds to 0.
-        assert_eq!(multiply_by_quantized_multiplier(1, 1 << 30, -1), 1);
+        assert_eq!(
+            multiply_by_quantized_multiplier_double_rounding(5, 3 << 29, 0),
+            4
+        );
+        // 1 · 0.5 · 2^-1 = 0.25: rounded once, 0; rounded twice (0.5 -> 1, then 1/2 -> 1), 1.
+        assert_eq!(multiply_by_quantized_multiplier(1, 1 << 30, -1), 0);
+        assert_eq!(
+            multiply_by_quantized_multiplier_double_rounding(1, 1 << 30, -1),
+            1
+        );
     }
 
     #[test]
@@ -327,10 +357,20 @@ mod tests {
         }
 
         #[test]
-        fn scaling_is_within_one_of_real_product(x in -1_000_000i32..1_000_000, m in 1e-6f64..0.99) {
+        fn single_rounding_is_the_nearest_integer(x in -1_000_000i32..1_000_000, m in 1e-6f64..0.99) {
             let (q, shift) = quantize_multiplier(m);
-            let got = multiply_by_quantized_multiplier(x, q, shift) as f64;
-            prop_assert!((got - x as f64 * m).abs() <= 1.0);
+            // Exact in f64: |x · q| < 2^51.
+            let exact = f64::from(x) * f64::from(q) / 2f64.powi(31 - shift);
+            let got = f64::from(multiply_by_quantized_multiplier(x, q, shift));
+            prop_assert!(got - exact <= 0.5 && exact - got < 0.5, "{got} vs {exact}");
+        }
+
+        #[test]
+        fn double_rounding_is_within_one(x in -1_000_000i32..1_000_000, m in 1e-6f64..0.99) {
+            let (q, shift) = quantize_multiplier(m);
+            let exact = f64::from(x) * f64::from(q) / 2f64.powi(31 - shift);
+            let got = f64::from(multiply_by_quantized_multiplier_double_rounding(x, q, shift));
+            prop_assert!((got - exact).abs() <= 1.0);
         }
 
         #[test]

@@ -2,8 +2,8 @@
 //!
 //! TFLite's int8 scheme, from its quantization specification and reference kernels: weights
 //! symmetric int8 per output channel (or per tensor), activations asymmetric int8 per tensor,
-//! int32 biases, requantization by a Q0.31 multiplier and a power-of-two shift with TFLite's
-//! double rounding, relu/relu6 fused as a clamp, softmax in gemmlowp's fixed point, logistic
+//! int32 biases, requantization by a Q0.31 multiplier and a power-of-two shift rounded once as
+//! TensorFlow 2.21's interpreter does, relu/relu6 fused as a clamp, softmax in gemmlowp's fixed point, logistic
 //! and tanh through a 256-entry table. Every kernel computes the bits TFLite's interpreter
 //! computes with its reference kernels (`OpResolverType.BUILTIN_REF`), checked against
 //! fixtures that interpreter produced.
