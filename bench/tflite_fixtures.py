@@ -150,11 +150,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="trainer/tests/fixtures/tflite")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--only", help="comma-separated model names (default: all)")
     args = parser.parse_args()
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
 
+    only = set(args.only.split(",")) if args.only else None
     for i, name in enumerate(MODELS):
+        if only is not None and name not in only:
+            continue
         model, x = build(name, args.seed + i)
         rows = x[-ROWS:]  # held out of the representative set (first 200 rows)
         # Int8 in and out: the raw integers are compared, no float at either end.
@@ -169,6 +173,12 @@ def main():
             write(out_dir, f"{name}.int8_float_io", fb, rows, "float in/out around int8: QUANTIZE ... DEQUANTIZE")
             fb = convert(model, x, int8=False)
             write(out_dir, f"{name}.f32", fb, rows, "float32")
+
+    # An operator Dendrite refuses by name: a dense layer then a leaky relu.
+    keras.utils.set_random_seed(args.seed)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.LeakyReLU(0.2)])
+    fb = convert(model, np.ones((4, 3), np.float32), int8=False)
+    write(out_dir, "unsupported.f32", fb, np.ones((1, 3), np.float32), "float32, FULLY_CONNECTED then LEAKY_RELU")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ pub mod optimizers;
 pub mod plot;
 pub mod quantize;
 pub mod spec;
+pub mod tflite;
 pub mod utils;
 
 pub use callbacks::{Callback, History, Logs};
