@@ -11,7 +11,8 @@ implementation), and writes, per model, under `--out`
 - `<name>.tflite`: the converted flatbuffer;
 - `<name>.json`: the input and output tensors' types and quantization, the inputs
   fed and the raw outputs the interpreter produced (int8 as integers, float32 as
-  decimal numbers that round-trip to the exact f32 bits).
+  decimal numbers that round-trip to the exact f32 bits); the float32 model's file
+  also holds the representative dataset its int8 siblings were converted with.
 
 Run it with the bench env: `bench/.venv/bin/python bench/tflite_fixtures.py`.
 CI never runs TensorFlow; the files it writes are committed.
@@ -129,7 +130,7 @@ def as_list(a):
     return a.astype(np.int64).tolist() if a.dtype.kind == "i" else [[float(v) for v in r] for r in a]
 
 
-def write(out_dir, name, flatbuffer, inputs, note):
+def write(out_dir, name, flatbuffer, inputs, note, calibration=None):
     inp, out, ops, outputs = run_reference(flatbuffer, inputs)
     (out_dir / f"{name}.tflite").write_bytes(flatbuffer)
     doc = {
@@ -142,6 +143,9 @@ def write(out_dir, name, flatbuffer, inputs, note):
         "inputs": as_list(inputs),
         "outputs": as_list(outputs),
     }
+    if calibration is not None:
+        # The representative dataset the int8 siblings were converted with.
+        doc["calibration"] = as_list(calibration)
     (out_dir / f"{name}.json").write_text(json.dumps(doc, indent=None) + "\n")
     print(f"{name}: {len(flatbuffer)} bytes, ops {ops}", file=sys.stderr)
 
@@ -172,7 +176,7 @@ def main():
             fb = convert(model, x, int8=True, int8_io=False)
             write(out_dir, f"{name}.int8_float_io", fb, rows, "float in/out around int8: QUANTIZE ... DEQUANTIZE")
             fb = convert(model, x, int8=False)
-            write(out_dir, f"{name}.f32", fb, rows, "float32")
+            write(out_dir, f"{name}.f32", fb, rows, "float32", calibration=x[:200])
 
     # An operator Dendrite refuses by name: a dense layer then a leaky relu.
     keras.utils.set_random_seed(args.seed)

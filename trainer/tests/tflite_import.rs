@@ -3,7 +3,9 @@
 //! kernels bit for bit.
 
 use dendrite_core::kernel;
+use dendrite_trainer::quantize::quantize;
 use dendrite_trainer::tflite::{import, ImportError, Imported};
+use dendrite_trainer::HostModel;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -174,4 +176,60 @@ fn refuses_unsupported_operator_by_name() {
     assert!(err
         .to_string()
         .contains("operator LEAKY_RELU is not supported"));
+}
+
+/// Ulps between two positive floats.
+fn ulps(a: f32, b: f32) -> u32 {
+    a.to_bits().abs_diff(b.to_bits())
+}
+
+#[test]
+fn dendrite_quantizer_reproduces_the_tflite_converter() {
+    // The float model and the representative rows TFLite's converter used for its int8 sibling.
+    let (float_model, doc) = load("dense_softmax.f32");
+    let bytes = float_model.to_model_bytes().unwrap();
+    let host = HostModel::from_bytes(&bytes, Path::new("dense_softmax.f32")).unwrap();
+    let calibration: Vec<f32> = rows(&doc, "calibration", float).concat();
+    let ours = quantize(&host, &calibration).unwrap().int8;
+    let (Imported::Int8 { model: theirs, .. }, int8_doc) = load("dense_softmax.int8") else {
+        panic!("an int8 model")
+    };
+    assert_eq!(ours.layers.len(), theirs.layers.len());
+    for (a, b) in ours.layers.iter().zip(&theirs.layers) {
+        // Weights, their scales and the biases: the converter's, to the bit.
+        assert_eq!(
+            (&a.weights, &a.weight_scales, &a.bias),
+            (&b.weights, &b.weight_scales, &b.bias)
+        );
+        assert_eq!(
+            std::mem::discriminant(&a.activation),
+            std::mem::discriminant(&b.activation)
+        );
+        for (p, q) in [
+            (a.input, b.input),
+            (a.output, b.output),
+            (a.activation_output, b.activation_output),
+        ] {
+            assert_eq!(p.zero_point, q.zero_point);
+            // The ranges come from a float forward pass over the calibration rows; the
+            // converter's calibrator sums in another order, so a range end can differ in its
+            // last bits, and the scale by an ulp.
+            assert!(ulps(p.scale, q.scale) <= 2, "{p:?} vs {q:?}");
+        }
+    }
+    // On the interpreter's own inputs, the int8 outputs of Dendrite's quantization equal those
+    // TFLite's interpreter computes for the converter's (an ulp of scale could move a rounding;
+    // on these rows none does).
+    let (inputs, expected) = (
+        rows(&int8_doc, "inputs", int),
+        rows(&int8_doc, "outputs", int),
+    );
+    let (mut same, mut total) = (0, 0);
+    for (x, want) in inputs.iter().zip(&expected) {
+        let got = ours.predict_quantized(x).unwrap();
+        same += got.iter().zip(want).filter(|(a, b)| a == b).count();
+        total += want.len();
+    }
+    eprintln!("Dendrite-quantized vs converter-quantized: {same} of {total} int8 outputs equal");
+    assert_eq!(same, total);
 }

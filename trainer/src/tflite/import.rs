@@ -6,6 +6,7 @@ use super::schema::{
     TensorType,
 };
 use crate::quantize::{Int8Activation, Int8Layer, Int8Model};
+use dendrite_core::format::{LayerRef, LayerSpec, ModelRef as FileModel};
 use dendrite_core::quant::{
     activation_range, lut_populate, quantize_multiplier, QuantParams, SoftmaxParams,
 };
@@ -577,4 +578,53 @@ fn i32s(bytes: &[u8]) -> Vec<i32> {
         .chunks_exact(4)
         .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect()
+}
+
+impl Imported {
+    /// A float model as a dendrite-core model file (no standardization, no class names), so
+    /// everything that runs model files runs it.
+    ///
+    /// # Errors
+    /// [`ImportError::Unsupported`] for an int8 model (the model file does not carry int8
+    /// layers yet) or a model the file format refuses (too many layers, a width over 65535).
+    pub fn to_model_bytes(&self) -> Result<Vec<u8>> {
+        let Imported::Float { inputs, layers } = self else {
+            return unsupported("an int8 model cannot be written as a float model file");
+        };
+        let names: Vec<String> = (1..=layers.len())
+            .map(|i| format!("fully_connected_{i}"))
+            .collect();
+        let refs = layers
+            .iter()
+            .zip(&names)
+            .map(|(l, name)| {
+                let units = u16::try_from(l.bias.len())
+                    .map_err(|_| ImportError::Unsupported("a layer over 65535 units".into()))?;
+                Ok(LayerRef {
+                    spec: LayerSpec {
+                        units,
+                        activation: l.activation,
+                        name,
+                    },
+                    kernel: &l.kernel,
+                    bias: &l.bias,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let (mean, std) = (vec![0.0; *inputs], vec![1.0; *inputs]);
+        let model = FileModel {
+            input: u16::try_from(*inputs)
+                .map_err(|_| ImportError::Unsupported("over 65535 inputs".into()))?,
+            labels: "",
+            mean: &mean,
+            std: &std,
+            layers: &refs,
+        };
+        let encode_error = |e: dendrite_core::format::EncodeError| {
+            ImportError::Unsupported(format!("the model file format refuses it: {e}"))
+        };
+        let mut bytes = vec![0u8; model.encoded_len().map_err(encode_error)?];
+        model.encode(&mut bytes).map_err(encode_error)?;
+        Ok(bytes)
+    }
 }
