@@ -46,5 +46,6 @@ pub mod quant;
 mod wire;
 
 pub use activation::{act, Activation};
+pub use format::{class_of, destandardize, reconstruction_error};
 pub use layer::{Chain, Dense, Layers};
 pub use network::Network;

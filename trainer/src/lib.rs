@@ -49,6 +49,7 @@ mod model;
 pub mod optimizers;
 pub mod plot;
 pub mod quantize;
+pub mod regression;
 pub mod spec;
 pub mod tflite;
 pub mod utils;

@@ -619,6 +619,7 @@ impl Imported {
             mean: &mean,
             std: &std,
             layers: &refs,
+            ..FileModel::default()
         };
         let encode_error = |e: dendrite_core::format::EncodeError| {
             ImportError::Unsupported(format!("the model file format refuses it: {e}"))
