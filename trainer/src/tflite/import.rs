@@ -116,7 +116,13 @@ impl<'a> Graph<'a> {
 
     fn element_count(&self, index: i32) -> Result<usize> {
         let shape = self.tensor(index)?.shape()?;
-        Ok(shape.map_or(1, |s| s.iter().map(|d| d.max(0) as usize).product()))
+        let Some(shape) = shape else { return Ok(1) };
+        shape
+            .iter()
+            .try_fold(1usize, |n, d| n.checked_mul(usize::try_from(d).ok()?))
+            .ok_or_else(|| {
+                ImportError::Flatbuffer(format!("tensor {index} has a negative or huge shape"))
+            })
     }
 
     fn data(&self, index: i32) -> Result<&'a [u8]> {
@@ -323,15 +329,28 @@ impl<'g, 'a> Builder<'g, 'a> {
         let fan_in = self.graph.element_count(self.current)?;
         let weights = self.graph.data(w)?;
         let units = self.graph.element_count(y)?;
-        if units == 0 || fan_in == 0 || self.graph.element_count(w)? != units * fan_in {
+        if units == 0
+            || fan_in == 0
+            || Some(self.graph.element_count(w)?) != units.checked_mul(fan_in)
+        {
             return unsupported(
                 "FULLY_CONNECTED weights whose shape is not [outputs, inputs] of a single sample",
             );
         }
+        // The weights' bytes bound every size below, so a corrupted shape cannot ask for a
+        // huge allocation.
+        let element = if self.float { 4 } else { 1 };
+        if Some(weights.len())
+            != units
+                .checked_mul(fan_in)
+                .and_then(|n| n.checked_mul(element))
+        {
+            return unsupported("FULLY_CONNECTED weights whose data does not fill their shape");
+        }
         if self.float {
-            self.float_layer(w, bias, weights, units, fused)
+            self.float_layer(w, bias, weights, (units, fan_in), fused)
         } else {
-            self.int8_layer(w, bias, weights, units, y, fused)
+            self.int8_layer(w, bias, weights, (units, fan_in), y, fused)
         }
     }
 
@@ -340,7 +359,7 @@ impl<'g, 'a> Builder<'g, 'a> {
         w: i32,
         bias: Option<i32>,
         weights: &[u8],
-        units: usize,
+        (units, fan_in): (usize, usize),
         fused: ActivationFunctionType,
     ) -> Result<()> {
         if self.graph.kind(w)? != TensorType::Float32 {
@@ -351,7 +370,7 @@ impl<'g, 'a> Builder<'g, 'a> {
             Some(b) => f32s(self.graph.data(b)?),
             None => vec![0.0; units],
         };
-        if kernel.len() != units * (kernel.len() / units.max(1)) || bias.len() != units {
+        if Some(kernel.len()) != units.checked_mul(fan_in) || bias.len() != units {
             return unsupported("FULLY_CONNECTED weights or bias of the wrong length");
         }
         let activation = match fused {
@@ -376,7 +395,7 @@ impl<'g, 'a> Builder<'g, 'a> {
         w: i32,
         bias: Option<i32>,
         weights: &[u8],
-        units: usize,
+        (units, fan_in): (usize, usize),
         y: i32,
         fused: ActivationFunctionType,
     ) -> Result<()> {
@@ -402,8 +421,8 @@ impl<'g, 'a> Builder<'g, 'a> {
             }
             None => vec![0; units],
         };
-        if bias.len() != units || weights.len() != units * (weights.len() / units) {
-            return unsupported("FULLY_CONNECTED bias of the wrong length");
+        if bias.len() != units || Some(weights.len()) != units.checked_mul(fan_in) {
+            return unsupported("FULLY_CONNECTED weights or bias of the wrong length");
         }
         // TFLite's PopulateConvolutionQuantizationParams: the f64 product of the f32 scales.
         let (multiplier, shift) = weight_scales
