@@ -608,7 +608,9 @@ impl Imported {
     /// layers yet) or a model the file format refuses (too many layers, a width over 65535).
     pub fn to_model_bytes(&self) -> Result<Vec<u8>> {
         let Imported::Float { inputs, layers } = self else {
-            return unsupported("an int8 model cannot be written as a float model file");
+            return unsupported(
+                "an int8 model cannot be written yet: the model file carries float32 layers only",
+            );
         };
         let names: Vec<String> = (1..=layers.len())
             .map(|i| format!("fully_connected_{i}"))
