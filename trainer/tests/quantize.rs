@@ -96,3 +96,60 @@ fn activation_ranges_include_zero_and_nudge_the_zero_point() {
     // An all-positive range still represents 0 exactly: zero point -128.
     assert_eq!(asymmetric_params(2.0, 5.0).zero_point, -128);
 }
+
+#[test]
+fn int8_seed_tutorial_is_within_one_point_of_float() {
+    use dendrite_trainer::activations::Activation::{Relu, Softmax};
+    use dendrite_trainer::layers::{Activation, Dense};
+    use dendrite_trainer::{datasets, utils, FitOptions, Initializer, Loss, Metric, Optimizer};
+    use dendrite_trainer::{Preprocessing, Sequential, Verbosity};
+
+    // The seed tutorial's network and training (`dendrite train` with no arguments).
+    let mut rng = utils::set_random_seed(42);
+    let (data, gender) = datasets::seed(1000, &mut rng);
+    let one_hot = utils::to_categorical(&gender, 2).unwrap();
+    let mut model = Sequential::new();
+    model
+        .add(
+            Dense::new(4)
+                .input_dim(3)
+                .kernel_initializer(Initializer::random_normal()),
+        )
+        .unwrap();
+    model.add(Activation::new(Relu)).unwrap();
+    model
+        .add(Dense::new(2).kernel_initializer(Initializer::random_normal()))
+        .unwrap();
+    model.add(Activation::new(Softmax)).unwrap();
+    let optimizer = Optimizer::from_name("rmsprop").unwrap();
+    model
+        .compile(
+            optimizer,
+            Loss::CategoricalCrossentropy,
+            &[Metric::Accuracy],
+        )
+        .unwrap();
+    let options = FitOptions {
+        epochs: 10,
+        batch_size: 8,
+        verbose: Verbosity::Silent,
+        ..Default::default()
+    };
+    model.fit(&data, &one_hot, &options, &mut rng).unwrap();
+    let bytes = model.to_model_bytes(&Preprocessing::identity(3)).unwrap();
+    let float = HostModel::from_bytes(&bytes, Path::new("seed")).unwrap();
+
+    // Calibrated on the training rows, compared on 1000 fresh ones.
+    let calibration: Vec<f32> = data.iter().copied().collect();
+    let q = quantize(&float, &calibration).unwrap();
+    let (held_out, labels) = datasets::seed(1000, &mut rng);
+    let x: Vec<f32> = held_out.iter().copied().collect();
+    let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+    let report = compare(&float, &q, &x, Some(&labels)).unwrap();
+    eprintln!("seed tutorial, 1000 held-out rows: {report:?}");
+    let (f, i) = (
+        report.float_accuracy.unwrap(),
+        report.int8_accuracy.unwrap(),
+    );
+    assert!(i >= f - 0.01, "float {f}, int8 {i}");
+}
