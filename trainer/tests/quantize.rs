@@ -153,3 +153,28 @@ fn int8_seed_tutorial_is_within_one_point_of_float() {
     );
     assert!(i >= f - 0.01, "float {f}, int8 {i}");
 }
+
+#[test]
+fn quantized_iris_round_trips_through_the_model_file() {
+    let path = std::env::temp_dir().join(format!(
+        "dendrite-quantize-file-{}.postcard",
+        std::process::id()
+    ));
+    train_iris(7, &path);
+    let model = HostModel::load(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let (calibration, _) = rows("examples/data/iris_train.csv", model.labels());
+    let q = quantize(&model, &calibration).unwrap();
+    let bytes = q.to_model_bytes(model.labels()).unwrap();
+    // 4-16-8-3: the int8 file holds a quarter of the weight bytes, plus per-unit parameters.
+    eprintln!(
+        "int8 model file {} bytes, f32 {}",
+        bytes.len(),
+        model.file_len()
+    );
+    assert!(bytes.len() < model.file_len());
+    let back = dendrite_trainer::quantize::QuantizedModel::from_model_bytes(&bytes).unwrap();
+    for row in calibration.chunks(4) {
+        assert_eq!(back.predict(row).unwrap(), q.predict(row).unwrap());
+    }
+}

@@ -3,7 +3,7 @@
 //! kernels bit for bit.
 
 use dendrite_core::kernel;
-use dendrite_trainer::quantize::quantize;
+use dendrite_trainer::quantize::{quantize, QuantizedModel};
 use dendrite_trainer::tflite::{import, ImportError, Imported};
 use dendrite_trainer::HostModel;
 use serde_json::Value;
@@ -270,4 +270,28 @@ fn corrupted_files_are_refused_or_imported_never_a_panic() {
         }
     }
     assert!(refused > 0);
+}
+
+#[test]
+fn int8_models_survive_the_model_file_bit_for_bit() {
+    for name in [
+        "dense_softmax.int8",
+        "dense_sigmoid.int8",
+        "dense_tanh.int8",
+        "regression.int8",
+        "dense_softmax.int8_per_tensor",
+    ] {
+        let (imported, doc) = load(name);
+        let bytes = imported.to_model_bytes().unwrap();
+        let from_file = QuantizedModel::from_model_bytes(&bytes).unwrap();
+        for (x, want) in rows(&doc, "inputs", int)
+            .iter()
+            .zip(rows(&doc, "outputs", int))
+        {
+            assert_eq!(from_file.int8.predict_quantized(x).unwrap(), want, "{name}");
+        }
+        // The float host model refuses int8 layers rather than running them wrongly.
+        let refused = HostModel::from_bytes(&bytes, Path::new(name)).unwrap_err();
+        assert!(refused.to_string().contains("int8 layers"), "{refused}");
+    }
 }

@@ -26,6 +26,9 @@ pub struct QuantizeArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Where to write the int8 model file.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// `dendrite import`.
@@ -33,7 +36,7 @@ pub struct QuantizeArgs {
 pub struct ImportArgs {
     /// The TFLite flatbuffer.
     model: PathBuf,
-    /// Where to write the model file (float32 models).
+    /// Where to write the model file (f32 or int8 layers, as the TFLite file has them).
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -77,9 +80,11 @@ pub fn run_quantize(args: &QuantizeArgs) -> Result<()> {
             print_comparison("test", t);
         }
     }
-    eprintln!(
-        "note: the model file does not carry int8 layers yet; this reports what int8 would give"
-    );
+    if let Some(out) = &args.out {
+        let bytes = int8.to_model_bytes(float.labels())?;
+        std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+        eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
+    }
     Ok(())
 }
 

@@ -16,9 +16,11 @@
 //! The standardization stays in f32 before the input quantization: the device standardizes,
 //! quantizes, and runs the integer layers.
 
+mod file;
 mod model;
 mod report;
 
+pub use file::Int8FileError;
 pub use model::{Int8Activation, Int8Layer, Int8Model};
 pub use report::{compare, Comparison};
 

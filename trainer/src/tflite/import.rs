@@ -600,17 +600,27 @@ fn i32s(bytes: &[u8]) -> Vec<i32> {
 }
 
 impl Imported {
-    /// A float model as a dendrite-core model file (no standardization, no class names), so
-    /// everything that runs model files runs it.
+    /// The model as a dendrite-core model file (no standardization, no class names): f32
+    /// layers for a float model, int8 layers for an int8 one (which then takes float inputs
+    /// and quantizes them with the TFLite input tensor's parameters).
     ///
     /// # Errors
-    /// [`ImportError::Unsupported`] for an int8 model (the model file does not carry int8
-    /// layers yet) or a model the file format refuses (too many layers, a width over 65535).
+    /// [`ImportError::Unsupported`] for a model the file format refuses (too many layers, a
+    /// width over 65535).
     pub fn to_model_bytes(&self) -> Result<Vec<u8>> {
-        let Imported::Float { inputs, layers } = self else {
-            return unsupported(
-                "an int8 model cannot be written yet: the model file carries float32 layers only",
-            );
+        let (inputs, layers) = match self {
+            Imported::Float { inputs, layers } => (inputs, layers),
+            Imported::Int8 { model, .. } => {
+                let inputs = model.inputs();
+                let quantized = crate::quantize::QuantizedModel {
+                    mean: vec![0.0; inputs],
+                    std: vec![1.0; inputs],
+                    int8: model.clone(),
+                };
+                return quantized
+                    .to_model_bytes(&[])
+                    .map_err(|e| ImportError::Unsupported(e.to_string()));
+            }
         };
         let names: Vec<String> = (1..=layers.len())
             .map(|i| format!("fully_connected_{i}"))
