@@ -48,8 +48,10 @@ pub mod metrics;
 mod model;
 pub mod optimizers;
 pub mod plot;
+pub mod quantize;
 pub mod regression;
 pub mod spec;
+pub mod tflite;
 pub mod utils;
 
 pub use callbacks::{Callback, History, Logs};
