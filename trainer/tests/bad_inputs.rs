@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use tempfile::TempDir;
 
 fn dendrite(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dendrite"))
@@ -13,11 +14,12 @@ fn dendrite(args: &[&str]) -> Output {
         .expect("the dendrite binary runs")
 }
 
-/// A scratch directory of this test's own.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dendrite-bad-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory of this test's own, removed when dropped (even when the test fails).
+fn scratch(name: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("dendrite-bad-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn path(p: &Path) -> &str {
@@ -52,7 +54,7 @@ fn trained(out: &Path) -> Vec<u8> {
 #[test]
 fn diverging_training_stops_and_leaves_the_previous_model_untouched() {
     let dir = scratch("diverge");
-    let model = dir.join("m.postcard");
+    let model = dir.path().join("m.postcard");
     let before = trained(&model);
     let o = dendrite(&[
         "train",
@@ -70,21 +72,20 @@ fn diverging_training_stops_and_leaves_the_previous_model_untouched() {
     assert!(err.contains("lower the learning rate"), "{err}");
     assert!(err.contains("was not written"), "{err}");
     assert_eq!(std::fs::read(&model).unwrap(), before, "the previous file");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn truncated_or_corrupted_model_files_are_refused_with_the_reason() {
     let dir = scratch("damaged");
-    let good = trained(&dir.join("good.postcard"));
-    let truncated = dir.join("truncated.postcard");
+    let good = trained(&dir.path().join("good.postcard"));
+    let truncated = dir.path().join("truncated.postcard");
     std::fs::write(&truncated, &good[..good.len() / 2]).unwrap();
-    let corrupted = dir.join("corrupted.postcard");
+    let corrupted = dir.path().join("corrupted.postcard");
     let mut bytes = good.clone();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x10;
     std::fs::write(&corrupted, bytes).unwrap();
-    let csv = dir.join("data.csv");
+    let csv = dir.path().join("data.csv");
     std::fs::write(&csv, "a,b,c,label\n1,2,3,0\n4,5,6,1\n").unwrap();
     for (file, reason) in [(&truncated, "truncated"), (&corrupted, "CRC")] {
         let m = path(file);
@@ -110,15 +111,14 @@ fn truncated_or_corrupted_model_files_are_refused_with_the_reason() {
             );
         }
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn evaluate_refuses_more_classes_than_the_model_has_outputs() {
     let dir = scratch("classes");
-    let model = dir.join("m.postcard");
+    let model = dir.path().join("m.postcard");
     trained(&model);
-    let csv = dir.join("three.csv");
+    let csv = dir.path().join("three.csv");
     std::fs::write(&csv, "a,b,c,kind\n1,2,3,x\n4,5,6,y\n7,8,9,z\n").unwrap();
     let args = [
         "evaluate",
@@ -132,7 +132,6 @@ fn evaluate_refuses_more_classes_than_the_model_has_outputs() {
     let err = failure(&dendrite(&args));
     assert!(err.contains("three.csv"), "{err}");
     assert!(err.contains("kind"), "{err}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Every kind of bad training input the issue of robustness lists, through `dendrite train`:
@@ -140,7 +139,7 @@ fn evaluate_refuses_more_classes_than_the_model_has_outputs() {
 #[test]
 fn each_bad_training_input_is_one_line_naming_the_file_and_line() {
     let dir = scratch("train-inputs");
-    let out = dir.join("never.postcard");
+    let out = dir.path().join("never.postcard");
     let header = "a,b,label\n";
     let csv_cases = [
         ("ragged.csv", "a,b,label\n1,2,0\n3,0\n", Some(":3:")),
@@ -153,7 +152,7 @@ fn each_bad_training_input_is_one_line_naming_the_file_and_line() {
         ("dup.csv", "a,a,label\n1,2,0\n3,4,1\n", Some(":1:")),
     ];
     for (name, text, line) in csv_cases {
-        let csv = dir.join(name);
+        let csv = dir.path().join(name);
         std::fs::write(&csv, text).unwrap();
         let args = [
             "train",
@@ -170,7 +169,7 @@ fn each_bad_training_input_is_one_line_naming_the_file_and_line() {
             assert!(err.contains(&format!("{name}{line}")), "{name}: {err}");
         }
     }
-    let csv = dir.join("ok.csv");
+    let csv = dir.path().join("ok.csv");
     std::fs::write(&csv, format!("{header}1,2,0\n3,4,1\n")).unwrap();
     let unknown = [
         "train",
@@ -186,7 +185,7 @@ fn each_bad_training_input_is_one_line_naming_the_file_and_line() {
         ("bad-key.toml", "[fit]\nepochz = 3\n"),
         ("bad-value.toml", "[fit]\nepochs = \"many\"\n"),
     ] {
-        let file = dir.join(name);
+        let file = dir.path().join(name);
         std::fs::write(&file, spec).unwrap();
         let err = failure(&dendrite(&[
             "train",
@@ -198,7 +197,6 @@ fn each_bad_training_input_is_one_line_naming_the_file_and_line() {
         assert!(err.contains(&format!("{name}:2:")), "{name}: {err}");
     }
     assert!(!out.exists(), "no model written from bad input");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// A small labelled CSV file `a,b,label` with two classes.
@@ -217,7 +215,8 @@ fn small_csv(dir: &Path, name: &str) -> PathBuf {
 /// overflow a formatting width.
 #[test]
 fn class1_out_of_range_numbers_and_sizes_are_refused_before_work() {
-    let dir = scratch("class1");
+    let tmp = scratch("class1");
+    let dir = tmp.path();
     let csv = small_csv(&dir, "d.csv");
     let out = dir.join("never.postcard");
     let base = [
@@ -382,13 +381,13 @@ fn class1_out_of_range_numbers_and_sizes_are_refused_before_work() {
         "{err}"
     );
     assert!(!out.exists(), "no model written from bad input");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Class 2: readers of untrusted bytes are bounded.
 #[test]
 fn class2_model_and_input_reads_are_bounded() {
-    let dir = scratch("class2");
+    let tmp = scratch("class2");
+    let dir = tmp.path();
     let started = std::time::Instant::now();
     let err = failure(&dendrite(&["info", "/dev/zero"]));
     assert!(
@@ -445,13 +444,13 @@ fn class2_model_and_input_reads_are_bounded() {
         String::from_utf8_lossy(&o.stdout).contains("class"),
         "first line answered"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Class 3: no silent garbage.
 #[test]
 fn class3_nonfinite_inputs_columns_by_name_and_classes_by_value() {
-    let dir = scratch("class3");
+    let tmp = scratch("class3");
+    let dir = tmp.path();
     let csv = small_csv(&dir, "d.csv");
     let model = dir.join("m.postcard");
     let train = |extra: &[&str]| {
@@ -664,14 +663,14 @@ fn class3_nonfinite_inputs_columns_by_name_and_classes_by_value() {
     ]);
     let rows: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(rows.as_array().map(Vec::len), Some(20));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Class 4: outputs that are inputs, links, FIFOs, missing directories, flags without their
 /// data: all refused before training, naming the user's path.
 #[test]
 fn class4_output_paths_are_checked_before_training() {
-    let dir = scratch("class4");
+    let tmp = scratch("class4");
+    let dir = tmp.path();
     let csv = small_csv(&dir, "d.csv");
     let before = std::fs::read(&csv).unwrap();
     let train = |out: &Path, extra: &[&str]| {
@@ -810,13 +809,13 @@ fn class4_output_paths_are_checked_before_training() {
         assert!(err.contains("is also the input file"), "{cmd}: {err}");
     }
     assert_eq!(std::fs::read(&csv).unwrap(), before, "the data survives");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Class 5: one line, the thing named once, no debug forms.
 #[test]
 fn class5_error_text_is_one_line_without_repeats_or_debug_forms() {
-    let dir = scratch("class5");
+    let tmp = scratch("class5");
+    let dir = tmp.path();
     let missing = dir.join("missing.postcard");
     let csv = small_csv(&dir, "d.csv");
     let runs: Vec<Vec<&str>> = vec![
@@ -875,7 +874,6 @@ fn class5_error_text_is_one_line_without_repeats_or_debug_forms() {
         "{err}"
     );
     assert!(err.contains(".png"), "{err}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Random command lines and spec files, built from fragments that mix valid and hostile
@@ -899,7 +897,8 @@ mod random {
     fn files() -> &'static Files {
         static FILES: std::sync::OnceLock<Files> = std::sync::OnceLock::new();
         FILES.get_or_init(|| {
-            let dir = scratch("random");
+            // Kept for the whole test process: the directory outlives every case.
+            let dir = scratch("random").keep();
             let csv = small_csv(&dir, "d.csv");
             let model = dir.join("model.postcard");
             super::trained(&model);
@@ -1177,7 +1176,8 @@ mod random {
 fn class1_very_long_names_do_not_overflow_formatting() {
     use dendrite_trainer::layers::Dense;
     use dendrite_trainer::{activations::Activation, Preprocessing, Sequential};
-    let dir = scratch("long-names");
+    let tmp = scratch("long-names");
+    let dir = tmp.path();
     let long = "n".repeat(70_000);
     let mut model = Sequential::new();
     model
@@ -1219,5 +1219,4 @@ fn class1_very_long_names_do_not_overflow_formatting() {
             "{args:?}: {err}"
         );
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
