@@ -217,7 +217,7 @@ fn small_csv(dir: &Path, name: &str) -> PathBuf {
 fn class1_out_of_range_numbers_and_sizes_are_refused_before_work() {
     let tmp = scratch("class1");
     let dir = tmp.path();
-    let csv = small_csv(&dir, "d.csv");
+    let csv = small_csv(dir, "d.csv");
     let out = dir.join("never.postcard");
     let base = [
         "train",
@@ -451,7 +451,7 @@ fn class2_model_and_input_reads_are_bounded() {
 fn class3_nonfinite_inputs_columns_by_name_and_classes_by_value() {
     let tmp = scratch("class3");
     let dir = tmp.path();
-    let csv = small_csv(&dir, "d.csv");
+    let csv = small_csv(dir, "d.csv");
     let model = dir.join("m.postcard");
     let train = |extra: &[&str]| {
         let args = [
@@ -671,7 +671,7 @@ fn class3_nonfinite_inputs_columns_by_name_and_classes_by_value() {
 fn class4_output_paths_are_checked_before_training() {
     let tmp = scratch("class4");
     let dir = tmp.path();
-    let csv = small_csv(&dir, "d.csv");
+    let csv = small_csv(dir, "d.csv");
     let before = std::fs::read(&csv).unwrap();
     let train = |out: &Path, extra: &[&str]| {
         let args = [
@@ -817,7 +817,7 @@ fn class5_error_text_is_one_line_without_repeats_or_debug_forms() {
     let tmp = scratch("class5");
     let dir = tmp.path();
     let missing = dir.join("missing.postcard");
-    let csv = small_csv(&dir, "d.csv");
+    let csv = small_csv(dir, "d.csv");
     let runs: Vec<Vec<&str>> = vec![
         vec!["info", path(&missing)],
         vec!["predict", "--model", path(&missing), "1"],
