@@ -9,6 +9,7 @@
 //! ```
 #![no_std]
 #![no_main]
+#![forbid(unsafe_code)]
 // The firmware never panics on input: no panicking shortcut (the crate has no tests).
 #![deny(
     clippy::unwrap_used,
