@@ -92,6 +92,15 @@ extern "C" {
 #[used]
 pub static __INTERRUPTS: [unsafe extern "C" fn(); 1] = [DefaultHandler];
 
+/// The RP2040's second-stage bootloader: the boot ROM copies these 256 bytes (with their CRC)
+/// from the start of flash to RAM and runs them to set up execute-in-place from the QSPI flash.
+/// The board's `memory.x` puts `.boot2` in its BOOT2 region.
+#[cfg(all(target_os = "none", feature = "board-rp-pico"))]
+#[link_section = ".boot2"]
+#[no_mangle]
+#[used]
+pub static BOOT2_FIRMWARE: [u8; 256] = rp2040_boot2::BOOT_LOADER_W25Q080;
+
 /// Ends the run with a non-zero status: a HardFault never hangs the emulator.
 #[cfg(target_os = "none")]
 #[cortex_m_rt::exception]
