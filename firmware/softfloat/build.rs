@@ -1,5 +1,6 @@
 //! Build script: links the self-test example (examples/selftest.rs) for QEMU's mps2-an385 with
-//! cortex-m-rt's `link.x` and that board's memory layout. The library itself needs nothing.
+//! cortex-m-rt's `link.x` and that board's memory layout, written from the board table. The
+//! library itself needs nothing.
 
 use std::{env, fs, path::PathBuf};
 
@@ -9,14 +10,14 @@ fn main() {
     if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("none") {
         return;
     }
-    let memory = "../boards/mps2-an385/memory.x";
-    println!("cargo::rerun-if-changed={memory}");
+    println!("cargo::rerun-if-changed=../boards-table/src/lib.rs");
     let Some(out) = env::var_os("OUT_DIR").map(PathBuf::from) else {
         eprintln!("error: cargo did not set OUT_DIR");
         std::process::exit(1);
     };
-    if let Err(e) = fs::copy(memory, out.join("memory.x")) {
-        eprintln!("error: copying {memory}: {e}");
+    let memory = dendrite_boards::memory_x(&dendrite_boards::MPS2_AN385);
+    if let Err(e) = fs::write(out.join("memory.x"), memory) {
+        eprintln!("error: writing memory.x: {e}");
         std::process::exit(1);
     }
     println!("cargo::rustc-link-arg-examples=-L{}", out.display());

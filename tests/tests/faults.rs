@@ -46,7 +46,7 @@ fn release_firmware_refuses_to_fault() {
 
 #[test]
 fn stack_overflow_faults_instead_of_running_into_the_static_data() {
-    // The lowest 32 bytes of the stack are an MPU guard (board/stack.rs): the first push into
+    // The lowest 32 bytes of the stack are an MPU guard (dendrite-runtime, stack.rs): the first push into
     // it faults, and the HardFault handler ends the run, before any static is overwritten.
     assert_eq!(exit_code_after(Fault::StackOverflow), Some(102));
 }

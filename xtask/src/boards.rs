@@ -16,7 +16,11 @@ const SEED_FLASH_BUDGET: u64 = 16 * 1024;
 /// Builds and checks every board's firmware.
 pub fn check_all(firmware_dir: &Path) -> Result<()> {
     // The default board is linted by the caller; the others' board support differs by cfg.
-    for target in ["thumbv7m-none-eabi", "thumbv8m.main-none-eabihf"] {
+    for target in [
+        "thumbv7m-none-eabi",
+        "thumbv8m.main-none-eabihf",
+        "thumbv6m-none-eabi",
+    ] {
         let clippy = [
             "clippy",
             "--release",

@@ -57,6 +57,7 @@ impl Hardware {
 pub const HARDWARE: &[Hardware] = &[
     Hardware::from_table(&dendrite_boards::NUCLEO_F411RE),
     Hardware::from_table(&dendrite_boards::NRF52840_DK),
+    Hardware::from_table(&dendrite_boards::RP_PICO),
 ];
 
 /// The real board called `name`.
