@@ -5,8 +5,9 @@
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rustc-check-cfg=cfg(dendrite_softfloat)");
-    // Cargo.toml links dendrite-softfloat for this target (the Cortex-M3).
-    if std::env::var("TARGET").as_deref() == Ok("thumbv7m-none-eabi") {
+    // Cargo.toml links dendrite-softfloat for these targets (the Cortex-M3 and M0, no FPU).
+    let target = std::env::var("TARGET").unwrap_or_default();
+    if target == "thumbv7m-none-eabi" || target == "thumbv6m-none-eabi" {
         println!("cargo::rustc-cfg=dendrite_softfloat");
     }
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {

@@ -7,6 +7,11 @@ use std::{env, fs, path::PathBuf};
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=src/armv7m.s");
+    println!("cargo::rustc-check-cfg=cfg(armv6m)");
+    // ARMv6-M (Cortex-M0/M0+) has no Thumb-2: the symbols are the Rust fast paths there.
+    if env::var("TARGET").is_ok_and(|t| t.starts_with("thumbv6m")) {
+        println!("cargo::rustc-cfg=armv6m");
+    }
     if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("none") {
         return;
     }

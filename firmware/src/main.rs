@@ -19,8 +19,8 @@
     clippy::todo
 )]
 
-// The soft-float Cortex-M3 links faster `__aeabi_fadd`/`fsub`/`fmul` (same bits as
-// compiler-builtins').
+// The soft-float cores (Cortex-M3, Cortex-M0) link faster `__aeabi_fadd`/`fsub`/`fmul` (same
+// bits as compiler-builtins').
 #[cfg(dendrite_softfloat)]
 use dendrite_softfloat as _;
 

@@ -15,6 +15,9 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+// The soft-float fast paths (same bits as compiler-builtins').
+use dendrite_softfloat as _;
+
 use dendrite_firmware::{network, Buffers, Platform, Server, SplitSerial};
 use rp2040_hal::clocks::{init_clocks_and_plls, Clock};
 use rp2040_hal::fugit::RateExtU32;
