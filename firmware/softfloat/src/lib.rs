@@ -124,7 +124,7 @@ pub fn add(a: u32, b: u32) -> Option<u32> {
     }
     // Normalize: the leading one back to bit 31. A shift of more than one happens only when
     // d <= 1, where nothing was shifted out, so it is exact.
-    let shift = m.leading_zeros();
+    let shift = leading_zeros(m);
     if shift >= ea {
         return None; // a subnormal result
     }
@@ -143,11 +143,11 @@ pub fn mul(a: u32, b: u32) -> Option<u32> {
         let zero = (is_zero(a) || is_zero(b)) && zero_or_normal(a) && zero_or_normal(b);
         return zero.then_some((a ^ b) & SIGN);
     }
-    // Significands with the leading one at bit 31: the 64-bit product (one UMULL) is in
-    // [2^62, 2^64).
+    // Significands with the leading one at bit 31: the 64-bit product (one UMULL in
+    // armv7m.s) is in [2^62, 2^64).
     let ma = (a << 8) | SIGN;
     let mb = (b << 8) | SIGN;
-    let (hi, lo) = product(ma, mb);
+    let (hi, lo) = widening_mul(ma, mb);
     // The result's biased exponent minus one, for a leading one at bit 63; a leading one at
     // bit 62 is moved up with the low word's top bit, one exponent step less.
     let (m, lo, e) = if hi & SIGN == 0 {
@@ -163,17 +163,16 @@ pub fn mul(a: u32, b: u32) -> Option<u32> {
     Some(round_pack(((a ^ b) & SIGN) | ((e as u32) << 23), m))
 }
 
-/// The 64-bit product of `a` and `b` as (high word, low word): one `UMULL` where the core has
-/// it, [`widening_mul`] on ARMv6-M.
+/// `m.leading_zeros()` for a non-zero `m`. ARMv6-M has no `CLZ` (a call to compiler-builtins'
+/// `__clzsi2`, about 30 instructions), so the shifts of zero and one that most differences need
+/// (operands two or more binades apart) are tested first. (The Rust fast paths run on ARMv6-M;
+/// ARMv7-M runs `armv7m.s`.)
 #[inline(always)]
-fn product(a: u32, b: u32) -> (u32, u32) {
-    #[cfg(armv6m)]
-    return widening_mul(a, b);
-    #[cfg(not(armv6m))]
-    {
-        let p = u64::from(a) * u64::from(b);
-        ((p >> 32) as u32, p as u32)
+fn leading_zeros(m: u32) -> u32 {
+    if m >= 1 << 30 {
+        return u32::from(m < SIGN);
     }
+    m.leading_zeros()
 }
 
 /// The 64-bit product of `a` and `b` as (high word, low word), from four 16x16-bit products
