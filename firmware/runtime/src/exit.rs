@@ -21,6 +21,11 @@ pub fn exit_after_fault() -> ! {
     crate::halt()
 }
 
+/// [`exit_after_fault`] for the HardFault handler's `bl`, with the C calling convention.
+pub extern "C" fn exit_after_fault_entry() -> ! {
+    exit_after_fault()
+}
+
 /// Whether a semihosting call is answered: always under QEMU; on silicon only with a debugger
 /// attached (`DHCSR.C_DEBUGEN`, readable by software from ARMv7-M on; an ARMv6-M board stops
 /// without asking).

@@ -101,12 +101,29 @@ pub static __INTERRUPTS: [unsafe extern "C" fn(); 1] = [DefaultHandler];
 #[used]
 pub static BOOT2_FIRMWARE: [u8; 256] = rp2040_boot2::BOOT_LOADER_W25Q080;
 
-/// Ends the run with a non-zero status: a HardFault never hangs the emulator.
+// The HardFault handler: ends the run with a non-zero status, so a HardFault never hangs the
+// emulator. It first moves the stack pointer back to the top of the stack, then calls
+// `exit::exit_after_fault`: after a stack overflow on a core without a guard (ARMv6-M), the
+// stack pointer is below RAM, and a handler that pushed there would fault again, which is a
+// lockup (QEMU aborts). It defines cortex-m-rt's `HardFault` symbol, which the vector table
+// names, in place of the `#[exception]` macro's Rust function (whose prologue pushes).
+//
+// SAFETY: the handler never returns, so discarding the interrupted stack is sound; it uses
+// only r0 and the stack pointer before calling a Rust function that takes no argument, with
+// the stack pointer 8-byte aligned (`_stack_start` is) at a valid stack top.
 #[cfg(target_os = "none")]
-#[cortex_m_rt::exception]
-unsafe fn HardFault(_frame: &cortex_m_rt::ExceptionFrame) -> ! {
-    exit::exit_after_fault()
-}
+core::arch::global_asm!(
+    ".section .text.HardFault,\"ax\",%progbits",
+    ".global HardFault",
+    ".type HardFault,%function",
+    ".thumb_func",
+    "HardFault:",
+    "    ldr r0, =_stack_start",
+    "    mov sp, r0",
+    "    bl {exit}",
+    "    .ltorg",
+    exit = sym exit::exit_after_fault_entry,
+);
 
 #[cfg(target_os = "none")]
 #[panic_handler]
