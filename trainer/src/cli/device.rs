@@ -27,8 +27,8 @@ pub struct DeviceArgs {
     #[arg(long, default_value_t = 115_200, requires = "serial")]
     pub baud: u32,
     /// The board the firmware runs on. With --qemu, the emulated board: mps2-an386
-    /// (Cortex-M4F), mps2-an385 (Cortex-M3, soft float), mps2-an500 (Cortex-M7) or mps2-an505
-    /// (Cortex-M33); each gets its own firmware build.
+    /// (Cortex-M4F), mps2-an385 (Cortex-M3, soft float), mps2-an500 (Cortex-M7), mps2-an505
+    /// (Cortex-M33) or microbit (Cortex-M0, soft float); each gets its own firmware build.
     #[arg(long, default_value = "mps2-an386", value_name = "NAME")]
     pub board: String,
     /// Seconds to wait for each answer: a silent device is an error, not a hang.
