@@ -103,6 +103,15 @@ pub enum Error {
         /// The number of classes.
         num_classes: usize,
     },
+    /// Weights given to [`Sequential::set_weights`](crate::Sequential::set_weights) do not fit
+    /// the model.
+    #[error("cannot set the weights of layer `{layer}`: {reason}")]
+    SetWeights {
+        /// The layer.
+        layer: String,
+        /// What does not fit.
+        reason: String,
+    },
     /// The model cannot be written in the model file format.
     #[error("cannot export layer `{layer}`: {reason}")]
     Export {
