@@ -25,7 +25,7 @@ pub use writer::KerasFormat;
 
 use crate::activations::Activation;
 use crate::export::Preprocessing;
-use crate::layers::{Activation as ActivationLayer, Dense};
+use crate::layers::{Activation as ActivationLayer, Dense, Layer};
 use crate::Sequential;
 use ndarray::{Array1, Array2};
 use std::path::Path;
@@ -200,6 +200,164 @@ impl KerasModel {
         let sequential = self.to_sequential()?;
         Ok(sequential.to_model_bytes(&self.preprocessing(labels))?)
     }
+}
+
+impl KerasModel {
+    /// A built [`Sequential`]'s layers and weights as a Keras model (no standardization).
+    ///
+    /// # Errors
+    /// [`KerasError::Model`] when the model has no weights.
+    pub fn from_sequential(model: &Sequential) -> Result<Self> {
+        if !model.is_built() {
+            return Err(crate::Error::NotBuilt {
+                operation: "a Keras export",
+            }
+            .into());
+        }
+        let layers = model
+            .layers()
+            .iter()
+            .map(|layer| match layer {
+                Layer::Dense(d) => KerasLayer::Dense {
+                    name: layer.name().to_owned(),
+                    kernel: d.kernel().clone(),
+                    bias: Some(d.bias().clone()),
+                    activation: d.activation,
+                },
+                Layer::Activation(a) => KerasLayer::Activation {
+                    name: layer.name().to_owned(),
+                    activation: a.activation(),
+                },
+            })
+            .collect();
+        Ok(KerasModel {
+            name: model.name().to_owned(),
+            input: model.input_dim(),
+            normalization: None,
+            layers,
+        })
+    }
+
+    /// Each Dense layer's width and activation once `Activation` layers are folded into the
+    /// Dense layer before them: what must agree for weights to move between two models.
+    fn shape(&self) -> Vec<(usize, Activation)> {
+        let mut out: Vec<(usize, Activation)> = Vec::new();
+        for layer in &self.layers {
+            match layer {
+                KerasLayer::Dense {
+                    kernel, activation, ..
+                } => out.push((kernel.ncols(), *activation)),
+                KerasLayer::Activation { activation, .. } => {
+                    if let Some(last) = out.last_mut() {
+                        if last.1 == Activation::Linear {
+                            last.1 = *activation;
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The Dense layers' `(kernel, bias)` pairs, as [`Sequential::set_weights`] takes them
+    /// (a missing bias is zero).
+    pub fn weights(&self) -> Vec<(Array2<f32>, Array1<f32>)> {
+        self.layers
+            .iter()
+            .filter_map(|layer| match layer {
+                KerasLayer::Dense { kernel, bias, .. } => Some((
+                    kernel.clone(),
+                    bias.clone()
+                        .unwrap_or_else(|| Array1::zeros(kernel.ncols())),
+                )),
+                KerasLayer::Activation { .. } => None,
+            })
+            .collect()
+    }
+}
+
+/// Sets `model`'s weights (built or not) from a file of the same architecture: a `.keras`
+/// archive, a legacy `.h5`, a weights-only `.weights.h5` (laid out for `model`'s layers) or a
+/// Dendrite model file. Training then starts where that file's model stands, e.g. where Keras
+/// started.
+///
+/// # Errors
+/// As [`KerasModel::load`]; [`KerasError::Weights`] when the file's layers (widths, folded
+/// activations) differ from `model`'s; [`KerasError::Model`] when the shapes do not fit.
+pub fn set_initial_weights(model: &mut Sequential, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    let bytes = read_file(path)?;
+    let source = if bytes.starts_with(&dendrite_core::format::MAGIC) {
+        let host = crate::HostModel::from_bytes(&bytes, path)?;
+        KerasModel::from_model_file(&host)
+    } else if reader::has_own_config(&bytes) {
+        KerasModel::from_bytes(bytes, path, None)?
+    } else {
+        // A weights-only file: its layout follows the model's own layers.
+        let mut described = model.clone();
+        described.set_weights(
+            model
+                .layers()
+                .iter()
+                .scan(model.input_dim(), |fan_in, layer| {
+                    let item = match layer {
+                        Layer::Dense(d) => {
+                            Some((Array2::zeros((*fan_in, d.units)), Array1::zeros(d.units)))
+                        }
+                        Layer::Activation(_) => None,
+                    };
+                    *fan_in = layer.output_dim(*fan_in);
+                    Some(item)
+                })
+                .flatten()
+                .collect(),
+        )?;
+        let config = writer::config_for(&KerasModel::from_sequential(&described)?);
+        KerasModel::from_bytes(bytes, path, Some(&config))?
+    };
+    let mine = sequential_shape(model);
+    if source.input != model.input_dim() || source.shape() != mine {
+        return Err(KerasError::Weights {
+            path: path.to_owned(),
+            layer: model.name().to_owned(),
+            reason: format!(
+                "the file's model is {} inputs, then (units, activation) {:?}; this model is {} inputs, then {:?}",
+                source.input,
+                source.shape(),
+                model.input_dim(),
+                mine
+            ),
+        });
+    }
+    model.set_weights(source.weights())?;
+    Ok(())
+}
+
+/// [`KerasModel::shape`] of a model that may have no weights yet.
+fn sequential_shape(model: &Sequential) -> Vec<(usize, Activation)> {
+    let layers = model
+        .layers()
+        .iter()
+        .map(|layer| match layer {
+            Layer::Dense(d) => KerasLayer::Dense {
+                name: String::new(),
+                kernel: Array2::zeros((0, d.units)),
+                bias: None,
+                activation: d.activation,
+            },
+            Layer::Activation(a) => KerasLayer::Activation {
+                name: String::new(),
+                activation: a.activation(),
+            },
+        })
+        .collect();
+    KerasModel {
+        name: String::new(),
+        input: 0,
+        normalization: None,
+        layers,
+    }
+    .shape()
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {

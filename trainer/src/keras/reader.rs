@@ -60,6 +60,21 @@ pub(crate) fn read(path: &Path, bytes: Vec<u8>, config: Option<&str>) -> Result<
     assemble(path, &plan, &file, &layout)
 }
 
+/// Whether the bytes describe their own model (a `.keras` archive, an `.h5` with a
+/// `model_config`), rather than weights only.
+pub(crate) fn has_own_config(bytes: &[u8]) -> bool {
+    if !hdf5_pure::is_hdf5_bytes(bytes) {
+        return true;
+    }
+    let Ok(file) = open_hdf5(Path::new(""), bytes.to_vec()) else {
+        return true;
+    };
+    file.root()
+        .attrs()
+        .map(|a| a.contains_key("model_config"))
+        .unwrap_or(true)
+}
+
 /// The configuration and the weights file of a `.keras` archive.
 fn unzip(path: &Path, bytes: &[u8]) -> Result<(String, Vec<u8>)> {
     let archive_error = |reason: String| KerasError::Archive {

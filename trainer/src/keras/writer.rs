@@ -66,6 +66,11 @@ pub fn to_bytes(model: &KerasModel, format: KerasFormat) -> Result<Vec<u8>> {
     }
 }
 
+/// The configuration JSON Keras would write for `model`.
+pub(crate) fn config_for(model: &KerasModel) -> String {
+    config_json(model, &layer_names(model))
+}
+
 /// Unique layer names: the model's own, or Keras' automatic ones when a name is empty or
 /// repeated.
 fn layer_names(model: &KerasModel) -> Vec<String> {
