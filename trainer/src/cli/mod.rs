@@ -2,9 +2,12 @@
 
 mod device;
 mod evaluate;
+mod export_keras;
 mod export_vectors;
 mod flash;
+mod import;
 mod info;
+mod initial_weights;
 mod model_data;
 mod predict;
 mod predict_data;
@@ -40,6 +43,10 @@ enum Command {
     /// Write a model file into a real board's weights region with probe-rs, after checking it
     /// against the firmware's architecture.
     Flash(flash::FlashArgs),
+    /// Read a Keras model (.keras, .h5, .weights.h5) and write it as a model file.
+    Import(import::ImportArgs),
+    /// Write a model file as a Keras file (.keras or .h5) that Keras loads.
+    Export(export_keras::ExportArgs),
 }
 
 /// Runs the subcommand the user asked for.
@@ -52,5 +59,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExportVectors(args) => export_vectors::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Flash(args) => flash::run(&args),
+        Command::Import(args) => import::run(&args),
+        Command::Export(args) => export_keras::run(&args),
     }
 }
