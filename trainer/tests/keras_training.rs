@@ -110,7 +110,7 @@ fn three_steps_follow_keras() {
         let logs = model.train_on_batch(x.slice(rows), y.slice(rows)).unwrap();
         let keras = &recorded["steps"][step];
         let d = largest_difference(&model, &keras["weights"]);
-        let loss = f64::from(logs.get("loss").unwrap());
+        let loss = logs.get("loss").unwrap();
         let loss_d = (loss - keras["loss"].as_f64().unwrap()).abs();
         println!(
             "step {}: largest weight difference {d:.3e}, loss difference {loss_d:.3e}",
@@ -136,7 +136,7 @@ fn ten_unshuffled_epochs_follow_keras() {
     let history = model.fit(&x, &y, &options, &mut rng).unwrap();
     let d = largest_difference(&model, &recorded["epochs"]["weights"]);
     let keras_loss = recorded["epochs"]["loss"].as_array().unwrap();
-    let loss = f64::from(history.last("loss").unwrap());
+    let loss = history.last("loss").unwrap();
     let loss_d = (loss - keras_loss.last().unwrap().as_f64().unwrap()).abs();
     println!("10 epochs (1,250 steps): largest weight difference {d:.3e}, final loss difference {loss_d:.3e}");
     assert!(d <= 1e-4, "{d}");

@@ -185,7 +185,7 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Plan> {
 
 /// The input width declared by the model (its `build_config`), if any.
 fn model_input(root: &Value, config: &Value) -> Option<usize> {
-    let from = |v: Option<&Value>| v.and_then(|s| width(s));
+    let from = |v: Option<&Value>| v.and_then(width);
     from(root.pointer("/build_config/input_shape"))
         .or_else(|| from(config.get("build_input_shape")))
 }
