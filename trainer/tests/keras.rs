@@ -178,3 +178,34 @@ fn damaged_files_are_refused_without_panic() {
         KerasModel::from_bytes(b"not a model".to_vec(), Path::new("x.keras"), None).unwrap_err();
     assert!(err.to_string().contains("not a Keras file"), "{err}");
 }
+
+#[test]
+fn randomly_mutated_files_are_refused_or_read_without_panic() {
+    // A small xorshift generator: the same mutations on every run.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for file in [
+        "seed_initial.keras",
+        "dense_relu.h5",
+        "normalization_adapted.h5",
+    ] {
+        let bytes = std::fs::read(fixtures().join(file)).unwrap();
+        for _ in 0..300 {
+            let mut damaged = bytes.clone();
+            for _ in 0..1 + next() % 8 {
+                let at = (next() % damaged.len() as u64) as usize;
+                damaged[at] = next() as u8;
+            }
+            let cut = damaged.len() - (next() % 64) as usize;
+            damaged.truncate(cut);
+            if let Ok(model) = KerasModel::from_bytes(damaged, Path::new(file), None) {
+                let _ = model.to_model_bytes(Vec::new());
+            }
+        }
+    }
+}

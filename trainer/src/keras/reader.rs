@@ -23,6 +23,15 @@ enum Layout {
 /// Reads a Keras model: a `.keras` archive or a legacy `.h5` model; a weights-only
 /// `.weights.h5` with the model's configuration JSON (`model.to_json()`) in `config`.
 pub(crate) fn read(path: &Path, bytes: Vec<u8>, config: Option<&str>) -> Result<KerasModel> {
+    // The zip and HDF5 readers are defensive, but they are large: should either ever panic
+    // on a damaged file, the file is refused like any other damaged file.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_unguarded(path, bytes, config)
+    }))
+    .unwrap_or_else(|_| Err(hdf5_error(path, &"the file's structure is damaged")))
+}
+
+fn read_unguarded(path: &Path, bytes: Vec<u8>, config: Option<&str>) -> Result<KerasModel> {
     if bytes.starts_with(b"PK\x03\x04") {
         let (config_text, weights) = unzip(path, &bytes)?;
         let plan = config::parse(config.unwrap_or(&config_text), path)?;
@@ -66,13 +75,16 @@ pub(crate) fn has_own_config(bytes: &[u8]) -> bool {
     if !hdf5_pure::is_hdf5_bytes(bytes) {
         return true;
     }
-    let Ok(file) = open_hdf5(Path::new(""), bytes.to_vec()) else {
-        return true;
-    };
-    file.root()
-        .attrs()
-        .map(|a| a.contains_key("model_config"))
-        .unwrap_or(true)
+    std::panic::catch_unwind(|| {
+        let Ok(file) = open_hdf5(Path::new(""), bytes.to_vec()) else {
+            return true;
+        };
+        file.root()
+            .attrs()
+            .map(|a| a.contains_key("model_config"))
+            .unwrap_or(true)
+    })
+    .unwrap_or(true)
 }
 
 /// The configuration and the weights file of a `.keras` archive.
@@ -101,10 +113,7 @@ fn unzip(path: &Path, bytes: &[u8]) -> Result<(String, Vec<u8>)> {
 }
 
 fn open_hdf5(path: &Path, bytes: Vec<u8>) -> Result<File> {
-    // The HDF5 reader is defensive but large; a damaged file must never take the process down.
-    std::panic::catch_unwind(move || File::from_bytes(bytes))
-        .map_err(|_| hdf5_error(path, &"the HDF5 structure is damaged"))?
-        .map_err(|e| hdf5_error(path, &e))
+    File::from_bytes(bytes).map_err(|e| hdf5_error(path, &e))
 }
 
 /// Joins the configuration with the weights.
