@@ -49,6 +49,7 @@ pub mod metrics;
 mod model;
 pub mod optimizers;
 pub mod plot;
+pub mod regression;
 pub mod spec;
 pub mod utils;
 
