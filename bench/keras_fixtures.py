@@ -11,7 +11,8 @@ trainer/tests/fixtures/keras/; the Rust tests read them, so CI never runs Tensor
 
 `--check DIR` loads every `*.keras` and `*.h5` file in DIR that has a `<name>.expected.json`
 beside it (`{"inputs": [...], "outputs": [...]}`, what Dendrite predicts) with
-`keras.models.load_model` and prints the largest difference from Keras' predictions.
+`keras.models.load_model` and prints the largest difference from Keras' predictions
+(relative to the value where its magnitude exceeds 1).
 """
 
 import argparse
@@ -91,6 +92,11 @@ def build_models():
     h = layers.Dropout(0.5)(h)
     y = layers.Dense(3, activation="softmax", name="probabilities")(h)
     models["functional"] = keras.Model(x_in, y, name="functional_chain")
+    # A regression head whose targets were standardized: Normalization(invert=True) last.
+    models["regression_targets"] = keras.Sequential([
+        keras.Input((5,)), layers.Normalization(mean=4.0, variance=9.0),
+        layers.Dense(8, activation="relu"), layers.Dense(2),
+        layers.Normalization(mean=[10.0, -3.0], variance=[4.0, 0.25], invert=True)])
     for m in models.values():
         m.compile(optimizer="rmsprop", loss="categorical_crossentropy")
     return models, data
@@ -202,7 +208,9 @@ def check(directory):
         want = json.loads(expected.read_text())
         model = keras.models.load_model(path, compile=False)
         got = model.predict(np.array(want["inputs"], np.float32), verbose=0)
-        diff = float(np.max(np.abs(got - np.array(want["outputs"], np.float64))))
+        want_y = np.array(want["outputs"], np.float64)
+        # Relative where a value exceeds 1 (a regression's outputs in the targets' units).
+        diff = float(np.max(np.abs(got - want_y) / np.maximum(np.abs(want_y), 1.0)))
         worst = max(worst, diff)
         print(f"{path.name}: loaded by Keras {keras.__version__}, largest difference {diff:.3g}")
     print(f"largest difference over {len(files)} files: {worst:.3g}")

@@ -1,6 +1,7 @@
 //! Writes Keras files for Keras to check: every Keras fixture imported and exported again as
 //! `.keras` and `.h5`, and any model files given on the command line, each with
-//! `<file>.expected.json` holding inputs and what Dendrite predicts for them. Then
+//! `<file>.expected.json` holding inputs and what Dendrite predicts for them (a regression's
+//! values in the targets' units). Then
 //! `bench/.venv/bin/python bench/keras_fixtures.py --check DIR` loads each file with
 //! `keras.models.load_model` and reports the largest difference from Dendrite.
 //!
@@ -52,7 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect();
         let outputs: Vec<Vec<f32>> = inputs
             .iter()
-            .map(|x| host.predict(x))
+            .map(|x| host.predict(x).map(|y| host.values(&y)))
             .collect::<Result<_, _>>()?;
         let model = KerasModel::from_model_file(host);
         for (format, ext) in [(KerasFormat::Keras, "keras"), (KerasFormat::H5, "h5")] {

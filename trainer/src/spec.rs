@@ -222,7 +222,6 @@ pub struct CompileSpec {
     pub metrics: Option<Vec<String>>,
 }
 
-
 /// `[fit]`, with Keras' defaults where Keras has one.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]

@@ -17,6 +17,9 @@ pub struct ImportArgs {
     /// Class names, comma-separated, one per output (default: none, classes are indices).
     #[arg(long, value_delimiter = ',')]
     classes: Option<Vec<String>>,
+    /// Input feature names, comma-separated, one per input (default: none).
+    #[arg(long, value_delimiter = ',')]
+    features: Option<Vec<String>>,
     /// The model's configuration JSON (`model.to_json()`), for a weights-only file.
     #[arg(long)]
     config: Option<PathBuf>,
@@ -32,13 +35,15 @@ pub fn run(args: &ImportArgs) -> Result<()> {
         None => KerasModel::load(&args.file)?,
     };
     let labels = args.classes.clone().unwrap_or_default();
-    let preprocessing = model.preprocessing(labels);
+    let features = args.features.clone().unwrap_or_default();
+    let preprocessing = model.preprocessing(labels, features);
     let sequential = model.to_sequential()?;
     sequential.save(&args.out, &preprocessing)?;
     print!("{}", sequential.summary());
     if model.normalization.is_some() {
         println!("standardization: the Normalization layer's mean and max(sqrt(variance), 1e-7)");
     }
+    println!("task: {}", preprocessing.task.name());
     println!("wrote {}", args.out.display());
     Ok(())
 }

@@ -18,6 +18,9 @@ pub(crate) enum Step {
         name: String,
         key: String,
         given: Option<(Vec<f32>, Vec<f32>)>,
+        /// `invert = true` after the last Dense layer: the regression targets'
+        /// standardization undone, `mean + y · max(sqrt(variance), epsilon)`.
+        invert: bool,
     },
     /// `Dense`.
     Dense {
@@ -104,13 +107,15 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Plan> {
             | "AlphaDropout" => {}
             "Flatten" => flattened = true,
             "Normalization" => {
-                if !steps.is_empty() {
+                let invert = lc.get("invert").and_then(Value::as_bool) == Some(true);
+                let has_dense = steps.iter().any(|s| matches!(s, Step::Dense { .. }));
+                let has_same = steps
+                    .iter()
+                    .any(|s| matches!(s, Step::Normalization { invert: i, .. } if *i == invert));
+                if invert != has_dense || has_same {
                     return Err(unsupported(
-                        "a Normalization layer must come before every Dense layer",
+                        "a Normalization layer must come first, or with invert = true last",
                     ));
-                }
-                if lc.get("invert").and_then(Value::as_bool) == Some(true) {
-                    return Err(unsupported("invert = true"));
                 }
                 let axis_ok = match lc.get("axis") {
                     None | Some(Value::Null) => false,
@@ -136,7 +141,15 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Plan> {
                     name: lname,
                     key,
                     given,
+                    invert,
                 });
+            }
+            "Dense"
+                if steps
+                    .iter()
+                    .any(|s| matches!(s, Step::Normalization { invert: true, .. })) =>
+            {
+                return Err(unsupported("a Dense layer after an inverted Normalization"));
             }
             "Dense" => {
                 let units = lc

@@ -27,6 +27,7 @@ use crate::activations::Activation;
 use crate::export::Preprocessing;
 use crate::layers::{Activation as ActivationLayer, Dense, Layer};
 use crate::Sequential;
+use dendrite_core::format::Task;
 use ndarray::{Array1, Array2};
 use std::path::Path;
 
@@ -45,6 +46,10 @@ pub struct KerasModel {
     /// `Dense` and `Activation` layers, input side first (`Dropout`, `Flatten` and
     /// `InputLayer` do nothing at inference and are left out).
     pub layers: Vec<KerasLayer>,
+    /// A trailing `Normalization(invert=True)`: a regression model's targets'
+    /// standardization, undone on the outputs (`mean + y · std`, dendrite-core's
+    /// `destandardize`).
+    pub targets: Option<Normalization>,
 }
 
 /// A `Normalization` layer's per-feature statistics.
@@ -178,15 +183,35 @@ impl KerasModel {
         Ok(model)
     }
 
-    /// The standardization and class names the model file stores: the `Normalization`
-    /// layer's (or none), and `labels` (empty for none).
-    pub fn preprocessing(&self, labels: Vec<String>) -> Preprocessing {
+    /// What the model file stores besides the network: the leading `Normalization` layer's
+    /// standardization (or none), `labels` and `features` (empty for none), and the task: a
+    /// regression with the trailing inverted `Normalization`'s statistics when there is one;
+    /// else classification when the output is a softmax or sigmoid or class names are given;
+    /// else a regression in the outputs' own units.
+    pub fn preprocessing(&self, labels: Vec<String>, features: Vec<String>) -> Preprocessing {
         let mut p = Preprocessing::identity(self.input);
         if let Some(n) = &self.normalization {
             p.mean = n.mean.clone();
             p.std = n.std();
         }
+        let output = self.output();
+        let probabilities = matches!(
+            self.shape().last(),
+            Some((_, Activation::Softmax | Activation::Sigmoid))
+        );
+        p.task = match &self.targets {
+            Some(t) => Task::Regression {
+                mean: t.mean.clone(),
+                std: t.std(),
+            },
+            None if probabilities || !labels.is_empty() => Task::Classification,
+            None => Task::Regression {
+                mean: vec![0.0; output],
+                std: vec![1.0; output],
+            },
+        };
         p.labels = labels;
+        p.features = features;
         p
     }
 
@@ -198,7 +223,7 @@ impl KerasModel {
     /// format allows, two activations in a row, labels that do not match the outputs).
     pub fn to_model_bytes(&self, labels: Vec<String>) -> Result<Vec<u8>> {
         let sequential = self.to_sequential()?;
-        Ok(sequential.to_model_bytes(&self.preprocessing(labels))?)
+        Ok(sequential.to_model_bytes(&self.preprocessing(labels, Vec::new()))?)
     }
 }
 
@@ -235,6 +260,7 @@ impl KerasModel {
             input: model.input_dim(),
             normalization: None,
             layers,
+            targets: None,
         })
     }
 
@@ -356,6 +382,7 @@ fn sequential_shape(model: &Sequential) -> Vec<(usize, Activation)> {
         input: 0,
         normalization: None,
         layers,
+        targets: None,
     }
     .shape()
 }

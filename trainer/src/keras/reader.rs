@@ -120,10 +120,16 @@ fn open_hdf5(path: &Path, bytes: Vec<u8>) -> Result<File> {
 fn assemble(path: &Path, plan: &Plan, file: &File, layout: &Layout) -> Result<KerasModel> {
     let mut layers = Vec::new();
     let mut normalization = None;
+    let mut targets = None;
     let mut fan_in = plan.input;
     for step in &plan.steps {
         match step {
-            Step::Normalization { name, key, given } => {
+            Step::Normalization {
+                name,
+                key,
+                given,
+                invert,
+            } => {
                 let (mean, variance) = match given {
                     Some((m, v)) => (broadcast(m, fan_in), broadcast(v, fan_in)),
                     None => {
@@ -140,7 +146,12 @@ fn assemble(path: &Path, plan: &Plan, file: &File, layout: &Layout) -> Result<Ke
                         ));
                     }
                 }
-                normalization = Some(Normalization { mean, variance });
+                let stats = Some(Normalization { mean, variance });
+                if *invert {
+                    targets = stats;
+                } else {
+                    normalization = stats;
+                }
             }
             Step::Dense {
                 name,
@@ -193,6 +204,7 @@ fn assemble(path: &Path, plan: &Plan, file: &File, layout: &Layout) -> Result<Ke
         input: plan.input,
         normalization,
         layers,
+        targets,
     })
 }
 

@@ -3,6 +3,7 @@
 use super::error::{KerasError, Result};
 use super::{KerasLayer, KerasModel, Normalization};
 use crate::host::HostModel;
+use dendrite_core::format::Task;
 use hdf5_pure::{AttrValue, FileBuilder};
 use ndarray::Array2;
 use serde_json::{json, Value};
@@ -40,6 +41,17 @@ impl KerasModel {
         }
         let (mean, std) = model.standardization();
         let standardizes = mean.iter().any(|&m| m != 0.0) || std.iter().any(|&s| s != 1.0);
+        let targets = match model.task() {
+            Task::Regression { mean, std }
+                if mean.iter().any(|&m| m != 0.0) || std.iter().any(|&s| s != 1.0) =>
+            {
+                Some(Normalization {
+                    mean: mean.clone(),
+                    variance: std.iter().map(|s| s * s).collect(),
+                })
+            }
+            _ => None,
+        };
         KerasModel {
             name: "sequential".to_owned(),
             input: model.input(),
@@ -48,6 +60,7 @@ impl KerasModel {
                 variance: std.iter().map(|s| s * s).collect(),
             }),
             layers,
+            targets,
         }
     }
 }
@@ -74,7 +87,9 @@ pub(crate) fn config_for(model: &KerasModel) -> String {
 /// Unique layer names: the model's own, or Keras' automatic ones when a name is empty or
 /// repeated.
 fn layer_names(model: &KerasModel) -> Vec<String> {
-    let mut used: Vec<String> = vec!["input_layer".to_owned(), "normalization".to_owned()];
+    let mut used: Vec<String> = ["input_layer", "normalization", "normalization_1"]
+        .map(String::from)
+        .to_vec();
     let mut counts = std::collections::HashMap::new();
     model
         .layers
@@ -156,6 +171,22 @@ fn config_json(model: &KerasModel, names: &[String]) -> String {
             })),
         }
     }
+    if let Some(t) = &model.targets {
+        let floats = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+        let name = if model.normalization.is_some() {
+            "normalization_1"
+        } else {
+            "normalization"
+        };
+        layers.push(json!({
+            "module": "keras.layers", "class_name": "Normalization",
+            "config": {"name": name, "trainable": true, "dtype": "float32",
+                       "axis": [-1], "invert": true,
+                       "mean": floats(&t.mean), "variance": floats(&t.variance)},
+            "registered_name": null,
+            "build_config": {"input_shape": shape(fan_in)},
+        }));
+    }
     json!({
         "module": "keras", "class_name": "Sequential",
         "config": {"name": model.name, "trainable": true, "dtype": "float32", "layers": layers,
@@ -230,8 +261,10 @@ fn keras_archive(model: &KerasModel, names: &[String], config: &str) -> Result<V
         group.add_group(vars_group.finish());
         layers.add_group(group.finish());
     }
-    if model.normalization.is_some() {
-        let mut group = layers.create_group("normalization");
+    let normalizations =
+        usize::from(model.normalization.is_some()) + usize::from(model.targets.is_some());
+    for i in 0..normalizations {
+        let mut group = layers.create_group(&numbered("normalization", &mut { i }));
         let vars_group = group.create_group("vars");
         group.add_group(vars_group.finish());
         layers.add_group(group.finish());
