@@ -159,6 +159,9 @@ def training_fixtures():
     model = seed_model()
     model.set_weights(initial)
     history = model.fit(data, one_hot, epochs=10, batch_size=8, shuffle=False, verbose=0)
+    # The model as trained by Keras, for import and a run on the device.
+    model.save(OUT / "seed_trained.keras")
+    save_predictions("seed_trained", model, inputs(16, 3, 5))
     fixture = {
         "initial": [floats(w) for w in initial],
         "steps": steps,

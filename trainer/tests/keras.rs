@@ -58,7 +58,7 @@ fn largest_difference(model: &KerasModel, expected: &Predictions) -> f64 {
     worst
 }
 
-const MODELS: [&str; 11] = [
+const MODELS: [&str; 12] = [
     "dense_linear",
     "dense_relu",
     "dense_sigmoid",
@@ -70,6 +70,7 @@ const MODELS: [&str; 11] = [
     "normalization_given",
     "functional",
     "regression_targets",
+    "seed_trained",
 ];
 
 #[test]
