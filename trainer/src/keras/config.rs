@@ -107,77 +107,23 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Plan> {
             | "AlphaDropout" => {}
             "Flatten" => flattened = true,
             "Normalization" => {
-                let invert = lc.get("invert").and_then(Value::as_bool) == Some(true);
-                let has_dense = steps.iter().any(|s| matches!(s, Step::Dense { .. }));
-                let has_same = steps
-                    .iter()
-                    .any(|s| matches!(s, Step::Normalization { invert: i, .. } if *i == invert));
-                if invert != has_dense || has_same {
-                    return Err(unsupported(
-                        "a Normalization layer must come first, or with invert = true last",
-                    ));
-                }
-                let axis_ok = match lc.get("axis") {
-                    None | Some(Value::Null) => false,
-                    Some(Value::Number(n)) => n.as_i64() == Some(-1) || n.as_i64() == Some(1),
-                    Some(Value::Array(a)) => {
-                        a.len() == 1 && matches!(a[0].as_i64(), Some(-1) | Some(1))
-                    }
-                    _ => false,
-                };
-                if !axis_ok {
-                    return Err(unsupported(
-                        "only axis -1 (one mean and variance per feature)",
-                    ));
-                }
-                let given = match (lc.get("mean"), lc.get("variance")) {
-                    (Some(m), Some(v)) if !m.is_null() && !v.is_null() => Some((
-                        floats(m).ok_or_else(|| unsupported("mean is not numbers"))?,
-                        floats(v).ok_or_else(|| unsupported("variance is not numbers"))?,
-                    )),
-                    _ => None,
-                };
-                steps.push(Step::Normalization {
-                    name: lname,
-                    key,
-                    given,
-                    invert,
-                });
-            }
-            "Dense"
-                if steps
-                    .iter()
-                    .any(|s| matches!(s, Step::Normalization { invert: true, .. })) =>
-            {
-                return Err(unsupported("a Dense layer after an inverted Normalization"));
+                let step = normalization_step(lc, &steps, lname.clone(), key)
+                    .map_err(|r| unsupported(&r))?;
+                steps.push(step);
             }
             "Dense" => {
-                let units = lc
-                    .get("units")
-                    .and_then(Value::as_u64)
-                    .and_then(|u| usize::try_from(u).ok())
-                    .filter(|&u| u > 0)
-                    .ok_or_else(|| unsupported("no positive `units`"))?;
-                let activation = activation(lc.get("activation")).map_err(|r| unsupported(&r))?;
-                let use_bias = lc.get("use_bias").and_then(Value::as_bool).unwrap_or(true);
-                if lc.get("lora_rank").and_then(Value::as_u64).unwrap_or(0) > 0 {
-                    return Err(unsupported("LoRA weights (lora_rank)"));
-                }
-                if lc.get("quantization_config").is_some_and(|q| !q.is_null()) {
-                    return Err(unsupported("quantized weights"));
+                if steps
+                    .iter()
+                    .any(|s| matches!(s, Step::Normalization { invert: true, .. }))
+                {
+                    return Err(unsupported("a Dense layer after an inverted Normalization"));
                 }
                 if !flattened && input_rank(&root, config, layers) > 1 {
                     return Err(unsupported(
                         "a Dense layer on inputs of more than one axis (add Flatten)",
                     ));
                 }
-                steps.push(Step::Dense {
-                    name: lname,
-                    key,
-                    units,
-                    activation,
-                    use_bias,
-                });
+                steps.push(dense_step(lc, lname.clone(), key).map_err(|r| unsupported(&r))?);
             }
             "Activation" => {
                 let activation = activation(lc.get("activation")).map_err(|r| unsupported(&r))?;
@@ -194,6 +140,70 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Plan> {
         return Err(config_error(path, "the model has no Dense layer"));
     }
     Ok(Plan { name, input, steps })
+}
+
+/// A `Normalization` layer: first (the inputs' standardization), or with `invert = true`
+/// after the last Dense layer (a regression's targets' standardization undone).
+fn normalization_step(
+    lc: &Value,
+    steps: &[Step],
+    name: String,
+    key: String,
+) -> std::result::Result<Step, String> {
+    let invert = lc.get("invert").and_then(Value::as_bool) == Some(true);
+    let has_dense = steps.iter().any(|s| matches!(s, Step::Dense { .. }));
+    let has_same = steps
+        .iter()
+        .any(|s| matches!(s, Step::Normalization { invert: i, .. } if *i == invert));
+    if invert != has_dense || has_same {
+        return Err("a Normalization layer must come first, or with invert = true last".into());
+    }
+    let axis_ok = match lc.get("axis") {
+        Some(Value::Number(n)) => matches!(n.as_i64(), Some(-1) | Some(1)),
+        Some(Value::Array(a)) => a.len() == 1 && matches!(a[0].as_i64(), Some(-1) | Some(1)),
+        _ => false,
+    };
+    if !axis_ok {
+        return Err("only axis -1 (one mean and variance per feature)".into());
+    }
+    let given = match (lc.get("mean"), lc.get("variance")) {
+        (Some(m), Some(v)) if !m.is_null() && !v.is_null() => Some((
+            floats(m).ok_or("mean is not numbers")?,
+            floats(v).ok_or("variance is not numbers")?,
+        )),
+        _ => None,
+    };
+    Ok(Step::Normalization {
+        name,
+        key,
+        given,
+        invert,
+    })
+}
+
+/// A `Dense` layer: units, activation, bias; LoRA and quantized weights refused.
+fn dense_step(lc: &Value, name: String, key: String) -> std::result::Result<Step, String> {
+    let units = lc
+        .get("units")
+        .and_then(Value::as_u64)
+        .and_then(|u| usize::try_from(u).ok())
+        .filter(|&u| u > 0)
+        .ok_or("no positive `units`")?;
+    let activation = activation(lc.get("activation"))?;
+    let use_bias = lc.get("use_bias").and_then(Value::as_bool).unwrap_or(true);
+    if lc.get("lora_rank").and_then(Value::as_u64).unwrap_or(0) > 0 {
+        return Err("LoRA weights (lora_rank)".into());
+    }
+    if lc.get("quantization_config").is_some_and(|q| !q.is_null()) {
+        return Err("quantized weights".into());
+    }
+    Ok(Step::Dense {
+        name,
+        key,
+        units,
+        activation,
+        use_bias,
+    })
 }
 
 /// The input width declared by the model (its `build_config`), if any.
@@ -385,6 +395,59 @@ fn config_error(path: &Path, reason: &str) -> KerasError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sequential(layers: &str) -> String {
+        format!(
+            r#"{{"class_name": "Sequential", "config": {{"name": "m", "layers": [
+            {{"class_name": "InputLayer", "config": {{"batch_shape": [null, 2], "name": "in"}}}},
+            {layers}]}}}}"#
+        )
+    }
+
+    const DENSE: &str = r#"{"class_name": "Dense", "config": {"name": "d", "units": 2}}"#;
+    const NORM: &str = r#"{"class_name": "Normalization", "config": {"name": "n", "axis": -1}}"#;
+
+    #[test]
+    fn normalization_between_dense_layers_is_refused() {
+        let err = parse(
+            &sequential(&format!("{DENSE}, {NORM}, {DENSE}")),
+            Path::new("m.keras"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("`n` (Normalization)"), "{err}");
+        assert!(err.to_string().contains("must come first"), "{err}");
+    }
+
+    #[test]
+    fn leading_normalization_then_dense_is_a_plan() {
+        let plan = parse(
+            &sequential(&format!("{NORM}, {DENSE}")),
+            Path::new("m.keras"),
+        )
+        .unwrap();
+        assert_eq!(plan.input, 2);
+        assert!(matches!(
+            plan.steps[0],
+            Step::Normalization {
+                invert: false,
+                given: None,
+                ..
+            }
+        ));
+        assert!(matches!(&plan.steps[1], Step::Dense { key, units: 2, .. } if key == "dense"));
+    }
+
+    #[test]
+    fn functional_branch_is_refused() {
+        let text = r#"{"class_name": "Functional", "config": {"name": "f", "layers": [
+            {"class_name": "InputLayer", "name": "x", "config": {"batch_shape": [null, 2]}, "inbound_nodes": []},
+            {"class_name": "Dense", "name": "a", "config": {"units": 2}, "inbound_nodes": [{"args": [{"config": {"keras_history": ["x", 0, 0]}}]}]},
+            {"class_name": "Dense", "name": "b", "config": {"units": 2}, "inbound_nodes": [{"args": [{"config": {"keras_history": ["x", 0, 0]}}]}]}
+            ], "output_layers": [["b", 0, 0]]}}"#;
+        let err = parse(text, Path::new("f.keras")).unwrap_err();
+        assert!(err.to_string().contains("`b` (Dense)"), "{err}");
+        assert!(err.to_string().contains("chain"), "{err}");
+    }
 
     #[test]
     fn snake_case_matches_keras() {
