@@ -151,6 +151,7 @@ def training_fixtures():
     keras.utils.set_random_seed(42)
     model = seed_model()
     model.save(OUT / "seed_initial.keras")
+    model.save_weights(OUT / "seed_initial.weights.h5")
     initial = model.get_weights()
     steps = []
     for i in range(3):

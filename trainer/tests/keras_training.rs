@@ -101,6 +101,25 @@ fn starts_from_keras_initial_weights() {
 }
 
 #[test]
+fn weights_only_file_sets_the_same_initial_weights() {
+    let mut model = seed_model();
+    // The weights-only file's layout follows the model's own layers (dense, dense_1).
+    keras::set_initial_weights(&mut model, fixtures().join("seed_initial.weights.h5")).unwrap();
+    assert_eq!(largest_difference(&model, &recorded()["initial"]), 0.0);
+}
+
+#[test]
+fn weights_of_another_architecture_are_refused() {
+    let mut model = seed_model();
+    let err =
+        keras::set_initial_weights(&mut model, fixtures().join("dense_relu.keras")).unwrap_err();
+    assert!(
+        err.to_string().contains("the file's model is 5 inputs"),
+        "{err}"
+    );
+}
+
+#[test]
 fn three_steps_follow_keras() {
     let (x, y) = data();
     let recorded = recorded();
