@@ -110,6 +110,36 @@ def refused_models():
     return {"refused_conv1d": conv, "refused_gelu": gelu}
 
 
+def tf_keras2_h5(model, path):
+    """The model in the legacy layout tf.keras 2.x writes (`batch_input_shape`, weights named
+    `<layer>/kernel:0` under `model_weights/<layer>/<layer>/`), written with h5py from the Keras 3
+    model's weights: TensorFlow 2.21 has no tf.keras 2 to write it."""
+    import h5py
+    layers_config = [{"class_name": "InputLayer", "config": {
+        "batch_input_shape": [None, model.input_shape[-1]], "dtype": "float32",
+        "sparse": False, "ragged": False, "name": "dense_input"}}]
+    for layer in model.layers:
+        cfg = layer.get_config()
+        layers_config.append({"class_name": type(layer).__name__, "config": {
+            "name": layer.name, "trainable": True, "dtype": "float32", "units": cfg["units"],
+            "activation": cfg["activation"], "use_bias": cfg["use_bias"]}})
+    config = {"class_name": "Sequential",
+              "config": {"name": "sequential", "layers": layers_config},
+              "keras_version": "2.15.0", "backend": "tensorflow"}
+    with h5py.File(path, "w") as f:
+        f.attrs["model_config"] = json.dumps(config).encode()
+        f.attrs["keras_version"] = b"2.15.0"
+        f.attrs["backend"] = b"tensorflow"
+        weights = f.create_group("model_weights")
+        weights.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
+        for layer in model.layers:
+            g = weights.create_group(layer.name)
+            names = [f"{layer.name}/{v}:0" for v in ("kernel", "bias")]
+            g.attrs["weight_names"] = [n.encode() for n in names]
+            for n, value in zip(names, layer.get_weights()):
+                g.create_dataset(n, data=value)
+
+
 def seed_data():
     """The seed tutorial's data, drawn as its script does (numpy's global generator)."""
     np.random.seed(2018)
@@ -190,6 +220,7 @@ def write():
         model.save(OUT / f"{name}.keras")
         save_predictions(name, model, x)
     models["dense_relu"].save(OUT / "dense_relu.h5")
+    tf_keras2_h5(models["dense_tanh"], OUT / "dense_tanh.tf_keras2.h5")
     models["normalization_adapted"].save(OUT / "normalization_adapted.h5")
     models["functional"].save_weights(OUT / "functional.weights.h5")
     (OUT / "functional.config.json").write_text(models["functional"].to_json())

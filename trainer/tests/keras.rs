@@ -100,6 +100,15 @@ fn legacy_h5_models_predict_what_keras_predicts() {
 }
 
 #[test]
+fn tf_keras2_layout_h5_predicts_what_keras_predicts() {
+    // tf.keras 2.x's legacy layout (`batch_input_shape`, `kernel:0`), written by the fixtures
+    // script with h5py from the Keras 3 model's weights.
+    let model = KerasModel::load(fixtures().join("dense_tanh.tf_keras2.h5")).unwrap();
+    let d = largest_difference(&model, &predictions("dense_tanh"));
+    assert!(d <= 1e-6, "{d}");
+}
+
+#[test]
 fn weights_only_file_with_its_configuration() {
     let config = std::fs::read_to_string(fixtures().join("functional.config.json")).unwrap();
     let model =
