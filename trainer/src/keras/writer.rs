@@ -84,8 +84,8 @@ pub(crate) fn config_for(model: &KerasModel) -> String {
     config_json(model, &layer_names(model))
 }
 
-/// Unique layer names: the model's own, or Keras' automatic ones when a name is empty or
-/// repeated.
+/// Unique layer names: the model's own (`/` made `_`), or Keras' automatic ones when a name
+/// is empty or repeated.
 fn layer_names(model: &KerasModel) -> Vec<String> {
     let mut used: Vec<String> = ["input_layer", "normalization", "normalization_1"]
         .map(String::from)
@@ -99,7 +99,8 @@ fn layer_names(model: &KerasModel) -> Vec<String> {
                 KerasLayer::Dense { name, .. } => (name, "dense"),
                 KerasLayer::Activation { name, .. } => (name, "activation"),
             };
-            let mut chosen = name.clone();
+            // Keras refuses `/` in a layer name (it separates weight paths in the files).
+            let mut chosen = name.replace('/', "_");
             while chosen.is_empty() || used.contains(&chosen) {
                 let n: &mut usize = counts.entry(base).or_default();
                 chosen = if *n == 0 {
@@ -348,4 +349,36 @@ fn legacy_h5(model: &KerasModel, names: &[String], config: &str) -> Result<Vec<u
     }
     h5.add_group(root.finish());
     h5.finish().map_err(|e| hdf5_error(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activations::Activation;
+
+    fn dense(name: &str) -> KerasLayer {
+        KerasLayer::Dense {
+            name: name.to_owned(),
+            kernel: Array2::zeros((2, 2)),
+            bias: None,
+            activation: Activation::Linear,
+        }
+    }
+
+    #[test]
+    fn layer_names_are_unique_and_free_of_slashes() {
+        let model = KerasModel {
+            name: "m".to_owned(),
+            input: 2,
+            normalization: None,
+            layers: vec![
+                dense("a/b"),
+                dense("a_b"),
+                dense(""),
+                dense("normalization"),
+            ],
+            targets: None,
+        };
+        assert_eq!(layer_names(&model), ["a_b", "dense", "dense_1", "dense_2"]);
+    }
 }
