@@ -8,6 +8,7 @@ mod flash;
 mod import;
 mod info;
 mod initial_weights;
+mod int8;
 mod model_data;
 mod predict;
 mod predict_data;
@@ -43,7 +44,10 @@ enum Command {
     /// Write a model file into a real board's weights region with probe-rs, after checking it
     /// against the firmware's architecture.
     Flash(flash::FlashArgs),
-    /// Read a Keras model (.keras, .h5, .weights.h5) and write it as a model file.
+    /// Quantize a model file to int8 the TFLite way and compare float with int8.
+    Quantize(int8::QuantizeArgs),
+    /// Read a Keras model (.keras, .h5, .weights.h5) or a TFLite flatbuffer of a dense model
+    /// (float32 or int8) and write it as a model file.
     Import(import::ImportArgs),
     /// Write a model file as a Keras file (.keras or .h5) that Keras loads.
     Export(export_keras::ExportArgs),
@@ -59,6 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExportVectors(args) => export_vectors::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Flash(args) => flash::run(&args),
+        Command::Quantize(args) => int8::run_quantize(&args),
         Command::Import(args) => import::run(&args),
         Command::Export(args) => export_keras::run(&args),
     }
