@@ -88,3 +88,14 @@ pub fn spec_parse(data: &[u8]) {
         }
     }
 }
+
+/// Reads `data` as a Keras file (`.keras` archive, `.h5` model or weights), as `dendrite
+/// import` does, and converts what it accepts to a model file: damage is an error, never a
+/// panic.
+pub fn keras_read(data: &[u8]) {
+    use dendrite_trainer::keras::KerasModel;
+    let path = std::path::Path::new("fuzz.keras");
+    if let Ok(model) = KerasModel::from_bytes(data.to_vec(), path, None) {
+        let _ = model.to_model_bytes(Vec::new());
+    }
+}

@@ -75,6 +75,10 @@ pub struct TrainArgs {
     /// Step size (default: the spec's, else the optimizer's Keras default).
     #[arg(long, value_parser = learning_rate, allow_negative_numbers = true)]
     learning_rate: Option<f32>,
+    /// Start from the weights of this `.keras`, `.h5`, `.weights.h5` or model file (same
+    /// architecture) instead of the initializers.
+    #[arg(long)]
+    initial_weights: Option<PathBuf>,
     /// Where to write the model file.
     #[arg(long, default_value = "model.postcard")]
     out: PathBuf,
@@ -107,6 +111,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     );
     spec.compile(&mut model)
         .with_context(|| spec_origin(args))?;
+    super::initial_weights::apply(&mut model, &spec)?;
     print!("{}", model.summary());
     let y = data.targets(&data.train, model.output_dim())?;
     let validation = match &data.validation {
@@ -169,6 +174,7 @@ fn resolve_spec(args: &TrainArgs) -> Result<ModelSpec> {
     override_opt(&mut spec.data.label, &args.label);
     override_opt(&mut spec.data.features, &args.features);
     override_opt(&mut spec.data.validation_data, &args.validation_data);
+    override_opt(&mut spec.initial_weights, &args.initial_weights);
     override_val(&mut spec.fit.validation_split, args.validation_split);
     override_val(&mut spec.fit.test_split, args.test_split);
     override_val(&mut spec.fit.epochs, args.epochs);
