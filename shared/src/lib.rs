@@ -40,11 +40,18 @@ mod activation;
 pub mod format;
 pub mod kernel;
 mod layer;
+mod layer_ref;
 mod network;
+mod network_ref;
 pub mod protocol;
 mod wire;
 
 pub use activation::{act, Activation};
 pub use format::{class_of, destandardize, reconstruction_error};
 pub use layer::{Chain, Dense, Layers};
+pub use layer_ref::{ChainRef, DenseRef, LayersRef};
 pub use network::Network;
+pub use network_ref::NetworkRef;
+
+#[cfg(feature = "macros")]
+pub use dendrite_macros::model;
