@@ -1,0 +1,150 @@
+//! A Dendrite model inside a firmware application: read a sensor, run the network, report.
+//!
+//! The model is compiled in with one line (`dendrite_core::model!`), its weights read in place
+//! from flash; the "sensor" is a recorded trace (`traces/seed.csv`, built in by `build.rs`).
+//! For each window (a line of the trace) the program prints one JSON line over UART0:
+//!
+//! ```text
+//! {"inputs":[1.42,1.05,-0.88],"outputs":[0.12,0.88],"class":1}
+//! ```
+//!
+//! Every float is printed in its shortest form that reads back to the same bits (`ryu`).
+//!
+//! `cargo run --release` runs it under QEMU (mps2-an386, Cortex-M4F). Any model file and trace:
+//! `DENDRITE_MODEL=/path/to/model.postcard DENDRITE_TRACE=/path/to/trace.csv cargo run --release`.
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::{entry, exception, ExceptionFrame};
+
+// The model: `models/seed.postcard`, or the file `DENDRITE_MODEL` names. Checked at compile time.
+dendrite_core::model!(Model, "models/seed.postcard", env = "DENDRITE_MODEL");
+
+// `TRACE`: one row of numbers per line of the recorded trace (build.rs).
+include!(concat!(env!("OUT_DIR"), "/trace.rs"));
+
+/// The network, weights in flash: a `const` constructor, so this static is in flash too.
+static MODEL: Model = Model::new();
+
+#[entry]
+fn main() -> ! {
+    let mut uart = Uart::take();
+    let mut windows = 0u32;
+    for row in TRACE {
+        // The first INPUT values of the line; a shorter line is not a window.
+        let Some(Ok(x)) = row.get(..Model::INPUT).map(<[f32; Model::INPUT]>::try_from) else {
+            continue;
+        };
+        let outputs = MODEL.predict(&x);
+        let class = MODEL.class(&outputs);
+
+        uart.write(b"{\"inputs\":");
+        uart.write_floats(&x);
+        uart.write(b",\"outputs\":");
+        uart.write_floats(&outputs);
+        uart.write(b",\"class\":");
+        uart.write_u32(class as u32);
+        uart.write(b"}\n");
+        windows += 1;
+    }
+    if windows == 0 {
+        uart.write(b"{\"error\":\"no line of the trace has as many values as the model has inputs\"}\n");
+        exit(1);
+    }
+    exit(0)
+}
+
+/// QEMU's mps2-an386 UART0, a CMSDK APB UART: polled, transmit only.
+struct Uart;
+
+impl Uart {
+    const BASE: usize = 0x4000_4000;
+    const DATA: usize = Self::BASE;
+    const STATE: usize = Self::BASE + 0x04;
+    const CTRL: usize = Self::BASE + 0x08;
+    const BAUDDIV: usize = Self::BASE + 0x10;
+
+    /// Enables the transmitter. Called once, from `main`.
+    fn take() -> Self {
+        // SAFETY: BAUDDIV and CTRL are 32-bit registers of UART0 on this board; nothing else in
+        // the program touches the UART. 25 MHz / 217 is 115200 baud (QEMU refuses below 16).
+        unsafe {
+            core::ptr::write_volatile(Self::BAUDDIV as *mut u32, 217);
+            core::ptr::write_volatile(Self::CTRL as *mut u32, 1);
+        }
+        Uart
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            // SAFETY: STATE and DATA are UART0's registers; bit 0 of STATE is "transmit full".
+            unsafe {
+                while core::ptr::read_volatile(Self::STATE as *const u32) & 1 != 0 {}
+                core::ptr::write_volatile(Self::DATA as *mut u32, u32::from(b));
+            }
+        }
+    }
+
+    /// `[a,b,…]`, each float in its shortest round-trip form.
+    fn write_floats(&mut self, values: &[f32]) {
+        let mut buffer = ryu::Buffer::new();
+        self.write(b"[");
+        for (i, &v) in values.iter().enumerate() {
+            if i > 0 {
+                self.write(b",");
+            }
+            self.write(buffer.format(v).as_bytes());
+        }
+        self.write(b"]");
+    }
+
+    fn write_u32(&mut self, mut n: u32) {
+        let mut digits = [0u8; 10];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.write(&digits[start..]);
+    }
+}
+
+/// Ends the QEMU run with `status` (semihosting `SYS_EXIT_EXTENDED`); on a board without a
+/// debugger, replace this with what your application does when it is done.
+fn exit(status: u32) -> ! {
+    let block = [0x20026usize, status as usize];
+    // SAFETY: the parameter block is the two words SYS_EXIT_EXTENDED (0x20) reads, alive across
+    // the call, which does not return under QEMU.
+    unsafe {
+        cortex_m_semihosting::syscall(0x20, &block);
+    }
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    exit(101)
+}
+
+#[exception]
+unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
+    exit(102)
+}
+
+extern "C" {
+    /// cortex-m-rt's handler for exceptions nobody handles.
+    fn DefaultHandler();
+}
+
+/// The device interrupt vectors: one, the least cortex-m-rt's linker script accepts (no
+/// interrupt is enabled).
+#[link_section = ".vector_table.interrupts"]
+#[no_mangle]
+#[used]
+pub static __INTERRUPTS: [unsafe extern "C" fn(); 1] = [DefaultHandler];
