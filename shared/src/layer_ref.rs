@@ -89,9 +89,7 @@ pub trait LayersRef<'a, const IN: usize>: Sized + Copy {
     fn view(layers: &mut impl Iterator<Item = LayerView<'a>>) -> Result<Self, DecodeError>;
 }
 
-impl<'a, const IN: usize, const OUT: usize, A: Act> LayersRef<'a, IN>
-    for DenseRef<'a, IN, OUT, A>
-{
+impl<'a, const IN: usize, const OUT: usize, A: Act> LayersRef<'a, IN> for DenseRef<'a, IN, OUT, A> {
     type Output = [f32; OUT];
     const DEPTH: usize = 1;
 

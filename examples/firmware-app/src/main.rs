@@ -29,6 +29,8 @@ static MODEL: Model = Model::new();
 #[entry]
 fn main() -> ! {
     let mut uart = Uart::take();
+    #[cfg(feature = "measure")]
+    measure::report(&mut uart);
     let mut windows = 0u32;
     for row in TRACE {
         // The first INPUT values of the line; a shorter line is not a window.
@@ -48,10 +50,59 @@ fn main() -> ! {
         windows += 1;
     }
     if windows == 0 {
-        uart.write(b"{\"error\":\"no line of the trace has as many values as the model has inputs\"}\n");
+        uart.write(
+            b"{\"error\":\"no line of the trace has as many values as the model has inputs\"}\n",
+        );
         exit(1);
     }
     exit(0)
+}
+
+/// The RAM of one forward pass, measured by painting the stack below the caller's frame.
+#[cfg(feature = "measure")]
+mod measure {
+    use super::{Model, Uart, MODEL, TRACE};
+
+    const PAINT: u32 = 0xDEAD_BEEF;
+    /// How deep below the caller's frame the paint goes: more than the largest forward pass.
+    const DEPTH: usize = 16 * 1024;
+
+    /// Paints `[from - DEPTH, own stack pointer - 16)`; returns the lowest painted address.
+    #[inline(never)]
+    fn paint(from: usize) -> usize {
+        let top = (cortex_m::register::msp::read() as usize - 16) & !3;
+        let bottom = from - DEPTH;
+        let mut addr = bottom;
+        while addr < top {
+            // SAFETY: free stack below this function's frame (the RAM is 64 KiB, the program's
+            // deepest use a few hundred bytes above it); word-aligned addresses.
+            unsafe { core::ptr::write_volatile(addr as *mut u32, PAINT) };
+            addr += 4;
+        }
+        bottom
+    }
+
+    /// Runs one forward pass on the first window and prints how many bytes of stack below its
+    /// caller's frame it touched.
+    pub fn report(uart: &mut Uart) {
+        let Some(x) = TRACE
+            .iter()
+            .find_map(|row| <[f32; Model::INPUT]>::try_from(row.get(..Model::INPUT)?).ok())
+        else {
+            return;
+        };
+        let sp = cortex_m::register::msp::read() as usize;
+        let bottom = paint(sp);
+        core::hint::black_box(MODEL.predict(core::hint::black_box(&x)));
+        let mut lowest = bottom;
+        // SAFETY: the painted words, read back; nothing runs below this frame meanwhile.
+        while lowest < sp && unsafe { core::ptr::read_volatile(lowest as *const u32) } == PAINT {
+            lowest += 4;
+        }
+        uart.write(b"{\"network_ram_bytes\":");
+        uart.write_u32((sp - lowest) as u32);
+        uart.write(b"}\n");
+    }
 }
 
 /// QEMU's mps2-an386 UART0, a CMSDK APB UART: polled, transmit only.

@@ -176,10 +176,18 @@ fn expand(input: TokenStream) -> Result<TokenStream, Error> {
         .map(PathBuf::from)
         .unwrap_or_default();
     let file = base.join(&chosen);
-    let bytes = std::fs::read(&file)
-        .map_err(|e| (format!("cannot read model file `{chosen}`: {e}"), args.path_span))?;
-    let view = ModelView::from_bytes(&bytes)
-        .map_err(|e| (format!("model file `{chosen}` is invalid: {e}"), args.path_span))?;
+    let bytes = std::fs::read(&file).map_err(|e| {
+        (
+            format!("cannot read model file `{chosen}`: {e}"),
+            args.path_span,
+        )
+    })?;
+    let view = ModelView::from_bytes(&bytes).map_err(|e| {
+        (
+            format!("model file `{chosen}` is invalid: {e}"),
+            args.path_span,
+        )
+    })?;
     let code = generate(&args, &chosen, &file, &view);
     code.parse().map_err(|e| {
         (
@@ -240,7 +248,10 @@ fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> Str
         )
     };
     let mut ty = dense(n - 1);
-    let mut value = format!("::dendrite_core::DenseRef::new(&{module}::K{0}, &{module}::B{0})", n - 1);
+    let mut value = format!(
+        "::dendrite_core::DenseRef::new(&{module}::K{0}, &{module}::B{0})",
+        n - 1
+    );
     for i in (0..n - 1).rev() {
         ty = format!(
             "::dendrite_core::ChainRef<'static, {}, {}, {}, {ty}>",
