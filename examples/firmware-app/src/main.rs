@@ -101,7 +101,50 @@ mod measure {
         }
         uart.write(b"{\"network_ram_bytes\":");
         uart.write_u32((sp - lowest) as u32);
+        let (ticks, empty_ticks) = cost();
+        uart.write(b",\"passes\":");
+        uart.write_u32(PASSES);
+        uart.write(b",\"ticks\":");
+        uart.write_u32(ticks);
+        uart.write(b",\"empty_ticks\":");
+        uart.write_u32(empty_ticks);
         uart.write(b"}\n");
+    }
+
+    /// Forward passes timed by [`cost`].
+    const PASSES: u32 = 10_000;
+
+    /// TIMER0 ticks (25 MHz) of [`PASSES`] forward passes on a zero input, then of an empty loop
+    /// of as many turns. Under `qemu-system-arm -icount shift=0` (one instruction per virtual
+    /// nanosecond) a tick is 40 instructions: instructions per inference are
+    /// `(ticks - empty_ticks) × 40 / passes`, as `cargo xtask cost` counts the server firmware's.
+    fn cost() -> (u32, u32) {
+        const CTRL: usize = 0x4000_0000;
+        const VALUE: usize = 0x4000_0004;
+        const RELOAD: usize = 0x4000_0008;
+        let now = || {
+            // SAFETY: VALUE, a read-only register of the CMSDK timer TIMER0 of this board.
+            unsafe { core::ptr::read_volatile(VALUE as *const u32) }
+        };
+        // SAFETY: TIMER0's CTRL, RELOAD and VALUE registers; nothing else uses the timer.
+        unsafe {
+            core::ptr::write_volatile(CTRL as *mut u32, 0);
+            core::ptr::write_volatile(RELOAD as *mut u32, u32::MAX);
+            core::ptr::write_volatile(VALUE as *mut u32, u32::MAX);
+            core::ptr::write_volatile(CTRL as *mut u32, 1);
+        }
+        let x = [0.0f32; Model::INPUT];
+        let start = now();
+        for _ in 0..PASSES {
+            core::hint::black_box(MODEL.predict(core::hint::black_box(&x)));
+        }
+        let middle = now();
+        for _ in 0..PASSES {
+            core::hint::black_box(core::hint::black_box(&x));
+        }
+        let end = now();
+        // The timer counts down.
+        (start.wrapping_sub(middle), middle.wrapping_sub(end))
     }
 }
 

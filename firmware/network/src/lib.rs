@@ -32,7 +32,12 @@ use dendrite_core::format::{Architecture, DecodeError, ModelView};
 use dendrite_core::protocol::{MAX_INPUTS, MAX_OUTPUTS};
 use dendrite_core::{Activation, Network};
 
-dendrite_core::model!(Shape, "../models/seed.postcard", env = "DENDRITE_MODEL", region);
+dendrite_core::model!(
+    Shape,
+    "../models/seed.postcard",
+    env = "DENDRITE_MODEL",
+    region
+);
 
 /// The architecture's name, as `dendrite info` prints it.
 pub const ARCHITECTURE_NAME: &str = Shape::ARCHITECTURE;

@@ -286,7 +286,8 @@ fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> Str
             widths[i + 1],
             marker(layers[i].activation)
         );
-        owned_value = format!("::dendrite_core::Chain::new(::dendrite_core::Dense::zeroed(), {owned_value})");
+        owned_value =
+            format!("::dendrite_core::Chain::new(::dendrite_core::Dense::zeroed(), {owned_value})");
     }
 
     let mean: Vec<f32> = view.mean().iter().collect();
