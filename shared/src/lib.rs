@@ -117,6 +117,7 @@ mod layer_ref;
 mod network;
 mod network_ref;
 pub mod protocol;
+pub mod quant;
 mod wire;
 
 pub use activation::{act, Activation};

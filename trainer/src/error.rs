@@ -103,6 +103,14 @@ pub enum Error {
         /// The number of classes.
         num_classes: usize,
     },
+    /// An input value is NaN or infinite.
+    #[error("input value {} is {value}: every input must be a finite number", index + 1)]
+    NotFinite {
+        /// Position of the value (0-based).
+        index: usize,
+        /// The value.
+        value: f32,
+    },
     /// The model cannot be written in the model file format.
     #[error("cannot export layer `{layer}`: {reason}")]
     Export {

@@ -1,14 +1,16 @@
 //! `cargo xtask <verb>`: the one entry point for every multi-step job in Dendrite.
 //!
-//! - `setup`: install what a fresh machine lacks (the pinned toolchain's Cortex-M targets,
-//!   qemu-system-arm);
+//! - `setup`: install what a fresh machine lacks (what rustup lacks of `rust-toolchain.toml`:
+//!   the Cortex-M targets, rustfmt, clippy; qemu-system-arm), as `demo`, `test`, `size` and
+//!   `cost` do first;
 //! - `demo`: train the seed network, put it on the emulated board, show the firmware's answer
 //!   next to the host's;
 //! - `test`: every check CI runs: formatting, clippy, host tests, firmware build and tests,
 //!   the QEMU end-to-end suite, docs;
 //! - `size`, `cost`: the firmware's flash, static RAM and stack, and its instructions per
 //!   inference under QEMU (`--json` for machines);
-//! - `fuzz`: every fuzz target for a while, then the replay of the committed corpora.
+//! - `fuzz`: every fuzz target for a while, then the replay of the committed corpora;
+//! - `uf2`: a UF2 file of the Pico firmware or of a model file, for the Pico's USB boot loader.
 
 mod bench;
 mod boards;
@@ -16,6 +18,7 @@ mod fuzz;
 mod measure;
 mod setup;
 mod shell;
+mod uf2;
 
 use anyhow::{bail, Result};
 use dendrite_trainer::device::{FirmwareBuild, BOARDS};
@@ -34,6 +37,7 @@ fn main() -> Result<()> {
         "cost" => setup::all().and_then(|()| measure::cost(rest)),
         "bench" => bench::run_verb(rest),
         "fuzz" => fuzz::run_verb(rest),
+        "uf2" => uf2::run_verb(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -55,7 +59,10 @@ verbs:
   bench [--peers] [--reps N] [--w2-samples N] [--only W1,W2,W3] | bench --device
                  host workloads against Keras 3 and PyTorch; --peers writes BENCHMARKS.md
   fuzz [--seconds N] [TARGET...]
-                 every fuzz target for N seconds (default 60), then the regression replay";
+                 every fuzz target for N seconds (default 60), then the regression replay
+  uf2 --model FILE [--out OUT] | uf2 --firmware [ELF] [--out OUT]
+                 a UF2 file for the Raspberry Pi Pico's USB boot loader (BOOTSEL): the model at
+                 its WEIGHTS region, or the firmware (default: boards/rp-pico's release build)";
 
 /// Trains the tutorial network and asks the firmware under QEMU for [0, 0, 0].
 fn demo(args: &[String]) -> Result<()> {

@@ -1,13 +1,17 @@
 use super::*;
 use std::path::PathBuf;
+use tempfile::TempDir;
 
-/// Writes `text` to a file of this test's own and returns its path.
-fn file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dendrite-data-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+/// Writes `text` to a file in a directory of this test's own, removed when the directory is
+/// dropped (even when the test fails); returns both.
+fn file(name: &str, text: &str) -> (TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix("dendrite-data-")
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
-    path
+    (dir, path)
 }
 
 fn labelled(label: &str) -> CsvColumns<'_> {
@@ -19,7 +23,7 @@ fn labelled(label: &str) -> CsvColumns<'_> {
 
 /// The error's message, checked to be one line that names the file.
 fn message(name: &str, text: &str, columns: &CsvColumns<'_>) -> String {
-    let path = file(name, text);
+    let (_dir, path) = file(name, text);
     let err = read_csv(&path, columns).unwrap_err().to_string();
     assert!(!err.contains('\n'), "{err}");
     assert!(err.starts_with(&path.display().to_string()), "{err}");
@@ -28,7 +32,7 @@ fn message(name: &str, text: &str, columns: &CsvColumns<'_>) -> String {
 
 #[test]
 fn reads_features_and_class_names_in_sorted_order() {
-    let path = file("ok.csv", "a, b ,kind\n1,2,dog\n3,4.5,cat\n-1e3,0,dog\n");
+    let (_dir, path) = file("ok.csv", "a, b ,kind\n1,2,dog\n3,4.5,cat\n-1e3,0,dog\n");
     let d = read_csv(&path, &labelled("kind")).unwrap();
     assert_eq!(d.x, ndarray::array![[1.0, 2.0], [3.0, 4.5], [-1000.0, 0.0]]);
     assert_eq!(d.classes, ["cat", "dog"]);
@@ -37,16 +41,30 @@ fn reads_features_and_class_names_in_sorted_order() {
 }
 
 #[test]
-fn integer_labels_are_class_numbers() {
-    let path = file("int.csv", "y,x\n2,1\n0,1\n2,3\n");
+fn numeric_labels_are_their_distinct_values_in_numeric_order() {
+    let (_dir, path) = file("int.csv", "y,x\n2,1\n0,1\n2,3\n");
     let d = read_csv(&path, &labelled("y")).unwrap();
-    assert_eq!(d.classes, ["0", "1", "2"]);
-    assert_eq!(d.labels, [2, 0, 2]);
+    assert_eq!(d.classes, ["0", "2"]);
+    assert_eq!(d.labels, [1, 0, 1]);
+    // `1` and `1.0` are one class; 10 sorts after 9 (numbers, not text).
+    let (_dir2, path) = file("num.csv", "y,x\n1,1\n10,1\n1.0,3\n9,4\n");
+    let d = read_csv(&path, &labelled("y")).unwrap();
+    assert_eq!(d.classes, ["1", "9", "10"]);
+    assert_eq!(d.labels, [0, 2, 0, 1]);
+    // A model's numeric classes are found by value.
+    let classes = d.classes.clone();
+    let columns = CsvColumns {
+        label: Some("y"),
+        classes: Some(&classes),
+        ..Default::default()
+    };
+    let (_dir3, path) = file("num-known.csv", "y,x\n9.0,1\n1e1,1\n");
+    assert_eq!(read_csv(&path, &columns).unwrap().labels, [1, 2]);
 }
 
 #[test]
 fn features_are_chosen_by_name_in_the_given_order() {
-    let path = file("pick.csv", "a,b,c,y\n1,2,3,0\n4,5,6,1\n");
+    let (_dir, path) = file("pick.csv", "a,b,c,y\n1,2,3,0\n4,5,6,1\n");
     let features = ["c".to_owned(), "a".to_owned()];
     let columns = CsvColumns {
         label: Some("y"),
@@ -139,7 +157,7 @@ fn rejects_labels_outside_the_models_classes() {
 
 #[test]
 fn more_classes_than_outputs_is_refused() {
-    let path = file("three.csv", "a,y\n1,a\n2,b\n3,c\n");
+    let (_dir, path) = file("three.csv", "a,y\n1,a\n2,b\n3,c\n");
     let d = read_csv(&path, &labelled("y")).unwrap();
     let err = d.targets(2).unwrap_err().to_string();
     assert!(
@@ -152,7 +170,7 @@ fn more_classes_than_outputs_is_refused() {
 
 #[test]
 fn binary_targets_for_one_sigmoid_output_are_the_class_index() {
-    let path = file("bin.csv", "a,y\n1,no\n2,yes\n");
+    let (_dir, path) = file("bin.csv", "a,y\n1,no\n2,yes\n");
     let d = read_csv(&path, &labelled("y")).unwrap();
     assert_eq!(d.targets(1).unwrap(), ndarray::array![[0.0], [1.0]]);
 }
@@ -201,17 +219,25 @@ fn rejects_a_file_with_no_feature_column() {
     );
 }
 
-/// Found by fuzzing (`fuzz/regressions/csv_read/huge-integer-label.csv`): an integer label is a
-/// class index, and 77771010 made 77 million empty classes (gigabytes) before this check.
+/// Codes as labels make as many classes as distinct codes (77771010 once made 77 million empty
+/// classes); a column with more than MAX_CLASSES distinct values is refused at the line where
+/// the limit is passed.
 #[test]
-fn rejects_an_integer_label_too_large_to_be_a_class_index() {
-    let err = message(
-        "huge.csv",
-        "a,b,label\n1,3,0\n3,4,10\n6,4,77771010\n",
-        &labelled("label"),
-    );
+fn large_codes_are_classes_and_too_many_classes_are_refused() {
+    let (_dir, path) = file("huge.csv", "a,b,label\n1,3,0\n3,4,10\n6,4,77771010\n");
+    let d = read_csv(&path, &labelled("label")).unwrap();
+    assert_eq!(d.classes, ["0", "10", "77771010"]);
+    let limit = crate::limits::MAX_CLASSES;
+    let mut text = String::from("a,label\n");
+    for i in 0..=limit {
+        text.push_str(&format!("{i},c{i}\n"));
+    }
+    let err = message("many.csv", &text, &labelled("label"));
     assert!(
-        err.contains(":4: column `label`: class 77771010 is too large"),
+        err.contains(&format!(
+            ":{}: column `label`: more than {limit} distinct classes",
+            limit + 2
+        )),
         "{err}"
     );
 }
