@@ -7,7 +7,7 @@
 //! [`kernel::affine`] and [`act`](crate::act) activation as the owned layers: the same bits.
 
 use crate::act::Act;
-use crate::format::{DecodeError, LayerView};
+use crate::format::{DType, DecodeError, LayerView};
 use crate::kernel;
 use core::marker::PhantomData;
 
@@ -47,9 +47,14 @@ impl<'a, const IN: usize, const OUT: usize, A: Act> DenseRef<'a, IN, OUT, A> {
     ///
     /// # Errors
     /// [`DecodeError::ArchitectureMismatch`] when the layer's width or activation differ from
-    /// this type's; [`DecodeError::Unaligned`] when its weights are not at a 4-byte-aligned
+    /// this type's; [`DecodeError::UnsupportedLayer`] when its weights are not `f32`; [`DecodeError::Unaligned`] when its weights are not at a 4-byte-aligned
     /// address (they cannot be read in place).
     pub fn view(layer: &LayerView<'a>) -> Result<Self, DecodeError> {
+        if layer.dtype != DType::F32 {
+            return Err(DecodeError::UnsupportedLayer {
+                dtype: layer.dtype.code(),
+            });
+        }
         if usize::from(layer.units) != OUT
             || layer.activation != A::ACTIVATION
             || layer.kernel.len() != IN * OUT

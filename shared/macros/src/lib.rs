@@ -3,7 +3,7 @@
 //! Use it through dendrite-core (`dendrite_core::model!`, feature `macros`), whose crate page
 //! shows a whole program; the generated code names `::dendrite_core` items.
 //!
-//! The model file is read with dendrite-core's own reader: its `format`, `wire` and
+//! The model file is read with dendrite-core's own reader: its `format`, `quant`, `wire` and
 //! `activation` modules are compiled into this crate from their source files, so the macro
 //! validates a file exactly as the device does (magic, version, checksum, shapes, finite values)
 //! without a dependency on dendrite-core, which would be a cycle (dendrite-core re-exports the
@@ -23,6 +23,9 @@ mod activation;
 #[allow(dead_code, unused_imports, missing_docs, clippy::all)]
 #[path = "../../src/format/mod.rs"]
 mod format;
+#[allow(dead_code, unused_imports, missing_docs, clippy::all)]
+#[path = "../../src/quant/mod.rs"]
+mod quant;
 #[allow(dead_code, unused_imports, missing_docs, clippy::all)]
 #[path = "../../src/wire.rs"]
 mod wire;
@@ -191,6 +194,20 @@ fn expand(input: TokenStream) -> Result<TokenStream, Error> {
             args.path_span,
         )
     })?;
+    if let Some((i, layer)) = view
+        .layers()
+        .enumerate()
+        .find(|(_, l)| l.dtype != format::DType::F32)
+    {
+        return Err((
+            format!(
+                "model file `{chosen}`: layer {} stores {:?} weights; `model!` runs f32 models",
+                i + 1,
+                layer.dtype
+            ),
+            args.path_span,
+        ));
+    }
     let code = generate(&args, &chosen, &file, &view);
     code.parse().map_err(|e| {
         (
