@@ -456,6 +456,7 @@ mod tests {
             Just(DecodeError::InvalidNormalization),
             Just(DecodeError::ArchitectureMismatch),
             any::<u8>().prop_map(|dtype| DecodeError::UnsupportedLayer { dtype }),
+            Just(DecodeError::Unaligned),
         ]
     }
 

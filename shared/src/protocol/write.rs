@@ -233,6 +233,7 @@ impl<'b> Writer<'b> {
             DecodeError::InvalidNormalization => self.tag(8),
             DecodeError::ArchitectureMismatch => self.tag(9),
             DecodeError::UnsupportedLayer { dtype } => self.tag(10).bytes(&[dtype]),
+            DecodeError::Unaligned => self.tag(11),
         }
     }
 }
