@@ -276,7 +276,7 @@ fn run(cmd: &mut Command, quiet: bool) -> Result<(), FirmwareError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::BOARDS;
+    use crate::BOARDS;
 
     #[test]
     fn cache_key_names_board_and_architecture() {

@@ -8,8 +8,8 @@
 //! [`LinkError::Timeout`], never a hang.
 //!
 //! ```no_run
-//! use dendrite_trainer::device::{Qemu, QemuOptions};
-//! # fn main() -> Result<(), dendrite_trainer::device::LinkError> {
+//! use dendrite_link::{Qemu, QemuOptions};
+//! # fn main() -> Result<(), dendrite_link::LinkError> {
 //! let options = QemuOptions::new("firmware/target/thumbv7em-none-eabihf/release/dendrite-firmware")
 //!     .model("model.postcard");
 //! let mut qemu = Qemu::spawn(&options)?;
@@ -22,8 +22,10 @@ pub mod firmware;
 pub mod hardware;
 mod link;
 mod qemu;
+mod serial;
 
 pub use firmware::{FirmwareBuild, FirmwareError};
 pub use hardware::{Hardware, HARDWARE};
 pub use link::{Link, LinkError};
 pub use qemu::{board, Board, Qemu, QemuOptions, BOARDS};
+pub use serial::{open_serial, SerialPort};

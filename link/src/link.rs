@@ -12,6 +12,16 @@ pub enum LinkError {
     /// Reading from or writing to the port failed.
     #[error("serial link: {0}")]
     Io(#[from] io::Error),
+    /// A serial port could not be opened.
+    #[error("opening serial port {port} at {baud} baud: {source}")]
+    Open {
+        /// The port's name.
+        port: String,
+        /// The baud rate asked for.
+        baud: u32,
+        /// Why it failed.
+        source: serialport::Error,
+    },
     /// The device did not answer in time.
     #[error("the device did not answer in time")]
     Timeout,

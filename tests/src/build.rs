@@ -7,7 +7,7 @@
 //! with nothing to do takes a fraction of a second, so `cargo xtask test` building everything
 //! first costs nothing twice.
 
-use dendrite_trainer::device::{Board, FirmwareBuild, BOARDS};
+use dendrite_link::{Board, FirmwareBuild, BOARDS};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -106,7 +106,7 @@ fn build_cli() -> Result<PathBuf, String> {
             "build",
             "--release",
             "-p",
-            "dendrite-trainer",
+            "dendrite-cli",
             "--bin",
             "dendrite",
         ])

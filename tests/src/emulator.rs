@@ -1,6 +1,6 @@
 //! Starting the firmware under `qemu-system-arm` for a scenario, with a timeout on every wait.
 
-use dendrite_trainer::device::{Board, Qemu, QemuOptions, BOARDS};
+use dendrite_link::{Board, Qemu, QemuOptions, BOARDS};
 use std::io::Write;
 use std::ops::{Deref, DerefMut};
 use std::path::Path;

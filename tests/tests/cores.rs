@@ -6,8 +6,8 @@
 use dendrite_core::format::DecodeError;
 use dendrite_core::protocol::{DeviceError, ModelStatus};
 use dendrite_core::Activation::{Relu, Softmax};
+use dendrite_link::{board, Board, LinkError};
 use dendrite_tests::{build, emulator, models};
-use dendrite_trainer::device::{board, Board, LinkError};
 use dendrite_trainer::HostModel;
 
 fn bits(values: &[f32]) -> Vec<u32> {

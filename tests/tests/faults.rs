@@ -2,8 +2,8 @@
 //! fault-injection build can be made to fault on request.
 
 use dendrite_core::protocol::{DeviceError, Fault, Request, Response};
+use dendrite_link::LinkError;
 use dendrite_tests::{build, emulator};
-use dendrite_trainer::device::LinkError;
 use std::time::Duration;
 
 /// Asks the fault-injection firmware for `fault`; returns QEMU's exit code.

@@ -4,10 +4,10 @@
 //! host's forward pass, bit for bit), and the firmware answers to the end.
 
 use dendrite_core::protocol::{self, ModelStatus, Request, Response, MAX_FRAME};
+use dendrite_link::BOARDS;
 use dendrite_tests::models::{self, Xorshift};
 use dendrite_tests::oracle::{self, split_frames, Oracle};
 use dendrite_tests::{build, emulator};
-use dendrite_trainer::device::BOARDS;
 use dendrite_trainer::HostModel;
 use std::io::Write;
 

@@ -36,7 +36,6 @@ pub mod activations;
 pub mod callbacks;
 pub mod data;
 pub mod datasets;
-pub mod device;
 mod error;
 pub mod evaluation;
 pub mod export;
@@ -47,6 +46,7 @@ pub mod losses;
 pub mod metrics;
 mod model;
 pub mod optimizers;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod spec;
 pub mod utils;

@@ -3,7 +3,7 @@
 //! real boards' images (which cannot run here) with clippy and a flash budget.
 
 use anyhow::{ensure, Context, Result};
-use dendrite_trainer::device::{firmware, hardware, FirmwareBuild, BOARDS, HARDWARE};
+use dendrite_link::{firmware, hardware, FirmwareBuild, BOARDS, HARDWARE};
 use object::{Object, ObjectSection};
 use std::path::Path;
 

@@ -18,7 +18,7 @@ mod setup;
 mod shell;
 
 use anyhow::{bail, Result};
-use dendrite_trainer::device::{FirmwareBuild, BOARDS};
+use dendrite_link::{FirmwareBuild, BOARDS};
 use shell::{cargo, root};
 
 fn main() -> Result<()> {
@@ -64,14 +64,7 @@ fn demo(args: &[String]) -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let out = dir.join("model.postcard");
     let out = out.to_string_lossy();
-    let dendrite = [
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "dendrite-trainer",
-        "--",
-    ];
+    let dendrite = ["run", "--release", "--quiet", "-p", "dendrite-cli", "--"];
     let mut train = dendrite.to_vec();
     train.extend(["train", "--out", &out]);
     train.extend(args.iter().map(String::as_str));

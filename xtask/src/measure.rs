@@ -11,8 +11,8 @@
 
 use anyhow::{bail, Context, Result};
 use dendrite_core::Activation::{Relu, Softmax};
+use dendrite_link::{firmware, hardware, Board, Qemu, QemuOptions, BOARDS, HARDWARE};
 use dendrite_tests::models;
-use dendrite_trainer::device::{firmware, hardware, Board, Qemu, QemuOptions, BOARDS, HARDWARE};
 use object::{Object, ObjectSection};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

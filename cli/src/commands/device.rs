@@ -5,7 +5,8 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use dendrite_core::protocol::{DeviceInfo, ModelStatus, Prediction};
-use dendrite_trainer::device::{firmware, Board, Link, LinkError, Qemu, QemuOptions, BOARDS};
+use dendrite_link::BOARDS;
+use dendrite_link::{firmware, open_serial, Board, Link, LinkError, Qemu, QemuOptions, SerialPort};
 use dendrite_trainer::HostModel;
 use serde::Serialize;
 use std::path::Path;
@@ -48,7 +49,7 @@ pub enum Device {
     /// The firmware under QEMU (killed on drop), on an emulated board.
     Qemu(Box<Qemu>, Board),
     /// A board on a serial port.
-    Serial(Box<Link<Box<dyn serialport::SerialPort>>>),
+    Serial(Box<Link<SerialPort>>),
 }
 
 /// What the firmware answered for one input, beside the host's answer.
@@ -146,7 +147,7 @@ impl Device {
 
 /// The emulated board named `name`.
 fn find_board(name: &str) -> Result<Board> {
-    dendrite_trainer::device::board(name).with_context(|| {
+    dendrite_link::board(name).with_context(|| {
         let names: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
         format!(
             "--board {name}: unknown board (supported: {})",
@@ -160,18 +161,6 @@ fn spawn_qemu(model: &Path, board: Board, timeout: Duration) -> Result<Qemu> {
     let mut options = QemuOptions::new(elf).model(model).board(board).icount(true);
     options.timeout = timeout;
     Ok(Qemu::spawn(&options)?)
-}
-
-fn open_serial(
-    port: &str,
-    baud: u32,
-    timeout: Duration,
-) -> Result<Link<Box<dyn serialport::SerialPort>>> {
-    let serial = serialport::new(port, baud)
-        .timeout(timeout)
-        .open()
-        .with_context(|| format!("opening serial port {port} at {baud} baud"))?;
-    Ok(Link::new(serial))
 }
 
 /// The device must run the very file the host reads: same architecture, same CRC-32.

@@ -10,8 +10,8 @@
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
-use dendrite_trainer::device::hardware::{self, Hardware, HARDWARE};
-use dendrite_trainer::device::Link;
+use dendrite_link::hardware::{self, Hardware, HARDWARE};
+use dendrite_link::open_serial;
 use dendrite_trainer::HostModel;
 use std::path::PathBuf;
 use std::process::Command;
@@ -130,11 +130,7 @@ fn known_boards() -> String {
 /// The architecture the firmware was built for, and where that came from.
 fn firmware_architecture(args: &FlashArgs, board: Option<&Hardware>) -> Result<(String, String)> {
     if let Some(port) = &args.serial {
-        let serial = serialport::new(port, args.baud)
-            .timeout(Duration::from_secs(5))
-            .open()
-            .with_context(|| format!("opening serial port {port} at {} baud", args.baud))?;
-        let info = Link::new(serial)
+        let info = open_serial(port, args.baud, Duration::from_secs(5))?
             .info()
             .with_context(|| format!("asking the firmware on {port} for its architecture"))?;
         return Ok((
