@@ -19,13 +19,14 @@
 //! ```
 
 pub mod firmware;
-pub mod hardware;
 mod link;
+pub mod probe_rs;
 mod qemu;
+mod real_boards;
 mod serial;
 
-pub use firmware::{FirmwareBuild, FirmwareError};
-pub use hardware::{Hardware, HARDWARE};
+pub use firmware::{FirmwareBuild, FirmwareError, FirmwareSource};
 pub use link::{Link, LinkError};
-pub use qemu::{board, Board, Qemu, QemuOptions, BOARDS};
+pub use qemu::{qemu_board, Qemu, QemuBoard, QemuOptions, Uart, QEMU_BOARDS};
+pub use real_boards::{image_architecture, real_board, ImageError, RealBoard, REAL_BOARDS};
 pub use serial::{open_serial, SerialPort};

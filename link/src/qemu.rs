@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 /// An emulated board the firmware runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Board {
+pub struct QemuBoard {
     /// The board's name, as the firmware reports it (`--board`).
     pub name: &'static str,
     /// The core, for reports (`Cortex-M4F`).
@@ -33,7 +33,7 @@ pub struct Board {
     pub tick_hz: u32,
 }
 
-impl Board {
+impl QemuBoard {
     /// The firmware's cargo feature that selects this board (`board-mps2-an385`).
     pub fn feature(&self) -> String {
         format!("board-{}", self.name)
@@ -47,8 +47,8 @@ impl Board {
 }
 
 /// The emulated boards the firmware supports, the default first.
-pub const BOARDS: &[Board] = &[
-    Board {
+pub const QEMU_BOARDS: &[QemuBoard] = &[
+    QemuBoard {
         name: "mps2-an386",
         core: "Cortex-M4F",
         machine: "mps2-an386",
@@ -58,7 +58,7 @@ pub const BOARDS: &[Board] = &[
         weights_addr: 0x0004_0000,
         tick_hz: 25_000_000,
     },
-    Board {
+    QemuBoard {
         name: "mps2-an385",
         core: "Cortex-M3",
         machine: "mps2-an385",
@@ -68,7 +68,7 @@ pub const BOARDS: &[Board] = &[
         weights_addr: 0x0004_0000,
         tick_hz: 25_000_000,
     },
-    Board {
+    QemuBoard {
         name: "mps2-an500",
         core: "Cortex-M7",
         machine: "mps2-an500",
@@ -78,7 +78,7 @@ pub const BOARDS: &[Board] = &[
         weights_addr: 0x0004_0000,
         tick_hz: 25_000_000,
     },
-    Board {
+    QemuBoard {
         name: "mps2-an505",
         core: "Cortex-M33",
         machine: "mps2-an505",
@@ -91,8 +91,8 @@ pub const BOARDS: &[Board] = &[
 ];
 
 /// The emulated board called `name`.
-pub fn board(name: &str) -> Option<Board> {
-    BOARDS.iter().copied().find(|b| b.name == name)
+pub fn qemu_board(name: &str) -> Option<QemuBoard> {
+    QEMU_BOARDS.iter().copied().find(|b| b.name == name)
 }
 
 /// How to start the emulator.
@@ -103,11 +103,11 @@ pub struct QemuOptions {
     /// The model file placed in the weights region; `None` leaves the region erased.
     pub model: Option<PathBuf>,
     /// The emulated board.
-    pub board: Board,
+    pub board: QemuBoard,
     /// The QEMU executable.
     pub qemu: PathBuf,
     /// `-icount shift=0`: one instruction per virtual nanosecond, so timer readings count
-    /// instructions ([`Board::instructions_per_tick`]) and repeat exactly.
+    /// instructions ([`QemuBoard::instructions_per_tick`]) and repeat exactly.
     pub icount: bool,
     /// How long to wait for any one response.
     pub timeout: Duration,
@@ -119,7 +119,7 @@ impl QemuOptions {
         Self {
             firmware: firmware.into(),
             model: None,
-            board: BOARDS[0],
+            board: QEMU_BOARDS[0],
             qemu: PathBuf::from("qemu-system-arm"),
             icount: false,
             timeout: Duration::from_secs(10),
@@ -133,7 +133,7 @@ impl QemuOptions {
     }
 
     /// Runs on `board`.
-    pub fn board(mut self, board: Board) -> Self {
+    pub fn board(mut self, board: QemuBoard) -> Self {
         self.board = board;
         self
     }

@@ -18,7 +18,7 @@ mod setup;
 mod shell;
 
 use anyhow::{bail, Result};
-use dendrite_link::{FirmwareBuild, BOARDS};
+use dendrite_link::{FirmwareBuild, QEMU_BOARDS};
 use shell::{cargo, root};
 
 fn main() -> Result<()> {
@@ -87,7 +87,7 @@ fn test(args: &[String]) -> Result<()> {
     // The images the QEMU suite runs, built before it starts so its tests only wait for cargo
     // to find them up to date; the real boards' images, which only build here.
     boards::check_all(&firmware)?;
-    FirmwareBuild::fault_injection(BOARDS[0]).build()?;
+    FirmwareBuild::fault_injection(&shell::firmware_source(), QEMU_BOARDS[0]).build()?;
     let mut tests = vec!["test", "--release"];
     tests.extend(args.iter().map(String::as_str));
     cargo(&host, &tests)?;

@@ -5,8 +5,9 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use dendrite_core::protocol::{DeviceInfo, ModelStatus, Prediction};
-use dendrite_link::BOARDS;
-use dendrite_link::{firmware, open_serial, Board, Link, LinkError, Qemu, QemuOptions, SerialPort};
+use dendrite_link::QEMU_BOARDS;
+use dendrite_link::{firmware, open_serial, FirmwareSource, Link, LinkError, Qemu, QemuBoard};
+use dendrite_link::{QemuOptions, SerialPort};
 use dendrite_trainer::HostModel;
 use serde::Serialize;
 use std::path::Path;
@@ -16,7 +17,8 @@ use std::time::Duration;
 #[derive(Clone, Debug, Args)]
 pub struct DeviceArgs {
     /// Run on the firmware under qemu-system-arm, with the model in its weights region. The
-    /// firmware is built for the model's architecture when needed (cached); the environment
+    /// firmware is built for the model's architecture when needed (cached), from the sources in
+    /// DENDRITE_FIRMWARE_DIR (default: the checkout dendrite was built from); the environment
     /// variable DENDRITE_FIRMWARE names a firmware ELF to use instead.
     #[arg(long, conflicts_with = "serial")]
     pub qemu: bool,
@@ -47,7 +49,7 @@ impl DeviceArgs {
 /// The link to the firmware, emulated or real.
 pub enum Device {
     /// The firmware under QEMU (killed on drop), on an emulated board.
-    Qemu(Box<Qemu>, Board),
+    Qemu(Box<Qemu>, QemuBoard),
     /// A board on a serial port.
     Serial(Box<Link<SerialPort>>),
 }
@@ -146,9 +148,9 @@ impl Device {
 }
 
 /// The emulated board named `name`.
-fn find_board(name: &str) -> Result<Board> {
-    dendrite_link::board(name).with_context(|| {
-        let names: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
+fn find_board(name: &str) -> Result<QemuBoard> {
+    dendrite_link::qemu_board(name).with_context(|| {
+        let names: Vec<&str> = QEMU_BOARDS.iter().map(|b| b.name).collect();
         format!(
             "--board {name}: unknown board (supported: {})",
             names.join(", ")
@@ -156,8 +158,15 @@ fn find_board(name: &str) -> Result<Board> {
     })
 }
 
-fn spawn_qemu(model: &Path, board: Board, timeout: Duration) -> Result<Qemu> {
-    let elf = firmware::for_model(model, board, false)?;
+/// The firmware sources: the directory `DENDRITE_FIRMWARE_DIR` names, else the checkout this
+/// program was built from (an installed `dendrite` whose checkout is gone says how to point at
+/// one when it needs them).
+pub fn firmware_source() -> FirmwareSource {
+    FirmwareSource::locate(concat!(env!("CARGO_MANIFEST_DIR"), "/../firmware"))
+}
+
+fn spawn_qemu(model: &Path, board: QemuBoard, timeout: Duration) -> Result<Qemu> {
+    let elf = firmware::for_model(&firmware_source(), model, board, false)?;
     let mut options = QemuOptions::new(elf).model(model).board(board).icount(true);
     options.timeout = timeout;
     Ok(Qemu::spawn(&options)?)

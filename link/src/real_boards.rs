@@ -7,14 +7,14 @@
 //! in the symbol `DENDRITE_ARCHITECTURE` (the text `3-4-2 relu/softmax`), so a model file can be
 //! checked against an image before it is flashed beside it.
 
-use super::firmware::{firmware_dir, FirmwareError};
+use crate::firmware::{FirmwareError, FirmwareSource};
 use object::{Object, ObjectSection, ObjectSymbol};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// A board people buy, with its flash layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Hardware {
+pub struct RealBoard {
     /// The board's name (`--board`), also its crate's directory under `firmware/boards/`.
     pub name: &'static str,
     /// What it is, for people.
@@ -34,8 +34,8 @@ pub struct Hardware {
 }
 
 /// The real boards, as built by `cargo xtask test`.
-pub const HARDWARE: &[Hardware] = &[
-    Hardware {
+pub const REAL_BOARDS: &[RealBoard] = &[
+    RealBoard {
         name: "nucleo-f411re",
         title: "ST Nucleo-F411RE (STM32F411RE, stm32f4xx-hal)",
         core: "Cortex-M4F",
@@ -45,7 +45,7 @@ pub const HARDWARE: &[Hardware] = &[
         weights_addr: 0x0806_0000,
         weights_len: 128 * 1024,
     },
-    Hardware {
+    RealBoard {
         name: "nrf52840-dk",
         title: "Nordic nRF52840-DK (nRF52840, nrf52840-hal)",
         core: "Cortex-M4F",
@@ -58,37 +58,41 @@ pub const HARDWARE: &[Hardware] = &[
 ];
 
 /// The real board called `name`.
-pub fn hardware(name: &str) -> Option<&'static Hardware> {
-    HARDWARE.iter().find(|h| h.name == name)
+pub fn real_board(name: &str) -> Option<&'static RealBoard> {
+    REAL_BOARDS.iter().find(|h| h.name == name)
 }
 
-impl Hardware {
-    /// The board's crate directory.
-    pub fn dir(&self) -> PathBuf {
-        firmware_dir().join("boards").join(self.name)
+impl RealBoard {
+    /// The board's crate directory in the firmware sources.
+    pub fn dir(&self, source: &FirmwareSource) -> PathBuf {
+        source.dir().join("boards").join(self.name)
     }
 
     /// The firmware ELF `cargo build --release` in the board's directory leaves in the firmware
     /// workspace's target directory.
-    pub fn elf(&self) -> PathBuf {
-        firmware_dir()
+    pub fn elf(&self, source: &FirmwareSource) -> PathBuf {
+        source
+            .dir()
             .join("target")
             .join(self.target)
             .join("release")
             .join(format!("dendrite-{}", self.name))
     }
+
+    /// Builds the board's firmware from `source` for the committed seed model's architecture
+    /// (`cargo build --release` in its directory) and returns the ELF. `quiet` captures cargo's
+    /// output (shown on failure).
+    ///
+    /// # Errors
+    /// Missing sources or a failed build.
+    pub fn build(&self, source: &FirmwareSource, quiet: bool) -> Result<PathBuf, FirmwareError> {
+        build(self, source, quiet)
+    }
 }
 
-/// Builds `hw`'s firmware for the committed seed model's architecture (`cargo build --release`
-/// in its directory) and returns the ELF. `quiet` captures cargo's output (shown on failure).
-///
-/// # Errors
-/// Missing sources or a failed build.
-pub fn build(hw: &Hardware, quiet: bool) -> Result<PathBuf, FirmwareError> {
-    let dir = hw.dir();
-    if !dir.join("Cargo.toml").is_file() {
-        return Err(FirmwareError::NoSources(dir));
-    }
+fn build(hw: &RealBoard, source: &FirmwareSource, quiet: bool) -> Result<PathBuf, FirmwareError> {
+    let dir = hw.dir(source);
+    FirmwareSource::check(&dir)?;
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     // No DENDRITE_MODEL: the seed architecture, as a build by hand (the emulated boards' default
     // builds share the network crate's build, so nothing is rebuilt between them).
@@ -109,7 +113,7 @@ pub fn build(hw: &Hardware, quiet: bool) -> Result<PathBuf, FirmwareError> {
             output: String::from_utf8_lossy(&output.stderr).into_owned(),
         });
     }
-    Ok(hw.elf())
+    Ok(hw.elf(source))
 }
 
 /// Why an image's architecture could not be read.
