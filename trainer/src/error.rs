@@ -111,13 +111,13 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// A model file could not be read or decoded.
+    /// A model file could not be decoded.
     #[error("{path}: not a valid model file: {reason}")]
     InvalidModelFile {
         /// The file.
         path: PathBuf,
-        /// The decoder's complaint.
-        reason: String,
+        /// The decoder's complaint (magic, version, CRC, …).
+        reason: dendrite_core::format::DecodeError,
     },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]

@@ -49,9 +49,9 @@ impl HostModel {
     /// [`Error::InvalidModelFile`] with dendrite-core's reason (magic, version, CRC, …);
     /// `origin` names the source in the message.
     pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<Self> {
-        let view = ModelView::from_bytes(bytes).map_err(|e| Error::InvalidModelFile {
+        let view = ModelView::from_bytes(bytes).map_err(|reason| Error::InvalidModelFile {
             path: origin.to_owned(),
-            reason: e.to_string(),
+            reason,
         })?;
         let layers = view
             .layers()

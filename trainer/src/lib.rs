@@ -2,15 +2,15 @@
 //! as dendrite-core model files that a Cortex-M microcontroller runs bit for bit.
 //!
 //! Keras' vocabulary and defaults throughout: [`Sequential`], [`layers::Dense`],
-//! [`layers::Activation`], `compile`, `fit`, `evaluate`, `predict`, `summary`. The math is
+//! [`layers::ActivationLayer`], `compile`, `fit`, `evaluate`, `predict`, `summary`. The math is
 //! batched f32 on `ndarray`, single-threaded; every random draw comes from one seeded
 //! generator, so a seed gives the same model file byte for byte. (Byte for byte on machines
 //! with the same SIMD features: `ndarray`'s matrix products pick FMA or AVX kernels at run
 //! time, and those round differently.)
 //!
 //! ```
-//! use dendrite_trainer::activations::Activation::{Relu, Softmax};
-//! use dendrite_trainer::layers::{Activation, Dense};
+//! use dendrite_trainer::Activation::{Relu, Softmax};
+//! use dendrite_trainer::layers::{ActivationLayer, Dense};
 //! use dendrite_trainer::{datasets, utils, FitOptions, Initializer, Loss, Metric, Optimizer};
 //! use dendrite_trainer::{Sequential, Verbosity};
 //!
@@ -20,9 +20,9 @@
 //!
 //! let mut model = Sequential::new();
 //! model.add(Dense::new(4).input_dim(3).kernel_initializer(Initializer::random_normal()))?;
-//! model.add(Activation::new(Relu))?;
+//! model.add(ActivationLayer::new(Relu))?;
 //! model.add(Dense::new(2).kernel_initializer(Initializer::random_normal()))?;
-//! model.add(Activation::new(Softmax))?;
+//! model.add(ActivationLayer::new(Softmax))?;
 //! model.compile(Optimizer::from_name("rmsprop")?, Loss::CategoricalCrossentropy, &[Metric::Accuracy])?;
 //!
 //! let options = FitOptions { epochs: 10, batch_size: 8, verbose: Verbosity::Silent, ..Default::default() };
@@ -52,6 +52,10 @@ pub mod spec;
 pub mod utils;
 
 pub use callbacks::{Callback, History, Logs};
+/// An activation function's kind (`relu`, `softmax`, …): dendrite-core's, so the trainer and the
+/// model file share one vocabulary. The math on batches is in [`activations`]; the layer that
+/// applies one is [`layers::ActivationLayer`].
+pub use dendrite_core::Activation;
 pub use error::{Error, Result};
 pub use export::Preprocessing;
 pub use host::{HostLayer, HostModel, PredictBuffers};
