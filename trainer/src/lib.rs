@@ -30,7 +30,6 @@
 //! assert!(history.last("accuracy").unwrap() > 0.7);
 //! # Ok::<(), dendrite_trainer::Error>(())
 //! ```
-#![warn(missing_docs)]
 
 pub mod activations;
 pub mod callbacks;
