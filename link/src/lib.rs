@@ -1,4 +1,9 @@
-//! Talking to the firmware: the host side of the serial link, over any byte stream.
+//! `dendrite-link`: the host side of the link to a device running Dendrite's firmware. It
+//! speaks dendrite-core's serial protocol, starts the firmware under `qemu-system-arm`
+//! ([`Qemu`], on a [`QemuBoard`]), opens a real board's serial port ([`open_serial`], a
+//! [`RealBoard`]), builds firmware images from sources it is given ([`FirmwareSource`],
+//! [`firmware`]) and writes model files with probe-rs ([`probe_rs`]). It knows model files only
+//! through dendrite-core, never through the trainer.
 //!
 //! [`Link`] frames [`Request`](dendrite_core::protocol::Request)s and parses
 //! [`Response`](dendrite_core::protocol::Response)s with dendrite-core's protocol, over anything

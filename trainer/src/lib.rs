@@ -8,6 +8,11 @@
 //! with the same SIMD features: `ndarray`'s matrix products pick FMA or AVX kernels at run
 //! time, and those round differently.)
 //!
+//! Cargo features, both on by default: `plot` (PNG training curves and confusion matrices,
+//! [`plot`]) and `progress` (the live progress bar `fit` draws on a terminal). With
+//! `default-features = false` the library has no drawing or terminal dependencies, and `fit`
+//! still prints one line per epoch.
+//!
 //! ```
 //! use dendrite_trainer::Activation::{Relu, Softmax};
 //! use dendrite_trainer::layers::{ActivationLayer, Dense};
