@@ -9,7 +9,6 @@
 //! ```
 #![no_std]
 #![no_main]
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod uart;
 

@@ -8,7 +8,6 @@
 //! ```
 #![no_std]
 #![no_main]
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use cortex_m::peripheral::DWT;
 use cortex_m_rt::entry;
