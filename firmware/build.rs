@@ -9,7 +9,12 @@
 
 // A build script runs on the host: a panic there is a failed build with its message, so the
 // firmware's panic-free lints do not apply to it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::{env, fs, path::PathBuf};
 

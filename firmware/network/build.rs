@@ -7,7 +7,12 @@
 
 // A build script runs on the host: a panic there is a failed build with its message, so the
 // firmware's panic-free lints do not apply to it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use dendrite_core::format::ModelView;
 use dendrite_core::protocol::{MAX_INPUTS, MAX_OUTPUTS};
