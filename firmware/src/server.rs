@@ -383,6 +383,7 @@ mod tests {
             mean: &mean,
             std: &std,
             layers: &layers,
+            ..ModelRef::default()
         };
         let mut bytes = vec![0; model.encoded_len().expect("valid test model")];
         model.encode(&mut bytes).expect("valid test model");

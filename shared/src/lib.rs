@@ -45,5 +45,6 @@ pub mod protocol;
 mod wire;
 
 pub use activation::{act, Activation};
+pub use format::{class_of, destandardize, reconstruction_error};
 pub use layer::{Chain, Dense, Layers};
 pub use network::Network;

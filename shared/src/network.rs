@@ -25,7 +25,7 @@ use crate::layer::Layers;
 ///     LayerRef { spec: hidden, kernel: &[0.1; 12], bias: &[0.0; 4] },
 ///     LayerRef { spec: output, kernel: &[0.2, 0.2, 0.2, 0.2, -0.2, -0.2, -0.2, -0.2], bias: &[0.0; 2] },
 /// ];
-/// let model = ModelRef { input: 3, labels: "female\nmale", mean: &[0.0; 3], std: &[1.0; 3], layers: &layers };
+/// let model = ModelRef { input: 3, labels: "female\nmale", mean: &[0.0; 3], std: &[1.0; 3], layers: &layers, ..ModelRef::default() };
 /// let mut bytes = vec![0; model.encoded_len()?];
 /// model.encode(&mut bytes)?;
 ///

@@ -455,6 +455,7 @@ mod tests {
             Just(DecodeError::NonFinite),
             Just(DecodeError::InvalidNormalization),
             Just(DecodeError::ArchitectureMismatch),
+            any::<u8>().prop_map(|dtype| DecodeError::UnsupportedLayer { dtype }),
         ]
     }
 

@@ -1,7 +1,7 @@
 //! Property tests of the model file: decoding never panics, whatever the bytes, and
 //! encoding then decoding gives back every field.
 
-use dendrite_core::format::{DecodeError, LayerRef, LayerSpec, ModelRef, ModelView};
+use dendrite_core::format::{DecodeError, LayerRef, LayerSpec, ModelRef, ModelView, Task};
 use dendrite_core::Activation;
 use proptest::prelude::*;
 
@@ -12,7 +12,12 @@ type OwnedLayer = (u16, Activation, String, Vec<f32>, Vec<f32>);
 #[derive(Debug, Clone)]
 struct Owned {
     input: u16,
+    features: String,
     labels: String,
+    /// 0 classification, 1 regression (with the targets' mean and std), 2 anomaly.
+    task: u8,
+    target_mean: Vec<f32>,
+    target_std: Vec<f32>,
     mean: Vec<f32>,
     std: Vec<f32>,
     layers: Vec<OwnedLayer>,
@@ -33,9 +38,19 @@ impl Owned {
                 bias,
             })
             .collect();
+        let task = match self.task {
+            1 => Task::Regression {
+                mean: &self.target_mean[..],
+                std: &self.target_std[..],
+            },
+            2 => Task::Anomaly { threshold: 0.5 },
+            _ => Task::Classification,
+        };
         let model = ModelRef {
             input: self.input,
+            features: &self.features,
             labels: &self.labels,
+            task,
             mean: &self.mean,
             std: &self.std,
             layers: &layers,
@@ -57,7 +72,7 @@ fn model() -> impl Strategy<Value = Owned> {
         ),
         1..=8,
     );
-    (1u16..=6, shapes, any::<bool>()).prop_flat_map(|(input, shapes, named)| {
+    (1u16..=6, shapes, any::<bool>(), 0u8..2).prop_flat_map(|(input, shapes, named, task)| {
         let mut fan_in = input;
         let layers: Vec<_> = shapes
             .into_iter()
@@ -80,15 +95,36 @@ fn model() -> impl Strategy<Value = Owned> {
         } else {
             String::new()
         };
+        let features = if named {
+            (0..input)
+                .map(|i| format!("x{i}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        } else {
+            String::new()
+        };
+        // An anomaly model reconstructs its input: only when the widths allow it.
+        let task = if output == input && !named { 2 } else { task };
         let n = usize::from(input);
+        let targets = if task == 1 { usize::from(output) } else { 0 };
         (
             layers,
             prop::collection::vec(-5.0f32..5.0, n),
             prop::collection::vec(0.01f32..5.0, n),
+            prop::collection::vec(-5.0f32..5.0, targets),
+            prop::collection::vec(0.01f32..5.0, targets),
         )
-            .prop_map(move |(layers, mean, std)| Owned {
+            .prop_map(move |(layers, mean, std, target_mean, target_std)| Owned {
                 input,
-                labels: labels.clone(),
+                features: features.clone(),
+                labels: if task == 2 {
+                    String::new()
+                } else {
+                    labels.clone()
+                },
+                task,
+                target_mean,
+                target_std,
                 mean,
                 std,
                 layers,
@@ -120,6 +156,12 @@ proptest! {
         let view = ModelView::from_bytes(&bytes).map_err(|e: DecodeError| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(view.input(), m.input);
         prop_assert_eq!(view.labels(), m.labels.as_str());
+        prop_assert_eq!(view.feature_names(), m.features.as_str());
+        prop_assert_eq!(view.task().code(), m.task);
+        if let Task::Regression { mean, std } = view.task() {
+            prop_assert_eq!(mean.iter().collect::<Vec<_>>(), m.target_mean.clone());
+            prop_assert_eq!(std.iter().collect::<Vec<_>>(), m.target_std.clone());
+        }
         prop_assert_eq!(view.mean().iter().collect::<Vec<_>>(), m.mean.clone());
         prop_assert_eq!(view.std().iter().collect::<Vec<_>>(), m.std.clone());
         prop_assert_eq!(view.layers().len(), m.layers.len());

@@ -75,6 +75,7 @@ pub fn synthetic(input: u16, layers: &[(u16, Activation)], seed: u32) -> Vec<u8>
         mean: &mean,
         std: &std,
         layers: &refs,
+        ..ModelRef::default()
     };
     let len = model.encoded_len().expect("an encodable architecture");
     let mut bytes = vec![0; len];

@@ -62,10 +62,15 @@ fn rejects_model_of_another_architecture() {
 
 #[test]
 fn rejects_model_of_another_format_version() {
-    let bytes = models::with_version(&seed_bytes(), 2);
-    assert_refused(emulator::boot_with_bytes(build::firmware(), &bytes), |e| {
-        e == DecodeError::UnsupportedVersion { found: 2 }
-    });
+    // A version 1 file (the format before aligned weights) and one from a future version.
+    for version in [1, 3] {
+        let bytes = models::with_version(&seed_bytes(), version);
+        assert_refused(emulator::boot_with_bytes(build::firmware(), &bytes), |e| {
+            e == DecodeError::UnsupportedVersion {
+                found: version.into(),
+            }
+        });
+    }
 }
 
 #[test]

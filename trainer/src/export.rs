@@ -8,21 +8,26 @@ use crate::error::{Error, Result};
 use crate::layers::Layer;
 use crate::Activation;
 use crate::Sequential;
-use dendrite_core::format::{LayerRef, LayerSpec, ModelRef, MAX_LAYERS};
+use dendrite_core::format::{LayerRef, LayerSpec, ModelRef, Task, MAX_LAYERS};
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-/// What the model file stores besides the network: the standardization applied to raw inputs
-/// and the class names.
+/// What the model file stores besides the network: the standardization applied to raw inputs,
+/// the names of the features and of the outputs, and what the outputs mean.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Preprocessing {
     /// Per-feature mean subtracted from the raw inputs.
     pub mean: Vec<f32>,
     /// Per-feature standard deviation the centred inputs are divided by.
     pub std: Vec<f32>,
-    /// Class names, one per output (or two for a single sigmoid output); empty for none.
+    /// Input feature names, one per input; empty for none.
+    pub features: Vec<String>,
+    /// Class names, one per output (or two for a single sigmoid output), or the regression
+    /// targets' names; empty for none.
     pub labels: Vec<String>,
+    /// What the outputs mean (with the regression targets' standardization).
+    pub task: Task<Vec<f32>>,
 }
 
 impl Preprocessing {
@@ -31,7 +36,7 @@ impl Preprocessing {
         Preprocessing {
             mean: vec![0.0; inputs],
             std: vec![1.0; inputs],
-            labels: Vec::new(),
+            ..Preprocessing::default()
         }
     }
 }
@@ -59,10 +64,13 @@ impl Sequential {
         let folded = fold(self.layers())?;
         let refs: Vec<LayerRef<'_>> = folded.iter().map(layer_ref).collect::<Result<_>>()?;
         let labels = preprocessing.labels.join("\n");
+        let features = preprocessing.features.join("\n");
         let input = to_u16(self.input_dim(), "input")?;
         let model = ModelRef {
             input,
+            features: &features,
             labels: &labels,
+            task: preprocessing.task.as_slices(),
             mean: &preprocessing.mean,
             std: &preprocessing.std,
             layers: &refs,

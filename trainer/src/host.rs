@@ -2,7 +2,7 @@
 //! prints exactly the numbers the firmware computes from the same file.
 
 use crate::error::{Error, Result};
-use dendrite_core::format::{Architecture, ModelView};
+use dendrite_core::format::{Architecture, ModelView, Task};
 use dendrite_core::{kernel, Activation};
 use std::path::Path;
 
@@ -13,7 +13,9 @@ pub struct HostModel {
     input: usize,
     mean: Vec<f32>,
     std: Vec<f32>,
+    features: Vec<String>,
     labels: Vec<String>,
+    task: Task<Vec<f32>>,
     layers: Vec<HostLayer>,
     crc: u32,
     file_len: usize,
@@ -68,7 +70,16 @@ impl HostModel {
             input: usize::from(view.input()),
             mean: view.mean().iter().collect(),
             std: view.std().iter().collect(),
+            features: view.features().map(str::to_owned).collect(),
             labels: view.classes().map(str::to_owned).collect(),
+            task: match view.task() {
+                Task::Classification => Task::Classification,
+                Task::Regression { mean, std } => Task::Regression {
+                    mean: mean.iter().collect(),
+                    std: std.iter().collect(),
+                },
+                Task::Anomaly { threshold } => Task::Anomaly { threshold },
+            },
             layers,
             crc: view.crc(),
             file_len: view.len(),
@@ -220,9 +231,20 @@ impl HostModel {
         (&self.mean, &self.std)
     }
 
-    /// The class names stored in the file (empty when it has none).
+    /// The class names (or, for regression, the target names) stored in the file; empty when
+    /// it has none.
     pub fn labels(&self) -> &[String] {
         &self.labels
+    }
+
+    /// The input feature names stored in the file (empty when it has none).
+    pub fn features(&self) -> &[String] {
+        &self.features
+    }
+
+    /// What the outputs mean, with the regression targets' standardization.
+    pub fn task(&self) -> &Task<Vec<f32>> {
+        &self.task
     }
 
     /// The file's CRC-32 trailer.

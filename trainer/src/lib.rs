@@ -52,6 +52,7 @@ mod model;
 pub mod optimizers;
 #[cfg(feature = "plot")]
 pub mod plot;
+pub mod regression;
 pub mod spec;
 pub mod utils;
 

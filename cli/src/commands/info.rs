@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use clap::Args;
+use dendrite_core::format::Task;
 use dendrite_trainer::HostModel;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -22,7 +23,13 @@ struct Info {
     input: usize,
     layers: Vec<LayerInfo>,
     params: usize,
+    /// `classification`, `regression` or `anomaly`.
+    task: &'static str,
+    features: Vec<String>,
     labels: Vec<String>,
+    /// The anomaly threshold, for an autoencoder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    threshold: Option<f32>,
     mean: Vec<f32>,
     std: Vec<f32>,
     file_size: usize,
@@ -71,7 +78,13 @@ fn describe(model: &HostModel, file: PathBuf) -> Info {
         input: model.input(),
         layers,
         params: model.param_count(),
+        task: model.task().name(),
+        features: model.features().to_vec(),
         labels: model.labels().to_vec(),
+        threshold: match model.task() {
+            Task::Anomaly { threshold } => Some(*threshold),
+            _ => None,
+        },
         mean: mean.to_vec(),
         std: std.to_vec(),
         file_size: model.file_len(),
@@ -89,8 +102,20 @@ fn print_text(info: &Info) {
         );
     }
     println!("parameters:    {}", info.params);
+    println!("task:          {}", info.task);
+    if !info.features.is_empty() {
+        println!("features:      {}", info.features.join(", "));
+    }
     if !info.labels.is_empty() {
-        println!("classes:       {}", info.labels.join(", "));
+        let what = if info.task == "regression" {
+            "targets:  "
+        } else {
+            "classes:  "
+        };
+        println!("{what}     {}", info.labels.join(", "));
+    }
+    if let Some(threshold) = info.threshold {
+        println!("threshold:     {threshold} (reconstruction error above it is an anomaly)");
     }
     println!("standardize:   mean {:?}, std {:?}", info.mean, info.std);
     println!("file size:     {} bytes", info.file_size);

@@ -137,7 +137,9 @@ impl Prepared {
         Preprocessing {
             mean: self.scaler.mean.clone(),
             std: self.scaler.std.clone(),
+            features: self.train.features.clone(),
             labels,
+            ..Preprocessing::default()
         }
     }
 }

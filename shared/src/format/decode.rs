@@ -5,26 +5,32 @@
 //! fraction of the flash and stack of serde's generic decoder. Property tests check that every
 //! file the encoder writes reads back field for field.
 
-use super::{crc32, labels_fit, Architecture, DecodeError, F32s, LayerSpec, MAGIC, MAX_LAYERS};
+use super::encode::padding;
+use super::{
+    crc32, labels_fit, names_fit, Architecture, DType, DecodeError, F32s, LayerSpec, Task, MAGIC,
+    MAX_LAYERS,
+};
 use crate::wire::{Reader, WireError};
 use crate::Activation;
 
 /// A validated model file, borrowed from its bytes.
 ///
 /// Holding a `ModelView` means every check has passed: magic, version, structure, checksum,
-/// shapes, finite values, positive `std`, labels.
+/// shapes, finite values, positive `std`, names, task.
 #[derive(Clone, Copy, Debug)]
 pub struct ModelView<'a> {
     input: u16,
     layer_count: usize,
+    /// Feature names joined by `'\n'`, checked to be UTF-8.
+    features: &'a [u8],
     /// The layer headers, from the first one on (their count already read).
     specs: &'a [u8],
-    /// Class names joined by `'\n'`, checked to be UTF-8.
+    task: u8,
+    /// Class or target names joined by `'\n'`, checked to be UTF-8.
     labels: &'a [u8],
-    mean: F32s<'a>,
-    std: F32s<'a>,
-    /// The layers' weights, from the first kernel on (their count already read).
-    params: &'a [u8],
+    threshold: f32,
+    /// The data section: standardization, weights, target standardization.
+    data: &'a [u8],
     crc: u32,
     len: usize,
 }
@@ -36,6 +42,8 @@ pub struct LayerView<'a> {
     pub units: u16,
     /// The activation applied to the layer's outputs.
     pub activation: Activation,
+    /// How the weights are stored.
+    pub dtype: DType,
     /// The name, checked to be UTF-8; see [`name`](Self::name).
     name: &'a [u8],
     /// `units × fan_in` weights, row-major.
@@ -48,7 +56,8 @@ pub struct LayerView<'a> {
 #[derive(Clone, Debug)]
 pub struct LayerViews<'a> {
     specs: Reader<'a>,
-    params: Reader<'a>,
+    data: Reader<'a>,
+    fan_in: usize,
     remaining: usize,
 }
 
@@ -58,7 +67,9 @@ impl<'a> Iterator for LayerViews<'a> {
     fn next(&mut self) -> Option<LayerView<'a>> {
         self.remaining = self.remaining.checked_sub(1)?;
         // Cannot fail: the view validated these bytes.
-        layer(&mut self.specs, &mut self.params).ok()
+        let layer = layer(&mut self.specs, &mut self.data, self.fan_in).ok()?;
+        self.fan_in = usize::from(layer.units);
+        Some(layer)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -85,27 +96,57 @@ impl<'a> LayerView<'a> {
     }
 }
 
-fn layer<'a>(specs: &mut Reader<'a>, params: &mut Reader<'a>) -> Result<LayerView<'a>, WireError> {
+/// A layer's header: units, activation, name and weight type.
+struct Head<'a> {
+    units: u16,
+    activation: Activation,
+    name: &'a [u8],
+    dtype: DType,
+}
+
+fn head<'a>(specs: &mut Reader<'a>) -> Result<Head<'a>, DecodeError> {
     let units = specs.varint_u16()?;
-    let index = usize::try_from(specs.varint_u32()?).map_err(|_| WireError::Invalid)?;
-    let activation = *Activation::ALL.get(index).ok_or(WireError::Invalid)?;
+    let index = usize::try_from(specs.varint_u32()?).map_err(|_| DecodeError::Malformed)?;
+    let activation = *Activation::ALL.get(index).ok_or(DecodeError::Malformed)?;
     let name = specs.str_bytes()?;
-    Ok(LayerView {
+    let code = specs.byte()?;
+    let dtype = DType::from_code(code).ok_or(DecodeError::UnsupportedLayer { dtype: code })?;
+    Ok(Head {
         units,
         activation,
         name,
-        kernel: floats(params)?,
-        bias: floats(params)?,
+        dtype,
     })
 }
 
-fn floats<'a>(r: &mut Reader<'a>) -> Result<F32s<'a>, WireError> {
-    let bytes = r.bytes()?;
-    if bytes.len() % 4 == 0 {
-        Ok(F32s(bytes))
-    } else {
-        Err(WireError::Invalid)
-    }
+fn layer<'a>(
+    specs: &mut Reader<'a>,
+    data: &mut Reader<'a>,
+    fan_in: usize,
+) -> Result<LayerView<'a>, DecodeError> {
+    let Head {
+        units,
+        activation,
+        name,
+        dtype,
+    } = head(specs)?;
+    let weights = usize::from(units)
+        .checked_mul(fan_in)
+        .ok_or(DecodeError::Malformed)?;
+    Ok(LayerView {
+        units,
+        activation,
+        dtype,
+        name,
+        kernel: floats(data, weights)?,
+        bias: floats(data, usize::from(units))?,
+    })
+}
+
+/// The next `count` floats of the data section.
+fn floats<'a>(r: &mut Reader<'a>, count: usize) -> Result<F32s<'a>, DecodeError> {
+    let bytes = count.checked_mul(4).ok_or(DecodeError::Malformed)?;
+    Ok(F32s(r.take(bytes)?))
 }
 
 impl From<WireError> for DecodeError {
@@ -140,23 +181,37 @@ impl<'a> ModelView<'a> {
         let mut r = Reader(bytes);
         preamble(&mut r)?;
         let input = r.varint_u16()?;
+        let features = r.str_bytes()?;
         let layer_count = r.len(MAX_LAYERS)?;
         let specs = r.rest();
+        // The data section's size, from the header: standardization, then each layer.
+        let mut floats_needed = 2 * usize::from(input);
+        let mut fan_in = usize::from(input);
         for _ in 0..layer_count {
-            r.varint_u16()?;
-            r.varint_u32()?;
-            r.str_bytes()?;
+            let units = usize::from(head(&mut r)?.units);
+            let weights = units
+                .checked_mul(fan_in + 1)
+                .ok_or(DecodeError::Malformed)?;
+            floats_needed = floats_needed
+                .checked_add(weights)
+                .ok_or(DecodeError::Malformed)?;
+            fan_in = units;
         }
-        let labels = r.str_bytes()?;
-        let (mean, std) = (floats(&mut r)?, floats(&mut r)?);
-        if r.len(MAX_LAYERS)? != layer_count {
+        let task = r.byte()?;
+        if task == 1 {
+            floats_needed += 2 * fan_in;
+        } else if task > 2 {
             return Err(DecodeError::Malformed);
         }
-        let params = r.rest();
-        for _ in 0..layer_count {
-            floats(&mut r)?;
-            floats(&mut r)?;
+        let labels = r.str_bytes()?;
+        let threshold = r.f32()?;
+        let header = bytes.len() - r.rest().len();
+        let pad = r.bytes()?;
+        if pad.len() != padding(header) || pad.iter().any(|&b| b != 0) {
+            return Err(DecodeError::Malformed);
         }
+        let data_len = floats_needed.checked_mul(4).ok_or(DecodeError::Malformed)?;
+        let data = r.take(data_len)?;
         let body_len = bytes.len() - r.rest().len();
         let stored =
             u32::from_le_bytes(*r.rest().first_chunk::<4>().ok_or(DecodeError::Truncated)?);
@@ -167,11 +222,12 @@ impl<'a> ModelView<'a> {
         let view = ModelView {
             input,
             layer_count,
+            features,
             specs,
+            task,
             labels,
-            mean,
-            std,
-            params,
+            threshold,
+            data,
             crc: stored,
             len: body_len + 4,
         };
@@ -184,11 +240,18 @@ impl<'a> ModelView<'a> {
         self.input
     }
 
+    /// Number of outputs of the last layer.
+    pub fn output(&self) -> u16 {
+        self.layers().last().map_or(self.input, |l| l.units)
+    }
+
     /// The layers, input side first.
     pub fn layers(&self) -> LayerViews<'a> {
+        let standardization = 8 * usize::from(self.input);
         LayerViews {
             specs: Reader(self.specs),
-            params: Reader(self.params),
+            data: Reader(self.data.get(standardization..).unwrap_or_default()),
+            fan_in: usize::from(self.input),
             remaining: self.layer_count,
         }
     }
@@ -206,26 +269,72 @@ impl<'a> ModelView<'a> {
         }
     }
 
+    /// The activation of the last layer.
+    pub fn output_activation(&self) -> Activation {
+        self.layers()
+            .last()
+            .map_or(Activation::Linear, |l| l.activation)
+    }
+
+    /// The `index`-th run of `count` floats of the data section.
+    fn data_floats(&self, start: usize, count: usize) -> F32s<'a> {
+        F32s(
+            self.data
+                .get(4 * start..4 * (start + count))
+                .unwrap_or_default(),
+        )
+    }
+
     /// Per-feature means of the standardization.
     pub fn mean(&self) -> F32s<'a> {
-        self.mean
+        self.data_floats(0, usize::from(self.input))
     }
 
     /// Per-feature standard deviations of the standardization.
     pub fn std(&self) -> F32s<'a> {
-        self.std
+        let input = usize::from(self.input);
+        self.data_floats(input, input)
     }
 
-    /// Class names joined by `'\n'`, empty when the classes have no names.
+    /// What the outputs mean; for regression, with the targets' standardization.
+    pub fn task(&self) -> Task<F32s<'a>> {
+        match self.task {
+            1 => {
+                let output = usize::from(self.output());
+                let start = self.data.len() / 4 - 2 * output;
+                Task::Regression {
+                    mean: self.data_floats(start, output),
+                    std: self.data_floats(start + output, output),
+                }
+            }
+            2 => Task::Anomaly {
+                threshold: self.threshold,
+            },
+            _ => Task::Classification,
+        }
+    }
+
+    /// Input feature names joined by `'\n'`, empty when the features have no names.
+    pub fn feature_names(&self) -> &'a str {
+        // Never empty by mistake: the view checked the names are UTF-8 (`wire::is_utf8`).
+        core::str::from_utf8(self.features).unwrap_or_default()
+    }
+
+    /// The input feature names, one per input, when the model has them.
+    pub fn features(&self) -> impl Iterator<Item = &'a str> {
+        split_names(self.feature_names())
+    }
+
+    /// Class names (classification) or target names (regression) joined by `'\n'`, empty when
+    /// they have no names.
     pub fn labels(&self) -> &'a str {
         // Never empty by mistake: the view checked the labels are UTF-8 (`wire::is_utf8`).
         core::str::from_utf8(self.labels).unwrap_or_default()
     }
 
-    /// The class names, one per class, when the model has them.
+    /// The class names (or the regression targets' names), one each, when the model has them.
     pub fn classes(&self) -> impl Iterator<Item = &'a str> {
-        let labels = self.labels();
-        labels.split('\n').filter(move |_| !labels.is_empty())
+        split_names(self.labels())
     }
 
     /// The file's CRC-32, a fingerprint of the model.
@@ -243,41 +352,40 @@ impl<'a> ModelView<'a> {
         false
     }
 
-    /// The checks beyond the encoding: shapes, labels, finite values, positive `std`.
+    /// The checks beyond the encoding: shapes, names, task, finite values, positive `std`.
     fn validate(&self) -> Result<(), DecodeError> {
-        let input = usize::from(self.input);
-        if input == 0
-            || self.layer_count == 0
-            || self.mean.len() != input
-            || self.std.len() != input
-        {
+        if self.input == 0 || self.layer_count == 0 || self.layers().any(|l| l.units == 0) {
             return Err(DecodeError::Malformed);
         }
-        let mut fan_in = input;
-        let mut finite = self.mean.iter().chain(self.std.iter()).all(f32::is_finite);
-        for layer in self.layers() {
-            let units = usize::from(layer.units);
-            if units == 0 || layer.kernel.len() != units * fan_in || layer.bias.len() != units {
-                return Err(DecodeError::Malformed);
-            }
-            finite &= layer
-                .kernel
-                .iter()
-                .chain(layer.bias.iter())
-                .all(f32::is_finite);
-            fan_in = units;
-        }
-        if !labels_fit(self.labels, fan_in as u16) {
+        let output = self.output();
+        let task = self.task();
+        let names_ok = match task {
+            Task::Classification => labels_fit(self.labels, output),
+            Task::Regression { .. } => names_fit(self.labels, output),
+            Task::Anomaly { .. } => self.labels.is_empty() && output == self.input,
+        };
+        if !names_ok || !names_fit(self.features, self.input) {
             return Err(DecodeError::Malformed);
         }
-        if !finite {
+        let all = F32s(self.data);
+        if !all.iter().all(f32::is_finite) || !self.threshold.is_finite() {
             return Err(DecodeError::NonFinite);
         }
-        if self.std.iter().any(|s| s <= 0.0) {
+        let target_std_ok = match task {
+            Task::Regression { std, .. } => std.iter().all(|s| s > 0.0),
+            Task::Anomaly { threshold } => threshold >= 0.0,
+            Task::Classification => true,
+        };
+        if self.std().iter().any(|s| s <= 0.0) || !target_std_ok {
             return Err(DecodeError::InvalidNormalization);
         }
         Ok(())
     }
+}
+
+/// Names joined by `'\n'`, one by one; none for the empty string.
+fn split_names(joined: &str) -> impl Iterator<Item = &str> {
+    joined.split('\n').filter(move |_| !joined.is_empty())
 }
 
 /// Magic and version, read before anything else to tell "not a model" and "too new" apart from

@@ -1,7 +1,9 @@
 //! Writing a model file from borrowed arrays, without `alloc`.
 
-use super::{crc32, labels_fit, EncodeError, LayerSpec, MAGIC, MAX_LAYERS, VERSION};
-use serde::ser::{SerializeSeq, SerializeTuple};
+use super::{
+    crc32, labels_fit, names_fit, DType, EncodeError, LayerSpec, Task, MAGIC, MAX_LAYERS, VERSION,
+};
+use serde::ser::SerializeTuple;
 use serde::{Serialize, Serializer};
 
 /// One layer's weights, borrowed, ready to be written.
@@ -24,20 +26,34 @@ pub struct LayerRef<'a> {
 ///
 /// let spec = LayerSpec { units: 1, activation: Activation::Sigmoid, name: "out" };
 /// let layers = [LayerRef { spec, kernel: &[0.5, -0.5], bias: &[0.1] }];
-/// let model = ModelRef { input: 2, labels: "", mean: &[0.0, 0.0], std: &[1.0, 1.0], layers: &layers };
+/// let model = ModelRef {
+///     input: 2,
+///     features: "temperature\nhumidity",
+///     labels: "dry\nwet",
+///     mean: &[0.0, 0.0],
+///     std: &[1.0, 1.0],
+///     layers: &layers,
+///     ..ModelRef::default()
+/// };
 ///
 /// let mut bytes = vec![0u8; model.encoded_len()?];
 /// model.encode(&mut bytes)?;
 /// let view = ModelView::from_bytes(&bytes)?;
 /// assert_eq!(view.architecture().to_string(), "2-1 sigmoid");
+/// assert_eq!(view.features().collect::<Vec<_>>(), ["temperature", "humidity"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct ModelRef<'a> {
     /// Input width.
     pub input: u16,
-    /// Class names joined by `'\n'`; empty when the classes have no names.
+    /// Input feature names joined by `'\n'`; empty when the features have no names.
+    pub features: &'a str,
+    /// Class names (classification) or target names (regression) joined by `'\n'`; may be
+    /// empty.
     pub labels: &'a str,
+    /// What the outputs mean.
+    pub task: Task<&'a [f32]>,
     /// Per-feature mean subtracted from the raw inputs.
     pub mean: &'a [f32],
     /// Per-feature standard deviation the centred inputs are divided by.
@@ -53,9 +69,8 @@ impl ModelRef<'_> {
     /// The same as [`encode`](Self::encode), but for [`EncodeError::BufferTooSmall`].
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
         self.validate()?;
-        postcard::serialize_with_flavor(self, postcard::ser_flavors::Size::default())
-            .map(|n| n + 4)
-            .map_err(|_| EncodeError::InvalidShape)
+        let header = self.header_len()?;
+        Ok(header + 1 + padding(header) + 4 * self.data_floats() + 4)
     }
 
     /// Writes the model file into `out` and returns the number of bytes written.
@@ -64,20 +79,68 @@ impl ModelRef<'_> {
     /// [`EncodeError`] when the model is inconsistent or `out` is too small; `out` may then hold
     /// a partial write, never a valid model.
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
-        self.validate()?;
-        let body_len = postcard::to_slice(self, out)
+        let total = self.encoded_len()?;
+        let out = out.get_mut(..total).ok_or(EncodeError::BufferTooSmall)?;
+        let header = postcard::to_slice(&Header(self), out)
             .map_err(|_| EncodeError::BufferTooSmall)?
             .len();
-        let crc = crc32(out.get(..body_len).ok_or(EncodeError::BufferTooSmall)?);
-        let trailer = out
-            .get_mut(body_len..body_len + 4)
-            .ok_or(EncodeError::BufferTooSmall)?;
-        trailer.copy_from_slice(&crc.to_le_bytes());
-        Ok(body_len + 4)
+        let pad = padding(header);
+        let (body, trailer) = out.split_at_mut(total - 4);
+        let (_, rest) = body.split_at_mut(header);
+        let (pad_bytes, data) = rest.split_at_mut(1 + pad);
+        // The padding is a postcard byte string of `pad` zeros: its length, then the zeros.
+        pad_bytes.fill(0);
+        if let Some(len) = pad_bytes.first_mut() {
+            *len = pad as u8;
+        }
+        for (chunk, value) in data.chunks_exact_mut(4).zip(self.data()) {
+            chunk.copy_from_slice(&value.to_le_bytes());
+        }
+        trailer.copy_from_slice(&crc32(body).to_le_bytes());
+        Ok(total)
     }
 
-    /// Checks shapes, finiteness, standardization and labels: a model file is never written
-    /// that the decoder would refuse.
+    /// Bytes of the postcard-encoded header (magic to threshold).
+    fn header_len(&self) -> Result<usize, EncodeError> {
+        postcard::serialize_with_flavor(&Header(self), postcard::ser_flavors::Size::default())
+            .map_err(|_| EncodeError::InvalidShape)
+    }
+
+    /// Number of floats in the data section.
+    fn data_floats(&self) -> usize {
+        let targets = match self.task {
+            Task::Regression { mean, std } => mean.len() + std.len(),
+            _ => 0,
+        };
+        let weights: usize = self
+            .layers
+            .iter()
+            .map(|l| l.kernel.len() + l.bias.len())
+            .sum();
+        self.mean.len() + self.std.len() + weights + targets
+    }
+
+    /// The data section's floats, in file order.
+    fn data(&self) -> impl Iterator<Item = f32> + '_ {
+        let targets: (&[f32], &[f32]) = match self.task {
+            Task::Regression { mean, std } => (mean, std),
+            _ => (&[], &[]),
+        };
+        let weights = self
+            .layers
+            .iter()
+            .flat_map(|l| l.kernel.iter().chain(l.bias));
+        self.mean
+            .iter()
+            .chain(self.std)
+            .chain(weights)
+            .chain(targets.0)
+            .chain(targets.1)
+            .copied()
+    }
+
+    /// Checks shapes, finiteness, standardization, names and task: a model file is never
+    /// written that the decoder would refuse.
     fn validate(&self) -> Result<(), EncodeError> {
         let input = usize::from(self.input);
         if input == 0 || self.layers.is_empty() || self.layers.len() > MAX_LAYERS {
@@ -94,72 +157,73 @@ impl ModelRef<'_> {
             }
             fan_in = units;
         }
-        let all = self
-            .layers
-            .iter()
-            .flat_map(|l| l.kernel.iter().chain(l.bias));
-        if !all.chain(self.mean).chain(self.std).all(|v| v.is_finite()) {
+        if !self.data().all(f32::is_finite) || !self.task.threshold().is_finite() {
             return Err(EncodeError::NonFinite);
         }
-        if self.std.iter().any(|&s| s <= 0.0) {
+        let output = fan_in as u16;
+        let target_std_ok = match self.task {
+            Task::Regression { mean, std } => {
+                if mean.len() != fan_in || std.len() != fan_in {
+                    return Err(EncodeError::InvalidShape);
+                }
+                std.iter().all(|&s| s > 0.0)
+            }
+            Task::Anomaly { threshold } => {
+                if fan_in != input {
+                    return Err(EncodeError::InvalidShape);
+                }
+                threshold >= 0.0
+            }
+            Task::Classification => true,
+        };
+        if self.std.iter().any(|&s| s <= 0.0) || !target_std_ok {
             return Err(EncodeError::InvalidNormalization);
         }
-        let output = self.layers.last().map_or(0, |l| l.spec.units);
-        if !labels_fit(self.labels.as_bytes(), output) {
+        let labels_ok = match self.task {
+            Task::Classification => labels_fit(self.labels.as_bytes(), output),
+            Task::Regression { .. } => names_fit(self.labels.as_bytes(), output),
+            Task::Anomaly { .. } => self.labels.is_empty(),
+        };
+        if !labels_ok || !names_fit(self.features.as_bytes(), self.input) {
             return Err(EncodeError::InvalidLabels);
         }
         Ok(())
     }
 }
 
-/// Serializes as the tuple of fields described in [the format](super).
-impl Serialize for ModelRef<'_> {
+/// Padding bytes after a header of `header` bytes (and the padding's one-byte length), so the
+/// data section starts at an offset divisible by 4.
+pub(super) fn padding(header: usize) -> usize {
+    (4 - (header + 1) % 4) % 4
+}
+
+/// The header, serialized as the tuple of fields described in [the format](super).
+struct Header<'a>(&'a ModelRef<'a>);
+
+impl Serialize for Header<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut t = s.serialize_tuple(8)?;
+        let m = self.0;
+        let mut t = s.serialize_tuple(9)?;
         t.serialize_element(&MAGIC)?;
         t.serialize_element(&VERSION)?;
-        t.serialize_element(&self.input)?;
-        t.serialize_element(&Specs(self.layers))?;
-        t.serialize_element(self.labels)?;
-        t.serialize_element(&FloatBytes(self.mean))?;
-        t.serialize_element(&FloatBytes(self.std))?;
-        t.serialize_element(&Params(self.layers))?;
+        t.serialize_element(&m.input)?;
+        t.serialize_element(m.features)?;
+        t.serialize_element(&Specs(m.layers))?;
+        t.serialize_element(&m.task.code())?;
+        t.serialize_element(m.labels)?;
+        t.serialize_element(&m.task.threshold())?;
         t.end()
     }
 }
 
-/// The layers' headers, as `seq<LayerSpec>`.
+/// The layers' headers, as `seq<(units, activation, name, dtype)>`.
 struct Specs<'a>(&'a [LayerRef<'a>]);
 
 impl Serialize for Specs<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|l| &l.spec))
-    }
-}
-
-/// The layers' weights, as `seq<(bytes, bytes)>`.
-struct Params<'a>(&'a [LayerRef<'a>]);
-
-impl Serialize for Params<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(
-            self.0
-                .iter()
-                .map(|l| (FloatBytes(l.kernel), FloatBytes(l.bias))),
-        )
-    }
-}
-
-/// Floats written as a postcard byte string: a sequence of `u8` is the same bytes on the wire
-/// (postcard writes a `u8` as itself), and needs no buffer to assemble.
-struct FloatBytes<'a>(&'a [f32]);
-
-impl Serialize for FloatBytes<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len() * 4))?;
-        for byte in self.0.iter().flat_map(|v| v.to_le_bytes()) {
-            seq.serialize_element(&byte)?;
-        }
-        seq.end()
+        s.collect_seq(self.0.iter().map(|l| {
+            let spec = l.spec;
+            (spec.units, spec.activation, spec.name, DType::F32.code())
+        }))
     }
 }

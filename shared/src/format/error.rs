@@ -36,6 +36,11 @@ pub enum DecodeError {
     InvalidNormalization,
     /// The model's architecture differs from the network it is loaded into.
     ArchitectureMismatch,
+    /// A layer stores its weights in a type this build cannot run.
+    UnsupportedLayer {
+        /// The weight type's code in the file.
+        dtype: u8,
+    },
 }
 
 impl core::fmt::Display for DecodeError {
@@ -43,9 +48,16 @@ impl core::fmt::Display for DecodeError {
         match *self {
             Self::Empty => f.write_str("no model: the data is empty or blank"),
             Self::WrongMagic => f.write_str("not a Dendrite model (wrong magic)"),
+            Self::UnsupportedVersion { found } if found < super::VERSION => write!(
+                f,
+                "model format version {found} is older than this build reads (version {}): \
+                 train or export the model again with this version of Dendrite",
+                super::VERSION
+            ),
             Self::UnsupportedVersion { found } => write!(
                 f,
-                "model format version {found} is not supported (this build reads version {})",
+                "model format version {found} is newer than this build reads (version {}): \
+                 update Dendrite",
                 super::VERSION
             ),
             Self::Truncated => f.write_str("model is truncated"),
@@ -62,6 +74,10 @@ impl core::fmt::Display for DecodeError {
             Self::ArchitectureMismatch => {
                 f.write_str("model's architecture differs from the network it is loaded into")
             }
+            Self::UnsupportedLayer { dtype } => write!(
+                f,
+                "model holds a layer of weight type {dtype}, which this build cannot run"
+            ),
         }
     }
 }
@@ -81,8 +97,9 @@ pub enum EncodeError {
     NonFinite,
     /// A standardization `std` is zero or negative.
     InvalidNormalization,
-    /// The number of class labels is neither zero nor the output width, or a label holds a
-    /// line break.
+    /// The class or target names are neither none nor one per output, the feature names
+    /// neither none nor one per input, or a name is empty (or holds a line break); an anomaly
+    /// model has no labels.
     InvalidLabels,
 }
 
@@ -93,7 +110,7 @@ impl core::fmt::Display for EncodeError {
             Self::InvalidShape => "layer widths and weight arrays are inconsistent",
             Self::NonFinite => "a weight is NaN or infinite (did training diverge?)",
             Self::InvalidNormalization => "a standardization std is zero or negative",
-            Self::InvalidLabels => "class labels must be one per output, without line breaks",
+            Self::InvalidLabels => "names must be one per input (features) or per output (classes, targets), none empty, without line breaks",
         })
     }
 }

@@ -1,24 +1,31 @@
 //! The model file: what `dendrite train` writes and the firmware reads from its weights region.
 //!
-//! # Layout
+//! # Layout (format version 2)
 //!
-//! Every field is postcard-encoded, in this order:
+//! A postcard-encoded header, an aligned data section of raw little-endian arrays, a CRC-32:
 //!
 //! | field | postcard type | meaning |
 //! |---|---|---|
 //! | magic | `[u8; 4]` | `b"DNDR"` |
 //! | version | `u16` (varint) | [`VERSION`] |
 //! | input | `u16` (varint) | input width |
-//! | layers | `seq<LayerSpec>` | per layer: `units: u16`, `activation` (enum index), `name: str` |
-//! | labels | `str` | class names joined by `'\n'`, empty when the classes have no names |
-//! | mean, std | `bytes` | standardization, `input` little-endian `f32` each |
-//! | params | `seq<(bytes, bytes)>` | per layer: kernel (`units × in`, row-major), bias (`units`) |
+//! | features | `str` | input feature names joined by `'\n'`, empty when unnamed |
+//! | layers | `seq<(u16, Activation, str, u8)>` | per layer: units, activation (enum index), name, [`DType`] |
+//! | task | `u8` | [`Task`]: 0 classification, 1 regression, 2 anomaly detection |
+//! | labels | `str` | class names (classification) or target names (regression) joined by `'\n'`; may be empty |
+//! | threshold | `f32` | anomaly threshold on the reconstruction error; 0 for the other tasks |
+//! | padding | `bytes` | 0 to 3 zero bytes, so that the data section starts at an offset divisible by 4 |
+//! | data | raw | `f32` little-endian arrays, in order: mean, std (`input` each); per layer kernel (`units × fan_in`, row-major) and bias (`units`); for regression the targets' mean and std (`output` each) |
 //! | crc | 4 bytes, little-endian | CRC-32 (ISO-HDLC, as zlib) of every byte before it |
 //!
-//! Float arrays travel as postcard byte strings (a varint byte count, then the raw little-endian
-//! floats): on the wire that is exactly a `seq<u8>`, and it lets the decoder borrow them from the
-//! buffer without `alloc` or `unsafe`. The header comes first so a reader learns the architecture
-//! before it touches a weight.
+//! The header says how long every array is, so the data section carries no lengths. Because it
+//! starts at an offset divisible by 4 and holds only 4-byte values, a model file stored at a
+//! 4-byte-aligned address (a flash sector, [`Aligned`] around `include_bytes!`)
+//! has every array aligned: [`F32s::as_slice`] then hands the weights out in place, with no copy
+//! into RAM.
+//!
+//! Version 1 files (unaligned weights, no feature names, no task) are refused with
+//! [`DecodeError::UnsupportedVersion`]; re-export them from the trainer.
 //!
 //! Writing goes through [`ModelRef`] (borrowed slices, works without `alloc`); reading through
 //! [`ModelView`], which validates everything before handing out a single float.
@@ -26,10 +33,12 @@
 mod decode;
 mod encode;
 mod error;
+mod task;
 
 pub use decode::{LayerView, LayerViews, ModelView};
 pub use encode::{LayerRef, ModelRef};
 pub use error::{DecodeError, EncodeError};
+pub use task::{class_of, destandardize, reconstruction_error, DType, Task};
 
 use crate::Activation;
 use serde::{Deserialize, Serialize};
@@ -37,9 +46,21 @@ use serde::{Deserialize, Serialize};
 /// The first four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"DNDR";
 /// The format version this crate reads and writes.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// The most layers a model file may hold (each with its activation).
 pub const MAX_LAYERS: usize = 8;
+
+/// Bytes at a 4-byte-aligned address: wrap `include_bytes!` in it so a model compiled into the
+/// program has its weights aligned, and [`F32s::as_slice`] reads them in place.
+///
+/// ```
+/// use dendrite_core::format::Aligned;
+/// static MODEL: &Aligned<[u8]> = &Aligned(*b"DNDR");
+/// assert_eq!(MODEL.0.as_ptr() as usize % 4, 0);
+/// ```
+#[repr(C, align(4))]
+#[derive(Debug)]
+pub struct Aligned<B: ?Sized>(pub B);
 
 /// The CRC-32 of model files: ISO-HDLC, the one zlib and `cksum -o3` compute.
 ///
@@ -55,13 +76,18 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// Whether `labels` names the classes of a model with `output` units: no names, one per output,
 /// or two for a single sigmoid output (binary classification); no name empty.
 fn labels_fit(labels: &[u8], output: u16) -> bool {
-    if labels.is_empty() {
+    names_fit(labels, output) || (output == 1 && names_fit(labels, 2))
+}
+
+/// Whether `names` (joined by `'\n'`) is empty or exactly `wanted` non-empty names.
+fn names_fit(names: &[u8], wanted: u16) -> bool {
+    if names.is_empty() {
         return true;
     }
     // Bytes, not `str::split`: the firmware checks this at boot, and a byte loop is a few
     // instructions where the string searcher is hundreds of bytes of flash.
     let (mut count, mut previous, mut empty_name) = (1usize, b'\n', false);
-    for &b in labels {
+    for &b in names {
         if b == b'\n' {
             count += 1;
             empty_name |= previous == b'\n';
@@ -69,8 +95,7 @@ fn labels_fit(labels: &[u8], output: u16) -> bool {
         previous = b;
     }
     empty_name |= previous == b'\n';
-    let fits = count == usize::from(output) || (output == 1 && count == 2);
-    fits && !empty_name
+    count == usize::from(wanted) && !empty_name
 }
 
 /// One layer of the header: its width, activation and (Keras) name.
@@ -130,10 +155,27 @@ impl core::fmt::Display for Architecture {
 }
 
 /// Little-endian `f32`s borrowed from a model file's bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct F32s<'a>(&'a [u8]);
 
 impl<'a> F32s<'a> {
+    /// The floats in place, without a copy, when the bytes are 4-byte aligned in memory (a model
+    /// file at an aligned address: see [the layout](self)) and the machine is little-endian
+    /// (every Cortex-M target and x86_64); `None` otherwise, where [`iter`](Self::iter) still
+    /// reads them.
+    pub fn as_slice(&self) -> Option<&'a [f32]> {
+        if cfg!(target_endian = "little") {
+            bytemuck::try_cast_slice(self.0).ok()
+        } else {
+            None
+        }
+    }
+
+    /// The raw little-endian bytes.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+
     /// Number of floats.
     pub fn len(&self) -> usize {
         self.0.len() / 4

@@ -34,6 +34,7 @@ fn seed_like(labels: &str) -> Vec<u8> {
         mean: &[0.0; 3],
         std: &[1.0; 3],
         layers: &layers,
+        ..ModelRef::default()
     };
     let mut bytes = vec![0; model.encoded_len().unwrap()];
     assert_eq!(model.encode(&mut bytes).unwrap(), bytes.len());
@@ -56,6 +57,7 @@ fn tiny() -> Vec<u8> {
         mean: &[0.0, 1.0],
         std: &[1.0, 2.0],
         layers: &layers,
+        ..ModelRef::default()
     };
     let mut bytes = vec![0; model.encoded_len().unwrap()];
     model.encode(&mut bytes).unwrap();
@@ -72,24 +74,277 @@ fn reseal(bytes: &mut [u8]) {
 #[test]
 fn golden_bytes_of_a_tiny_model() {
     #[rustfmt::skip]
-    let expected: [u8; 49] = [
+    let expected: [u8; 52] = [
         b'D', b'N', b'D', b'R', // magic
-        1,                      // version
+        2,                      // version
         2,                      // input width
-        1, 1, 2, 1, b'o',       // 1 layer: 1 unit, sigmoid, name "o"
+        0,                      // no feature names
+        1, 1, 2, 1, b'o', 0,    // 1 layer: 1 unit, sigmoid, name "o", f32 weights
+        0,                      // task: classification
         0,                      // no labels
-        8, 0, 0, 0, 0, 0, 0, 0x80, 0x3f,       // mean [0, 1]
-        8, 0, 0, 0x80, 0x3f, 0, 0, 0, 0x40,    // std [1, 2]
-        1, 8, 0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0, // kernel [1, -2]
-        4, 0, 0, 0, 0x3f,                      // bias [0.5]
-        0, 0, 0, 0,                            // CRC-32, patched below
+        0, 0, 0, 0,             // threshold 0.0
+        0,                      // no padding: the data starts at offset 20
+        0, 0, 0, 0, 0, 0, 0x80, 0x3f,       // mean [0, 1]
+        0, 0, 0x80, 0x3f, 0, 0, 0, 0x40,    // std [1, 2]
+        0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0,    // kernel [1, -2]
+        0, 0, 0, 0x3f,                      // bias [0.5]
+        0, 0, 0, 0,                         // CRC-32, patched below
     ];
     let mut expected = expected;
-    let crc = crc32(&expected[..45]);
-    expected[45..].copy_from_slice(&crc.to_le_bytes());
+    let crc = crc32(&expected[..48]);
+    expected[48..].copy_from_slice(&crc.to_le_bytes());
     assert_eq!(tiny(), expected);
     // zlib's CRC-32 of b"123456789" is the catalogue's check value.
     assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+}
+
+/// A model file built field by field, so tests can write what the encoder refuses: `header` is
+/// everything after the version, `data` the data section.
+fn raw_model(header: &[u8], data: &[f32]) -> Vec<u8> {
+    let mut bytes = b"DNDR\x02".to_vec();
+    bytes.extend_from_slice(header);
+    let pad = encode::padding(bytes.len());
+    bytes.push(pad as u8);
+    bytes.extend(core::iter::repeat_n(0, pad));
+    bytes.extend(data.iter().flat_map(|v| v.to_le_bytes()));
+    bytes.extend_from_slice(&[0; 4]);
+    reseal(&mut bytes);
+    bytes
+}
+
+/// The tiny model's header after the version, with `features`, `task` and `labels` of choice.
+fn tiny_header(features: &str, task: u8, labels: &str) -> Vec<u8> {
+    postcard::to_allocvec(&(
+        2u16,
+        features,
+        vec![(1u16, Activation::Sigmoid, "o", 0u8)],
+        task,
+        labels,
+        0.0f32,
+    ))
+    .unwrap()
+}
+
+const TINY_DATA: [f32; 7] = [0.0, 1.0, 1.0, 2.0, 1.0, -2.0, 0.5];
+
+#[test]
+fn raw_models_match_the_encoder() {
+    assert_eq!(raw_model(&tiny_header("", 0, ""), &TINY_DATA), tiny());
+}
+
+#[test]
+fn the_data_section_is_aligned_whatever_the_header_length() {
+    for name_len in 0..8 {
+        let features = format!("{}\nb", "a".repeat(name_len + 1));
+        let layers = [LayerRef {
+            spec: LayerSpec {
+                units: 1,
+                activation: Activation::Linear,
+                name: "o",
+            },
+            kernel: &[1.0, 2.0],
+            bias: &[0.0],
+        }];
+        let model = ModelRef {
+            input: 2,
+            features: &features,
+            mean: &[0.0; 2],
+            std: &[1.0; 2],
+            layers: &layers,
+            ..ModelRef::default()
+        };
+        let mut bytes = vec![0; model.encoded_len().unwrap() + 4];
+        // An aligned buffer: a Vec<u32>'s bytes.
+        let mut words = vec![0u32; bytes.len() / 4 + 1];
+        let n = model.encode(&mut bytes).unwrap();
+        let aligned: &mut [u8] = bytemuck::cast_slice_mut(&mut words);
+        aligned[..n].copy_from_slice(&bytes[..n]);
+        let view = ModelView::from_bytes(&aligned[..n]).unwrap();
+        let layer = view.layers().next().unwrap();
+        assert_eq!(
+            layer.kernel.as_slice(),
+            Some(&[1.0f32, 2.0][..]),
+            "name length {name_len}"
+        );
+        assert_eq!(view.mean().as_slice(), Some(&[0.0f32; 2][..]));
+        assert_eq!(
+            view.features().collect::<Vec<_>>(),
+            [features.split('\n').next().unwrap(), "b"]
+        );
+    }
+}
+
+#[test]
+fn regression_and_anomaly_models_keep_their_task() {
+    let layers = [LayerRef {
+        spec: LayerSpec {
+            units: 2,
+            activation: Activation::Linear,
+            name: "o",
+        },
+        kernel: &[1.0, 2.0, 3.0, 4.0],
+        bias: &[0.0, 0.5],
+    }];
+    let base = ModelRef {
+        input: 2,
+        mean: &[0.0; 2],
+        std: &[1.0; 2],
+        layers: &layers,
+        ..ModelRef::default()
+    };
+    let regression = ModelRef {
+        labels: "speed\ntorque",
+        task: Task::Regression {
+            mean: &[10.0, -1.0],
+            std: &[2.0, 0.5],
+        },
+        ..base
+    };
+    let mut bytes = vec![0; regression.encoded_len().unwrap()];
+    regression.encode(&mut bytes).unwrap();
+    let view = ModelView::from_bytes(&bytes).unwrap();
+    let Task::Regression { mean, std } = view.task() else {
+        panic!("not a regression model")
+    };
+    assert_eq!(mean.iter().collect::<Vec<_>>(), [10.0, -1.0]);
+    assert_eq!(std.iter().collect::<Vec<_>>(), [2.0, 0.5]);
+    assert_eq!(view.classes().collect::<Vec<_>>(), ["speed", "torque"]);
+    let mut y = [1.0, 2.0];
+    destandardize(&mut y, mean.iter(), std.iter());
+    assert_eq!(y, [12.0, 0.0]);
+
+    let anomaly = ModelRef {
+        task: Task::Anomaly { threshold: 0.25 },
+        ..base
+    };
+    let mut bytes = vec![0; anomaly.encoded_len().unwrap()];
+    anomaly.encode(&mut bytes).unwrap();
+    let view = ModelView::from_bytes(&bytes).unwrap();
+    assert_eq!(view.task(), Task::Anomaly { threshold: 0.25 });
+    assert_eq!(reconstruction_error(&[1.0, 2.0], &[0.0, 4.0]), 2.5);
+
+    let bad = |m: ModelRef<'_>| m.encoded_len().unwrap_err();
+    assert_eq!(
+        bad(ModelRef {
+            labels: "a",
+            ..anomaly
+        }),
+        EncodeError::InvalidLabels
+    );
+    assert_eq!(
+        bad(ModelRef {
+            task: Task::Regression {
+                mean: &[0.0],
+                std: &[1.0]
+            },
+            ..base
+        }),
+        EncodeError::InvalidShape
+    );
+    assert_eq!(
+        bad(ModelRef {
+            task: Task::Regression {
+                mean: &[0.0; 2],
+                std: &[1.0, 0.0]
+            },
+            ..base
+        }),
+        EncodeError::InvalidNormalization
+    );
+    assert_eq!(
+        bad(ModelRef {
+            task: Task::Anomaly { threshold: -1.0 },
+            ..base
+        }),
+        EncodeError::InvalidNormalization
+    );
+    assert_eq!(
+        bad(ModelRef {
+            task: Task::Anomaly {
+                threshold: f32::NAN
+            },
+            ..base
+        }),
+        EncodeError::NonFinite
+    );
+    assert_eq!(
+        bad(ModelRef {
+            features: "x",
+            ..base
+        }),
+        EncodeError::InvalidLabels
+    );
+}
+
+#[test]
+fn rejects_names_that_do_not_fit_the_widths() {
+    let good = raw_model(&tiny_header("a\nb", 0, "no\nyes"), &TINY_DATA);
+    assert!(ModelView::from_bytes(&good).is_ok());
+    for (features, task, labels) in [
+        ("a", 0, ""),
+        ("a\n", 0, ""),
+        ("", 0, "a\nb\nc"),
+        ("", 1, "a\nb"),
+        ("", 2, ""),
+    ] {
+        let bytes = raw_model(&tiny_header(features, task, labels), &TINY_DATA);
+        let data_ok = task != 1; // a regression model also needs the targets' standardization
+        if data_ok {
+            assert_eq!(
+                ModelView::from_bytes(&bytes).unwrap_err(),
+                DecodeError::Malformed,
+                "{features:?} {task} {labels:?}"
+            );
+        }
+    }
+    // An anomaly model whose output is narrower than its input cannot reconstruct it.
+    assert_eq!(
+        ModelView::from_bytes(&raw_model(&tiny_header("", 2, ""), &TINY_DATA)).unwrap_err(),
+        DecodeError::Malformed
+    );
+    // An unknown task.
+    assert_eq!(
+        ModelView::from_bytes(&raw_model(&tiny_header("", 3, ""), &TINY_DATA)).unwrap_err(),
+        DecodeError::Malformed
+    );
+}
+
+#[test]
+fn rejects_layers_of_an_unknown_weight_type() {
+    let header = postcard::to_allocvec(&(
+        2u16,
+        "",
+        vec![(1u16, Activation::Sigmoid, "o", 9u8)],
+        0u8,
+        "",
+        0.0f32,
+    ))
+    .unwrap();
+    assert_eq!(
+        ModelView::from_bytes(&raw_model(&header, &TINY_DATA)).unwrap_err(),
+        DecodeError::UnsupportedLayer { dtype: 9 }
+    );
+}
+
+#[test]
+fn rejects_padding_that_is_not_canonical() {
+    let mut bytes = tiny();
+    bytes[19] = 1; // one padding byte claimed where none belongs
+    reseal(&mut bytes);
+    assert_eq!(
+        ModelView::from_bytes(&bytes).unwrap_err(),
+        DecodeError::Malformed
+    );
+}
+
+#[test]
+fn refuses_version_1_files_saying_they_are_older() {
+    let mut bytes = tiny();
+    bytes[4] = 1;
+    reseal(&mut bytes);
+    let err = ModelView::from_bytes(&bytes).unwrap_err();
+    assert_eq!(err, DecodeError::UnsupportedVersion { found: 1 });
+    assert!(err.to_string().contains("older"), "{err}");
 }
 
 #[test]
@@ -186,19 +441,48 @@ fn rejects_non_finite_weights() {
 
 #[test]
 fn rejects_inconsistent_shapes() {
+    // Input width 0, with a data section sized for it.
+    let header = postcard::to_allocvec(&(
+        0u16,
+        "",
+        vec![(1u16, Activation::Sigmoid, "o", 0u8)],
+        0u8,
+        "",
+        0.0f32,
+    ))
+    .unwrap();
+    assert_eq!(
+        ModelView::from_bytes(&raw_model(&header, &[0.5])).unwrap_err(),
+        DecodeError::Malformed
+    );
+    // A layer of 0 units.
+    let header = postcard::to_allocvec(&(
+        2u16,
+        "",
+        vec![(0u16, Activation::Sigmoid, "o", 0u8)],
+        0u8,
+        "",
+        0.0f32,
+    ))
+    .unwrap();
+    assert_eq!(
+        ModelView::from_bytes(&raw_model(&header, &[0.0, 1.0, 1.0, 2.0])).unwrap_err(),
+        DecodeError::Malformed
+    );
+    // Input width 3 where the data is sized for 2: the data section ends early.
     let mut bytes = tiny();
-    bytes[5] = 3; // input width 3, but mean, std and kernel are sized for 2
+    bytes[5] = 3;
     reseal(&mut bytes);
     assert_eq!(
         ModelView::from_bytes(&bytes).unwrap_err(),
-        DecodeError::Malformed
+        DecodeError::Truncated
     );
 }
 
 #[test]
 fn rejects_zero_std() {
     let mut bytes = tiny();
-    bytes[26..30].copy_from_slice(&0.0f32.to_le_bytes()); // std[1]
+    bytes[32..36].copy_from_slice(&0.0f32.to_le_bytes()); // std[1]
     reseal(&mut bytes);
     assert_eq!(
         ModelView::from_bytes(&bytes).unwrap_err(),
@@ -225,6 +509,7 @@ fn encoder_refuses_what_the_decoder_would() {
         mean: &[0.0; 2],
         std: &[1.0; 2],
         layers: &good,
+        ..ModelRef::default()
     };
     assert_eq!(
         ModelRef {

@@ -232,6 +232,7 @@ impl<'b> Writer<'b> {
             DecodeError::NonFinite => self.tag(7),
             DecodeError::InvalidNormalization => self.tag(8),
             DecodeError::ArchitectureMismatch => self.tag(9),
+            DecodeError::UnsupportedLayer { dtype } => self.tag(10).bytes(&[dtype]),
         }
     }
 }
