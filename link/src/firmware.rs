@@ -238,7 +238,7 @@ pub fn for_model(
         return build.build();
     }
     let cache = source.cache_dir().join(cache_key(&wanted, board));
-    let pinned = pin_model(model, &cache)?;
+    let pinned = pin_model(model, &wanted, &cache)?;
     let build = FirmwareBuild {
         model: Some(pinned),
         target_dir: cache,
@@ -282,9 +282,10 @@ fn cache_key(architecture: &Architecture, board: QemuBoard) -> String {
 /// Copies `model` into the cache directory once, so that every later model of the same
 /// architecture builds against an unchanged `DENDRITE_MODEL` file (cargo then has nothing to
 /// redo). Only the architecture of the copy matters.
-fn pin_model(model: &Path, cache: &Path) -> Result<PathBuf, FirmwareError> {
+fn pin_model(model: &Path, wanted: &Architecture, cache: &Path) -> Result<PathBuf, FirmwareError> {
     let pinned = cache.join("architecture.postcard");
-    if pinned.is_file() {
+    // A copy this build cannot read (pinned by an older format version) is replaced.
+    if architecture(&pinned).is_ok_and(|found| found == *wanted) {
         return Ok(pinned);
     }
     let io = |path: &Path| {

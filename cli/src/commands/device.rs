@@ -162,7 +162,8 @@ fn find_board(name: &str) -> Result<QemuBoard> {
 /// program was built from (an installed `dendrite` whose checkout is gone says how to point at
 /// one when it needs them).
 pub fn firmware_source() -> FirmwareSource {
-    FirmwareSource::locate(concat!(env!("CARGO_MANIFEST_DIR"), "/../firmware"))
+    let cli = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    FirmwareSource::locate(cli.parent().unwrap_or(cli).join("firmware"))
 }
 
 fn spawn_qemu(model: &Path, board: QemuBoard, timeout: Duration) -> Result<Qemu> {
