@@ -119,6 +119,15 @@ pub enum Error {
         /// The decoder's complaint (magic, version, CRC, …).
         reason: dendrite_core::format::DecodeError,
     },
+    /// A valid model file holds int8 layers, which the f32 host forward pass does not run.
+    #[error(
+        "{path}: holds int8 layers (from `dendrite quantize` or `dendrite import`), which this \
+         command does not run yet"
+    )]
+    Int8Layers {
+        /// The file.
+        path: PathBuf,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -48,13 +48,19 @@ impl HostModel {
     /// Validates and unpacks a model file's bytes.
     ///
     /// # Errors
-    /// [`Error::InvalidModelFile`] with dendrite-core's reason (magic, version, CRC, …);
-    /// `origin` names the source in the message.
+    /// [`Error::InvalidModelFile`] with dendrite-core's reason (magic, version, CRC, …),
+    /// [`Error::Int8Layers`] for a valid file with int8 layers; `origin` names the source in the
+    /// message.
     pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<Self> {
         let view = ModelView::from_bytes(bytes).map_err(|reason| Error::InvalidModelFile {
             path: origin.to_owned(),
             reason,
         })?;
+        if view.layers().any(|l| l.int8.is_some()) {
+            return Err(Error::Int8Layers {
+                path: origin.to_owned(),
+            });
+        }
         let layers = view
             .layers()
             .map(|l| HostLayer {
