@@ -161,5 +161,6 @@ fn errors_say_what_is_wrong() {
         model.to_str().unwrap(),
     ]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("batch_size"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--batch-size"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("at least 1"), "{}", stderr(&o));
 }

@@ -1,22 +1,28 @@
 //! Build script: links the self-test example (examples/selftest.rs) for QEMU's mps2-an385 with
-//! cortex-m-rt's `link.x` and that board's memory layout. The library itself needs nothing.
+//! cortex-m-rt's `link.x` and that board's memory layout, written from the board table. The
+//! library itself needs nothing.
 
 use std::{env, fs, path::PathBuf};
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=src/armv7m.s");
+    println!("cargo::rustc-check-cfg=cfg(armv6m)");
+    // ARMv6-M (Cortex-M0/M0+) has no Thumb-2: the symbols are the Rust fast paths there.
+    if env::var("TARGET").is_ok_and(|t| t.starts_with("thumbv6m")) {
+        println!("cargo::rustc-cfg=armv6m");
+    }
     if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("none") {
         return;
     }
-    let memory = "../boards/mps2-an385/memory.x";
-    println!("cargo::rerun-if-changed={memory}");
+    println!("cargo::rerun-if-changed=../boards-table/src/lib.rs");
     let Some(out) = env::var_os("OUT_DIR").map(PathBuf::from) else {
         eprintln!("error: cargo did not set OUT_DIR");
         std::process::exit(1);
     };
-    if let Err(e) = fs::copy(memory, out.join("memory.x")) {
-        eprintln!("error: copying {memory}: {e}");
+    let memory = dendrite_boards::memory_x(&dendrite_boards::MPS2_AN385);
+    if let Err(e) = fs::write(out.join("memory.x"), memory) {
+        eprintln!("error: writing memory.x: {e}");
         std::process::exit(1);
     }
     println!("cargo::rustc-link-arg-examples=-L{}", out.display());

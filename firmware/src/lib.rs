@@ -4,7 +4,7 @@
 //! [`dendrite_core::protocol`].
 //!
 //! A board supplies a serial port, a pin and a [`Platform`] (ticks, the weights region, stack
-//! usage); `src/board/` does it for QEMU's mps2-an386, and a real board's HAL plugs in
+//! usage); dendrite-runtime does it for QEMU's emulated boards, and a real board's HAL plugs in
 //! unchanged. The protocol handling is unit-tested on the host against an in-memory serial port
 //! (`cargo test-host`).
 //!

@@ -1,6 +1,7 @@
-//! Dendrite firmware for QEMU's MPS2 boards (mps2-an386 Cortex-M4F by default; mps2-an385
-//! Cortex-M3, mps2-an500 Cortex-M7, mps2-an505 Cortex-M33): boots, validates the model in the
-//! WEIGHTS region, and serves predictions over UART0 until the emulator stops.
+//! Dendrite firmware for QEMU's emulated boards (mps2-an386 Cortex-M4F by default; mps2-an385
+//! Cortex-M3, mps2-an500 Cortex-M7, mps2-an505 Cortex-M33, microbit Cortex-M0): boots,
+//! validates the model in the WEIGHTS region, and serves predictions over the UART until the
+//! emulator stops. The board support is dendrite-runtime's.
 //!
 //! ```text
 //! cargo run --release   # the runner in .cargo/config.toml starts qemu-system-arm
@@ -8,46 +9,54 @@
 //! ```
 #![no_std]
 #![no_main]
+#![forbid(unsafe_code)]
+// The firmware never panics on input: no panicking shortcut (the crate has no tests).
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::unreachable,
+    clippy::todo
+)]
 
-mod board;
-
-// The soft-float core links faster `__aeabi_fadd`/`fsub`/`fmul` (same bits as compiler-builtins').
-#[cfg(dendrite_board = "mps2-an385")]
+// The soft-float cores (Cortex-M3, Cortex-M0) link faster `__aeabi_fadd`/`fsub`/`fmul` (same
+// bits as compiler-builtins').
+#[cfg(dendrite_softfloat)]
 use dendrite_softfloat as _;
 
-use board::Board;
 use cortex_m_rt::entry;
 use dendrite_core::protocol::Fault;
-use dendrite_firmware::{network, Buffers, Platform, Server};
+use dendrite_firmware::{network, Buffers, NoPin, Platform, Server};
+use dendrite_runtime::emulated::{Board, Timer};
 
 dendrite_firmware::architecture_symbol!();
 
 /// The board's services for the application.
-struct Mps2 {
-    timer: board::cmsdk::Timer,
+struct Emulated {
+    timer: Timer,
 }
 
-impl Platform for Mps2 {
-    const TICK_HZ: u32 = board::TICK_HZ;
+impl Platform for Emulated {
+    const TICK_HZ: u32 = dendrite_runtime::TICK_HZ;
 
     fn ticks(&mut self) -> u32 {
         self.timer.now()
     }
 
     fn weights(&self) -> &[u8] {
-        board::weights_region()
+        dendrite_runtime::weights_region()
     }
 
     fn stack_usage(&self) -> (u32, u32) {
-        board::stack::high_water_mark()
+        dendrite_runtime::stack::high_water_mark()
     }
 
     fn force_fault(&mut self, fault: Fault) {
         #[cfg(feature = "fault-injection")]
         match fault {
             Fault::Panic => panic!("fault injected on request"),
-            Fault::HardFault => board::force_hard_fault(),
-            Fault::StackOverflow => board::force_stack_overflow(),
+            Fault::HardFault => dendrite_runtime::force_hard_fault(),
+            Fault::StackOverflow => dendrite_runtime::force_stack_overflow(),
         }
         #[cfg(not(feature = "fault-injection"))]
         let _ = fault;
@@ -61,17 +70,16 @@ fn main() -> ! {
     static mut NETWORK: network::Model = network::Model::new();
     static mut BUFFERS: Buffers = Buffers::new();
 
-    board::stack::paint();
+    dendrite_runtime::start();
     // Keeps the architecture's name in the image, for `dendrite flash`.
     core::hint::black_box(&DENDRITE_ARCHITECTURE);
-    let Board {
-        mut serial,
-        timer,
-        mut led,
-    } = Board::take();
-    let mut platform = Mps2 { timer };
-    let mut server = Server::new(NETWORK, BUFFERS, board::NAME, &platform);
-    // The UART never ends its input; its errors are `Infallible`.
-    let _ = server.serve(&mut serial, &mut platform, &mut led);
-    board::exit::exit(0)
+    let Some(Board { mut serial, timer }) = Board::take() else {
+        dendrite_runtime::halt()
+    };
+    let mut platform = Emulated { timer };
+    let mut server = Server::new(NETWORK, BUFFERS, dendrite_runtime::NAME, &platform);
+    // The UART never ends its input; its errors are `Infallible`. The emulated boards' LEDs are
+    // not modelled usefully by QEMU: the class pin does nothing.
+    let _ = server.serve(&mut serial, &mut platform, &mut NoPin);
+    dendrite_runtime::exit::exit(0)
 }

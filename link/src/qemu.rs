@@ -46,48 +46,38 @@ impl QemuBoard {
     }
 }
 
-/// The emulated boards the firmware supports, the default first.
+impl QemuBoard {
+    /// The emulated board of the firmware's board table (`dendrite_boards`); a board without an
+    /// emulator is a compile error where this is evaluated.
+    pub const fn from_table(b: &dendrite_boards::Board) -> Self {
+        let Some(emulator) = b.emulator else {
+            panic!("not an emulated board")
+        };
+        Self {
+            name: b.name,
+            core: b.core,
+            machine: emulator.machine,
+            cpu: b.cpu,
+            target: b.target,
+            // The target's default board gets the CPU that firmware/.cargo/config.toml sets.
+            target_cpu: if emulator.default_for_target {
+                None
+            } else {
+                Some(b.cpu)
+            },
+            weights_addr: emulator.loader_weights,
+            tick_hz: b.tick_hz,
+        }
+    }
+}
+
+/// The emulated boards the firmware supports, the default first (from the board table).
 pub const QEMU_BOARDS: &[QemuBoard] = &[
-    QemuBoard {
-        name: "mps2-an386",
-        core: "Cortex-M4F",
-        machine: "mps2-an386",
-        cpu: "cortex-m4",
-        target: "thumbv7em-none-eabihf",
-        target_cpu: None,
-        weights_addr: 0x0004_0000,
-        tick_hz: 25_000_000,
-    },
-    QemuBoard {
-        name: "mps2-an385",
-        core: "Cortex-M3",
-        machine: "mps2-an385",
-        cpu: "cortex-m3",
-        target: "thumbv7m-none-eabi",
-        target_cpu: None,
-        weights_addr: 0x0004_0000,
-        tick_hz: 25_000_000,
-    },
-    QemuBoard {
-        name: "mps2-an500",
-        core: "Cortex-M7",
-        machine: "mps2-an500",
-        cpu: "cortex-m7",
-        target: "thumbv7em-none-eabihf",
-        target_cpu: Some("cortex-m7"),
-        weights_addr: 0x0004_0000,
-        tick_hz: 25_000_000,
-    },
-    QemuBoard {
-        name: "mps2-an505",
-        core: "Cortex-M33",
-        machine: "mps2-an505",
-        cpu: "cortex-m33",
-        target: "thumbv8m.main-none-eabihf",
-        target_cpu: None,
-        weights_addr: 0x0004_0000,
-        tick_hz: 20_000_000,
-    },
+    QemuBoard::from_table(&dendrite_boards::MPS2_AN386),
+    QemuBoard::from_table(&dendrite_boards::MPS2_AN385),
+    QemuBoard::from_table(&dendrite_boards::MPS2_AN500),
+    QemuBoard::from_table(&dendrite_boards::MPS2_AN505),
+    QemuBoard::from_table(&dendrite_boards::MICROBIT),
 ];
 
 /// The emulated board called `name`.

@@ -33,28 +33,31 @@ pub struct RealBoard {
     pub weights_len: u32,
 }
 
-/// The real boards, as built by `cargo xtask test`.
+impl RealBoard {
+    /// The real board of the firmware's board table (`dendrite_boards`); a board that is not
+    /// one (no probe-rs chip, no emulated twin) is a compile error where this is evaluated.
+    pub const fn from_table(b: &dendrite_boards::Board) -> Self {
+        let (Some(chip), Some(like)) = (b.probe_chip, b.like) else {
+            panic!("not a real board")
+        };
+        Self {
+            name: b.name,
+            title: b.title,
+            core: b.core,
+            like,
+            target: b.target,
+            chip,
+            weights_addr: b.weights.origin,
+            weights_len: b.weights.length,
+        }
+    }
+}
+
+/// The real boards, as built by `cargo xtask test` (from the board table).
 pub const REAL_BOARDS: &[RealBoard] = &[
-    RealBoard {
-        name: "nucleo-f411re",
-        title: "ST Nucleo-F411RE (STM32F411RE, stm32f4xx-hal)",
-        core: "Cortex-M4F",
-        like: "mps2-an386",
-        target: "thumbv7em-none-eabihf",
-        chip: "STM32F411RETx",
-        weights_addr: 0x0806_0000,
-        weights_len: 128 * 1024,
-    },
-    RealBoard {
-        name: "nrf52840-dk",
-        title: "Nordic nRF52840-DK (nRF52840, nrf52840-hal)",
-        core: "Cortex-M4F",
-        like: "mps2-an386",
-        target: "thumbv7em-none-eabihf",
-        chip: "nRF52840_xxAA",
-        weights_addr: 0x000F_8000,
-        weights_len: 32 * 1024,
-    },
+    RealBoard::from_table(&dendrite_boards::NUCLEO_F411RE),
+    RealBoard::from_table(&dendrite_boards::NRF52840_DK),
+    RealBoard::from_table(&dendrite_boards::RP_PICO),
 ];
 
 /// The real board called `name`.

@@ -145,7 +145,7 @@ fn board_picks_the_emulated_core_and_an_unknown_board_is_named() {
     let stderr = text(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        stderr.contains("--board an999: unknown board (supported: mps2-an386, mps2-an385, mps2-an500, mps2-an505)"),
+        stderr.contains("--board an999: unknown board (supported: mps2-an386, mps2-an385, mps2-an500, mps2-an505, microbit)"),
         "{stderr}"
     );
 }

@@ -1,5 +1,6 @@
 //! The same application on every emulated core: the Cortex-M3 without an FPU (mps2-an385, soft
-//! float), the Cortex-M7 (mps2-an500) and the Cortex-M33 (mps2-an505) pass the Cortex-M4F's
+//! float), the Cortex-M7 (mps2-an500), the Cortex-M33 (mps2-an505) and the Cortex-M0 (microbit,
+//! ARMv6-M, compiler-builtins' soft float, nRF51 UART) pass the Cortex-M4F's
 //! checks (the suite's other files run those on mps2-an386): the seed model's answer, the host's
 //! bits over 10,000 inputs, bad models refused with the reason.
 
@@ -107,4 +108,10 @@ fn cortex_m7_matches_the_host() {
 fn cortex_m33_matches_the_host() {
     seed_runs_bit_exactly(on("mps2-an505"));
     bad_models_are_refused(on("mps2-an505"));
+}
+
+#[test]
+fn cortex_m0_soft_float_matches_the_host() {
+    seed_runs_bit_exactly(on("microbit"));
+    bad_models_are_refused(on("microbit"));
 }

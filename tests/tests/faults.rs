@@ -46,7 +46,34 @@ fn release_firmware_refuses_to_fault() {
 
 #[test]
 fn stack_overflow_faults_instead_of_running_into_the_static_data() {
-    // The lowest 32 bytes of the stack are an MPU guard (board/stack.rs): the first push into
+    // The lowest 32 bytes of the stack are an MPU guard (dendrite-runtime, stack.rs): the first push into
     // it faults, and the HardFault handler ends the run, before any static is overwritten.
     assert_eq!(exit_code_after(Fault::StackOverflow), Some(102));
+}
+
+#[test]
+fn cortex_m0_faults_end_the_run_without_a_guard() {
+    // ARMv6-M has no MPU guard and no stack limit: the microbit's stack sits below its static
+    // data (the board table), so an overflow runs into the unmapped addresses below RAM and
+    // faults there, and the HardFault handler ends the run, as on the guarded cores.
+    let board = dendrite_link::qemu_board("microbit").expect("the microbit board");
+    let firmware = dendrite_link::FirmwareBuild::fault_injection(&build::firmware_source(), board)
+        .build()
+        .expect("the Cortex-M0 fault-injection firmware");
+    for (fault, status) in [
+        (Fault::StackOverflow, 102),
+        (Fault::HardFault, 102),
+        (Fault::Panic, 101),
+    ] {
+        let mut qemu = emulator::boot_on(board, &firmware, Some(&build::seed_model()));
+        qemu.link().info().expect("the firmware is up");
+        match qemu.link().request(&Request::ForceFault(fault)) {
+            Err(LinkError::Closed) => {}
+            other => panic!("{fault:?}: expected the run to end, got {other:?}"),
+        }
+        let exit = qemu
+            .wait(Duration::from_secs(10))
+            .expect("QEMU ends by itself after a fault");
+        assert_eq!(exit.code(), Some(status), "{fault:?}");
+    }
 }

@@ -103,6 +103,14 @@ pub enum Error {
         /// The number of classes.
         num_classes: usize,
     },
+    /// An input value is NaN or infinite.
+    #[error("input value {} is {value}: every input must be a finite number", index + 1)]
+    NotFinite {
+        /// Position of the value (0-based).
+        index: usize,
+        /// The value.
+        value: f32,
+    },
     /// The model cannot be written in the model file format.
     #[error("cannot export layer `{layer}`: {reason}")]
     Export {
@@ -118,6 +126,14 @@ pub enum Error {
         path: PathBuf,
         /// The decoder's complaint (magic, version, CRC, …).
         reason: dendrite_core::format::DecodeError,
+    },
+    /// A model file refused before it is decoded: too large, or not a regular file.
+    #[error("{path}: not a valid model file: {reason}")]
+    ModelFileRefused {
+        /// The file.
+        path: PathBuf,
+        /// Why it was not read.
+        reason: String,
     },
     /// A valid model file holds int8 layers, which the f32 host forward pass does not run.
     #[error(

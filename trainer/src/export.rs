@@ -78,7 +78,7 @@ impl Sequential {
         };
         let refused = |e: dendrite_core::format::EncodeError| Error::Export {
             layer: "model".to_owned(),
-            reason: format!("{e:?}: dendrite-core refuses to encode it"),
+            reason: format!("dendrite-core refuses to encode it: {e}"),
         };
         let mut bytes = vec![0; model.encoded_len().map_err(refused)?];
         let written = model.encode(&mut bytes).map_err(refused)?;
@@ -99,9 +99,16 @@ impl Sequential {
 
 /// Writes `bytes` to a temporary sibling of `path`, syncs it, and renames it over `path`.
 ///
+/// A symbolic link is written through: the file it points to is replaced (atomically, by a
+/// rename in the target's directory) and the link is kept, so a deployment that links to a
+/// model file sees the new one. Anything but a regular file or a link to one (a directory, a
+/// FIFO, a device node) is refused, as [`check_output`] refuses it.
+///
 /// # Errors
 /// [`Error::Io`] naming the file that failed; the temporary file is removed on failure.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let resolved = check_output(path, &[])?;
+    let path = resolved.as_path();
     let file_name = path.file_name().ok_or_else(|| Error::Io {
         path: path.to_owned(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"),
@@ -114,9 +121,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         move |source| Error::Io { path: p, source }
     };
     let result = (|| {
-        let mut file = fs::File::create(&tmp).map_err(io(&tmp))?;
-        file.write_all(bytes).map_err(io(&tmp))?;
-        file.sync_all().map_err(io(&tmp))?;
+        // Errors name the user's path, not the temporary file's.
+        let mut file = fs::File::create(&tmp).map_err(io(path))?;
+        file.write_all(bytes).map_err(io(path))?;
+        file.sync_all().map_err(io(path))?;
         fs::rename(&tmp, path).map_err(io(path))?;
         sync_parent(path);
         Ok(())
@@ -125,6 +133,85 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Checks, before any work, that `path` can take an output file and is none of `inputs`:
+/// its directory exists, and it is absent, a regular file, or a symbolic link to one (then the
+/// link's target is the file replaced). Returns the path to write: `path`, or the link's
+/// target.
+///
+/// The same file is recognized through different spellings, hard links and symbolic links
+/// (device and inode on Unix, canonical paths elsewhere).
+///
+/// # Errors
+/// [`Error::Io`] naming `path`: a missing directory, a dangling link, a directory, FIFO or
+/// device node, or one of `inputs`.
+pub fn check_output(path: &Path, inputs: &[&Path]) -> Result<std::path::PathBuf> {
+    let refuse = |reason: String| Error::Io {
+        path: path.to_owned(),
+        source: std::io::Error::other(reason),
+    };
+    if path.file_name().is_none() {
+        return Err(refuse("not a file name".to_owned()));
+    }
+    let target = match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_owned(),
+        Err(e) => return Err(refuse(e.to_string())),
+        Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(path).map_err(|_| {
+            refuse("a symbolic link to nothing: remove it or point it at a file".to_owned())
+        })?,
+        Ok(_) => path.to_owned(),
+    };
+    match fs::metadata(&target) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(refuse(
+                "not a regular file (a directory, FIFO or device): give a file path".to_owned(),
+            ))
+        }
+        Ok(_) => {}
+        Err(_) => {
+            let dir = match target.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            if !dir.is_dir() {
+                return Err(refuse(format!(
+                    "the directory {} does not exist: create it first",
+                    dir.display()
+                )));
+            }
+        }
+    }
+    for input in inputs {
+        if same_file(&target, input) {
+            let which = if path == *input {
+                String::new()
+            } else {
+                format!(" {}", input.display())
+            };
+            return Err(refuse(format!(
+                "is also the input file{which}: writing would destroy it; give another output path"
+            )));
+        }
+    }
+    Ok(target)
+}
+
+/// Whether `a` and `b` are the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (fs::metadata(a), fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        ma.dev() == mb.dev() && ma.ino() == mb.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (ma, mb);
+        matches!((fs::canonicalize(a), fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+    }
 }
 
 /// Flushes the directory entry of a rename, so the new file survives a power loss as well as a

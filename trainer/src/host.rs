@@ -96,13 +96,11 @@ impl HostModel {
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be read, [`Error::InvalidModelFile`] when it is not
-    /// a valid model.
+    /// a valid model, is not a regular file, or is larger than
+    /// [`MAX_MODEL_FILE_BYTES`](crate::limits::MAX_MODEL_FILE_BYTES) (refused before reading).
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = read_bounded(path, crate::limits::MAX_MODEL_FILE_BYTES)?;
         Self::from_bytes(&bytes, path)
     }
 
@@ -132,13 +130,20 @@ impl HostModel {
     ///
     /// # Errors
     /// [`Error::ColumnMismatch`] when `x` does not have [`input`](Self::input) values or the
-    /// buffers belong to a narrower model.
+    /// buffers belong to a narrower model; [`Error::NotFinite`] for a NaN or infinite input
+    /// (refused as the CSV reader and the firmware refuse it).
     pub fn predict_into<'b>(
         &self,
         x: &[f32],
         buffers: &'b mut PredictBuffers,
     ) -> Result<&'b [f32]> {
         self.check_input(x.len())?;
+        if let Some(index) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NotFinite {
+                index,
+                value: x[index],
+            });
+        }
         let widest = self.widest();
         if buffers.a.len() < widest || buffers.b.len() < widest {
             return Err(Error::ColumnMismatch {
@@ -267,4 +272,22 @@ impl HostModel {
     pub fn param_count(&self) -> usize {
         self.architecture.param_count()
     }
+}
+
+/// Reads a model file of at most `limit` bytes; a larger file, or anything but a regular file
+/// (a FIFO, `/dev/zero`), is refused before it is read.
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    crate::limits::read_limited(path, limit).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::InvalidInput {
+            Error::ModelFileRefused {
+                path: path.to_owned(),
+                reason: source.to_string(),
+            }
+        } else {
+            Error::Io {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    })
 }

@@ -46,6 +46,7 @@ pub mod export;
 mod host;
 pub mod initializers;
 pub mod layers;
+pub mod limits;
 pub mod losses;
 pub mod metrics;
 mod model;

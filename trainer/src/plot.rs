@@ -38,12 +38,29 @@ fn failed(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> PlotError + '_ {
     }
 }
 
+/// Pictures are written as PNG: any other extension is refused before drawing (the image
+/// encoder would otherwise fail with its own internal error).
+fn check_png(path: &Path) -> Result<(), PlotError> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+    {
+        Ok(())
+    } else {
+        Err(failed(path)(
+            &"not a .png file name: pictures are written as PNG",
+        ))
+    }
+}
+
 /// Draws `history`'s loss (left) and accuracy (right) per epoch, training and validation, with
 /// labelled axes and a legend, into a 1200 × 500 PNG at `path`.
 ///
 /// # Errors
-/// [`PlotError`] when the history is empty or the file cannot be written.
+/// [`PlotError`] when the history is empty, `path` does not end in `.png`, or the file cannot
+/// be written.
 pub fn training_curves(history: &History, path: &Path) -> Result<(), PlotError> {
+    check_png(path)?;
     register_font();
     let err = failed(path);
     if history.epoch.is_empty() {
@@ -134,12 +151,14 @@ fn panel(
 /// share of their row, so a class with few samples reads as clearly as a large one.
 ///
 /// # Errors
-/// [`PlotError`] when the matrix is empty or not square, or the file cannot be written.
+/// [`PlotError`] when the matrix is empty or not square, `path` does not end in `.png`, or the
+/// file cannot be written.
 pub fn confusion_matrix(
     counts: &[Vec<u64>],
     classes: &[String],
     path: &Path,
 ) -> Result<(), PlotError> {
+    check_png(path)?;
     register_font();
     let err = failed(path);
     let n = counts.len();

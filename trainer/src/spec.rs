@@ -47,7 +47,7 @@ pub enum SpecError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// Not valid TOML, an unknown key, or a value of the wrong type.
+    /// Not valid TOML, an unknown key, a value of the wrong type or out of range.
     #[error("{origin}: {message}")]
     Toml {
         /// The file (or another origin).
@@ -253,6 +253,18 @@ fn yes() -> bool {
     true
 }
 
+/// Checks a held-out fraction (`validation_split`, `test_split`): a number in [0, 1).
+///
+/// # Errors
+/// The message, with the value and the range.
+pub fn check_fraction(v: f64) -> Result<(), String> {
+    if (0.0..1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(format!("{v}: give a fraction in [0, 1), e.g. 0.2"))
+    }
+}
+
 fn invalid(key: impl Into<String>, reason: impl ToString) -> SpecError {
     SpecError::Invalid {
         key: key.into(),
@@ -264,8 +276,18 @@ impl ModelSpec {
     /// Parses a spec; `origin` names it in errors.
     ///
     /// # Errors
-    /// [`SpecError::Toml`] for bad TOML, unknown keys and mistyped values.
+    /// [`SpecError::Toml`] for bad TOML, unknown keys, mistyped values and values out of range
+    /// (see [`check`](Self::check)), naming `origin` and the key.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, SpecError> {
+        let spec: Self = Self::parse(text, origin)?;
+        spec.check().map_err(|e| SpecError::Toml {
+            origin: origin.to_owned(),
+            message: e.to_string(),
+        })?;
+        Ok(spec)
+    }
+
+    fn parse(text: &str, origin: &str) -> Result<Self, SpecError> {
         toml::from_str(text).map_err(|e| {
             // One line, `file:line:column: message`, instead of toml's multi-line snippet.
             let at = e.span().map_or(0, |s| s.start).min(text.len());
@@ -276,7 +298,14 @@ impl ModelSpec {
                 origin: format!("{origin}:{line}:{column}"),
                 message: match text.lines().nth(line - 1).map(str::trim) {
                     Some(source) if !source.is_empty() => {
-                        format!("`{source}`: {}", e.message().trim_end().replace('\n', " "))
+                        // A long line is quoted by its start only: one readable line.
+                        let mut quoted: String = source.chars().take(80).collect();
+                        if quoted.len() < source.len() {
+                            quoted.push('…');
+                        }
+                        let message = e.message().trim_end().replace('\n', " ");
+                        let message: String = message.chars().take(300).collect();
+                        format!("`{quoted}`: {message}")
                     }
                     _ => e.message().trim_end().replace('\n', " "),
                 },
@@ -284,14 +313,87 @@ impl ModelSpec {
         })
     }
 
+    /// Checks every value against its range and the limits of [`crate::limits`], naming the key:
+    /// a data source given twice (`path` and `generator`), sample counts, name lengths, layer
+    /// widths, epochs, batch size, the split fractions, the optimizer and the callbacks.
+    ///
+    /// # Errors
+    /// [`SpecError::Invalid`] naming the first key at fault.
+    pub fn check(&self) -> Result<(), SpecError> {
+        use crate::limits::{check_name, MAX_EPOCHS, MAX_GENERATED_SAMPLES, MAX_WIDTH};
+        let d = &self.data;
+        if d.path.is_some() && d.generator.is_some() {
+            return Err(invalid(
+                "data",
+                "both `path` and `generator`: give one source of samples",
+            ));
+        }
+        if let Some(n) = d.samples {
+            if !(2..=MAX_GENERATED_SAMPLES).contains(&n) {
+                return Err(invalid(
+                    "data.samples",
+                    format!("{n}: give 2 to {MAX_GENERATED_SAMPLES}"),
+                ));
+            }
+        }
+        if let Some(label) = &d.label {
+            check_name("column", label).map_err(|e| invalid("data.label", e))?;
+        }
+        for (key, names) in [("data.features", &d.features), ("data.classes", &d.classes)] {
+            for (i, name) in names.iter().flatten().enumerate() {
+                check_name("the", name).map_err(|e| invalid(format!("{key}[{i}]"), e))?;
+            }
+        }
+        for (i, layer) in self.layers.iter().enumerate() {
+            for (field, value) in [("units", layer.units), ("input_dim", layer.input_dim)] {
+                if let Some(n) = value {
+                    if !(1..=MAX_WIDTH).contains(&n) {
+                        return Err(invalid(
+                            format!("layers[{i}].{field}"),
+                            format!("{n}: give 1 to {MAX_WIDTH}"),
+                        ));
+                    }
+                }
+            }
+            if let Some(name) = &layer.name {
+                check_name("layer", name).map_err(|e| invalid(format!("layers[{i}].name"), e))?;
+            }
+        }
+        let f = &self.fit;
+        if !(1..=MAX_EPOCHS).contains(&f.epochs) {
+            return Err(invalid(
+                "fit.epochs",
+                format!("{}: give 1 to {MAX_EPOCHS}", f.epochs),
+            ));
+        }
+        if f.batch_size == 0 {
+            return Err(invalid("fit.batch_size", "0: give at least 1"));
+        }
+        for (key, v) in [
+            ("fit.validation_split", f.validation_split),
+            ("fit.test_split", f.test_split),
+        ] {
+            check_fraction(v).map_err(|e| invalid(key, e))?;
+        }
+        self.compile.optimizer.build()?;
+        self.callbacks.check()
+    }
+
     /// Reads and parses a spec file; relative data paths become relative to its directory.
     ///
     /// # Errors
     /// [`SpecError::Io`], and as [`from_toml`](Self::from_toml).
     pub fn load(path: &std::path::Path) -> Result<Self, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
+        let io = |source| SpecError::Io {
             path: path.to_owned(),
             source,
+        };
+        let bytes = crate::limits::read_limited(path, crate::limits::MAX_SPEC_BYTES).map_err(io)?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "not UTF-8 text",
+            ))
         })?;
         let mut spec = Self::from_toml(&text, &path.display().to_string())?;
         let dir = path.parent().unwrap_or(std::path::Path::new(""));

@@ -9,7 +9,8 @@
 //!   the QEMU end-to-end suite, docs;
 //! - `size`, `cost`: the firmware's flash, static RAM and stack, and its instructions per
 //!   inference under QEMU (`--json` for machines);
-//! - `fuzz`: every fuzz target for a while, then the replay of the committed corpora.
+//! - `fuzz`: every fuzz target for a while, then the replay of the committed corpora;
+//! - `uf2`: a UF2 file of the Pico firmware or of a model file, for the Pico's USB boot loader.
 
 mod bench;
 mod boards;
@@ -17,6 +18,7 @@ mod fuzz;
 mod measure;
 mod setup;
 mod shell;
+mod uf2;
 
 use anyhow::{bail, Result};
 use dendrite_link::{FirmwareBuild, QEMU_BOARDS};
@@ -35,6 +37,7 @@ fn main() -> Result<()> {
         "cost" => setup::all().and_then(|()| measure::cost(rest)),
         "bench" => bench::run_verb(rest),
         "fuzz" => fuzz::run_verb(rest),
+        "uf2" => uf2::run_verb(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -56,7 +59,10 @@ verbs:
   bench [--peers] [--reps N] [--w2-samples N] [--only W1,W2,W3] | bench --device
                  host workloads against Keras 3 and PyTorch; --peers writes BENCHMARKS.md
   fuzz [--seconds N] [TARGET...]
-                 every fuzz target for N seconds (default 60), then the regression replay";
+                 every fuzz target for N seconds (default 60), then the regression replay
+  uf2 --model FILE [--out OUT] | uf2 --firmware [ELF] [--out OUT]
+                 a UF2 file for the Raspberry Pi Pico's USB boot loader (BOOTSEL): the model at
+                 its WEIGHTS region, or the firmware (default: boards/rp-pico's release build)";
 
 /// Trains the tutorial network and asks the firmware under QEMU for [0, 0, 0].
 fn demo(args: &[String]) -> Result<()> {

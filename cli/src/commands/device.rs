@@ -30,8 +30,8 @@ pub struct DeviceArgs {
     #[arg(long, default_value_t = 115_200, requires = "serial")]
     pub baud: u32,
     /// The board the firmware runs on. With --qemu, the emulated board: mps2-an386
-    /// (Cortex-M4F), mps2-an385 (Cortex-M3, soft float), mps2-an500 (Cortex-M7) or mps2-an505
-    /// (Cortex-M33); each gets its own firmware build.
+    /// (Cortex-M4F), mps2-an385 (Cortex-M3, soft float), mps2-an500 (Cortex-M7), mps2-an505
+    /// (Cortex-M33) or microbit (Cortex-M0, soft float); each gets its own firmware build.
     #[arg(long, default_value = "mps2-an386", value_name = "NAME")]
     pub board: String,
     /// Seconds to wait for each answer: a silent device is an error, not a hang.
@@ -193,6 +193,14 @@ fn check_model(info: &DeviceInfo, model: &HostModel, path: &Path) -> Result<()> 
             path.display(),
             model.crc(),
             path.display()
+        ),
+        // The file is valid on the host: a truncated copy on the device means the file is
+        // larger than the weights region, which is what the user must change.
+        ModelStatus::Invalid(dendrite_core::format::DecodeError::Truncated) => bail!(
+            "{} ({} bytes) does not fit the device's weights region, which holds only part of \
+             it: use a smaller model (fewer or narrower layers)",
+            path.display(),
+            model.file_len()
         ),
         ModelStatus::Invalid(reason) => {
             bail!("the device refuses the model in its weights region: {reason}")

@@ -19,7 +19,8 @@ pub struct EvaluateArgs {
     /// The column holding the classes (names or integers, as in training).
     #[arg(long)]
     label: String,
-    /// Feature columns, comma-separated, in the model's input order (default: all but the label).
+    /// Feature columns, comma-separated, in the model's input order (default: the model's
+    /// feature names, in any column order; all but the label for a model without names).
     #[arg(long, value_delimiter = ',')]
     features: Option<Vec<String>>,
     /// Print JSON instead of text.
@@ -31,6 +32,11 @@ pub struct EvaluateArgs {
 }
 
 pub fn run(args: &EvaluateArgs) -> Result<()> {
+    if let Some(plot) = &args.plot {
+        super::train::check_png(plot, "--plot")?;
+        dendrite_trainer::export::check_output(plot, &[&args.data, &args.model])
+            .context("--plot")?;
+    }
     let model = HostModel::load(&args.model)?;
     let data = read_for_model(
         &model,
@@ -58,7 +64,15 @@ fn print_text(e: &Evaluation) {
     println!("samples:   {}", e.samples);
     println!("loss:      {:.4}", e.loss);
     println!("accuracy:  {:.4}", e.accuracy);
-    let width = e.classes.iter().map(String::len).max().unwrap_or(5).max(9);
+    // Widths are capped: a longer name just pushes its own line out, instead of padding every
+    // line (or overflowing the formatter's width).
+    let width = e
+        .classes
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(5)
+        .clamp(9, 40);
     println!();
     println!("{:<width$}  precision  recall      f1  support", "class");
     for c in &e.per_class {
@@ -75,7 +89,13 @@ fn print_text(e: &Evaluation) {
     );
     println!();
     println!("confusion matrix (rows: true class, columns: predicted class)");
-    let cell = e.classes.iter().map(String::len).max().unwrap_or(1).max(6);
+    let cell = e
+        .classes
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(1)
+        .clamp(6, 40);
     let header: Vec<String> = e.classes.iter().map(|c| format!("{c:>cell$}")).collect();
     println!("{:<width$}  {}", "", header.join(" "));
     for (name, row) in e.classes.iter().zip(&e.confusion) {

@@ -37,7 +37,8 @@ pub struct ExportVectorsArgs {
     /// A column to leave out of the inputs (the label), if the file has one.
     #[arg(long)]
     label: Option<String>,
-    /// Feature columns, comma-separated, in the model's input order (default: all but the label).
+    /// Feature columns, comma-separated, in the model's input order (default: the model's
+    /// feature names, in any column order; all but the label for a model without names).
     #[arg(long, value_delimiter = ',')]
     features: Option<Vec<String>>,
     /// Where to write: `.json` for JSON, anything else for CSV.
@@ -66,6 +67,8 @@ struct Vector {
 }
 
 pub fn run(args: &ExportVectorsArgs) -> Result<()> {
+    dendrite_trainer::export::check_output(&args.out, &[&args.data, &args.model])
+        .context("--out")?;
     let model = HostModel::load(&args.model)?;
     let data = read_for_model(
         &model,

@@ -8,13 +8,32 @@ use dendrite_trainer::HostModel;
 use std::path::Path;
 
 /// Reads `path` for `model`: the label column (if named) mapped to the model's classes, the
-/// features (`features`, else every other column) checked against the model's input width.
+/// features checked against the model's input width. The features are `features` if given,
+/// else the model's feature names matched by name (any column order, other columns ignored, a
+/// missing one refused by name), else (a model without names) every column but the label, in
+/// file order.
 pub fn read_for_model(
     model: &HostModel,
     path: &Path,
     label: Option<&str>,
     features: Option<&[String]>,
 ) -> Result<Dataset> {
+    let named = model.features();
+    let features = match features {
+        Some(f) => Some(f),
+        None if !named.is_empty() => {
+            if let Some(label) = label.filter(|l| named.iter().any(|n| n == l)) {
+                anyhow::bail!(
+                    "{}: --label {label} is one of the model's input features ({}): name the \
+                     label column",
+                    path.display(),
+                    named.join(", ")
+                );
+            }
+            Some(named)
+        }
+        None => None,
+    };
     let classes = class_names(model);
     let columns = CsvColumns {
         label,

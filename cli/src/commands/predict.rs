@@ -20,13 +20,14 @@ pub struct PredictArgs {
     /// With --data: a column to leave out of the inputs (the label).
     #[arg(long, requires = "data")]
     label: Option<String>,
-    /// With --data: feature columns, comma-separated, in the model's input order.
+    /// With --data: feature columns, comma-separated, in the model's input order (default: the
+    /// model's feature names, in any column order).
     #[arg(long, requires = "data", value_delimiter = ',')]
     features: Option<Vec<String>>,
     /// With --data: write the predictions here instead of standard output.
     #[arg(long, requires = "data")]
     out: Option<PathBuf>,
-    /// Print JSON instead of text.
+    /// Print JSON instead of text (with --data: a JSON array, one object per row).
     #[arg(long)]
     json: bool,
     /// Also run the input on the firmware (under QEMU or on a board) and compare, bit for bit.
@@ -47,7 +48,16 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     if let Some(data) = &args.data {
         let features = args.features.as_deref();
         let label = args.label.as_deref();
-        return super::predict_data::run(&args.model, data, label, features, args.out.as_ref());
+        // Refused, not run on the host in silence: a file's rows go through the device one at a
+        // time in a session.
+        anyhow::ensure!(
+            !args.device.wanted(),
+            "predict --data runs on the host only; to run a file's rows on the device, feed them \
+             to a session: `dendrite run --model {} --qemu (or --serial PORT) < inputs.txt`",
+            args.model.display()
+        );
+        let out = args.out.as_ref();
+        return super::predict_data::run(&args.model, data, label, features, out, args.json);
     }
     if args.device.wanted() {
         return super::device::predict(&args.device, &args.model, &args.inputs, args.json);

@@ -3,7 +3,7 @@
 use super::device::{self, Device, DeviceArgs};
 use anyhow::{Context, Result};
 use clap::Args;
-use dendrite_trainer::HostModel;
+use dendrite_trainer::{limits, HostModel};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -37,9 +37,13 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let interactive = std::io::stdin().is_terminal();
     let mut failed = 0usize;
     let mut line_no = 0usize;
-    for line in std::io::stdin().lock().lines() {
+    let limit = limits::max_line_bytes(model.input());
+    let mut stdin = std::io::stdin().lock();
+    let mut buffer = Vec::new();
+    while let Some(line) = read_line(&mut stdin, &mut buffer, limit)
+        .with_context(|| format!("reading standard input, line {}", line_no + 1))?
+    {
         line_no += 1;
-        let line = line.context("reading standard input")?;
         let text = line.trim();
         if text == "quit" || text == "exit" {
             break;
@@ -94,6 +98,30 @@ fn answer(model: &HostModel, path: &Path, device: Option<&mut Device>, text: &st
     Ok(())
 }
 
+/// The next line of `input` (without its line break), read at most `limit` bytes at a time:
+/// a longer line is an error, not an ever-growing buffer. `None` at the end of the input.
+fn read_line<'b>(
+    input: &mut impl BufRead,
+    buffer: &'b mut Vec<u8>,
+    limit: usize,
+) -> Result<Option<std::borrow::Cow<'b, str>>> {
+    use std::io::Read;
+    buffer.clear();
+    let read = input
+        .by_ref()
+        .take(limit as u64 + 1)
+        .read_until(b'\n', buffer)?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if buffer.last() == Some(&b'\n') {
+        buffer.pop();
+    } else if buffer.len() > limit {
+        anyhow::bail!("longer than {limit} bytes, more than this model's inputs can take");
+    }
+    Ok(Some(String::from_utf8_lossy(buffer)))
+}
+
 /// Values separated by spaces and/or commas.
 fn parse(text: &str) -> Result<Vec<f32>> {
     text.split([',', ' ', '\t'])
@@ -114,6 +142,16 @@ mod tests {
     fn inputs_may_be_separated_by_spaces_or_commas() {
         assert_eq!(parse("1, -2.5 3").unwrap(), vec![1.0, -2.5, 3.0]);
         assert_eq!(parse("  4\t5 ").unwrap(), vec![4.0, 5.0]);
+    }
+
+    #[test]
+    fn lines_are_read_up_to_a_limit() {
+        let mut input: &[u8] = b"1 2\n3 4 5 6 7 8\n";
+        let mut buffer = Vec::new();
+        let line = super::read_line(&mut input, &mut buffer, 8).unwrap();
+        assert_eq!(line.as_deref(), Some("1 2"));
+        let err = super::read_line(&mut input, &mut buffer, 8).unwrap_err();
+        assert!(err.to_string().contains("longer than 8 bytes"), "{err}");
     }
 
     #[test]

@@ -7,8 +7,9 @@ use dendrite_trainer::callbacks::{
     EarlyStopping, LearningRateScheduler, ModelCheckpoint, TerminateOnNaN,
 };
 use dendrite_trainer::spec::{ModelSpec, OptimizerSpec};
-use dendrite_trainer::{plot, utils, Verbosity};
+use dendrite_trainer::{limits, plot, utils, Verbosity};
 use dendrite_trainer::{Callback, FitOptions, History, HostModel, Preprocessing, Sequential};
+use std::path::Path;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -48,22 +49,22 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',')]
     features: Option<Vec<String>>,
     /// Hidden layers' widths, comma-separated (relu); the output layer follows from the labels.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = width)]
     layers: Option<Vec<usize>>,
     /// Last fraction of the training rows held out for validation, before shuffling (Keras).
-    #[arg(long)]
+    #[arg(long, value_parser = fraction, allow_negative_numbers = true)]
     validation_split: Option<f64>,
     /// CSV file of validation samples (same columns as --data).
     #[arg(long)]
     validation_data: Option<PathBuf>,
     /// Fraction of the rows held out for a final test, chosen by a shuffle seeded with --seed.
-    #[arg(long)]
+    #[arg(long, value_parser = fraction, allow_negative_numbers = true)]
     test_split: Option<f64>,
     /// Passes over the training data.
-    #[arg(long)]
+    #[arg(long, value_parser = epochs, allow_negative_numbers = true)]
     epochs: Option<usize>,
     /// Samples per optimizer step.
-    #[arg(long)]
+    #[arg(long, value_parser = batch_size, allow_negative_numbers = true)]
     batch_size: Option<usize>,
     /// Seed of the one generator behind every random draw (data, splits, weights, shuffles).
     #[arg(long)]
@@ -72,7 +73,7 @@ pub struct TrainArgs {
     #[arg(long)]
     optimizer: Option<String>,
     /// Step size (default: the spec's, else the optimizer's Keras default).
-    #[arg(long)]
+    #[arg(long, value_parser = learning_rate, allow_negative_numbers = true)]
     learning_rate: Option<f32>,
     /// Where to write the model file.
     #[arg(long, default_value = "model.postcard")]
@@ -90,11 +91,20 @@ pub struct TrainArgs {
 
 pub fn run(args: &TrainArgs) -> Result<()> {
     let spec = resolve_spec(args)?;
+    check_outputs(args, &spec)?;
     let mut rng = utils::set_random_seed(spec.fit.seed);
     let data = train_data::prepare(&spec, &mut rng)?;
     let mut model = spec
         .build(data.train.x.ncols(), data.train.classes.len())
         .with_context(|| spec_origin(args))?;
+    let params = model.count_params();
+    anyhow::ensure!(
+        params <= limits::MAX_PARAMS,
+        "{}: {params} parameters; a model holds at most {} (a {} MiB model file): use narrower layers",
+        spec_origin(args),
+        limits::MAX_PARAMS,
+        limits::MAX_MODEL_FILE_BYTES >> 20
+    );
     spec.compile(&mut model)
         .with_context(|| spec_origin(args))?;
     print!("{}", model.summary());
@@ -143,6 +153,18 @@ fn resolve_spec(args: &TrainArgs) -> Result<ModelSpec> {
     if let Some(path) = &args.data {
         spec.data.path = Some(path.clone());
         spec.data.generator = None;
+    } else if spec.data.generator.is_some() {
+        // The flags only make sense for a CSV file: refused, not silently ignored.
+        for (flag, given) in [
+            ("--label", args.label.is_some()),
+            ("--features", args.features.is_some()),
+            ("--validation-data", args.validation_data.is_some()),
+        ] {
+            anyhow::ensure!(
+                !given,
+                "{flag} needs --data FILE.csv (the samples come from the seed generator here)"
+            );
+        }
     }
     override_opt(&mut spec.data.label, &args.label);
     override_opt(&mut spec.data.features, &args.features);
@@ -165,8 +187,103 @@ fn resolve_spec(args: &TrainArgs) -> Result<ModelSpec> {
         .optimizer
         .build()
         .context("--optimizer / --learning-rate")?;
-    spec.callbacks.check().with_context(|| spec_origin(args))?;
+    spec.check().with_context(|| spec_origin(args))?;
     Ok(spec)
+}
+
+/// Before any work: `--out`, `--plot` and the checkpoint can be written (their directories
+/// exist, they are regular files or absent, `--plot` ends in `.png`), none of them is an input
+/// file, and the checkpoint is not `--out` (the final weights would overwrite the best ones).
+fn check_outputs(args: &TrainArgs, spec: &ModelSpec) -> Result<()> {
+    let mut inputs: Vec<&Path> = Vec::new();
+    inputs.extend(spec.data.path.as_deref());
+    inputs.extend(spec.data.validation_data.as_deref());
+    inputs.extend(args.spec.as_deref());
+    let out = dendrite_trainer::export::check_output(&args.out, &inputs).context("--out")?;
+    inputs.push(&args.out);
+    if let Some(plot) = &args.plot {
+        check_png(plot, "--plot")?;
+        dendrite_trainer::export::check_output(plot, &inputs).context("--plot")?;
+    }
+    if let Some(c) = &spec.callbacks.model_checkpoint {
+        anyhow::ensure!(
+            normal(&c.path) != normal(&out),
+            "callbacks.model_checkpoint.path: {} is also --out: the final weights would overwrite \
+             the best epoch's; give the checkpoint another path",
+            c.path.display()
+        );
+        dendrite_trainer::export::check_output(&c.path, &inputs[..inputs.len() - 1])
+            .context("callbacks.model_checkpoint.path")?;
+    }
+    Ok(())
+}
+
+/// `path` with its directory made absolute and links resolved, the file name kept: two
+/// spellings of one output path compare equal even before the file exists.
+fn normal(path: &Path) -> std::path::PathBuf {
+    let resolved = std::fs::canonicalize(path).ok();
+    resolved.unwrap_or_else(|| {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+        dir.join(path.file_name().unwrap_or_default())
+    })
+}
+
+/// Plots are PNG files: any other extension is refused before training.
+pub(super) fn check_png(path: &Path, flag: &str) -> Result<()> {
+    let png = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    anyhow::ensure!(
+        png,
+        "{flag} {}: plots are PNG images: give a file name ending in .png",
+        path.display()
+    );
+    Ok(())
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    dendrite_trainer::spec::check_fraction(v)?;
+    Ok(v)
+}
+
+fn epochs(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number"))?;
+    if (1..=limits::MAX_EPOCHS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("give 1 to {} epochs", limits::MAX_EPOCHS))
+    }
+}
+
+fn batch_size(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}`: give a whole number of at least 1")),
+    }
+}
+
+fn width(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=limits::MAX_WIDTH).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{s}`: every width is a whole number from 1 to {}",
+            limits::MAX_WIDTH
+        )),
+    }
+}
+
+fn learning_rate(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("`{s}`: give a positive number, e.g. 0.001")),
+    }
 }
 
 fn override_opt<T: Clone>(target: &mut Option<T>, flag: &Option<T>) {

@@ -127,12 +127,17 @@ impl Prepared {
     }
 
     /// What the model file keeps: the standardization and one class name per output (two for
-    /// a single sigmoid output; integer classes the labels never reached are named by number).
+    /// a single sigmoid output; outputs beyond the labels' classes are named `unused_N`, N the
+    /// output's index, never the name of a real class).
     pub fn preprocessing(&self, outputs: usize) -> Preprocessing {
         let mut labels = self.train.classes.clone();
         let wanted = outputs.max(2);
         while labels.len() < wanted {
-            labels.push(labels.len().to_string());
+            let mut name = format!("unused_{}", labels.len());
+            while labels.contains(&name) {
+                name.push('_');
+            }
+            labels.push(name);
         }
         Preprocessing {
             mean: self.scaler.mean.clone(),

@@ -21,8 +21,15 @@
 //! case (`cargo test-host` in `firmware/`), and the Thumb-2 against compiler-builtins on the
 //! Cortex-M3 under QEMU (`examples/selftest.rs`, run by `cargo xtask test`).
 //!
+//! On ARMv6-M (the Cortex-M0 and M0+: no Thumb-2, no 32x32->64 multiply, no divide, no CLZ)
+//! the addition, subtraction and multiplication symbols are the Rust fast paths themselves,
+//! the multiplication's 64-bit product made of four 16x16-bit `MULS` ([`widening_mul`])
+//! instead of compiler-builtins' `__aeabi_lmul`. Division stays compiler-builtins': [`div`]
+//! needs a divide instruction, and a quotient by long division (24 compare-and-subtract steps)
+//! measured slower on the Cortex-M0 than compiler-builtins' reciprocal iteration.
+//!
 //! Linking: a firmware that wants the symbols names the crate (`use dendrite_softfloat as _;`);
-//! they exist only when building for a bare-metal ARM target with Thumb-2 (ARMv7-M and up).
+//! they exist only when building for a bare-metal ARM target.
 #![cfg_attr(not(test), no_std)]
 #![warn(missing_docs)]
 
@@ -117,7 +124,7 @@ pub fn add(a: u32, b: u32) -> Option<u32> {
     }
     // Normalize: the leading one back to bit 31. A shift of more than one happens only when
     // d <= 1, where nothing was shifted out, so it is exact.
-    let shift = m.leading_zeros();
+    let shift = leading_zeros(m);
     if shift >= ea {
         return None; // a subnormal result
     }
@@ -136,12 +143,11 @@ pub fn mul(a: u32, b: u32) -> Option<u32> {
         let zero = (is_zero(a) || is_zero(b)) && zero_or_normal(a) && zero_or_normal(b);
         return zero.then_some((a ^ b) & SIGN);
     }
-    // Significands with the leading one at bit 31: the 64-bit product (one UMULL) is in
-    // [2^62, 2^64).
+    // Significands with the leading one at bit 31: the 64-bit product (one UMULL in
+    // armv7m.s) is in [2^62, 2^64).
     let ma = (a << 8) | SIGN;
     let mb = (b << 8) | SIGN;
-    let p = u64::from(ma) * u64::from(mb);
-    let (hi, lo) = ((p >> 32) as u32, p as u32);
+    let (hi, lo) = widening_mul(ma, mb);
     // The result's biased exponent minus one, for a leading one at bit 63; a leading one at
     // bit 62 is moved up with the low word's top bit, one exponent step less.
     let (m, lo, e) = if hi & SIGN == 0 {
@@ -155,6 +161,34 @@ pub fn mul(a: u32, b: u32) -> Option<u32> {
     // The rest of the low word joins the lowest rounding bit as sticky.
     let m = m | u32::from(lo != 0);
     Some(round_pack(((a ^ b) & SIGN) | ((e as u32) << 23), m))
+}
+
+/// `m.leading_zeros()` for a non-zero `m`. ARMv6-M has no `CLZ` (a call to compiler-builtins'
+/// `__clzsi2`, about 30 instructions), so the shifts of zero and one that most differences need
+/// (operands two or more binades apart) are tested first. (The Rust fast paths run on ARMv6-M;
+/// ARMv7-M runs `armv7m.s`.)
+#[inline(always)]
+fn leading_zeros(m: u32) -> u32 {
+    if m >= 1 << 30 {
+        return u32::from(m < SIGN);
+    }
+    m.leading_zeros()
+}
+
+/// The 64-bit product of `a` and `b` as (high word, low word), from four 16x16-bit products
+/// that each fit a 32-bit `MULS`: what ARMv6-M, without `UMULL`, can do in about 20
+/// instructions instead of a call to the general `__aeabi_lmul`.
+#[inline(always)]
+pub fn widening_mul(a: u32, b: u32) -> (u32, u32) {
+    let (ah, al) = (a >> 16, a & 0xFFFF);
+    let (bh, bl) = (b >> 16, b & 0xFFFF);
+    let (ll, lh, hl, hh) = (al * bl, al * bh, ah * bl, ah * bh);
+    // The middle column: at most 3 * (2^16 - 1), no overflow.
+    let mid = (ll >> 16) + (lh & 0xFFFF) + (hl & 0xFFFF);
+    let lo = (ll & 0xFFFF) | (mid << 16);
+    // The full product is below 2^64, so the high word cannot overflow either.
+    let hi = hh + (lh >> 16) + (hl >> 16) + (mid >> 16);
+    (hi, lo)
 }
 
 /// `a / b` on the bits of two `f32`s, when both are normal and so is the result (or it
@@ -222,7 +256,7 @@ pub fn lt(a: u32, b: u32) -> bool {
 /// The symbols the compiler calls. Under the soft-float ABI an `f32` travels in a core register
 /// like a `u32`, so they take and return the bits: seen as floats, LLVM would turn the bit tests
 /// of the fast paths back into float comparisons, which are calls here.
-#[cfg(all(target_arch = "arm", target_os = "none"))]
+#[cfg(all(target_arch = "arm", target_os = "none", not(armv6m)))]
 mod symbols {
     // `__aeabi_fadd`, `__aeabi_fsub`, `__aeabi_fmul`: [`add`](super::add) and
     // [`mul`](super::mul) in Thumb-2, where they run on every multiply-add of the forward pass
@@ -243,7 +277,49 @@ mod symbols {
             None => unsafe { __divsf3(a, b) },
         }
     }
+}
 
+/// ARMv6-M: addition, subtraction and multiplication from the Rust fast paths (no Thumb-2 for
+/// `armv7m.s`), compiler-builtins' general routines for the other cases.
+#[cfg(all(target_arch = "arm", target_os = "none", armv6m))]
+mod symbols {
+    extern "aapcs" {
+        /// compiler-builtins' general single-precision addition.
+        fn __addsf3(a: u32, b: u32) -> u32;
+        /// compiler-builtins' general single-precision multiplication.
+        fn __mulsf3(a: u32, b: u32) -> u32;
+    }
+
+    /// `a + b`.
+    #[no_mangle]
+    pub extern "aapcs" fn __aeabi_fadd(a: u32, b: u32) -> u32 {
+        match super::add(a, b) {
+            Some(bits) => bits,
+            // SAFETY: compiler-builtins' routine takes any two floats' bits.
+            None => unsafe { __addsf3(a, b) },
+        }
+    }
+
+    /// `a - b`, as `a + (-b)`.
+    #[no_mangle]
+    pub extern "aapcs" fn __aeabi_fsub(a: u32, b: u32) -> u32 {
+        __aeabi_fadd(a, b ^ super::SIGN)
+    }
+
+    /// `a * b`.
+    #[no_mangle]
+    pub extern "aapcs" fn __aeabi_fmul(a: u32, b: u32) -> u32 {
+        match super::mul(a, b) {
+            Some(bits) => bits,
+            // SAFETY: compiler-builtins' routine takes any two floats' bits.
+            None => unsafe { __mulsf3(a, b) },
+        }
+    }
+}
+
+/// The comparisons, compiled from the Rust on every bare-metal ARM core.
+#[cfg(all(target_arch = "arm", target_os = "none"))]
+mod comparisons {
     /// `a == b` as 1 or 0.
     #[no_mangle]
     pub extern "aapcs" fn __aeabi_fcmpeq(a: u32, b: u32) -> i32 {
@@ -420,6 +496,34 @@ mod tests {
             let (x, y) = (f32::from_bits(a), f32::from_bits(b));
             assert_eq!(eq(a, b), x == y, "{a:#010x} == {b:#010x}");
             assert_eq!(lt(a, b), x < y, "{a:#010x} < {b:#010x}");
+        }
+    }
+
+    #[test]
+    fn widening_mul_is_the_64_bit_product() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let edges = [
+            0,
+            1,
+            0xFFFF,
+            0x1_0000,
+            0x8000_0000,
+            0xFFFF_FFFF,
+            0xFFFF_0000,
+            0x0000_FFFF,
+        ];
+        let mut pairs: Vec<(u32, u32)> = edges
+            .iter()
+            .flat_map(|&a| edges.iter().map(move |&b| (a, b)))
+            .collect();
+        pairs.extend((0..1_000_000).map(|_| (rng.next(), rng.next())));
+        for (a, b) in pairs {
+            let p = u64::from(a) * u64::from(b);
+            assert_eq!(
+                widening_mul(a, b),
+                ((p >> 32) as u32, p as u32),
+                "{a:#x} * {b:#x}"
+            );
         }
     }
 

@@ -2,6 +2,7 @@
 //! index per row are kept, never the text.
 
 use super::{DataError, Dataset};
+use crate::limits::{MAX_VALUES, MAX_WIDTH};
 use csv::{ErrorKind, StringRecord};
 use ndarray::Array2;
 use std::collections::HashMap;
@@ -21,14 +22,17 @@ pub struct CsvColumns<'a> {
 
 /// Reads `path`: a header line of column names, then one sample per line.
 ///
-/// Features must be finite numbers. Without known classes, labels that are all non-negative
-/// integers mean classes `0..=max` (named by their number); any other labels are class names,
-/// numbered in sorted order, so the same names give the same outputs whatever the row order.
+/// Features must be finite numbers. Without known classes, the classes are the label's
+/// distinct values: when every label is a number, in increasing numeric order and compared as
+/// numbers (`1` and `1.0` are one class, named `1`; labels `1, 2` are two classes), otherwise
+/// as names in sorted order, so the same labels give the same outputs whatever the row order.
 ///
 /// # Errors
 /// A [`DataError`] naming the file, the line and the column: ragged rows, a missing header,
-/// unknown columns, empty, non-numeric or non-finite features, labels outside known classes, a
-/// file with no rows, or (without known classes) a single class.
+/// duplicate or over-long column names, unknown columns, the label named as a feature, empty,
+/// non-numeric or non-finite features, labels outside known classes, more than
+/// [`MAX_CLASSES`](crate::limits::MAX_CLASSES) classes, a file with no rows, or (without known
+/// classes) a single class.
 pub fn read_csv(path: &Path, columns: &CsvColumns<'_>) -> Result<Dataset, DataError> {
     let file = std::fs::File::open(path).map_err(|source| DataError::Io {
         path: path.to_owned(),
@@ -50,7 +54,7 @@ pub fn read_csv_from(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .trim(csv::Trim::All)
-        .from_reader(input);
+        .from_reader(LineLimit::new(input, crate::limits::MAX_CSV_LINE_BYTES));
     let mut record = StringRecord::new();
     if !reader
         .read_record(&mut record)
@@ -68,6 +72,16 @@ pub fn read_csv_from(
         .map_err(|e| csv_error(path, e))?
     {
         let line = record.position().map_or(0, |p| p.line());
+        // Checked before the row is added: the buffer never grows past the limit.
+        if x.len() + layout.features.len() > MAX_VALUES {
+            return Err(DataError::TooLarge {
+                path: path.to_owned(),
+                line,
+                reason: format!(
+                    "more than {MAX_VALUES} feature values (1 GiB); use fewer rows or columns"
+                ),
+            });
+        }
         layout.parse_features(path, line, &record, &mut x)?;
         if let Some(index) = layout.label {
             labels.push(path, line, &layout.names[index], &record[index])?;
@@ -89,6 +103,17 @@ pub fn read_csv_from(
             columns.classes.map(<[_]>::to_vec).unwrap_or_default(),
         ),
     };
+    if rows.saturating_mul(classes.len()) > MAX_VALUES {
+        return Err(DataError::TooLarge {
+            path: path.to_owned(),
+            line: 1,
+            reason: format!(
+                "{rows} rows × {} classes is more than {MAX_VALUES} one-hot targets (1 GiB); use \
+                 fewer rows or classes",
+                classes.len()
+            ),
+        });
+    }
     let features = layout
         .features
         .iter()
@@ -100,6 +125,48 @@ pub fn read_csv_from(
         classes,
         features,
     })
+}
+
+/// A reader that fails once a line grows longer than `limit` bytes, so a file without line
+/// breaks (or `/dev/zero`) cannot make the CSV parser buffer a record without bound.
+struct LineLimit<R> {
+    inner: R,
+    limit: usize,
+    run: usize,
+}
+
+impl<R> LineLimit<R> {
+    fn new(inner: R, limit: usize) -> Self {
+        LineLimit {
+            inner,
+            limit,
+            run: 0,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let chunk = &buf[..n];
+        // The line the chunk continues, and the one it leaves open, are both checked.
+        let first = chunk.iter().position(|&b| b == b'\n');
+        let continued = self.run + first.unwrap_or(n);
+        self.run = match chunk.iter().rposition(|&b| b == b'\n') {
+            Some(at) => n - at - 1,
+            None => continued,
+        };
+        if continued.max(self.run) > self.limit {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "a line longer than {} MiB: not a CSV file of samples",
+                    self.limit >> 20
+                ),
+            ));
+        }
+        Ok(n)
+    }
 }
 
 /// Where the label and the features are in each row.
@@ -122,6 +189,7 @@ impl Layout {
             });
         }
         let names: Vec<String> = header.iter().map(str::to_owned).collect();
+        check_header(path, &names)?;
         let find = |column: &str| {
             names
                 .iter()
@@ -129,7 +197,7 @@ impl Layout {
                 .ok_or_else(|| DataError::UnknownColumn {
                     path: path.to_owned(),
                     column: column.to_owned(),
-                    available: names.join(", "),
+                    available: listing(&names),
                 })
         };
         let label = columns.label.map(find).transpose()?;
@@ -137,9 +205,25 @@ impl Layout {
             Some(wanted) => wanted.iter().map(|c| find(c)).collect::<Result<_, _>>()?,
             None => (0..names.len()).filter(|&i| Some(i) != label).collect(),
         };
+        if let Some(index) = label.filter(|l| features.contains(l)) {
+            return Err(DataError::LabelIsFeature {
+                path: path.to_owned(),
+                column: names[index].clone(),
+            });
+        }
         if features.is_empty() {
             return Err(DataError::NoFeatures {
                 path: path.to_owned(),
+            });
+        }
+        if features.len() > MAX_WIDTH {
+            return Err(DataError::TooLarge {
+                path: path.to_owned(),
+                line: 1,
+                reason: format!(
+                    "{} feature columns; a model takes at most {MAX_WIDTH} inputs",
+                    features.len()
+                ),
             });
         }
         Ok(Layout {
@@ -232,7 +316,21 @@ impl<'a> Labels<'a> {
             }
             None => match self.ids.get(value) {
                 Some(&id) => id,
+                None if self.seen.len() == crate::limits::MAX_CLASSES => {
+                    return Err(DataError::ClassLimit {
+                        path: path.to_owned(),
+                        line,
+                        column: column.to_owned(),
+                    })
+                }
                 None => {
+                    crate::limits::check_name("class", value).map_err(|reason| {
+                        DataError::Malformed {
+                            path: path.to_owned(),
+                            line,
+                            reason: format!("column `{column}`: {reason}"),
+                        }
+                    })?;
                     let id = self.seen.len() as u32;
                     self.seen.push(value.to_owned());
                     self.first_line.push(line);
@@ -255,28 +353,8 @@ impl<'a> Labels<'a> {
         if let Some(classes) = known {
             return Ok((self.rows, classes.to_vec()));
         }
-        if self.seen.len() == 1 {
-            return Err(DataError::SingleClass {
-                path: path.to_owned(),
-                column: column.to_owned(),
-                class: self.seen[0].clone(),
-            });
-        }
-        let integers: Option<Vec<u32>> = self.seen.iter().map(|s| s.parse().ok()).collect();
-        let (renumber, classes) = match integers {
-            Some(values) => {
-                let max = values.iter().copied().max().unwrap_or(0);
-                if max > MAX_CLASS_INDEX {
-                    let at = values.iter().position(|&v| v == max).unwrap_or(0);
-                    return Err(DataError::ClassIndexTooLarge {
-                        path: path.to_owned(),
-                        line: self.first_line.get(at).copied().unwrap_or(0),
-                        column: column.to_owned(),
-                        value: max,
-                    });
-                }
-                (values, (0..=max).map(|c| c.to_string()).collect())
-            }
+        let (renumber, classes) = match numeric_classes(&self.seen) {
+            Some(numeric) => numeric,
             None => {
                 let mut sorted = self.seen.clone();
                 sorted.sort();
@@ -284,28 +362,85 @@ impl<'a> Labels<'a> {
                 (self.seen.iter().map(rank).collect(), sorted)
             }
         };
+        if classes.len() == 1 {
+            return Err(DataError::SingleClass {
+                path: path.to_owned(),
+                column: column.to_owned(),
+                class: classes[0].clone(),
+            });
+        }
         let rows = self.rows.iter().map(|&id| renumber[id as usize]).collect();
         Ok((rows, classes))
     }
 }
 
-/// The largest integer label read as a class index (the device reports classes as `u16`): a
-/// larger one is an error, not millions of empty classes.
-pub const MAX_CLASS_INDEX: u32 = u16::MAX as u32;
+/// Numeric labels: the classes are the distinct values in increasing order, named by their
+/// shortest spelling (`1` and `1.0` are one class, `1`; labels `{1, 2}` make two classes, not
+/// three). `None` when some label is not a finite number.
+fn numeric_classes(seen: &[String]) -> Option<(Vec<u32>, Vec<String>)> {
+    let values: Vec<f64> = seen
+        .iter()
+        .map(|s| s.parse::<f64>().ok().filter(|v| v.is_finite()))
+        .collect::<Option<_>>()?;
+    let mut distinct = values.clone();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    let rank = |v: &f64| distinct.partition_point(|d| d < v) as u32;
+    let names = distinct.iter().map(|&v| number_name(v)).collect();
+    Some((values.iter().map(rank).collect(), names))
+}
 
-/// The index of `value` among a model's classes: by name, or by number for integer classes.
+/// A numeric class's name: `2` for 2.0, `0.5` for 0.5 (Rust's shortest round-trip form).
+fn number_name(v: f64) -> String {
+    let v = if v == 0.0 { 0.0 } else { v };
+    v.to_string()
+}
+
+/// The index of `value` among a model's classes: by name, or by numeric value for numeric
+/// classes (`1.0` finds class `1`).
 fn known_class(classes: &[String], value: &str) -> Option<u32> {
     let by_name = classes.iter().position(|c| c == value);
     let by_number = || {
-        let n: u32 = value.parse().ok()?;
-        classes.iter().position(|c| *c == n.to_string())
+        let n: f64 = value.parse().ok().filter(|v: &f64| v.is_finite())?;
+        classes
+            .iter()
+            .position(|c| c.parse::<f64>().is_ok_and(|c| c == n))
     };
     by_name.or_else(by_number).map(|i| i as u32)
+}
+
+/// The header's names for a message: all of them, or the first 20 and how many there are.
+fn listing(names: &[String]) -> String {
+    const SHOWN: usize = 20;
+    if names.len() <= SHOWN {
+        return names.join(", ");
+    }
+    format!("{}, … ({} in all)", names[..SHOWN].join(", "), names.len())
+}
+
+/// Header names: each at most [`MAX_NAME_BYTES`](crate::limits::MAX_NAME_BYTES) and given once.
+fn check_header(path: &Path, names: &[String]) -> Result<(), DataError> {
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    for name in names {
+        crate::limits::check_name("column", name).map_err(|reason| DataError::Malformed {
+            path: path.to_owned(),
+            line: 1,
+            reason,
+        })?;
+        if !seen.insert(name.as_str()) {
+            return Err(DataError::DuplicateColumn {
+                path: path.to_owned(),
+                column: name.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// One line naming the file and the line for the csv crate's errors.
 fn csv_error(path: &Path, error: csv::Error) -> DataError {
     let line = error.position().map_or(0, |p| p.line());
+    let text = error.to_string();
     match error.into_kind() {
         ErrorKind::Io(source) => DataError::Io {
             path: path.to_owned(),
@@ -327,10 +462,10 @@ fn csv_error(path: &Path, error: csv::Error) -> DataError {
             line: pos.map_or(line, |p| p.line()),
             reason: format!("not UTF-8 text ({err})"),
         },
-        other => DataError::Malformed {
+        _ => DataError::Malformed {
             path: path.to_owned(),
             line,
-            reason: format!("{other:?}"),
+            reason: text,
         },
     }
 }

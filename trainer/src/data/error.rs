@@ -136,17 +136,47 @@ pub enum DataError {
         /// The one class.
         class: String,
     },
-    /// An integer label too large to be a class index.
-    #[error("{path}:{line}: column `{column}`: class {value} is too large: integer labels are class indices from 0 (at most {max}); if they are codes, give them names", max = super::csv::MAX_CLASS_INDEX)]
-    ClassIndexTooLarge {
+    /// The label column holds more distinct values than
+    /// [`MAX_CLASSES`](crate::limits::MAX_CLASSES).
+    #[error("{path}:{line}: column `{column}`: more than {max} distinct classes (a classifier here has at most {max} outputs); is `{column}` the label column?", max = crate::limits::MAX_CLASSES)]
+    ClassLimit {
         /// The file.
         path: PathBuf,
-        /// The first line with that label (1-based, header included).
+        /// The line where the limit was passed (1-based, header included).
         line: u64,
         /// The label column.
         column: String,
-        /// The label.
-        value: u32,
+    },
+    /// The file holds more than a stated limit of [`crate::limits`] allows.
+    #[error("{path}:{line}: {reason}")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The line where the limit was passed (1 for the header).
+        line: u64,
+        /// Which limit, with its value.
+        reason: String,
+    },
+    /// Two header columns have the same name, so a column named by the user or the model is
+    /// ambiguous.
+    #[error(
+        "{path}:1: column `{column}` appears twice in the header: give every column its own name"
+    )]
+    DuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// The repeated name.
+        column: String,
+    },
+    /// The label column is also named as a feature: the model would read the answer.
+    #[error(
+        "{path}:1: column `{column}` is the label and also a feature: leave it out of the features"
+    )]
+    LabelIsFeature {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: String,
     },
     /// The labels name more classes than the model has outputs.
     #[error("{path}: column `{column}` holds {found} classes but the model's output layer has {outputs} units: give the output layer {found} units (or leave `units` out of the last layer)")]

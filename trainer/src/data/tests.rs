@@ -41,11 +41,25 @@ fn reads_features_and_class_names_in_sorted_order() {
 }
 
 #[test]
-fn integer_labels_are_class_numbers() {
+fn numeric_labels_are_their_distinct_values_in_numeric_order() {
     let (_dir, path) = file("int.csv", "y,x\n2,1\n0,1\n2,3\n");
     let d = read_csv(&path, &labelled("y")).unwrap();
-    assert_eq!(d.classes, ["0", "1", "2"]);
-    assert_eq!(d.labels, [2, 0, 2]);
+    assert_eq!(d.classes, ["0", "2"]);
+    assert_eq!(d.labels, [1, 0, 1]);
+    // `1` and `1.0` are one class; 10 sorts after 9 (numbers, not text).
+    let (_dir2, path) = file("num.csv", "y,x\n1,1\n10,1\n1.0,3\n9,4\n");
+    let d = read_csv(&path, &labelled("y")).unwrap();
+    assert_eq!(d.classes, ["1", "9", "10"]);
+    assert_eq!(d.labels, [0, 2, 0, 1]);
+    // A model's numeric classes are found by value.
+    let classes = d.classes.clone();
+    let columns = CsvColumns {
+        label: Some("y"),
+        classes: Some(&classes),
+        ..Default::default()
+    };
+    let (_dir3, path) = file("num-known.csv", "y,x\n9.0,1\n1e1,1\n");
+    assert_eq!(read_csv(&path, &columns).unwrap().labels, [1, 2]);
 }
 
 #[test]
@@ -205,17 +219,25 @@ fn rejects_a_file_with_no_feature_column() {
     );
 }
 
-/// Found by fuzzing (`fuzz/regressions/csv_read/huge-integer-label.csv`): an integer label is a
-/// class index, and 77771010 made 77 million empty classes (gigabytes) before this check.
+/// Codes as labels make as many classes as distinct codes (77771010 once made 77 million empty
+/// classes); a column with more than MAX_CLASSES distinct values is refused at the line where
+/// the limit is passed.
 #[test]
-fn rejects_an_integer_label_too_large_to_be_a_class_index() {
-    let err = message(
-        "huge.csv",
-        "a,b,label\n1,3,0\n3,4,10\n6,4,77771010\n",
-        &labelled("label"),
-    );
+fn large_codes_are_classes_and_too_many_classes_are_refused() {
+    let (_dir, path) = file("huge.csv", "a,b,label\n1,3,0\n3,4,10\n6,4,77771010\n");
+    let d = read_csv(&path, &labelled("label")).unwrap();
+    assert_eq!(d.classes, ["0", "10", "77771010"]);
+    let limit = crate::limits::MAX_CLASSES;
+    let mut text = String::from("a,label\n");
+    for i in 0..=limit {
+        text.push_str(&format!("{i},c{i}\n"));
+    }
+    let err = message("many.csv", &text, &labelled("label"));
     assert!(
-        err.contains(":4: column `label`: class 77771010 is too large"),
+        err.contains(&format!(
+            ":{}: column `label`: more than {limit} distinct classes",
+            limit + 2
+        )),
         "{err}"
     );
 }

@@ -22,7 +22,9 @@ impl Sequential {
         let mut widths = WIDTHS;
         for row in &rows {
             for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
+                // Capped: a longer name (a library user's layer names are not limited)
+                // overflows its own cell only, not the formatter's width.
+                *w = (*w).max(cell.chars().count()).min(120);
             }
         }
         let mut out = format!("Model: \"{}\"\n", self.name);

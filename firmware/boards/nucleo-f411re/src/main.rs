@@ -1,13 +1,17 @@
 //! Dendrite firmware for the ST Nucleo-F411RE (STM32F411RE, Cortex-M4F at 100 MHz): the
 //! board-agnostic application of `dendrite-firmware` with stm32f4xx-hal's USART2 (PA2/PA3, the
 //! ST-LINK's virtual COM port, 115200 baud) as its serial link and the green LED LD2 (PA5) as
-//! its class pin. The model lives in flash sector 7 (`memory.x`), written separately.
+//! its class pin. The model lives in flash sector 7 (the board table's WEIGHTS region), written
+//! separately. Board support (stack guard and high-water mark, WEIGHTS region, panic and
+//! HardFault) is dendrite-runtime's.
 //!
 //! ```text
 //! cargo run --release    # flashes through the ST-LINK with probe-rs (runner in .cargo/config.toml)
 //! ```
 #![no_std]
 #![no_main]
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use cortex_m::peripheral::DWT;
 use cortex_m_rt::entry;
@@ -16,10 +20,11 @@ use stm32f4xx_hal::{pac, prelude::*, rcc::Config};
 
 dendrite_firmware::architecture_symbol!();
 
-/// The core clock: the internal 16 MHz oscillator through the PLL (no crystal needed).
-const SYSCLK_HZ: u32 = 100_000_000;
+/// The core clock, the board table's tick rate: the internal 16 MHz oscillator through the PLL
+/// (no crystal needed).
+const SYSCLK_HZ: u32 = dendrite_runtime::TICK_HZ;
 
-/// The board's services for the application: the cycle counter and the weights sector.
+/// The board's services for the application: the cycle counter, the weights sector, the stack.
 struct Nucleo;
 
 impl Platform for Nucleo {
@@ -30,23 +35,11 @@ impl Platform for Nucleo {
     }
 
     fn weights(&self) -> &[u8] {
-        weights_region()
+        dendrite_runtime::weights_region()
     }
-}
 
-extern "C" {
-    static __weights_start: u8;
-    static __weights_end: u8;
-}
-
-/// The WEIGHTS sector (see `memory.x`), whole: the model file sits at its start.
-fn weights_region() -> &'static [u8] {
-    // SAFETY: memory.x defines [__weights_start, __weights_end) as flash sector 7: readable,
-    // never written by the firmware, and nothing is linked there, so no Rust object aliases it.
-    unsafe {
-        let start = core::ptr::addr_of!(__weights_start);
-        let end = core::ptr::addr_of!(__weights_end) as usize;
-        core::slice::from_raw_parts(start, end - start as usize)
+    fn stack_usage(&self) -> (u32, u32) {
+        dendrite_runtime::stack::high_water_mark()
     }
 }
 
@@ -56,9 +49,10 @@ fn main() -> ! {
     static mut NETWORK: network::Model = network::Model::new();
     static mut BUFFERS: Buffers = Buffers::new();
 
+    dendrite_runtime::start();
     core::hint::black_box(&DENDRITE_ARCHITECTURE);
     let (Some(dp), Some(mut cp)) = (pac::Peripherals::take(), cortex_m::Peripherals::take()) else {
-        halt()
+        dendrite_runtime::halt()
     };
     cp.DCB.enable_trace();
     cp.DWT.enable_cycle_counter();
@@ -69,25 +63,13 @@ fn main() -> ! {
         .USART2
         .serial((gpioa.pa2, gpioa.pa3), 115_200.bps(), &mut rcc)
     else {
-        halt()
+        dendrite_runtime::halt()
     };
     let (tx, rx) = usart.split();
     let mut serial = SplitSerial { rx, tx };
     let mut platform = Nucleo;
-    let mut server = Server::new(NETWORK, BUFFERS, "nucleo-f411re", &platform);
+    let mut server = Server::new(NETWORK, BUFFERS, dendrite_runtime::NAME, &platform);
     // Returns only if the transmitter fails.
     let _ = server.serve(&mut serial, &mut platform, &mut led);
-    halt()
-}
-
-/// Stops the core (a debugger attached through probe-rs sees where).
-fn halt() -> ! {
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-#[panic_handler]
-fn panic(_info: &core::panic::PanicInfo) -> ! {
-    halt()
+    dendrite_runtime::halt()
 }

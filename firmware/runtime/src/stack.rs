@@ -2,11 +2,12 @@
 //! its high-water mark by painting (at boot the free stack is filled with a pattern, and the
 //! lowest overwritten word tells how deep the stack ever grew).
 //!
-//! The guard is the lowest [`GUARD`] bytes of the stack region: an MPU region without access on
-//! the ARMv7-M cores (M3, M4, M7), the stack limit register `MSPLIM` on the ARMv8-M Cortex-M33.
-//! The first push into it faults, and the HardFault handler ends the run. `memory.x` may also
-//! place the stack below the static data (mps2-an386 does), so that even without the guard an
-//! overflow leaves RAM rather than overwriting `.data` and `.bss`.
+//! The guard is the lowest [`GUARD`] bytes of the stack region, chosen by the core's
+//! architecture: an MPU region without access on ARMv7-M (M3, M4, M7), the stack limit register
+//! `MSPLIM` on ARMv8-M (M33), none on ARMv6-M (M0, M0+). The first push into it faults, and the
+//! HardFault handler ends the run. The board's `memory.x` may also place the stack below the
+//! static data (mps2-an386 and microbit do), so that even without the guard an overflow leaves
+//! RAM rather than overwriting `.data` and `.bss`.
 
 /// The paint. Any value works; this one is easy to spot in a memory dump.
 const PAINT: u32 = 0xDEAD_BEEF;
@@ -37,7 +38,7 @@ const fn guard_base(stack_end: usize) -> usize {
 }
 
 /// Fills the unused stack, from just above the guard up to just below the current stack
-/// pointer, with the paint, then arms the guard. Call once, early in `main`.
+/// pointer, with the paint, then arms the guard. Called once, by [`crate::start`].
 #[inline(never)]
 pub fn paint() {
     let (bottom, _) = bounds();
@@ -54,26 +55,30 @@ pub fn paint() {
 }
 
 /// Makes [`GUARD`] bytes at `base` inaccessible with MPU region 0 (ARMv7-M PMSA, B3.5 of the
-/// ARMv7-M Architecture Reference Manual). The default memory map stays in force elsewhere
-/// (`PRIVDEFENA`), and the MPU is off in the HardFault handler (`HFNMIENA` clear), which can
-/// then end the run whatever the stack pointer.
-#[cfg(not(dendrite_board = "mps2-an505"))]
+/// ARMv7-M Architecture Reference Manual), through the `cortex-m` crate's MPU register block.
+/// The default memory map stays in force elsewhere (`PRIVDEFENA`), and the MPU is off in the
+/// HardFault handler (`HFNMIENA` clear), which can then end the run whatever the stack pointer.
+/// A core without an MPU (`MPU_TYPE.DREGION` zero) gets no guard.
+#[cfg(dendrite_arch = "v7m")]
 fn arm_guard(base: usize) {
-    const MPU_CTRL: usize = 0xE000_ED94;
-    const MPU_RNR: usize = 0xE000_ED98;
-    const MPU_RBAR: usize = 0xE000_ED9C;
-    const MPU_RASR: usize = 0xE000_EDA0;
     const CTRL_ENABLE: u32 = 1;
     const CTRL_PRIVDEFENA: u32 = 1 << 2;
     // XN, AP = 0b000 (no access), SIZE = 4 (2^(4+1) = 32 bytes), ENABLE.
     const RASR_GUARD: u32 = (1 << 28) | (4 << 1) | 1;
-    // SAFETY: the MPU registers of the System Control Space, written once at boot, before any
-    // exception handler runs; region 0 covers only the guard, which nothing uses.
+    // SAFETY: MPU::PTR is the MPU's register block in the System Control Space, always mapped on
+    // ARMv7-M; reading TYPE has no side effect.
+    let mpu = unsafe { &*cortex_m::peripheral::MPU::PTR };
+    let regions = (mpu._type.read() >> 8) & 0xFF;
+    if regions == 0 {
+        return;
+    }
+    // SAFETY: written once at boot, before any exception handler runs; region 0 covers only the
+    // guard, which nothing uses, and everything else keeps the default memory map.
     unsafe {
-        core::ptr::write_volatile(MPU_RNR as *mut u32, 0);
-        core::ptr::write_volatile(MPU_RBAR as *mut u32, base as u32);
-        core::ptr::write_volatile(MPU_RASR as *mut u32, RASR_GUARD);
-        core::ptr::write_volatile(MPU_CTRL as *mut u32, CTRL_ENABLE | CTRL_PRIVDEFENA);
+        mpu.rnr.write(0);
+        mpu.rbar.write(base as u32);
+        mpu.rasr.write(RASR_GUARD);
+        mpu.ctrl.write(CTRL_ENABLE | CTRL_PRIVDEFENA);
     }
     cortex_m::asm::dsb();
     cortex_m::asm::isb();
@@ -81,11 +86,17 @@ fn arm_guard(base: usize) {
 
 /// Sets the main stack's limit register above the guard: ARMv8-M faults (STKOF) on any push
 /// below it, exception entry included.
-#[cfg(dendrite_board = "mps2-an505")]
+#[cfg(dendrite_arch = "v8m")]
 fn arm_guard(base: usize) {
     // SAFETY: MSPLIM only bounds the stack pointer; the stack lives above the limit.
     unsafe { cortex_m::register::msplim::write((base + GUARD) as u32) };
 }
+
+/// ARMv6-M has no stack limit register, and the Cortex-M0 no MPU: no guard. Painting still
+/// gives the high-water mark, and a board whose stack sits below its static data (the
+/// micro:bit's `memory.x`) faults on an overflow anyway, on the unmapped address below RAM.
+#[cfg(dendrite_arch = "v6m")]
+fn arm_guard(_base: usize) {}
 
 /// Deepest stack use since `paint`, in bytes, and the size of the usable stack.
 pub fn high_water_mark() -> (u32, u32) {

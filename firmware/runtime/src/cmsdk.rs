@@ -30,7 +30,7 @@ impl Uart {
     /// # Safety
     /// `base` must be the base address of a CMSDK APB UART, and no other code may use that UART
     /// while the returned value lives.
-    pub unsafe fn new(base: usize) -> Self {
+    pub(crate) unsafe fn new(base: usize) -> Self {
         let uart = Self { base };
         // QEMU rejects a divider below 16; the baud rate itself does not matter under emulation,
         // and on silicon 25 MHz / 217 is 115200 baud.
@@ -168,7 +168,7 @@ impl Timer {
     /// # Safety
     /// `base` must be the base address of a CMSDK APB timer that no other code uses while the
     /// returned value lives.
-    pub unsafe fn new(base: usize) -> Self {
+    pub(crate) unsafe fn new(base: usize) -> Self {
         let timer = Self { base };
         timer.write_reg(timer_reg::CTRL, 0);
         timer.write_reg(timer_reg::RELOAD, u32::MAX);
