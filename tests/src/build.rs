@@ -7,7 +7,7 @@
 //! with nothing to do takes a fraction of a second, so `cargo xtask test` building everything
 //! first costs nothing twice.
 
-use dendrite_trainer::device::{Board, FirmwareBuild, BOARDS};
+use dendrite_link::{FirmwareBuild, FirmwareSource, QemuBoard, QEMU_BOARDS};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,9 +20,14 @@ pub fn repo() -> PathBuf {
         .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
 }
 
+/// The firmware sources of this checkout.
+pub fn firmware_source() -> FirmwareSource {
+    FirmwareSource::new(repo().join("firmware"))
+}
+
 /// The committed seed model, the default firmware's architecture.
 pub fn seed_model() -> PathBuf {
-    repo().join("firmware/models/seed.postcard")
+    firmware_source().seed_model()
 }
 
 /// The `dendrite` executable, built with `--release`.
@@ -41,7 +46,7 @@ pub fn dendrite_cli() -> &'static Path {
 pub fn firmware() -> &'static Path {
     static FIRMWARE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     unwrap_build(FIRMWARE.get_or_init(|| {
-        FirmwareBuild::default_for(BOARDS[0])
+        FirmwareBuild::default_for(&firmware_source(), QEMU_BOARDS[0])
             .build()
             .map_err(|e| e.to_string())
     }))
@@ -51,10 +56,10 @@ pub fn firmware() -> &'static Path {
 ///
 /// # Panics
 /// When the build fails, with cargo's output.
-pub fn firmware_on(board: Board) -> PathBuf {
+pub fn firmware_on(board: QemuBoard) -> PathBuf {
     type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
     static BUILDS: OnceLock<Mutex<HashMap<&'static str, Slot>>> = OnceLock::new();
-    if board == BOARDS[0] {
+    if board == QEMU_BOARDS[0] {
         return firmware().to_path_buf();
     }
     let slot = {
@@ -65,7 +70,7 @@ pub fn firmware_on(board: Board) -> PathBuf {
         Arc::clone(builds.entry(board.name).or_default())
     };
     let built = slot.get_or_init(|| {
-        FirmwareBuild::default_for(board)
+        FirmwareBuild::default_for(&firmware_source(), board)
             .build()
             .map_err(|e| e.to_string())
     });
@@ -82,7 +87,7 @@ pub fn firmware_on(board: Board) -> PathBuf {
 pub fn fault_injection_firmware() -> &'static Path {
     static FIRMWARE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     unwrap_build(FIRMWARE.get_or_init(|| {
-        FirmwareBuild::fault_injection(BOARDS[0])
+        FirmwareBuild::fault_injection(&firmware_source(), QEMU_BOARDS[0])
             .build()
             .map_err(|e| e.to_string())
     }))
@@ -106,7 +111,7 @@ fn build_cli() -> Result<PathBuf, String> {
             "build",
             "--release",
             "-p",
-            "dendrite-trainer",
+            "dendrite-cli",
             "--bin",
             "dendrite",
         ])

@@ -1,6 +1,6 @@
 //! Starting the firmware under `qemu-system-arm` for a scenario, with a timeout on every wait.
 
-use dendrite_trainer::device::{Board, Qemu, QemuOptions, BOARDS};
+use dendrite_link::{Qemu, QemuBoard, QemuOptions, QEMU_BOARDS};
 use std::io::Write;
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
@@ -35,7 +35,7 @@ impl DerefMut for Emulator {
 /// # Panics
 /// When QEMU cannot start, with the reason.
 pub fn boot(firmware: &Path, model: Option<&Path>) -> Emulator {
-    boot_on(BOARDS[0], firmware, model)
+    boot_on(QEMU_BOARDS[0], firmware, model)
 }
 
 /// Boots `firmware`, built for `board`, on that emulated board, with `model` in its weights
@@ -43,7 +43,7 @@ pub fn boot(firmware: &Path, model: Option<&Path>) -> Emulator {
 ///
 /// # Panics
 /// When QEMU cannot start, with the reason.
-pub fn boot_on(board: Board, firmware: &Path, model: Option<&Path>) -> Emulator {
+pub fn boot_on(board: QemuBoard, firmware: &Path, model: Option<&Path>) -> Emulator {
     let mut options = QemuOptions::new(firmware).board(board).icount(true);
     options.timeout = RESPONSE_TIMEOUT;
     if let Some(model) = model {
@@ -60,14 +60,14 @@ pub fn boot_on(board: Board, firmware: &Path, model: Option<&Path>) -> Emulator 
 /// # Panics
 /// When the file cannot be written or QEMU cannot start.
 pub fn boot_with_bytes(firmware: &Path, bytes: &[u8]) -> Emulator {
-    boot_on_with_bytes(BOARDS[0], firmware, bytes)
+    boot_on_with_bytes(QEMU_BOARDS[0], firmware, bytes)
 }
 
 /// [`boot_with_bytes`] on `board`.
 ///
 /// # Panics
 /// When the file cannot be written or QEMU cannot start.
-pub fn boot_on_with_bytes(board: Board, firmware: &Path, bytes: &[u8]) -> Emulator {
+pub fn boot_on_with_bytes(board: QemuBoard, firmware: &Path, bytes: &[u8]) -> Emulator {
     let mut file = tempfile::NamedTempFile::new().expect("a temporary file");
     file.write_all(bytes).expect("writing the temporary model");
     file.flush().expect("flushing the temporary model");

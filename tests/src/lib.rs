@@ -13,7 +13,6 @@
 //! let p = qemu.link().predict(&[0.0, 0.0, 0.0]).unwrap();
 //! assert_eq!(p.class, 0); // female
 //! ```
-#![warn(missing_docs)]
 
 pub mod build;
 pub mod emulator;

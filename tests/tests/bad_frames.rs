@@ -53,7 +53,7 @@ fn truncated_frame_gets_malformed_then_the_next_request_succeeds() {
     // Half a frame, no terminator: the terminator in front of the next request closes it.
     send_raw(&mut qemu, &frame[..frame.len() / 2]);
     match qemu.link().info() {
-        Err(dendrite_trainer::device::LinkError::Device(e)) => {
+        Err(dendrite_link::LinkError::Device(e)) => {
             assert_eq!(e, DeviceError::MalformedFrame)
         }
         other => panic!("expected the truncated frame's error first, got {other:?}"),
@@ -67,7 +67,7 @@ fn truncated_frame_gets_malformed_then_the_next_request_succeeds() {
 fn wrong_input_width_and_non_finite_inputs_are_refused_and_serving_goes_on() {
     let mut qemu = boot();
     let refused = |r| match r {
-        Err(dendrite_trainer::device::LinkError::Device(e)) => e,
+        Err(dendrite_link::LinkError::Device(e)) => e,
         other => panic!("expected a refusal, got {other:?}"),
     };
     assert_eq!(

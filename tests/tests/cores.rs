@@ -7,21 +7,21 @@
 use dendrite_core::format::DecodeError;
 use dendrite_core::protocol::{DeviceError, ModelStatus};
 use dendrite_core::Activation::{Relu, Softmax};
+use dendrite_link::{qemu_board, LinkError, QemuBoard};
 use dendrite_tests::{build, emulator, models};
-use dendrite_trainer::device::{board, Board, LinkError};
 use dendrite_trainer::HostModel;
 
 fn bits(values: &[f32]) -> Vec<u32> {
     values.iter().map(|v| v.to_bits()).collect()
 }
 
-fn on(name: &str) -> Board {
-    board(name).unwrap_or_else(|| panic!("no emulated board {name}"))
+fn on(name: &str) -> QemuBoard {
+    qemu_board(name).unwrap_or_else(|| panic!("no emulated board {name}"))
 }
 
 /// The seed model on `board`: it reports the board and the model, answers female at the
 /// origin, and gives the host's bits for 10,000 random inputs (sent in batches).
-fn seed_runs_bit_exactly(board: Board) {
+fn seed_runs_bit_exactly(board: QemuBoard) {
     let seed = build::seed_model();
     let host = HostModel::load(&seed).expect("the seed model");
     let firmware = build::firmware_on(board);
@@ -56,7 +56,7 @@ type Reason = fn(DecodeError) -> bool;
 
 /// Bad weights regions on `board`: each is reported by `Info`, and a prediction is refused with
 /// the same reason.
-fn bad_models_are_refused(board: Board) {
+fn bad_models_are_refused(board: QemuBoard) {
     let firmware = build::firmware_on(board);
     let seed = std::fs::read(build::seed_model()).expect("the seed model");
     let crc: Reason = |e| matches!(e, DecodeError::CrcMismatch { .. });

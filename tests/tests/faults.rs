@@ -2,8 +2,8 @@
 //! fault-injection build can be made to fault on request.
 
 use dendrite_core::protocol::{DeviceError, Fault, Request, Response};
+use dendrite_link::LinkError;
 use dendrite_tests::{build, emulator};
-use dendrite_trainer::device::LinkError;
 use std::time::Duration;
 
 /// Asks the fault-injection firmware for `fault`; returns QEMU's exit code.
@@ -56,8 +56,8 @@ fn cortex_m0_faults_end_the_run_without_a_guard() {
     // ARMv6-M has no MPU guard and no stack limit: the microbit's stack sits below its static
     // data (the board table), so an overflow runs into the unmapped addresses below RAM and
     // faults there, and the HardFault handler ends the run, as on the guarded cores.
-    let board = dendrite_trainer::device::board("microbit").expect("the microbit board");
-    let firmware = dendrite_trainer::device::FirmwareBuild::fault_injection(board)
+    let board = dendrite_link::qemu_board("microbit").expect("the microbit board");
+    let firmware = dendrite_link::FirmwareBuild::fault_injection(&build::firmware_source(), board)
         .build()
         .expect("the Cortex-M0 fault-injection firmware");
     for (fault, status) in [

@@ -4,10 +4,10 @@
 //! host's forward pass, bit for bit), and the firmware answers to the end.
 
 use dendrite_core::protocol::{self, ModelStatus, Request, Response, MAX_FRAME};
+use dendrite_link::QEMU_BOARDS;
 use dendrite_tests::models::{self, Xorshift};
 use dendrite_tests::oracle::{self, split_frames, Oracle};
 use dendrite_tests::{build, emulator};
-use dendrite_trainer::device::BOARDS;
 use dendrite_trainer::HostModel;
 use std::io::Write;
 
@@ -74,7 +74,7 @@ fn firmware_answers_every_frame_of_a_hostile_link_and_every_valid_request_correc
     let oracle = Oracle {
         host: &host,
         status: ModelStatus::Loaded { crc: host.crc() },
-        board: BOARDS[0].name,
+        board: QEMU_BOARDS[0].name,
         stack: (0, 0),
         tick_hz: 25_000_000,
     };

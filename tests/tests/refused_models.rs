@@ -4,9 +4,9 @@
 use dendrite_core::format::DecodeError;
 use dendrite_core::protocol::{DeviceError, ModelStatus};
 use dendrite_core::Activation::{Relu, Softmax};
+use dendrite_link::LinkError;
 use dendrite_tests::emulator::{self, Emulator};
 use dendrite_tests::{build, models};
-use dendrite_trainer::device::LinkError;
 
 fn seed_bytes() -> Vec<u8> {
     std::fs::read(build::seed_model()).expect("the seed model")

@@ -12,8 +12,8 @@
 //! ```
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use dendrite_trainer::activations::Activation::{Relu, Softmax};
-use dendrite_trainer::layers::{Activation, Dense};
+use dendrite_trainer::layers::{ActivationLayer, Dense};
+use dendrite_trainer::Activation::{Relu, Softmax};
 use dendrite_trainer::{datasets, utils, HostModel, Initializer, Loss, Metric, Optimizer};
 use dendrite_trainer::{Preprocessing, Sequential};
 use ndarray::Array2;
@@ -31,7 +31,7 @@ fn mlp(widths: &[usize]) -> Sequential {
         }
         model.add(dense).expect("valid layer");
         let act = if i + 1 == last { Softmax } else { Relu };
-        model.add(Activation::new(act)).expect("valid layer");
+        model.add(ActivationLayer::new(act)).expect("valid layer");
     }
     let rmsprop = Optimizer::from_name("rmsprop").expect("known optimizer");
     model

@@ -6,9 +6,9 @@
 //! `bench/keras_fixtures.py --big m.keras`).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use dendrite_trainer::activations::Activation::{Relu, Softmax};
 use dendrite_trainer::keras::{self, KerasFormat, KerasModel};
 use dendrite_trainer::layers::Dense;
+use dendrite_trainer::Activation::{Relu, Softmax};
 use dendrite_trainer::{utils, Sequential};
 use std::hint::black_box;
 use std::path::Path;

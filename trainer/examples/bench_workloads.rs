@@ -15,8 +15,8 @@
 //! cargo run --release -p dendrite-trainer --example bench_workloads -- w2 --net 3-4-2 --batch 8
 //! ```
 
-use dendrite_trainer::activations::Activation::{Relu, Softmax};
-use dendrite_trainer::layers::{Activation, Dense};
+use dendrite_trainer::layers::{ActivationLayer, Dense};
+use dendrite_trainer::Activation::{Relu, Softmax};
 use dendrite_trainer::{datasets, utils, FitOptions, HostModel, Initializer, Loss, Metric};
 use dendrite_trainer::{Optimizer, Preprocessing, Sequential, Verbosity};
 use serde_json::json;
@@ -82,7 +82,11 @@ fn mlp(widths: &[usize]) -> AnyResult<Sequential> {
             dense = dense.input_dim(pair[0]);
         }
         model.add(dense)?;
-        model.add(Activation::new(if i + 1 == last { Softmax } else { Relu }))?;
+        model.add(ActivationLayer::new(if i + 1 == last {
+            Softmax
+        } else {
+            Relu
+        }))?;
     }
     let rmsprop = Optimizer::from_name("rmsprop")?;
     model.compile(rmsprop, Loss::CategoricalCrossentropy, &[Metric::Accuracy])?;

@@ -5,8 +5,8 @@
 //! cargo run --release -p dendrite-trainer --example seed
 //! ```
 
-use dendrite_trainer::activations::Activation::{Relu, Softmax};
-use dendrite_trainer::layers::{Activation, Dense};
+use dendrite_trainer::layers::{ActivationLayer, Dense};
+use dendrite_trainer::Activation::{Relu, Softmax};
 use dendrite_trainer::Sequential;
 use dendrite_trainer::{datasets, utils, FitOptions, Initializer, Loss, Metric, Optimizer};
 use ndarray::array;
@@ -26,11 +26,11 @@ fn main() -> Result<(), dendrite_trainer::Error> {
     // model.add(Dense(4, input_dim=3, kernel_initializer='random_normal', name="Dense1"))
     model.add(Dense::new(4).input_dim(3).kernel_initializer(random_normal).name("Dense1"))?;
     // model.add(Activation('relu', name="hidden"))
-    model.add(Activation::new(Relu).name("hidden"))?;
+    model.add(ActivationLayer::new(Relu).name("hidden"))?;
     // model.add(Dense(2, input_dim=4, kernel_initializer='random_normal', name="Dense2"))
     model.add(Dense::new(2).input_dim(4).kernel_initializer(random_normal).name("Dense2"))?;
     // model.add(Activation('softmax', name="output"))
-    model.add(Activation::new(Softmax).name("output"))?;
+    model.add(ActivationLayer::new(Softmax).name("output"))?;
     // model.compile(optimizer='rmsprop', loss='categorical_crossentropy', metrics=['accuracy'])
     model.compile(Optimizer::from_name("rmsprop")?, Loss::CategoricalCrossentropy, &[Metric::Accuracy])?;
 

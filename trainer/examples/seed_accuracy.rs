@@ -10,8 +10,8 @@
 //! cargo run --release -p dendrite-trainer --example seed_accuracy
 //! ```
 
-use dendrite_trainer::activations::Activation::{Relu, Softmax};
-use dendrite_trainer::layers::{Activation, Dense};
+use dendrite_trainer::layers::{ActivationLayer, Dense};
+use dendrite_trainer::Activation::{Relu, Softmax};
 use dendrite_trainer::{datasets, utils, FitOptions, HostModel, Initializer, Loss, Metric};
 use dendrite_trainer::{Optimizer, Preprocessing, Sequential, Verbosity};
 use std::path::Path;
@@ -34,9 +34,9 @@ fn train_and_score(seed: u64, epochs: usize) -> Result<Run, dendrite_trainer::Er
             .input_dim(3)
             .kernel_initializer(Initializer::random_normal()),
     )?;
-    model.add(Activation::new(Relu))?;
+    model.add(ActivationLayer::new(Relu))?;
     model.add(Dense::new(2).kernel_initializer(Initializer::random_normal()))?;
-    model.add(Activation::new(Softmax))?;
+    model.add(ActivationLayer::new(Softmax))?;
     let rmsprop = Optimizer::from_name("rmsprop")?;
     model.compile(rmsprop, Loss::CategoricalCrossentropy, &[Metric::Accuracy])?;
     let options = FitOptions {

@@ -5,9 +5,8 @@
 //! samples), used for training speed; inference on exported models goes through dendrite-core.
 
 use crate::error::{Error, Result};
+use crate::Activation;
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, Zip};
-
-pub use dendrite_core::Activation;
 
 /// The names [`parse`] accepts, for error messages.
 const NAMES: &str = "linear, relu, sigmoid, tanh, softmax";
@@ -19,7 +18,8 @@ const NAMES: &str = "linear, relu, sigmoid, tanh, softmax";
 ///
 /// # Examples
 /// ```
-/// use dendrite_trainer::activations::{parse, Activation};
+/// use dendrite_trainer::activations::parse;
+/// use dendrite_trainer::Activation;
 /// assert_eq!(parse("relu")?, Activation::Relu);
 /// assert!(parse("gelu").is_err());
 /// # Ok::<(), dendrite_trainer::Error>(())

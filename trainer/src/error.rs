@@ -128,13 +128,30 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// A model file could not be read or decoded.
+    /// A model file could not be decoded.
     #[error("{path}: not a valid model file: {reason}")]
     InvalidModelFile {
         /// The file.
         path: PathBuf,
-        /// The decoder's complaint.
+        /// The decoder's complaint (magic, version, CRC, …).
+        reason: dendrite_core::format::DecodeError,
+    },
+    /// A model file refused before it is decoded: too large, or not a regular file.
+    #[error("{path}: not a valid model file: {reason}")]
+    ModelFileRefused {
+        /// The file.
+        path: PathBuf,
+        /// Why it was not read.
         reason: String,
+    },
+    /// A valid model file holds int8 layers, which the f32 host forward pass does not run.
+    #[error(
+        "{path}: holds int8 layers (from `dendrite quantize` or `dendrite import`), which this \
+         command does not run yet"
+    )]
+    Int8Layers {
+        /// The file.
+        path: PathBuf,
     },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]

@@ -4,9 +4,9 @@
 //! `Activation('relu')`); the model file holds one activation per dense layer, so each
 //! `Activation` layer is folded into the `Dense` before it.
 
-use crate::activations::Activation;
 use crate::error::{Error, Result};
 use crate::layers::Layer;
+use crate::Activation;
 use crate::Sequential;
 use dendrite_core::format::{LayerRef, LayerSpec, ModelRef, Task, MAX_LAYERS};
 use std::fs;

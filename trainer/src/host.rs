@@ -48,17 +48,17 @@ impl HostModel {
     /// Validates and unpacks a model file's bytes.
     ///
     /// # Errors
-    /// [`Error::InvalidModelFile`] with dendrite-core's reason (magic, version, CRC, …);
-    /// `origin` names the source in the message.
+    /// [`Error::InvalidModelFile`] with dendrite-core's reason (magic, version, CRC, …),
+    /// [`Error::Int8Layers`] for a valid file with int8 layers; `origin` names the source in the
+    /// message.
     pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<Self> {
-        let view = ModelView::from_bytes(bytes).map_err(|e| Error::InvalidModelFile {
+        let view = ModelView::from_bytes(bytes).map_err(|reason| Error::InvalidModelFile {
             path: origin.to_owned(),
-            reason: e.to_string(),
+            reason,
         })?;
         if view.layers().any(|l| l.int8.is_some()) {
-            return Err(Error::InvalidModelFile {
+            return Err(Error::Int8Layers {
                 path: origin.to_owned(),
-                reason: "holds int8 layers (from `dendrite quantize` or `dendrite import`), which this command does not run yet".into(),
             });
         }
         let layers = view
@@ -279,7 +279,7 @@ impl HostModel {
 fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
     crate::limits::read_limited(path, limit).map_err(|source| {
         if source.kind() == std::io::ErrorKind::InvalidInput {
-            Error::InvalidModelFile {
+            Error::ModelFileRefused {
                 path: path.to_owned(),
                 reason: source.to_string(),
             }

@@ -1,11 +1,11 @@
-//! Layers, as in `keras.layers`: [`Dense`] and [`Activation`].
+//! Layers, as in `keras.layers`: [`Dense`] and [`ActivationLayer`] (Keras' `Activation`).
 //!
 //! A layer is described with a builder (`Dense::new(4).input_dim(3).name("Dense1")`) and gets
 //! its weights when the model is built.
 
-use crate::activations::Activation as Kind;
 use crate::initializers::Initializer;
 use crate::SeededRng;
+use dendrite_core::Activation;
 use ndarray::{Array1, Array2};
 
 /// A fully connected layer: `y = activation(x · W + b)`, W of shape `(in, units)` as in Keras.
@@ -15,7 +15,7 @@ pub struct Dense {
     pub(crate) input_dim: Option<usize>,
     pub(crate) kernel_initializer: Initializer,
     pub(crate) bias_initializer: Initializer,
-    pub(crate) activation: Kind,
+    pub(crate) activation: Activation,
     pub(crate) name: Option<String>,
     pub(crate) kernel: Array2<f32>,
     pub(crate) bias: Array1<f32>,
@@ -30,7 +30,7 @@ impl Dense {
             input_dim: None,
             kernel_initializer: Initializer::GlorotUniform,
             bias_initializer: Initializer::Zeros,
-            activation: Kind::Linear,
+            activation: Activation::Linear,
             name: None,
             kernel: Array2::zeros((0, units)),
             bias: Array1::zeros(0),
@@ -56,7 +56,7 @@ impl Dense {
     }
 
     /// The activation folded into the layer.
-    pub fn activation(mut self, activation: Kind) -> Self {
+    pub fn activation(mut self, activation: Activation) -> Self {
         self.activation = activation;
         self
     }
@@ -123,15 +123,15 @@ impl Dense {
 
 /// A layer that applies an activation function and has no weights: Keras' `Activation('relu')`.
 #[derive(Clone, Debug)]
-pub struct Activation {
-    pub(crate) activation: Kind,
+pub struct ActivationLayer {
+    pub(crate) activation: Activation,
     pub(crate) name: Option<String>,
 }
 
-impl Activation {
+impl ActivationLayer {
     /// A layer applying `activation`.
-    pub fn new(activation: Kind) -> Self {
-        Activation {
+    pub fn new(activation: Activation) -> Self {
+        ActivationLayer {
             activation,
             name: None,
         }
@@ -144,7 +144,7 @@ impl Activation {
     }
 
     /// The activation function.
-    pub fn activation(&self) -> Kind {
+    pub fn activation(&self) -> Activation {
         self.activation
     }
 }
@@ -155,7 +155,7 @@ pub enum Layer {
     /// A fully connected layer.
     Dense(Dense),
     /// An activation layer.
-    Activation(Activation),
+    Activation(ActivationLayer),
 }
 
 impl Layer {
@@ -199,8 +199,8 @@ impl From<Dense> for Layer {
     }
 }
 
-impl From<Activation> for Layer {
-    fn from(layer: Activation) -> Self {
+impl From<ActivationLayer> for Layer {
+    fn from(layer: ActivationLayer) -> Self {
         Layer::Activation(layer)
     }
 }

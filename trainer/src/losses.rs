@@ -1,7 +1,7 @@
 //! Losses, as in `keras.losses`: value per sample and gradient of the batch mean.
 
-use crate::activations::Activation;
 use crate::error::{Error, Result};
+use crate::Activation;
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
 /// Keras' `epsilon()`: probabilities are clipped to `[EPSILON, 1 - EPSILON]` before the log.

@@ -30,8 +30,8 @@ mod optimizer;
 pub use callbacks::{CallbacksSpec, CheckpointSpec, EarlyStoppingSpec};
 pub use optimizer::OptimizerSpec;
 
-use crate::layers::{Activation, Dense};
-use crate::{activations, Initializer, Loss, Metric, Optimizer, Sequential};
+use crate::layers::{ActivationLayer, Dense};
+use crate::{activations, Activation, Initializer, Loss, Metric, Optimizer, Sequential};
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -80,7 +80,7 @@ pub struct ModelSpec {
     pub data: DataSpec,
     /// The layers, input side first, as `model.add` calls.
     #[serde(default)]
-    pub layers: Vec<LayerSpec>,
+    pub layers: Vec<LayerEntry>,
     /// `model.compile(...)`.
     #[serde(default)]
     pub compile: CompileSpec,
@@ -190,7 +190,7 @@ pub enum LayerKind {
 /// One `[[layers]]` entry.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct LayerSpec {
+pub struct LayerEntry {
     /// `dense` (default) or `activation`.
     #[serde(rename = "type", default)]
     pub kind: LayerKind,
@@ -539,8 +539,8 @@ impl ModelSpec {
             Some(name) => Loss::from_name(name).map_err(|e| invalid("compile.loss", e))?,
             None => match model.output_activation() {
                 _ if !self.is_classifier() => Loss::MeanSquaredError,
-                activations::Activation::Sigmoid => Loss::BinaryCrossentropy,
-                activations::Activation::Softmax => Loss::CategoricalCrossentropy,
+                Activation::Sigmoid => Loss::BinaryCrossentropy,
+                Activation::Softmax => Loss::CategoricalCrossentropy,
                 other => {
                     return Err(invalid(
                         "compile.loss",
@@ -573,7 +573,7 @@ impl ModelSpec {
 }
 
 fn dense(
-    layer: &LayerSpec,
+    layer: &LayerEntry,
     key: &str,
     default_units: Option<usize>,
     inputs: Option<usize>,
@@ -618,7 +618,7 @@ fn dense(
     }
 }
 
-fn activation(layer: &LayerSpec, key: &str) -> Result<Activation, SpecError> {
+fn activation(layer: &LayerEntry, key: &str) -> Result<ActivationLayer, SpecError> {
     for (field, set) in [
         ("units", layer.units.is_some()),
         ("kernel_initializer", layer.kernel_initializer.is_some()),
@@ -638,7 +638,7 @@ fn activation(layer: &LayerSpec, key: &str) -> Result<Activation, SpecError> {
             "an Activation layer needs `activation`",
         )
     })?;
-    let mut a = Activation::new(
+    let mut a = ActivationLayer::new(
         activations::parse(name).map_err(|e| invalid(format!("{key}.activation"), e))?,
     );
     if let Some(name) = &layer.name {

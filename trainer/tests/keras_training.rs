@@ -3,9 +3,9 @@
 //! (seed_data.csv), follows Keras' recorded weights (seed_training.json, written by
 //! bench/keras_fixtures.py with Keras 3.15.1).
 
-use dendrite_trainer::activations::Activation::{Relu, Softmax};
 use dendrite_trainer::keras;
-use dendrite_trainer::layers::{Activation, Dense};
+use dendrite_trainer::layers::{ActivationLayer, Dense};
+use dendrite_trainer::Activation::{Relu, Softmax};
 use dendrite_trainer::{utils, FitOptions, Loss, Metric, Optimizer, Sequential, Verbosity};
 use ndarray::{s, Array2};
 use serde_json::Value;
@@ -21,9 +21,13 @@ fn seed_model() -> Sequential {
     model
         .add(Dense::new(4).input_dim(3).name("Dense1"))
         .unwrap();
-    model.add(Activation::new(Relu).name("hidden")).unwrap();
+    model
+        .add(ActivationLayer::new(Relu).name("hidden"))
+        .unwrap();
     model.add(Dense::new(2).name("Dense2")).unwrap();
-    model.add(Activation::new(Softmax).name("output")).unwrap();
+    model
+        .add(ActivationLayer::new(Softmax).name("output"))
+        .unwrap();
     model
         .compile(
             Optimizer::from_name("rmsprop").unwrap(),

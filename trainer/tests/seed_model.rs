@@ -1,7 +1,7 @@
 //! The seed tutorial's model end to end: summary table, determinism, export, host predictions.
 
-use dendrite_trainer::activations::Activation::{Relu, Softmax};
-use dendrite_trainer::layers::{Activation, Dense};
+use dendrite_trainer::layers::{ActivationLayer, Dense};
+use dendrite_trainer::Activation::{Relu, Softmax};
 use dendrite_trainer::{datasets, utils, FitOptions, HostModel, Initializer, Loss, Metric};
 use dendrite_trainer::{Error, Optimizer, Preprocessing, Sequential, Verbosity};
 use std::path::Path;
@@ -17,7 +17,9 @@ fn seed_model() -> Sequential {
                 .name("Dense1"),
         )
         .unwrap();
-    model.add(Activation::new(Relu).name("hidden")).unwrap();
+    model
+        .add(ActivationLayer::new(Relu).name("hidden"))
+        .unwrap();
     model
         .add(
             Dense::new(2)
@@ -25,7 +27,9 @@ fn seed_model() -> Sequential {
                 .name("Dense2"),
         )
         .unwrap();
-    model.add(Activation::new(Softmax).name("output")).unwrap();
+    model
+        .add(ActivationLayer::new(Softmax).name("output"))
+        .unwrap();
     let rmsprop = Optimizer::from_name("rmsprop").unwrap();
     model
         .compile(rmsprop, Loss::CategoricalCrossentropy, &[Metric::Accuracy])
@@ -85,7 +89,7 @@ fn unnamed_layers_get_keras_names() {
     let mut model = Sequential::new();
     model.add(Dense::new(3).input_dim(2)).unwrap();
     model.add(Dense::new(2)).unwrap();
-    model.add(Activation::new(Softmax)).unwrap();
+    model.add(ActivationLayer::new(Softmax)).unwrap();
     let names: Vec<&str> = model.layers().iter().map(|l| l.name()).collect();
     assert_eq!(names, ["dense", "dense_1", "activation"]);
 }
@@ -182,7 +186,7 @@ fn activation_layers_fold_into_the_dense_before_them() {
     model
         .add(Dense::new(3).input_dim(2).activation(Relu))
         .unwrap();
-    model.add(Activation::new(Softmax)).unwrap();
+    model.add(ActivationLayer::new(Softmax)).unwrap();
     model.build(&mut utils::set_random_seed(0)).unwrap();
     let err = model
         .to_model_bytes(&Preprocessing::identity(2))

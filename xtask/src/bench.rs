@@ -101,8 +101,18 @@ pub fn run_verb(args: &[String]) -> Result<()> {
             "build",
             "--release",
             "-p",
+            "dendrite-cli",
+            "--bin",
+            "dendrite",
+        ],
+    )?;
+    cargo(
+        &root,
+        &[
+            "build",
+            "--release",
+            "-p",
             "dendrite-trainer",
-            "--bins",
             "--example",
             "bench_workloads",
         ],

@@ -3,11 +3,11 @@
 //! real boards' images (which cannot run here) with clippy and a flash budget.
 
 use anyhow::{ensure, Context, Result};
-use dendrite_trainer::device::{firmware, hardware, FirmwareBuild, BOARDS, HARDWARE};
+use dendrite_link::{FirmwareBuild, QEMU_BOARDS, REAL_BOARDS};
 use object::{Object, ObjectSection};
 use std::path::Path;
 
-use crate::shell::cargo;
+use crate::shell::{cargo, firmware_source};
 
 /// The most flash a seed-model image may take on any board: a regression guard well above every
 /// board's seed image (BENCHMARKS.md, "Device: every core and board"), far below any board's
@@ -18,10 +18,10 @@ const SEED_FLASH_BUDGET: u64 = 16 * 1024;
 pub fn check_all(firmware_dir: &Path) -> Result<()> {
     // The default board is linted by the caller; the others' board support differs by cfg:
     // one lint per other target of the emulated boards (from the board table).
-    let mut targets: Vec<&str> = BOARDS.iter().map(|b| b.target).collect();
+    let mut targets: Vec<&str> = QEMU_BOARDS.iter().map(|b| b.target).collect();
     targets.sort_unstable();
     targets.dedup();
-    for target in targets.into_iter().filter(|&t| t != BOARDS[0].target) {
+    for target in targets.into_iter().filter(|&t| t != QEMU_BOARDS[0].target) {
         let clippy = [
             "clippy",
             "--release",
@@ -34,8 +34,8 @@ pub fn check_all(firmware_dir: &Path) -> Result<()> {
         cargo(firmware_dir, &clippy)?;
     }
     eprintln!("$ building the firmware for every emulated board");
-    for &board in BOARDS {
-        let elf = FirmwareBuild::default_for(board).build()?;
+    for &board in QEMU_BOARDS {
+        let elf = FirmwareBuild::default_for(&firmware_source(), board).build()?;
         within_budget(&elf, board.name)?;
     }
     // The Thumb-2 soft float against compiler-builtins, on the Cortex-M3 under QEMU.
@@ -50,10 +50,10 @@ pub fn check_all(firmware_dir: &Path) -> Result<()> {
         "thumbv7m-none-eabi",
     ];
     cargo(&firmware_dir.join("softfloat"), &selftest)?;
-    for hw in HARDWARE {
-        let dir = hw.dir();
+    for hw in REAL_BOARDS {
+        let dir = hw.dir(&firmware_source());
         cargo(&dir, &["clippy", "--release", "--", "-D", "warnings"])?;
-        let elf = hardware::build(hw, false)?;
+        let elf = hw.build(&firmware_source(), false)?;
         within_budget(&elf, hw.name)?;
     }
     Ok(())
@@ -71,7 +71,7 @@ fn within_budget(elf: &Path, board: &str) -> Result<()> {
         .sum();
     eprintln!(
         "  {board}: {flash} bytes of flash ({})",
-        firmware::seed_model().display()
+        firmware_source().seed_model().display()
     );
     ensure!(
         flash <= SEED_FLASH_BUDGET,

@@ -21,7 +21,7 @@ mod shell;
 mod uf2;
 
 use anyhow::{bail, Result};
-use dendrite_trainer::device::{FirmwareBuild, BOARDS};
+use dendrite_link::{FirmwareBuild, QEMU_BOARDS};
 use shell::{cargo, root};
 
 fn main() -> Result<()> {
@@ -71,14 +71,7 @@ fn demo(args: &[String]) -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let out = dir.join("model.postcard");
     let out = out.to_string_lossy();
-    let dendrite = [
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "dendrite-trainer",
-        "--",
-    ];
+    let dendrite = ["run", "--release", "--quiet", "-p", "dendrite-cli", "--"];
     let mut train = dendrite.to_vec();
     train.extend(["train", "--out", &out]);
     train.extend(args.iter().map(String::as_str));
@@ -101,7 +94,7 @@ fn test(args: &[String]) -> Result<()> {
     // The images the QEMU suite runs, built before it starts so its tests only wait for cargo
     // to find them up to date; the real boards' images, which only build here.
     boards::check_all(&firmware)?;
-    FirmwareBuild::fault_injection(BOARDS[0]).build()?;
+    FirmwareBuild::fault_injection(&shell::firmware_source(), QEMU_BOARDS[0]).build()?;
     let mut tests = vec!["test", "--release"];
     tests.extend(args.iter().map(String::as_str));
     cargo(&host, &tests)?;

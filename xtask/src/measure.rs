@@ -11,14 +11,14 @@
 
 use anyhow::{bail, Context, Result};
 use dendrite_core::Activation::{Relu, Softmax};
+use dendrite_link::{firmware, Qemu, QemuBoard, QemuOptions, RealBoard, QEMU_BOARDS, REAL_BOARDS};
 use dendrite_tests::models;
-use dendrite_trainer::device::{firmware, hardware, Board, Qemu, QemuOptions, BOARDS, HARDWARE};
 use object::{Object, ObjectSection};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::shell::root;
+use crate::shell::{firmware_source, root};
 
 /// Forward passes timed per `Cost` request.
 const COST_ITERATIONS: u32 = 10_000;
@@ -68,7 +68,7 @@ pub fn size(args: &[String]) -> Result<()> {
     let mut rows = Vec::new();
     for board in options.boards()? {
         for model in options.models()? {
-            let elf = firmware::for_model(&model, board, true)?;
+            let elf = firmware::for_model(&firmware_source(), &model, board, true)?;
             let s = Sections::read(&elf)?;
             let stack = stack_high_water(&elf, &model, board)?;
             rows.push(json!({
@@ -79,12 +79,12 @@ pub fn size(args: &[String]) -> Result<()> {
             }));
         }
     }
-    for hw in options.hardware() {
-        let elf = hardware::build(hw, true)?;
+    for hw in options.real_boards() {
+        let elf = hw.build(&firmware_source(), true)?;
         let s = Sections::read(&elf)?;
         rows.push(json!({
             "board": hw.name, "core": hw.core, "emulated": false,
-            "architecture": firmware::architecture(&firmware::seed_model())?.to_string(),
+            "architecture": firmware::architecture(&firmware_source().seed_model())?.to_string(),
             "flash_bytes": s.flash(), "static_ram_bytes": s.static_ram(),
             "sections": s.json(), "stack_high_water_bytes": null,
         }));
@@ -125,7 +125,7 @@ pub fn cost(args: &[String]) -> Result<()> {
     let mut rows = Vec::new();
     for board in options.boards()? {
         for model in options.models()? {
-            let elf = firmware::for_model(&model, board, true)?;
+            let elf = firmware::for_model(&firmware_source(), &model, board, true)?;
             let mut qemu = boot(&elf, &model, board, true)?;
             let report = qemu
                 .link()
@@ -139,7 +139,7 @@ pub fn cost(args: &[String]) -> Result<()> {
             }));
         }
     }
-    for hw in options.hardware() {
+    for hw in options.real_boards() {
         rows.push(json!({
             "board": hw.name, "core": hw.core, "emulated": false,
             "architecture": null, "instructions_per_inference": null,
@@ -176,7 +176,7 @@ fn text(value: &Value) -> &str {
 }
 
 /// The firmware's own stack high-water mark after 2,000 predictions.
-fn stack_high_water(elf: &Path, model: &Path, board: Board) -> Result<u32> {
+fn stack_high_water(elf: &Path, model: &Path, board: QemuBoard) -> Result<u32> {
     let mut qemu = boot(elf, model, board, false)?;
     let host = dendrite_trainer::HostModel::load(model)?;
     let inputs = models::random_inputs(2_000, host.input(), 7);
@@ -200,7 +200,7 @@ fn wide_model() -> Result<PathBuf> {
     Ok(path)
 }
 
-fn boot(elf: &Path, model: &Path, board: Board, icount: bool) -> Result<Qemu> {
+fn boot(elf: &Path, model: &Path, board: QemuBoard, icount: bool) -> Result<Qemu> {
     let mut options = QemuOptions::new(elf)
         .model(model)
         .board(board)
@@ -238,10 +238,10 @@ impl Options {
             }
         }
         if let Some(name) = &options.board {
-            let known = BOARDS
+            let known = QEMU_BOARDS
                 .iter()
                 .map(|b| b.name)
-                .chain(HARDWARE.iter().map(|h| h.name));
+                .chain(REAL_BOARDS.iter().map(|h| h.name));
             if !known.clone().any(|n| n == name) {
                 let names: Vec<&str> = known.collect();
                 bail!(
@@ -254,8 +254,8 @@ impl Options {
     }
 
     /// The emulated boards asked for: all, or the one `--board` names.
-    fn boards(&self) -> Result<Vec<Board>> {
-        Ok(BOARDS
+    fn boards(&self) -> Result<Vec<QemuBoard>> {
+        Ok(QEMU_BOARDS
             .iter()
             .copied()
             .filter(|b| self.board.as_deref().is_none_or(|n| n == b.name))
@@ -264,11 +264,11 @@ impl Options {
 
     /// The real boards asked for: all unless `--board` names another board or `--model` a
     /// model (their images are built for the seed model).
-    fn hardware(&self) -> Vec<&'static hardware::Hardware> {
+    fn real_boards(&self) -> Vec<&'static RealBoard> {
         if self.model.is_some() {
             return Vec::new();
         }
-        HARDWARE
+        REAL_BOARDS
             .iter()
             .filter(|h| self.board.as_deref().is_none_or(|n| n == h.name))
             .collect()
@@ -278,7 +278,7 @@ impl Options {
     fn models(&self) -> Result<Vec<PathBuf>> {
         Ok(match &self.model {
             Some(file) => vec![file.clone()],
-            None => vec![firmware::seed_model(), wide_model()?],
+            None => vec![firmware_source().seed_model(), wide_model()?],
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Running commands and finding the repository.
 
 use anyhow::{bail, Context, Result};
+use dendrite_link::FirmwareSource;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -9,6 +10,11 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// The firmware sources of this checkout.
+pub fn firmware_source() -> FirmwareSource {
+    FirmwareSource::new(root().join("firmware"))
 }
 
 /// Runs `cargo args…` in `dir`, echoing the command, and fails if it fails.

@@ -14,19 +14,6 @@
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
-// As in the firmware: no panicking shortcut outside tests.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing,
-        clippy::unreachable,
-        clippy::todo
-    )
-)]
 
 use dendrite_core::format::{Architecture, DecodeError, ModelView};
 use dendrite_core::protocol::{MAX_INPUTS, MAX_OUTPUTS};

@@ -4,7 +4,9 @@
 use super::{Callback, Logs, TrainParams};
 use crate::model::Verbosity;
 use crate::Sequential;
+#[cfg(feature = "progress")]
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+#[cfg(feature = "progress")]
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
@@ -16,13 +18,14 @@ use std::time::{Duration, Instant};
 const REFRESH: Duration = Duration::from_millis(50);
 
 /// Prints one line per epoch to stdout, with a live bar on stderr while a slow epoch runs (only
-/// when stderr is a terminal and the verbosity asks for it).
+/// with the `progress` feature, when stderr is a terminal and the verbosity asks for it).
 #[derive(Debug)]
 pub struct ProgbarLogger {
     verbose: Verbosity,
     params: TrainParams,
     /// Whether this run may draw a live bar at all.
     live: bool,
+    #[cfg(feature = "progress")]
     bar: Option<ProgressBar>,
     started: Instant,
     refreshed: Instant,
@@ -37,13 +40,18 @@ impl ProgbarLogger {
                 epochs: 0,
                 steps: 0,
             },
+            #[cfg(feature = "progress")]
             live: verbose == Verbosity::ProgressBar && std::io::stderr().is_terminal(),
+            #[cfg(not(feature = "progress"))]
+            live: false,
+            #[cfg(feature = "progress")]
             bar: None,
             started: Instant::now(),
             refreshed: Instant::now(),
         }
     }
 
+    #[cfg(feature = "progress")]
     fn live_bar(&self) -> Option<ProgressBar> {
         let style = ProgressStyle::with_template("{pos}/{len} {bar:20.green/dim} {elapsed}{msg}")
             .ok()?
@@ -72,16 +80,22 @@ impl Callback for ProgbarLogger {
             return;
         }
         self.refreshed = Instant::now();
-        if self.bar.is_none() {
-            self.bar = self.live_bar();
+        #[cfg(feature = "progress")]
+        {
+            if self.bar.is_none() {
+                self.bar = self.live_bar();
+            }
+            if let Some(bar) = &self.bar {
+                bar.set_position(step as u64);
+                bar.set_message(format_logs(logs));
+            }
         }
-        if let Some(bar) = &self.bar {
-            bar.set_position(step as u64);
-            bar.set_message(format_logs(logs));
-        }
+        #[cfg(not(feature = "progress"))]
+        let _ = (step, logs);
     }
 
     fn on_epoch_end(&mut self, _: usize, logs: &Logs, _: &mut Sequential) -> ControlFlow<()> {
+        #[cfg(feature = "progress")]
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }

@@ -5,7 +5,7 @@
 //! layer must be one Dendrite has (see [`SUPPORTED`](super::SUPPORTED)).
 
 use super::error::{KerasError, Result};
-use crate::activations::Activation;
+use crate::Activation;
 use serde_json::{json, Value};
 use std::path::Path;
 

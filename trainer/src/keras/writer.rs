@@ -354,7 +354,7 @@ fn legacy_h5(model: &KerasModel, names: &[String], config: &str) -> Result<Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activations::Activation;
+    use crate::Activation;
 
     fn dense(name: &str) -> KerasLayer {
         KerasLayer::Dense {

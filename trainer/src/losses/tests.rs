@@ -4,7 +4,8 @@
 //! step 1e-5).
 
 use super::*;
-use crate::activations::{forward, Activation};
+use crate::activations::forward;
+use crate::Activation;
 use ndarray::{array, Array2};
 
 fn value(loss: Loss, p: Array2<f32>, y: Array2<f32>) -> f64 {

@@ -7,11 +7,12 @@
 //! activations through dendrite-core's (`libm`, the functions the firmware runs).
 
 use super::kernels::{self, column_sums, gemm, transpose, Strided};
-use crate::activations::{self, Activation};
+use crate::activations;
 use crate::layers::{Dense, Layer};
 use crate::losses::Loss;
 use crate::metrics::ResolvedMetric;
 use crate::optimizers::{Optimizer, OptimizerState};
+use crate::Activation;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
 /// One step of the flattened model.

@@ -7,16 +7,16 @@
 
 use super::engine::Workspace;
 use super::Sequential;
-use crate::activations::Activation::{self as Act, Linear, Relu, Sigmoid, Softmax, Tanh};
-use crate::layers::{Activation, Dense, Layer};
+use crate::layers::{ActivationLayer, Dense, Layer};
 use crate::losses::Loss;
 use crate::metrics::Metric;
 use crate::optimizers::Optimizer;
 use crate::utils::set_random_seed;
 use crate::Initializer;
+use dendrite_core::Activation::{self, Linear, Relu, Sigmoid, Softmax, Tanh};
 use ndarray::{Array2, Axis};
 
-fn act64(a: Act, row: &mut [f64]) {
+fn act64(a: Activation, row: &mut [f64]) {
     match a {
         Linear => {}
         Relu => row.iter_mut().for_each(|v| *v = v.max(0.0)),
@@ -156,7 +156,7 @@ fn check(layers: Vec<Layer>, loss: Loss, outputs: usize) {
     assert_eq!(x.len_of(Axis(0)), n);
 }
 
-fn dense(units: usize, activation: Act) -> Layer {
+fn dense(units: usize, activation: Activation) -> Layer {
     Dense::new(units)
         .activation(activation)
         .kernel_initializer(Initializer::RandomNormal {
@@ -170,7 +170,7 @@ fn dense(units: usize, activation: Act) -> Layer {
         .into()
 }
 
-fn first(units: usize, activation: Act) -> Layer {
+fn first(units: usize, activation: Activation) -> Layer {
     match dense(units, activation) {
         Layer::Dense(d) => d.input_dim(3).into(),
         other => other,
@@ -183,9 +183,9 @@ fn mse_gradient_through_every_activation_matches_finite_differences() {
         vec![
             first(5, Relu),
             dense(4, Tanh),
-            Activation::new(Sigmoid).into(),
+            ActivationLayer::new(Sigmoid).into(),
             dense(3, Linear),
-            Activation::new(Softmax).into(),
+            ActivationLayer::new(Softmax).into(),
         ],
         Loss::MeanSquaredError,
         3,
@@ -210,7 +210,7 @@ fn categorical_crossentropy_fused_with_softmax_matches_finite_differences() {
         vec![
             first(4, Tanh),
             dense(2, Linear),
-            Activation::new(Softmax).into(),
+            ActivationLayer::new(Softmax).into(),
         ],
         Loss::CategoricalCrossentropy,
         2,

@@ -8,13 +8,14 @@
 //! it asks the running firmware instead (its `Info` reply), which is what is really on the
 //! board. Nothing is written when they differ: the firmware would refuse the model.
 
+use super::device::firmware_source;
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
-use dendrite_trainer::device::hardware::{self, Hardware, HARDWARE};
-use dendrite_trainer::device::Link;
+use dendrite_link::open_serial;
+use dendrite_link::probe_rs::{self, ProbeRs};
+use dendrite_link::{image_architecture, real_board, RealBoard, REAL_BOARDS};
 use dendrite_trainer::HostModel;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 /// `dendrite flash` arguments.
@@ -89,15 +90,19 @@ pub fn run(args: &FlashArgs) -> Result<()> {
         args.model.display()
     );
     println!("architecture {wanted} matches the firmware ({source})");
-    let commands = probe_rs_commands(args, address);
+    let probe = ProbeRs {
+        chip: args.chip.clone(),
+        probe: args.probe.clone(),
+    };
+    let commands = probe.flash_commands(&args.model, address);
     if args.dry_run {
         for cmd in &commands {
-            println!("{}", describe(cmd));
+            println!("{}", probe_rs::describe(cmd));
         }
         return Ok(());
     }
     for mut cmd in commands {
-        run_probe_rs(&mut cmd)?;
+        probe_rs::run(&mut cmd)?;
     }
     println!(
         "wrote {} ({size} bytes) at {address:#010x} on {} and reset it",
@@ -108,19 +113,19 @@ pub fn run(args: &FlashArgs) -> Result<()> {
 }
 
 /// The board `--board` names, or the one with `--chip`'s chip.
-fn board(args: &FlashArgs) -> Result<Option<&'static Hardware>> {
+fn board(args: &FlashArgs) -> Result<Option<&'static RealBoard>> {
     match &args.board {
-        Some(name) => hardware::hardware(name)
+        Some(name) => real_board(name)
             .map(Some)
             .with_context(|| format!("--board {name}: unknown board (known: {})", known_boards())),
-        None => Ok(HARDWARE
+        None => Ok(REAL_BOARDS
             .iter()
             .find(|h| h.chip.eq_ignore_ascii_case(&args.chip))),
     }
 }
 
 fn known_boards() -> String {
-    let names: Vec<String> = HARDWARE
+    let names: Vec<String> = REAL_BOARDS
         .iter()
         .map(|h| format!("{} ({})", h.name, h.chip))
         .collect();
@@ -128,13 +133,9 @@ fn known_boards() -> String {
 }
 
 /// The architecture the firmware was built for, and where that came from.
-fn firmware_architecture(args: &FlashArgs, board: Option<&Hardware>) -> Result<(String, String)> {
+fn firmware_architecture(args: &FlashArgs, board: Option<&RealBoard>) -> Result<(String, String)> {
     if let Some(port) = &args.serial {
-        let serial = serialport::new(port, args.baud)
-            .timeout(Duration::from_secs(5))
-            .open()
-            .with_context(|| format!("opening serial port {port} at {} baud", args.baud))?;
-        let info = Link::new(serial)
+        let info = open_serial(port, args.baud, Duration::from_secs(5))?
             .info()
             .with_context(|| format!("asking the firmware on {port} for its architecture"))?;
         return Ok((
@@ -144,7 +145,7 @@ fn firmware_architecture(args: &FlashArgs, board: Option<&Hardware>) -> Result<(
     }
     let elf = match (&args.firmware, board) {
         (Some(elf), _) => elf.clone(),
-        (None, Some(hw)) => hw.elf(),
+        (None, Some(hw)) => hw.elf(&firmware_source()),
         (None, None) => bail!(
             "cannot check the model against the firmware: give --firmware ELF (the image on the \
              board) or --serial PORT (the running firmware)"
@@ -156,55 +157,8 @@ fn firmware_architecture(args: &FlashArgs, board: Option<&Hardware>) -> Result<(
          or give --firmware ELF or --serial PORT",
         elf.display()
     );
-    let found = hardware::image_architecture(&elf)?;
+    let found = image_architecture(&elf)?;
     Ok((found, format!("image {}", elf.display())))
-}
-
-/// `probe-rs download` of the model at `address`, then a reset so the firmware re-reads it.
-fn probe_rs_commands(args: &FlashArgs, address: u32) -> Vec<Command> {
-    let mut download = Command::new("probe-rs");
-    download.args(["download", "--chip", &args.chip]);
-    if let Some(probe) = &args.probe {
-        download.args(["--probe", probe]);
-    }
-    download
-        .args(["--binary-format", "bin", "--base-address"])
-        .arg(format!("{address:#010x}"))
-        .arg(&args.model);
-    let mut reset = Command::new("probe-rs");
-    reset.args(["reset", "--chip", &args.chip]);
-    if let Some(probe) = &args.probe {
-        reset.args(["--probe", probe]);
-    }
-    vec![download, reset]
-}
-
-fn run_probe_rs(cmd: &mut Command) -> Result<()> {
-    let status = match cmd.status() {
-        Ok(status) => status,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-            "probe-rs not found: install it (`cargo install probe-rs-tools --locked`) and connect \
-             the board's debug probe; `dendrite flash --dry-run` prints the commands"
-        ),
-        Err(e) => bail!("cannot run `{}`: {e}", describe(cmd)),
-    };
-    ensure!(status.success(), "`{}` failed with {status}", describe(cmd));
-    Ok(())
-}
-
-/// A command line as a shell would take it.
-fn describe(cmd: &Command) -> String {
-    let mut words = vec![cmd.get_program().to_string_lossy().into_owned()];
-    words.extend(cmd.get_args().map(|a| quote(&a.to_string_lossy())));
-    words.join(" ")
-}
-
-fn quote(word: &str) -> String {
-    if word.is_empty() || word.contains(|c: char| c.is_whitespace() || "'\"$\\".contains(c)) {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    } else {
-        word.to_string()
-    }
 }
 
 /// `0x08060000` or `134610944`.
@@ -227,11 +181,5 @@ mod tests {
         assert_eq!(parse_address("1015808"), Ok(0xF_8000));
         assert!(parse_address("0xZZ").is_err());
         assert!(parse_address("0x1_0000_0000").is_err());
-    }
-
-    #[test]
-    fn paths_with_spaces_are_quoted() {
-        assert_eq!(quote("/tmp/my model.postcard"), "'/tmp/my model.postcard'");
-        assert_eq!(quote("model.postcard"), "model.postcard");
     }
 }

@@ -23,9 +23,9 @@ mod writer;
 pub use error::{KerasError, Result, SUPPORTED};
 pub use writer::KerasFormat;
 
-use crate::activations::Activation;
 use crate::export::Preprocessing;
-use crate::layers::{Activation as ActivationLayer, Dense, Layer};
+use crate::layers::{ActivationLayer, Dense, Layer};
+use crate::Activation;
 use crate::Sequential;
 use dendrite_core::format::Task;
 use ndarray::{Array1, Array2};

@@ -17,7 +17,7 @@ fn text(bytes: &[u8]) -> String {
 
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/keras")
+        .join("../trainer/tests/fixtures/keras")
         .join(name);
     path.to_str().unwrap().to_owned()
 }

@@ -105,8 +105,8 @@ fn activation_ranges_include_zero_and_nudge_the_zero_point() {
 
 #[test]
 fn int8_seed_tutorial_is_within_one_point_of_float() {
-    use dendrite_trainer::activations::Activation::{Relu, Softmax};
-    use dendrite_trainer::layers::{Activation, Dense};
+    use dendrite_trainer::layers::{ActivationLayer, Dense};
+    use dendrite_trainer::Activation::{Relu, Softmax};
     use dendrite_trainer::{datasets, utils, FitOptions, Initializer, Loss, Metric, Optimizer};
     use dendrite_trainer::{Preprocessing, Sequential, Verbosity};
 
@@ -122,11 +122,11 @@ fn int8_seed_tutorial_is_within_one_point_of_float() {
                 .kernel_initializer(Initializer::random_normal()),
         )
         .unwrap();
-    model.add(Activation::new(Relu)).unwrap();
+    model.add(ActivationLayer::new(Relu)).unwrap();
     model
         .add(Dense::new(2).kernel_initializer(Initializer::random_normal()))
         .unwrap();
-    model.add(Activation::new(Softmax)).unwrap();
+    model.add(ActivationLayer::new(Softmax)).unwrap();
     let optimizer = Optimizer::from_name("rmsprop").unwrap();
     model
         .compile(

@@ -13,8 +13,10 @@
 
 mod import;
 mod operator_names;
+// Generated code: planus' readers and writers implement its unsafe traits, which the
+// workspace's `unsafe_code` lint would refuse.
 #[rustfmt::skip]
-#[allow(clippy::all, clippy::pedantic, missing_docs, unused, non_camel_case_types)]
+#[allow(clippy::all, clippy::pedantic, missing_docs, unused, non_camel_case_types, unsafe_code)]
 mod schema_generated;
 
 /// The generated schema types Dendrite reads.

@@ -1175,7 +1175,7 @@ mod random {
 #[test]
 fn class1_very_long_names_do_not_overflow_formatting() {
     use dendrite_trainer::layers::Dense;
-    use dendrite_trainer::{activations::Activation, Preprocessing, Sequential};
+    use dendrite_trainer::{Activation, Preprocessing, Sequential};
     let tmp = scratch("long-names");
     let dir = tmp.path();
     let long = "n".repeat(70_000);

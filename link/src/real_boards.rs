@@ -7,14 +7,14 @@
 //! in the symbol `DENDRITE_ARCHITECTURE` (the text `3-4-2 relu/softmax`), so a model file can be
 //! checked against an image before it is flashed beside it.
 
-use super::firmware::{firmware_dir, FirmwareError};
+use crate::firmware::{FirmwareError, FirmwareSource};
 use object::{Object, ObjectSection, ObjectSymbol};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// A board people buy, with its flash layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Hardware {
+pub struct RealBoard {
     /// The board's name (`--board`), also its crate's directory under `firmware/boards/`.
     pub name: &'static str,
     /// What it is, for people.
@@ -33,7 +33,7 @@ pub struct Hardware {
     pub weights_len: u32,
 }
 
-impl Hardware {
+impl RealBoard {
     /// The real board of the firmware's board table (`dendrite_boards`); a board that is not
     /// one (no probe-rs chip, no emulated twin) is a compile error where this is evaluated.
     pub const fn from_table(b: &dendrite_boards::Board) -> Self {
@@ -54,44 +54,48 @@ impl Hardware {
 }
 
 /// The real boards, as built by `cargo xtask test` (from the board table).
-pub const HARDWARE: &[Hardware] = &[
-    Hardware::from_table(&dendrite_boards::NUCLEO_F411RE),
-    Hardware::from_table(&dendrite_boards::NRF52840_DK),
-    Hardware::from_table(&dendrite_boards::RP_PICO),
+pub const REAL_BOARDS: &[RealBoard] = &[
+    RealBoard::from_table(&dendrite_boards::NUCLEO_F411RE),
+    RealBoard::from_table(&dendrite_boards::NRF52840_DK),
+    RealBoard::from_table(&dendrite_boards::RP_PICO),
 ];
 
 /// The real board called `name`.
-pub fn hardware(name: &str) -> Option<&'static Hardware> {
-    HARDWARE.iter().find(|h| h.name == name)
+pub fn real_board(name: &str) -> Option<&'static RealBoard> {
+    REAL_BOARDS.iter().find(|h| h.name == name)
 }
 
-impl Hardware {
-    /// The board's crate directory.
-    pub fn dir(&self) -> PathBuf {
-        firmware_dir().join("boards").join(self.name)
+impl RealBoard {
+    /// The board's crate directory in the firmware sources.
+    pub fn dir(&self, source: &FirmwareSource) -> PathBuf {
+        source.dir().join("boards").join(self.name)
     }
 
     /// The firmware ELF `cargo build --release` in the board's directory leaves in the firmware
     /// workspace's target directory.
-    pub fn elf(&self) -> PathBuf {
-        firmware_dir()
+    pub fn elf(&self, source: &FirmwareSource) -> PathBuf {
+        source
+            .dir()
             .join("target")
             .join(self.target)
             .join("release")
             .join(format!("dendrite-{}", self.name))
     }
+
+    /// Builds the board's firmware from `source` for the committed seed model's architecture
+    /// (`cargo build --release` in its directory) and returns the ELF. `quiet` captures cargo's
+    /// output (shown on failure).
+    ///
+    /// # Errors
+    /// Missing sources or a failed build.
+    pub fn build(&self, source: &FirmwareSource, quiet: bool) -> Result<PathBuf, FirmwareError> {
+        build(self, source, quiet)
+    }
 }
 
-/// Builds `hw`'s firmware for the committed seed model's architecture (`cargo build --release`
-/// in its directory) and returns the ELF. `quiet` captures cargo's output (shown on failure).
-///
-/// # Errors
-/// Missing sources or a failed build.
-pub fn build(hw: &Hardware, quiet: bool) -> Result<PathBuf, FirmwareError> {
-    let dir = hw.dir();
-    if !dir.join("Cargo.toml").is_file() {
-        return Err(FirmwareError::NoSources(dir));
-    }
+fn build(hw: &RealBoard, source: &FirmwareSource, quiet: bool) -> Result<PathBuf, FirmwareError> {
+    let dir = hw.dir(source);
+    FirmwareSource::check(&dir)?;
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     // No DENDRITE_MODEL: the seed architecture, as a build by hand (the emulated boards' default
     // builds share the network crate's build, so nothing is rebuilt between them).
@@ -112,7 +116,7 @@ pub fn build(hw: &Hardware, quiet: bool) -> Result<PathBuf, FirmwareError> {
             output: String::from_utf8_lossy(&output.stderr).into_owned(),
         });
     }
-    Ok(hw.elf())
+    Ok(hw.elf(source))
 }
 
 /// Why an image's architecture could not be read.

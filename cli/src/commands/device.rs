@@ -5,7 +5,9 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use dendrite_core::protocol::{DeviceInfo, ModelStatus, Prediction};
-use dendrite_trainer::device::{firmware, Board, Link, LinkError, Qemu, QemuOptions, BOARDS};
+use dendrite_link::QEMU_BOARDS;
+use dendrite_link::{firmware, open_serial, FirmwareSource, Link, LinkError, Qemu, QemuBoard};
+use dendrite_link::{QemuOptions, SerialPort};
 use dendrite_trainer::HostModel;
 use serde::Serialize;
 use std::path::Path;
@@ -15,7 +17,8 @@ use std::time::Duration;
 #[derive(Clone, Debug, Args)]
 pub struct DeviceArgs {
     /// Run on the firmware under qemu-system-arm, with the model in its weights region. The
-    /// firmware is built for the model's architecture when needed (cached); the environment
+    /// firmware is built for the model's architecture when needed (cached), from the sources in
+    /// DENDRITE_FIRMWARE_DIR (default: the checkout dendrite was built from); the environment
     /// variable DENDRITE_FIRMWARE names a firmware ELF to use instead.
     #[arg(long, conflicts_with = "serial")]
     pub qemu: bool,
@@ -46,9 +49,9 @@ impl DeviceArgs {
 /// The link to the firmware, emulated or real.
 pub enum Device {
     /// The firmware under QEMU (killed on drop), on an emulated board.
-    Qemu(Box<Qemu>, Board),
+    Qemu(Box<Qemu>, QemuBoard),
     /// A board on a serial port.
-    Serial(Box<Link<Box<dyn serialport::SerialPort>>>),
+    Serial(Box<Link<SerialPort>>),
 }
 
 /// What the firmware answered for one input, beside the host's answer.
@@ -145,9 +148,9 @@ impl Device {
 }
 
 /// The emulated board named `name`.
-fn find_board(name: &str) -> Result<Board> {
-    dendrite_trainer::device::board(name).with_context(|| {
-        let names: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
+fn find_board(name: &str) -> Result<QemuBoard> {
+    dendrite_link::qemu_board(name).with_context(|| {
+        let names: Vec<&str> = QEMU_BOARDS.iter().map(|b| b.name).collect();
         format!(
             "--board {name}: unknown board (supported: {})",
             names.join(", ")
@@ -155,23 +158,19 @@ fn find_board(name: &str) -> Result<Board> {
     })
 }
 
-fn spawn_qemu(model: &Path, board: Board, timeout: Duration) -> Result<Qemu> {
-    let elf = firmware::for_model(model, board, false)?;
+/// The firmware sources: the directory `DENDRITE_FIRMWARE_DIR` names, else the checkout this
+/// program was built from (an installed `dendrite` whose checkout is gone says how to point at
+/// one when it needs them).
+pub fn firmware_source() -> FirmwareSource {
+    let cli = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    FirmwareSource::locate(cli.parent().unwrap_or(cli).join("firmware"))
+}
+
+fn spawn_qemu(model: &Path, board: QemuBoard, timeout: Duration) -> Result<Qemu> {
+    let elf = firmware::for_model(&firmware_source(), model, board, false)?;
     let mut options = QemuOptions::new(elf).model(model).board(board).icount(true);
     options.timeout = timeout;
     Ok(Qemu::spawn(&options)?)
-}
-
-fn open_serial(
-    port: &str,
-    baud: u32,
-    timeout: Duration,
-) -> Result<Link<Box<dyn serialport::SerialPort>>> {
-    let serial = serialport::new(port, baud)
-        .timeout(timeout)
-        .open()
-        .with_context(|| format!("opening serial port {port} at {baud} baud"))?;
-    Ok(Link::new(serial))
 }
 
 /// The device must run the very file the host reads: same architecture, same CRC-32.

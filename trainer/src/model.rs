@@ -10,12 +10,12 @@ mod summary;
 
 pub use fit::{FitOptions, Verbosity};
 
-use crate::activations::Activation;
 use crate::error::{Error, Result};
 use crate::layers::{Dense, Layer};
 use crate::losses::Loss;
 use crate::metrics::{Metric, ResolvedMetric};
 use crate::optimizers::{Optimizer, OptimizerState};
+use crate::Activation;
 use crate::SeededRng;
 use ndarray::{Array1, Array2};
 
@@ -23,15 +23,15 @@ use ndarray::{Array1, Array2};
 ///
 /// # Examples
 /// ```
-/// use dendrite_trainer::activations::Activation::{Relu, Softmax};
-/// use dendrite_trainer::layers::{Activation, Dense};
+/// use dendrite_trainer::Activation::{Relu, Softmax};
+/// use dendrite_trainer::layers::{ActivationLayer, Dense};
 /// use dendrite_trainer::{Loss, Metric, Optimizer, Sequential};
 ///
 /// let mut model = Sequential::new();
 /// model.add(Dense::new(4).input_dim(3).name("Dense1"))?;
-/// model.add(Activation::new(Relu).name("hidden"))?;
+/// model.add(ActivationLayer::new(Relu).name("hidden"))?;
 /// model.add(Dense::new(2).name("Dense2"))?;
-/// model.add(Activation::new(Softmax).name("output"))?;
+/// model.add(ActivationLayer::new(Softmax).name("output"))?;
 /// model.compile(Optimizer::from_name("rmsprop")?, Loss::CategoricalCrossentropy, &[Metric::Accuracy])?;
 /// assert_eq!(model.count_params(), 26);
 /// # Ok::<(), dendrite_trainer::Error>(())

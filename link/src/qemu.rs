@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 /// An emulated board the firmware runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Board {
+pub struct QemuBoard {
     /// The board's name, as the firmware reports it (`--board`).
     pub name: &'static str,
     /// The core, for reports (`Cortex-M4F`).
@@ -33,7 +33,7 @@ pub struct Board {
     pub tick_hz: u32,
 }
 
-impl Board {
+impl QemuBoard {
     /// The firmware's cargo feature that selects this board (`board-mps2-an385`).
     pub fn feature(&self) -> String {
         format!("board-{}", self.name)
@@ -46,7 +46,7 @@ impl Board {
     }
 }
 
-impl Board {
+impl QemuBoard {
     /// The emulated board of the firmware's board table (`dendrite_boards`); a board without an
     /// emulator is a compile error where this is evaluated.
     pub const fn from_table(b: &dendrite_boards::Board) -> Self {
@@ -72,17 +72,17 @@ impl Board {
 }
 
 /// The emulated boards the firmware supports, the default first (from the board table).
-pub const BOARDS: &[Board] = &[
-    Board::from_table(&dendrite_boards::MPS2_AN386),
-    Board::from_table(&dendrite_boards::MPS2_AN385),
-    Board::from_table(&dendrite_boards::MPS2_AN500),
-    Board::from_table(&dendrite_boards::MPS2_AN505),
-    Board::from_table(&dendrite_boards::MICROBIT),
+pub const QEMU_BOARDS: &[QemuBoard] = &[
+    QemuBoard::from_table(&dendrite_boards::MPS2_AN386),
+    QemuBoard::from_table(&dendrite_boards::MPS2_AN385),
+    QemuBoard::from_table(&dendrite_boards::MPS2_AN500),
+    QemuBoard::from_table(&dendrite_boards::MPS2_AN505),
+    QemuBoard::from_table(&dendrite_boards::MICROBIT),
 ];
 
 /// The emulated board called `name`.
-pub fn board(name: &str) -> Option<Board> {
-    BOARDS.iter().copied().find(|b| b.name == name)
+pub fn qemu_board(name: &str) -> Option<QemuBoard> {
+    QEMU_BOARDS.iter().copied().find(|b| b.name == name)
 }
 
 /// How to start the emulator.
@@ -93,11 +93,11 @@ pub struct QemuOptions {
     /// The model file placed in the weights region; `None` leaves the region erased.
     pub model: Option<PathBuf>,
     /// The emulated board.
-    pub board: Board,
+    pub board: QemuBoard,
     /// The QEMU executable.
     pub qemu: PathBuf,
     /// `-icount shift=0`: one instruction per virtual nanosecond, so timer readings count
-    /// instructions ([`Board::instructions_per_tick`]) and repeat exactly.
+    /// instructions ([`QemuBoard::instructions_per_tick`]) and repeat exactly.
     pub icount: bool,
     /// How long to wait for any one response.
     pub timeout: Duration,
@@ -109,7 +109,7 @@ impl QemuOptions {
         Self {
             firmware: firmware.into(),
             model: None,
-            board: BOARDS[0],
+            board: QEMU_BOARDS[0],
             qemu: PathBuf::from("qemu-system-arm"),
             icount: false,
             timeout: Duration::from_secs(10),
@@ -123,7 +123,7 @@ impl QemuOptions {
     }
 
     /// Runs on `board`.
-    pub fn board(mut self, board: Board) -> Self {
+    pub fn board(mut self, board: QemuBoard) -> Self {
         self.board = board;
         self
     }
@@ -338,33 +338,4 @@ fn check_exists(path: &Path, what: &str) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn command_places_the_model_at_the_weights_address_without_nographic() {
-        let options = QemuOptions::new("fw.elf").model("m.postcard").icount(true);
-        let cmd = options.command();
-        let args: Vec<_> = cmd
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        assert!(
-            args.contains(&"loader,file=m.postcard,addr=0x40000".to_string()),
-            "{args:?}"
-        );
-        assert!(args.windows(2).any(|w| w == ["-icount", "shift=0"]));
-        assert!(args.windows(2).any(|w| w == ["-serial", "stdio"]));
-        assert!(!args.iter().any(|a| a == "-nographic"));
-    }
-
-    #[test]
-    fn missing_firmware_is_a_clear_error() {
-        let err = Qemu::spawn(&QemuOptions::new("/nonexistent/firmware.elf")).err();
-        let message = err.map(|e| e.to_string()).unwrap_or_default();
-        assert!(
-            message.contains("firmware image /nonexistent/firmware.elf not found"),
-            "{message}"
-        );
-    }
-}
+mod tests;

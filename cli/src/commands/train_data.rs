@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use dendrite_trainer::data::{read_csv, CsvColumns, DataError, Dataset, Standardization};
-use dendrite_trainer::spec::{Generator, LayerKind, LayerSpec, ModelSpec};
+use dendrite_trainer::spec::{Generator, LayerEntry, LayerKind, ModelSpec};
 use dendrite_trainer::{datasets, Preprocessing, SeededRng};
 use ndarray::{s, Array2};
 use std::path::{Path, PathBuf};
@@ -161,11 +161,11 @@ pub fn replace_hidden_layers(spec: &mut ModelSpec, widths: &[usize]) -> Result<(
     } else {
         "softmax"
     };
-    let dense = |units: Option<usize>, activation: &str| LayerSpec {
+    let dense = |units: Option<usize>, activation: &str| LayerEntry {
         kind: LayerKind::Dense,
         units,
         activation: Some(activation.to_owned()),
-        ..LayerSpec::default()
+        ..LayerEntry::default()
     };
     spec.layers = widths.iter().map(|&w| dense(Some(w), "relu")).collect();
     spec.layers.push(dense(None, output));

@@ -6,18 +6,78 @@
 //! `firmware/target/`, and any other architecture gets a build of its own, cached under
 //! `target/firmware-cache/<architecture>/` and reused by every model of that architecture.
 //!
-//! The firmware sources are found next to the trainer's own sources (this crate's
-//! `CARGO_MANIFEST_DIR/../firmware`); the environment variable [`FIRMWARE_ENV`]
-//! (`DENDRITE_FIRMWARE`) names a ready firmware ELF instead, for a binary used away from its
-//! source tree or a firmware built by hand.
+//! The firmware sources are wherever the caller says ([`FirmwareSource`]): the command line
+//! passes the checkout named by [`FIRMWARE_DIR_ENV`] (`DENDRITE_FIRMWARE_DIR`), else the one it
+//! was built from. The environment variable [`FIRMWARE_ENV`] (`DENDRITE_FIRMWARE`) names a ready
+//! firmware ELF instead, for a firmware built by hand.
 
-use super::Board;
+use super::QemuBoard;
 use dendrite_core::format::{Architecture, ModelView};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Environment variable naming a firmware ELF to use instead of building one.
 pub const FIRMWARE_ENV: &str = "DENDRITE_FIRMWARE";
+
+/// Environment variable naming the firmware sources: the `firmware/` directory of a Dendrite
+/// checkout.
+pub const FIRMWARE_DIR_ENV: &str = "DENDRITE_FIRMWARE_DIR";
+
+/// Where the firmware's sources are: the `firmware/` directory of a Dendrite checkout. Builds run
+/// there; the default builds land in its `target/`, builds for other architectures in the
+/// checkout's `target/firmware-cache/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirmwareSource {
+    dir: PathBuf,
+}
+
+impl FirmwareSource {
+    /// The firmware sources in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The sources [`FIRMWARE_DIR_ENV`] names when it is set, otherwise `default` (for a
+    /// program, the checkout it was built from).
+    pub fn locate(default: impl Into<PathBuf>) -> Self {
+        match std::env::var_os(FIRMWARE_DIR_ENV) {
+            Some(dir) if !dir.is_empty() => Self::new(dir),
+            _ => Self::new(default),
+        }
+    }
+
+    /// The `firmware/` directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Whether the sources are there.
+    pub fn exists(&self) -> bool {
+        self.dir.join("Cargo.toml").is_file()
+    }
+
+    /// The committed model the default firmware's architecture comes from.
+    pub fn seed_model(&self) -> PathBuf {
+        self.dir.join("models/seed.postcard")
+    }
+
+    /// Where builds for other architectures than the seed's are cached: the checkout's
+    /// `target/firmware-cache/`.
+    pub fn cache_dir(&self) -> PathBuf {
+        let checkout = self.dir.parent().unwrap_or(&self.dir);
+        checkout.join("target/firmware-cache")
+    }
+
+    /// [`FirmwareError::NoSources`] unless the crate in `dir` (the sources or a board's
+    /// directory within them) is there.
+    pub(crate) fn check(dir: &Path) -> Result<(), FirmwareError> {
+        if dir.join("Cargo.toml").is_file() {
+            Ok(())
+        } else {
+            Err(FirmwareError::NoSources(dir.to_owned()))
+        }
+    }
+}
 
 /// Why no firmware image could be had.
 #[derive(Debug, thiserror::Error)]
@@ -38,10 +98,11 @@ pub enum FirmwareError {
         /// Why it was refused.
         source: dendrite_core::format::DecodeError,
     },
-    /// The firmware sources are not where this binary was built from.
+    /// The firmware sources are not where they were looked for.
     #[error(
-        "the firmware sources are not at {0} (was the repository moved?): set {FIRMWARE_ENV} \
-         to a firmware ELF built for this model's architecture"
+        "the firmware sources are not at {0}: set {FIRMWARE_DIR_ENV} to the firmware/ directory \
+         of a Dendrite checkout, or {FIRMWARE_ENV} to a firmware ELF built for this model's \
+         architecture"
     )]
     NoSources(PathBuf),
     /// `cargo build` of the firmware failed.
@@ -57,6 +118,8 @@ pub enum FirmwareError {
 /// One firmware build: which architecture, which features, where.
 #[derive(Clone, Debug)]
 pub struct FirmwareBuild {
+    /// The firmware sources.
+    pub source: FirmwareSource,
     /// The model whose architecture the network type is generated from (`DENDRITE_MODEL`);
     /// `None` for the committed seed model.
     pub model: Option<PathBuf>,
@@ -65,7 +128,7 @@ pub struct FirmwareBuild {
     /// Cargo's `--target-dir`.
     pub target_dir: PathBuf,
     /// The board it runs on.
-    pub board: Board,
+    pub board: QemuBoard,
     /// Capture cargo's output (shown only on failure) instead of passing it through.
     pub quiet: bool,
 }
@@ -73,9 +136,10 @@ pub struct FirmwareBuild {
 impl FirmwareBuild {
     /// The default build: the seed architecture, in `firmware/target/` (a board with a CPU of
     /// its own for a shared target, the Cortex-M7, in `firmware/target/<board>/`).
-    pub fn default_for(board: Board) -> Self {
-        let target = firmware_dir().join("target");
+    pub fn default_for(source: &FirmwareSource, board: QemuBoard) -> Self {
+        let target = source.dir().join("target");
         Self {
+            source: source.clone(),
             model: None,
             features: Vec::new(),
             target_dir: match board.target_cpu {
@@ -89,8 +153,8 @@ impl FirmwareBuild {
 
     /// The build whose `ForceFault` request really faults, in `fault/` under the default
     /// build's directory, so that it never replaces the default image.
-    pub fn fault_injection(board: Board) -> Self {
-        let default = Self::default_for(board);
+    pub fn fault_injection(source: &FirmwareSource, board: QemuBoard) -> Self {
+        let default = Self::default_for(source, board);
         Self {
             features: vec!["fault-injection".into()],
             target_dir: default.target_dir.join("fault"),
@@ -101,7 +165,7 @@ impl FirmwareBuild {
     /// The cargo command line of this build, run in `firmware/`.
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        cmd.current_dir(firmware_dir())
+        cmd.current_dir(self.source.dir())
             .args(["build", "--release", "--target", self.board.target])
             .arg("--target-dir")
             .arg(&self.target_dir);
@@ -138,62 +202,48 @@ impl FirmwareBuild {
     /// [`FirmwareError::NoSources`] without the firmware sources, [`FirmwareError::Build`] when
     /// cargo fails.
     pub fn build(&self) -> Result<PathBuf, FirmwareError> {
-        let dir = firmware_dir();
-        if !dir.join("Cargo.toml").is_file() {
-            return Err(FirmwareError::NoSources(dir));
-        }
+        FirmwareSource::check(self.source.dir())?;
         run(&mut self.command(), self.quiet)?;
         Ok(self.elf())
     }
 }
 
-/// The firmware sources: `firmware/` beside the trainer's own sources.
-pub fn firmware_dir() -> PathBuf {
-    repo().join("firmware")
-}
-
-/// The repository this crate was built from (the parent of `trainer/`).
-fn repo() -> PathBuf {
-    let trainer = Path::new(env!("CARGO_MANIFEST_DIR"));
-    trainer.parent().unwrap_or(trainer).to_path_buf()
-}
-
-/// The committed model the default firmware's architecture comes from.
-pub fn seed_model() -> PathBuf {
-    firmware_dir().join("models/seed.postcard")
-}
-
 /// A firmware ELF that runs `model` on `board`: the one named by [`FIRMWARE_ENV`] if set,
 /// otherwise the default build for the seed architecture, otherwise a build for the model's
-/// architecture, cached under `target/firmware-cache/`. `quiet` captures cargo's output.
+/// architecture, cached under `target/firmware-cache/`, all from the sources in `source`.
+/// `quiet` captures cargo's output.
 ///
 /// # Errors
 /// An unreadable or invalid model file, missing firmware sources, a failed build.
-pub fn for_model(model: &Path, board: Board, quiet: bool) -> Result<PathBuf, FirmwareError> {
+pub fn for_model(
+    source: &FirmwareSource,
+    model: &Path,
+    board: QemuBoard,
+    quiet: bool,
+) -> Result<PathBuf, FirmwareError> {
     if let Some(elf) = std::env::var_os(FIRMWARE_ENV) {
         return Ok(PathBuf::from(elf));
     }
     let wanted = architecture(model)?;
-    let seed = seed_model();
+    FirmwareSource::check(source.dir())?;
+    let seed = source.seed_model();
     if seed.is_file() && architecture(&seed)? == wanted {
         let build = FirmwareBuild {
             quiet,
-            ..FirmwareBuild::default_for(board)
+            ..FirmwareBuild::default_for(source, board)
         };
         if !quiet && !build.elf().is_file() {
             eprintln!("building the firmware (once)");
         }
         return build.build();
     }
-    let cache = repo()
-        .join("target/firmware-cache")
-        .join(cache_key(&wanted, board));
-    let pinned = pin_model(model, &cache)?;
+    let cache = source.cache_dir().join(cache_key(&wanted, board));
+    let pinned = pin_model(model, &wanted, &cache)?;
     let build = FirmwareBuild {
         model: Some(pinned),
         target_dir: cache,
         quiet,
-        ..FirmwareBuild::default_for(board)
+        ..FirmwareBuild::default_for(source, board)
     };
     if !quiet && !build.elf().is_file() {
         eprintln!(
@@ -222,7 +272,7 @@ pub fn architecture(model: &Path) -> Result<Architecture, FirmwareError> {
 }
 
 /// A directory name for an architecture on a board: `mps2-an386-3-8-2-relu-softmax`.
-fn cache_key(architecture: &Architecture, board: Board) -> String {
+fn cache_key(architecture: &Architecture, board: QemuBoard) -> String {
     let text = format!("{}-{architecture}", board.name);
     text.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
@@ -232,9 +282,10 @@ fn cache_key(architecture: &Architecture, board: Board) -> String {
 /// Copies `model` into the cache directory once, so that every later model of the same
 /// architecture builds against an unchanged `DENDRITE_MODEL` file (cargo then has nothing to
 /// redo). Only the architecture of the copy matters.
-fn pin_model(model: &Path, cache: &Path) -> Result<PathBuf, FirmwareError> {
+fn pin_model(model: &Path, wanted: &Architecture, cache: &Path) -> Result<PathBuf, FirmwareError> {
     let pinned = cache.join("architecture.postcard");
-    if pinned.is_file() {
+    // A copy this build cannot read (pinned by an older format version) is replaced.
+    if architecture(&pinned).is_ok_and(|found| found == *wanted) {
         return Ok(pinned);
     }
     let io = |path: &Path| {
@@ -274,22 +325,4 @@ fn run(cmd: &mut Command, quiet: bool) -> Result<(), FirmwareError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::device::BOARDS;
-
-    #[test]
-    fn cache_key_names_board_and_architecture() {
-        let arch = architecture(&seed_model()).unwrap();
-        assert_eq!(cache_key(&arch, BOARDS[0]), "mps2-an386-3-4-2-relu-softmax");
-    }
-
-    #[test]
-    fn a_missing_model_file_is_named_in_the_error() {
-        let err = architecture(Path::new("/nonexistent/model.postcard")).unwrap_err();
-        assert!(
-            err.to_string().starts_with("/nonexistent/model.postcard: "),
-            "{err}"
-        );
-    }
-}
+mod tests;

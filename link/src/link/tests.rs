@@ -1,0 +1,171 @@
+//! Unit tests of the serial link.
+
+use super::*;
+use dendrite_core::protocol::{encode, ModelStatus, Predictions, Probabilities};
+use std::io::Cursor;
+
+/// A port that answers with canned bytes and records what was written.
+struct Canned {
+    answer: Cursor<Vec<u8>>,
+    written: Vec<u8>,
+}
+
+impl Read for Canned {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.answer.read(buf)
+    }
+}
+
+impl Write for Canned {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.written.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn link_answering(responses: &[Response]) -> Link<Canned> {
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; MAX_FRAME];
+    for r in responses {
+        bytes.extend_from_slice(encode(r, &mut buf).unwrap());
+    }
+    Link::new(Canned {
+        answer: Cursor::new(bytes),
+        written: Vec::new(),
+    })
+}
+
+#[test]
+fn predict_sends_one_frame_and_reads_the_prediction() {
+    let p = Prediction {
+        probabilities: Probabilities::from_slice(&[0.25, 0.75]).unwrap(),
+        class: 1,
+        ticks: 42,
+    };
+    let mut link = link_answering(&[Response::Prediction(p.clone())]);
+    assert_eq!(link.predict(&[1.0, 2.0, 3.0]).unwrap(), p);
+    let written = &mut link.port_mut().written;
+    assert_eq!(
+        written[0], 0,
+        "a leading terminator resynchronizes the device"
+    );
+    let request: Request = protocol::decode(&mut written[1..]).unwrap();
+    assert_eq!(
+        request,
+        Request::Predict(Input::from_slice(&[1.0, 2.0, 3.0]).unwrap())
+    );
+}
+
+#[test]
+fn device_refusal_is_an_error_with_the_reason() {
+    let refusal = DeviceError::NoValidModel(dendrite_core::format::DecodeError::WrongMagic);
+    let mut link = link_answering(&[Response::Error(refusal)]);
+    let err = link.predict(&[0.0; 3]).unwrap_err();
+    assert!(matches!(err, LinkError::Device(e) if e == refusal));
+    assert!(err.to_string().contains("wrong magic"), "{err}");
+}
+
+#[test]
+fn closed_port_is_reported_not_waited_on() {
+    let mut link = link_answering(&[]);
+    assert!(matches!(link.info(), Err(LinkError::Closed)));
+}
+
+/// A device that sends `byte` forever, or (`None`) never answers: its reads time out,
+/// as a serial port with a timeout does.
+struct Endless(Option<u8>);
+
+impl Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.0 {
+            Some(byte) => {
+                buf.fill(byte);
+                Ok(buf.len())
+            }
+            None => Err(io::Error::new(io::ErrorKind::TimedOut, "no answer")),
+        }
+    }
+}
+
+impl Write for Endless {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn silent_device_is_a_timeout() {
+    let mut link = Link::new(Endless(None));
+    assert!(matches!(link.info(), Err(LinkError::Timeout)));
+}
+
+#[test]
+fn babbling_device_is_an_error_not_an_endless_read() {
+    // Garbage that never closes a frame, and a stream of empty frames.
+    for byte in [0x55, 0x00] {
+        let mut link = Link::new(Endless(Some(byte)));
+        assert!(
+            matches!(link.info(), Err(LinkError::BadFrame(FrameError::TooLong))),
+            "byte {byte:#x}"
+        );
+    }
+}
+
+#[test]
+fn garbage_answer_is_a_bad_frame() {
+    let mut link = Link::new(Canned {
+        answer: Cursor::new(vec![0x13, 0x37, 0x42, 0x00]),
+        written: Vec::new(),
+    });
+    assert!(matches!(
+        link.info(),
+        Err(LinkError::BadFrame(FrameError::Malformed))
+    ));
+}
+
+#[test]
+fn device_gone_in_the_middle_of_an_answer_is_closed() {
+    let mut buf = [0u8; MAX_FRAME];
+    let frame = encode(&Response::Error(DeviceError::Unsupported), &mut buf).unwrap();
+    let mut link = Link::new(Canned {
+        answer: Cursor::new(frame[..frame.len() / 2].to_vec()),
+        written: Vec::new(),
+    });
+    assert!(matches!(link.info(), Err(LinkError::Closed)));
+}
+
+#[test]
+fn batches_are_split_into_protocol_sized_requests() {
+    let p = Prediction {
+        probabilities: Probabilities::from_slice(&[1.0]).unwrap(),
+        class: 0,
+        ticks: 1,
+    };
+    let full: Predictions = std::iter::repeat_n(p.clone(), MAX_BATCH).collect();
+    let rest: Predictions = std::iter::repeat_n(p, 2).collect();
+    let mut link = link_answering(&[Response::Batch(full), Response::Batch(rest)]);
+    let xs = vec![[0.0f32; 3]; MAX_BATCH + 2];
+    assert_eq!(link.predict_batch(&xs).unwrap().len(), MAX_BATCH + 2);
+}
+
+#[test]
+fn wrong_kind_of_answer_is_an_error() {
+    let info = DeviceInfo {
+        protocol: 1,
+        firmware: Default::default(),
+        board: Default::default(),
+        architecture: Default::default(),
+        model: ModelStatus::Loaded { crc: 1 },
+    };
+    let mut link = link_answering(&[Response::Info(info)]);
+    assert!(matches!(
+        link.cost(1),
+        Err(LinkError::Unexpected("info", "cost"))
+    ));
+}
