@@ -11,7 +11,8 @@
 //!   same bits;
 //! - the **serial protocol** ([`protocol`]): the requests and responses the firmware serves.
 //!
-//! `no_std`, no `alloc`, no `unsafe`: it builds for `thumbv7em-none-eabihf` as for the host.
+//! `no_std`, no `unsafe`: it builds for `thumbv7em-none-eabihf` as for the host; `alloc` only with
+//! the feature of that name (the host's owned protocol messages).
 //!
 //! ```
 //! use dendrite_core::{kernel, Activation};
@@ -35,6 +36,9 @@
         clippy::todo
     )
 )]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
 
 mod activation;
 pub mod format;
