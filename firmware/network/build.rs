@@ -6,7 +6,6 @@
 //! same architecture runs on the same image.
 
 use dendrite_core::format::ModelView;
-use dendrite_core::protocol::{MAX_INPUTS, MAX_OUTPUTS};
 use std::fmt::Write as _;
 use std::{env, fs, path::PathBuf};
 
@@ -42,11 +41,6 @@ fn network_type(view: &ModelView<'_>) -> Result<String, String> {
         .chain(arch.layers.iter().map(|&(units, _)| usize::from(units)))
         .collect();
     let output = widths.last().copied().unwrap_or(input);
-    if input > MAX_INPUTS || output > MAX_OUTPUTS {
-        return Err(format!(
-            "architecture {arch} exceeds the protocol's {MAX_INPUTS} inputs / {MAX_OUTPUTS} outputs"
-        ));
-    }
     if arch.layers.is_empty() {
         return Err("the model has no layers".into());
     }
@@ -74,8 +68,12 @@ fn network_type(view: &ModelView<'_>) -> Result<String, String> {
          pub const ARCHITECTURE_NAME: &str = \"{arch}\";\n\
          /// The network's input width.\n\
          pub const INPUT: usize = {input};\n\
-         /// The network's output width (number of classes).\n\
+         /// The network's output width.\n\
          pub const OUTPUT: usize = {output};\n\
+         /// The protocol's bounds for this network: frame length, inputs per batch.\n\
+         pub const LIMITS: dendrite_core::protocol::Limits = dendrite_core::protocol::Limits::new(INPUT, OUTPUT);\n\
+         /// The longest frame the firmware sends or accepts, in bytes ([`LIMITS`]).\n\
+         pub const FRAME: usize = LIMITS.frame;\n\
          /// Each layer's width and activation, input side first.\n\
          pub const LAYERS: [(u16, Activation); {n}] = [{layers}];\n\
          /// The layers, typed by their widths.\n\

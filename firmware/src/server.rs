@@ -4,9 +4,10 @@ use crate::Classifier;
 use core::convert::Infallible;
 use dendrite_core::format::{Architecture, DecodeError};
 use dendrite_core::protocol::{
-    self, CostReport, DeviceError, DeviceInfo, Fault, FrameError, FrameReceiver, Input,
-    ModelStatus, Prediction, RequestView, ResponseRef, SelfCheckReport, MAX_FRAME,
+    self, BatchEncoder, CostReport, DeviceError, DeviceInfo, Fault, Floats, FrameError,
+    FrameReceiver, Limits, ModelStatus, PredictionRef, RequestView, ResponseRef, SelfCheckReport,
 };
+use dendrite_core::Activation;
 use embedded_hal::digital::OutputPin;
 use embedded_io::{Read, Write};
 
@@ -50,61 +51,84 @@ impl OutputPin for NoPin {
     }
 }
 
-/// The frame buffers of the link: what a server receives into and encodes into.
+/// The link's buffers: what a server receives frames into, encodes answers into, and copies
+/// an input into, sized for one network: `FRAME` bytes per frame
+/// ([`Limits::frame`](dendrite_core::protocol::Limits::frame)), `INPUT` values per input.
 ///
-/// Zero-initialized and large (two [`MAX_FRAME`] buffers), so a firmware keeps it in a `static`
-/// (`.bss`) rather than on its stack.
-pub struct Buffers {
-    rx: FrameReceiver<MAX_FRAME>,
-    tx: [u8; MAX_FRAME],
+/// Zero-initialized and large, so a firmware keeps it in a `static` (`.bss`) rather than on its
+/// stack; [`crate::Buffers`] is the one for the firmware's network.
+pub struct Buffers<const FRAME: usize, const INPUT: usize> {
+    rx: FrameReceiver<[u8; FRAME]>,
+    tx: [u8; FRAME],
+    input: [f32; INPUT],
 }
 
-impl Buffers {
+impl<const FRAME: usize, const INPUT: usize> Buffers<FRAME, INPUT> {
     /// Empty buffers.
     pub const fn new() -> Self {
         Self {
             rx: FrameReceiver::new(),
-            tx: [0; MAX_FRAME],
+            tx: [0; FRAME],
+            input: [0.0; INPUT],
         }
     }
 }
 
-impl Default for Buffers {
+impl<const FRAME: usize, const INPUT: usize> Default for Buffers<FRAME, INPUT> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-/// The firmware's state: the network, what was loaded into it, and the frame buffers.
+/// The firmware's state: the network, what was loaded into it, and the link's buffers.
 ///
 /// It borrows the network and the buffers, so a firmware can keep both in statics (`.bss`): the
 /// server itself is a few words on the stack.
-pub struct Server<'a, C> {
+pub struct Server<'a, C, const FRAME: usize, const INPUT: usize> {
     network: &'a C,
-    buffers: &'a mut Buffers,
+    buffers: &'a mut Buffers<FRAME, INPUT>,
     board: &'static str,
     status: ModelStatus,
+    /// Whether predictions carry a class (a classification model), and the activation that
+    /// reads it ([`dendrite_core::class_of`]).
+    classes: Option<Activation>,
+    /// The most inputs in one batch: as many as the frame holds answers for.
+    max_batch: usize,
 }
 
-impl<'a, C: Classifier> Server<'a, C> {
+impl<'a, C: Classifier, const FRAME: usize, const INPUT: usize> Server<'a, C, FRAME, INPUT> {
     /// Loads the model of `platform`'s weights region into `network` (zeroed, of the
     /// architecture the firmware was built for). A missing or bad model is remembered: every
     /// prediction is then refused with its reason.
     pub fn new(
         network: &'a mut C,
-        buffers: &'a mut Buffers,
+        buffers: &'a mut Buffers<FRAME, INPUT>,
         board: &'static str,
         platform: &impl Platform,
     ) -> Self {
-        let status = match network.load(platform.weights()) {
-            Ok(crc) => ModelStatus::Loaded { crc },
-            Err(reason) => ModelStatus::Invalid(reason),
+        let architecture = network.architecture();
+        let (status, classifies) = match network.load(platform.weights()) {
+            Ok(loaded) => (ModelStatus::Loaded { crc: loaded.crc }, loaded.classifies),
+            Err(reason) => (ModelStatus::Invalid(reason), false),
         };
+        let last = architecture
+            .layers
+            .last()
+            .map_or(Activation::Linear, |&(_, a)| a);
+        let limits = Limits::for_architecture(&architecture);
         Self {
             network,
             buffers,
             board,
             status,
+            classes: classifies.then_some(last),
+            // Buffers smaller than the architecture's limits (a board's own choice) take
+            // single predictions only.
+            max_batch: if FRAME >= limits.frame {
+                limits.batch
+            } else {
+                1
+            },
         }
     }
 
@@ -151,16 +175,17 @@ impl<'a, C: Classifier> Server<'a, C> {
         platform: &mut B,
         pin: &mut P,
     ) -> Option<&[u8]> {
-        let Buffers { rx, tx } = &mut *self.buffers;
+        let Buffers { rx, tx, input } = &mut *self.buffers;
         let request = match rx.push(byte)? {
-            Ok(frame) => protocol::decode_request(frame),
+            Ok(frame) => protocol::decode_request(frame, self.max_batch),
             Err(e) => Err(e),
         };
         let network = self.network;
         let status = self.status;
-        // Each answer is encoded from a reference (`ResponseRef`): no `Response`, which is as
-        // large as a whole batch, is built on the stack. Every answer fits MAX_FRAME (a
-        // dendrite-core test checks the bound).
+        let classes = self.classes;
+        // Each answer is encoded from references: no owned response is built on the stack, and
+        // a batch is answered one input at a time. Every answer fits the frame (dendrite-core's
+        // tests check `Limits`).
         let frame = match &request {
             Ok(RequestView::Info) => {
                 encode(tx, ResponseRef::Info(&info(status, network, self.board)))
@@ -168,10 +193,15 @@ impl<'a, C: Classifier> Server<'a, C> {
             Ok(RequestView::Predict(x)) => {
                 match ready(status).and_then(|()| check_input(network, x)) {
                     Ok(()) => {
-                        let prediction = predict_checked(network, Some(x), platform);
-                        // The pin shows the class: high for any class but the first.
-                        let _ = pin.set_state((prediction.class != 0).into());
-                        encode(tx, ResponseRef::Prediction(&prediction))
+                        x.copy_to(input);
+                        predict_checked(network, input, classes, platform, |p| {
+                            // The pin shows the class: high for any class but the first.
+                            if let Some(class) = p.class {
+                                let _ = pin.set_state((class != 0).into());
+                            }
+                            encode(tx, ResponseRef::Prediction(p))
+                        })
+                        .unwrap_or(Err(FrameError::Malformed))
                     }
                     Err(e) => encode(tx, ResponseRef::Error(&e)),
                 }
@@ -180,15 +210,15 @@ impl<'a, C: Classifier> Server<'a, C> {
                 let checked = ready(status)
                     .and_then(|()| xs.iter().try_for_each(|x| check_input(network, &x)));
                 match checked {
-                    // Streamed: the inputs are read from the frame and answered one at a time,
-                    // never a whole batch on the stack.
                     Ok(()) => {
-                        let mut inputs = xs.iter();
-                        protocol::encode_batch(
-                            xs.len(),
-                            |_| predict_checked(network, inputs.next().as_ref(), platform),
-                            tx,
-                        )
+                        let mut batch = BatchEncoder::new(xs.len(), tx);
+                        for x in xs.iter() {
+                            x.copy_to(input);
+                            let _ = predict_checked(network, input, classes, platform, |p| {
+                                batch.push(p)
+                            });
+                        }
+                        batch.finish()
                     }
                     Err(e) => encode(tx, ResponseRef::Error(&e)),
                 }
@@ -198,7 +228,13 @@ impl<'a, C: Classifier> Server<'a, C> {
                 ResponseRef::SelfCheck(&self_check(platform, &network.architecture())),
             ),
             Ok(RequestView::Cost { iterations }) => match ready(status) {
-                Ok(()) => encode(tx, ResponseRef::Cost(&cost(network, *iterations, platform))),
+                Ok(()) => {
+                    input.fill(0.0);
+                    encode(
+                        tx,
+                        ResponseRef::Cost(&cost(network, input, *iterations, platform)),
+                    )
+                }
                 Err(e) => encode(tx, ResponseRef::Error(&e)),
             },
             Ok(RequestView::ForceFault(fault)) => {
@@ -239,11 +275,11 @@ fn ready(status: ModelStatus) -> Result<(), DeviceError> {
 }
 
 /// Checks an input's width and values.
-fn check_input<C: Classifier>(network: &C, x: &[f32]) -> Result<(), DeviceError> {
+fn check_input<C: Classifier>(network: &C, x: &Floats<'_>) -> Result<(), DeviceError> {
     if x.len() != network.input_width() {
         return Err(DeviceError::WrongInputWidth {
             expected: network.input_width() as u16,
-            found: x.len() as u16,
+            found: u16::try_from(x.len()).unwrap_or(u16::MAX),
         });
     }
     match x.iter().position(|v| !v.is_finite()) {
@@ -254,35 +290,42 @@ fn check_input<C: Classifier>(network: &C, x: &[f32]) -> Result<(), DeviceError>
     }
 }
 
-/// Classifies an input [`check_input`] accepted, and times it.
-fn predict_checked<C: Classifier, B: Platform>(
+/// Runs the network on an input [`check_input`] accepted, times it, and hands the prediction
+/// to `answer`: the outputs, and the class by [`dendrite_core::class_of`] when the model
+/// classifies. Returns what `answer` returns (`None` never: `x` has the network's width).
+fn predict_checked<C: Classifier, B: Platform, R>(
     network: &C,
-    x: Option<&Input>,
+    x: &[f32],
+    classes: Option<Activation>,
     platform: &mut B,
-) -> Prediction {
+    answer: impl FnOnce(PredictionRef<'_>) -> R,
+) -> Option<R> {
+    let mut answer = Some(answer);
     let start = platform.ticks();
-    let probabilities = x.and_then(|x| network.classify(x));
-    let ticks = platform.ticks().wrapping_sub(start);
-    // `classify` answers `None` only for a wrong width, which `check_input` refused: an empty
-    // answer is unreachable.
-    let probabilities = probabilities.unwrap_or_default();
-    let class = argmax(&probabilities);
-    Prediction {
-        probabilities,
-        class,
-        ticks,
-    }
-}
-
-/// The index of the largest value, the first one on ties (0 for an empty slice).
-fn argmax(values: &[f32]) -> u16 {
-    let mut best = 0;
-    for (i, &v) in values.iter().enumerate() {
-        if values.get(best).is_some_and(|&b| v > b) {
-            best = i;
-        }
-    }
-    best as u16
+    let answered = network
+        .run(x, |outputs| {
+            let ticks = platform.ticks().wrapping_sub(start);
+            let class = classes.map(|last| dendrite_core::class_of(outputs, last) as u16);
+            answer.take().map(|answer| {
+                answer(PredictionRef {
+                    outputs,
+                    class,
+                    ticks,
+                })
+            })
+        })
+        .flatten();
+    // `run` answers `None` only for a wrong width, which `check_input` refused: the empty
+    // answer below is unreachable.
+    answered.or_else(|| {
+        answer.map(|answer| {
+            answer(PredictionRef {
+                outputs: &[],
+                class: None,
+                ticks: 0,
+            })
+        })
+    })
 }
 
 fn self_check<B: Platform>(platform: &mut B, architecture: &Architecture) -> SelfCheckReport {
@@ -304,12 +347,15 @@ fn self_check<B: Platform>(platform: &mut B, architecture: &Architecture) -> Sel
     }
 }
 
-/// Times `iterations` forward passes on a zero input, then an empty loop of as many turns
+/// Times `iterations` forward passes on `x` (zeros), then an empty loop of as many turns
 /// (at most [`protocol::MAX_COST_ITERATIONS`]: a bad request must not keep the device busy).
-fn cost<C: Classifier, B: Platform>(network: &C, iterations: u32, platform: &mut B) -> CostReport {
+fn cost<C: Classifier, B: Platform>(
+    network: &C,
+    x: &[f32],
+    iterations: u32,
+    platform: &mut B,
+) -> CostReport {
     let iterations = iterations.min(protocol::MAX_COST_ITERATIONS);
-    let zeros = [0.0f32; protocol::MAX_INPUTS];
-    let x = zeros.get(..network.input_width()).unwrap_or(&[]);
     let start = platform.ticks();
     for _ in 0..iterations {
         network.forward_opaque(core::hint::black_box(x));

@@ -2,15 +2,20 @@ extern crate std;
 
 use super::*;
 use crate::network::{self, Model};
+use crate::Buffers;
+use dendrite_core::format::Task;
 use dendrite_core::format::{LayerRef, LayerSpec, ModelRef};
-use dendrite_core::protocol::{
-    decode, encode, Fault, Probabilities, Request, Response, MAX_BATCH,
-};
+use dendrite_core::protocol::{decode, encode, Fault, Request, Response};
 use std::vec::Vec;
 use std::{format, vec};
 
 /// A model file of the firmware's architecture with weights from `seed`.
 fn model_file(seed: u32) -> Vec<u8> {
+    model_file_for(seed, Task::Classification)
+}
+
+/// As [`model_file`], for `task`.
+fn model_file_for(seed: u32, task: Task<&[f32]>) -> Vec<u8> {
     let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
     let mut next = move || {
         state ^= state << 13;
@@ -52,6 +57,7 @@ fn model_file(seed: u32) -> Vec<u8> {
         mean: &mean,
         std: &std,
         layers: &layers,
+        task,
         ..ModelRef::default()
     };
     let mut bytes = vec![0; model.encoded_len().expect("valid test model")];
@@ -148,7 +154,7 @@ impl OutputPin for Led {
 }
 
 fn frame(request: &Request) -> Vec<u8> {
-    let mut buf = [0u8; MAX_FRAME];
+    let mut buf = vec![0u8; network::FRAME];
     encode(request, &mut buf).expect("request fits").to_vec()
 }
 
@@ -167,18 +173,24 @@ fn exchange(board: &mut TestBoard, led: &mut Led, wire: &[u8]) -> Vec<Response> 
         .collect()
 }
 
-fn input(values: &[f32]) -> Input {
-    Input::from_slice(values).expect("fits MAX_INPUTS")
+fn input(values: &[f32]) -> Vec<f32> {
+    values.to_vec()
 }
 
-fn zeros() -> Input {
+fn zeros() -> Vec<f32> {
     input(&[0.0; network::INPUT])
 }
 
-fn expected(model: &[u8], x: &[f32]) -> Probabilities {
+fn expected(model: &[u8], x: &[f32]) -> Vec<f32> {
     let mut m = Model::new();
-    m.load(model).expect("valid test model");
-    m.classify(x).expect("right width")
+    Classifier::load(&mut m, model).expect("valid test model");
+    m.run(x, <[f32]>::to_vec).expect("right width")
+}
+
+/// The class the rule of dendrite-core gives the firmware network's outputs.
+fn class_of(outputs: &[f32]) -> u16 {
+    let last = network::LAYERS[network::LAYERS.len() - 1].1;
+    dendrite_core::class_of(outputs, last) as u16
 }
 
 fn bits(p: &[f32]) -> Vec<u32> {
@@ -220,22 +232,22 @@ fn predict_returns_the_networks_bits_and_class() {
         panic!("{responses:?}")
     };
     let want = expected(&model, x);
-    assert_eq!(bits(&p.probabilities), bits(&want));
-    assert_eq!(p.class, argmax(&want));
+    assert_eq!(bits(&p.outputs), bits(&want));
+    assert_eq!(p.class, Some(class_of(&want)));
     assert_eq!(
         p.ticks, 1,
         "one tick between the two reads of the test counter"
     );
-    assert_eq!(led.0, Some(p.class != 0));
+    assert_eq!(led.0, Some(p.class != Some(0)));
 }
 
 #[test]
 fn batch_answers_each_input_in_order() {
     let model = model_file(3);
-    let xs: Vec<Input> = (0..MAX_BATCH)
+    let xs: Vec<Vec<f32>> = (0..network::LIMITS.batch)
         .map(|i| input(&[i as f32 - 3.0; network::INPUT]))
         .collect();
-    let request = Request::PredictBatch(xs.iter().cloned().collect());
+    let request = Request::PredictBatch(xs.clone());
     let responses = exchange(
         &mut TestBoard::with_model(&model),
         &mut Led::default(),
@@ -246,14 +258,16 @@ fn batch_answers_each_input_in_order() {
     };
     assert_eq!(ps.len(), xs.len());
     for (p, x) in ps.iter().zip(&xs) {
-        assert_eq!(bits(&p.probabilities), bits(&expected(&model, x)));
+        let want = expected(&model, x);
+        assert_eq!(bits(&p.outputs), bits(&want));
+        assert_eq!(p.class, Some(class_of(&want)));
     }
 }
 
 #[test]
 fn batch_with_one_bad_input_is_refused_whole() {
     let model = model_file(4);
-    let request = Request::PredictBatch(heapless::Vec::from_iter([zeros(), input(&[1.0])]));
+    let request = Request::PredictBatch(vec![zeros(), input(&[1.0])]);
     let responses = exchange(
         &mut TestBoard::with_model(&model),
         &mut Led::default(),
@@ -334,7 +348,7 @@ fn without_a_valid_model_every_prediction_is_refused_with_the_reason() {
 fn bad_frames_get_one_error_each_and_serving_goes_on() {
     let model = model_file(7);
     let mut wire = vec![0x13, 0x37, 0x00]; // garbage
-    wire.extend(vec![0x42; MAX_FRAME + 10]); // over-long
+    wire.extend(vec![0x42; network::FRAME + 10]); // over-long
     wire.push(0);
     wire.extend(frame(&Request::Info)[..1].iter()); // truncated, then closed
     wire.push(0);
@@ -426,7 +440,47 @@ fn fault_requests_reach_the_board_and_are_otherwise_unsupported() {
 }
 
 #[test]
-fn argmax_takes_the_first_of_equal_values() {
-    assert_eq!(argmax(&[0.25, 0.5, 0.5]), 1);
-    assert_eq!(argmax(&[]), 0);
+fn a_regression_model_answers_outputs_without_a_class_and_leaves_the_pin() {
+    let (mean, std) = (vec![10.0; network::OUTPUT], vec![2.0; network::OUTPUT]);
+    let model = model_file_for(
+        11,
+        Task::Regression {
+            mean: &mean,
+            std: &std,
+        },
+    );
+    let x = zeros();
+    let mut wire = frame(&Request::Predict(x.clone()));
+    wire.extend(frame(&Request::PredictBatch(vec![x.clone(), x.clone()])));
+    let mut led = Led::default();
+    let responses = exchange(&mut TestBoard::with_model(&model), &mut led, &wire);
+    let [Response::Prediction(p), Response::Batch(ps)] = &responses[..] else {
+        panic!("{responses:?}")
+    };
+    // The raw outputs, bit for bit: the host turns them into the targets' units.
+    assert_eq!(bits(&p.outputs), bits(&expected(&model, &x)));
+    assert_eq!(p.class, None);
+    assert!(ps
+        .iter()
+        .all(|q| q.class.is_none() && q.outputs == p.outputs));
+    assert_eq!(led.0, None);
+}
+
+#[test]
+fn a_batch_longer_than_the_frame_holds_answers_for_is_malformed() {
+    let model = model_file(12);
+    let request = Request::PredictBatch(vec![zeros(); network::LIMITS.batch + 1]);
+    let mut buf = vec![0u8; 4 * network::FRAME];
+    let wire = encode(&request, &mut buf).expect("fits").to_vec();
+    let responses = exchange(
+        &mut TestBoard::with_model(&model),
+        &mut Led::default(),
+        &wire,
+    );
+    let refused = if wire.len() > network::FRAME {
+        DeviceError::FrameTooLong
+    } else {
+        DeviceError::MalformedFrame
+    };
+    assert_eq!(responses, vec![Response::Error(refused)]);
 }
