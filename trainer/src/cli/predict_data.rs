@@ -3,7 +3,7 @@
 
 use super::model_data::read_for_model;
 use anyhow::{Context, Result};
-use dendrite_trainer::evaluation::{class_names, predicted_class};
+use dendrite_trainer::evaluation::class_names;
 use dendrite_trainer::HostModel;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,7 +23,17 @@ pub fn run(
     let classes = class_names(&model);
     let units = model.layers().last().map_or(0, |l| l.units);
     let mut text = Vec::with_capacity(samples.rows() * 16 * (units + 2));
+    let classifies = model.class_of(&[]).is_some();
     let outputs: Vec<String> = match units {
+        _ if !classifies => (0..units)
+            .map(|i| {
+                model
+                    .labels()
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("y_{i}"))
+            })
+            .collect(),
         1 => vec![format!("p_{}", classes.get(1).map_or("1", String::as_str))],
         _ => classes
             .iter()
@@ -31,17 +41,25 @@ pub fn run(
             .map(|c| format!("p_{c}"))
             .collect(),
     };
-    writeln!(text, "row,{},class", outputs.join(","))?;
+    if classifies {
+        writeln!(text, "row,{},class", outputs.join(","))?;
+    } else {
+        writeln!(text, "row,{}", outputs.join(","))?;
+    }
     for (i, row) in samples.x.rows().into_iter().enumerate() {
         let p = model
             .predict(&row.to_vec())
             .with_context(|| format!("running {}", model_path.display()))?;
-        let cells: Vec<String> = p.iter().map(f32::to_string).collect();
-        let class = predicted_class(&p);
-        let name = classes
-            .get(class)
-            .map_or_else(|| class.to_string(), Clone::clone);
-        writeln!(text, "{},{},{}", i + 1, cells.join(","), csv_field(&name))?;
+        let cells: Vec<String> = model.values(&p).iter().map(f32::to_string).collect();
+        match model.class_of(&p) {
+            Some(class) => {
+                let name = classes
+                    .get(class)
+                    .map_or_else(|| class.to_string(), Clone::clone);
+                writeln!(text, "{},{},{}", i + 1, cells.join(","), csv_field(&name))?;
+            }
+            None => writeln!(text, "{},{}", i + 1, cells.join(","))?,
+        }
     }
     match out {
         Some(path) => {

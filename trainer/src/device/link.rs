@@ -1,8 +1,9 @@
 //! Requests out, responses in, one at a time.
 
+use dendrite_core::format::Architecture;
 use dendrite_core::protocol::{
-    self, Batch, CostReport, DeviceError, DeviceInfo, FrameError, FrameReceiver, Input, Prediction,
-    Request, Response, SelfCheckReport, MAX_BATCH, MAX_FRAME,
+    self, CostReport, DeviceError, DeviceInfo, FrameError, FrameReceiver, Limits, Prediction,
+    Request, Response, SelfCheckReport,
 };
 use std::io::{self, Read, Write};
 
@@ -27,9 +28,14 @@ pub enum LinkError {
     /// The device answered with a response of the wrong kind.
     #[error("the device answered {0} to a {1} request")]
     Unexpected(&'static str, &'static str),
-    /// An input has more values than the protocol carries.
-    #[error("an input has {0} values; the protocol carries at most {max}", max = protocol::MAX_INPUTS)]
-    InputTooWide(usize),
+    /// An input has more values than the device's model takes (its frames would not hold it).
+    #[error("an input has {found} values; the device's model takes {width}")]
+    InputTooWide {
+        /// The input's values.
+        found: usize,
+        /// The device's input width.
+        width: usize,
+    },
 }
 
 /// The host side of the serial link, over any byte stream.
@@ -37,10 +43,14 @@ pub enum LinkError {
 /// Sends one request, reads exactly one response. The port's own timeout (an
 /// [`io::ErrorKind::TimedOut`] or [`io::ErrorKind::WouldBlock`] from `read`) becomes
 /// [`LinkError::Timeout`].
+///
+/// Its frame bounds are the device's [`Limits`], which follow from the architecture the
+/// firmware was built for: learned from the first [`info`](Self::info) (asked for by the first
+/// prediction if need be) or given with [`set_architecture`](Self::set_architecture).
 pub struct Link<P> {
     port: P,
-    rx: FrameReceiver<MAX_FRAME>,
-    buf: Vec<u8>,
+    limits: Option<Limits>,
+    rx: FrameReceiver<Vec<u8>>,
 }
 
 impl<P: Read + Write> Link<P> {
@@ -48,9 +58,37 @@ impl<P: Read + Write> Link<P> {
     pub fn new(port: P) -> Self {
         Self {
             port,
-            rx: FrameReceiver::new(),
-            buf: vec![0; MAX_FRAME],
+            limits: None,
+            // Until the architecture is known: room for every answer but predictions.
+            rx: FrameReceiver::with_buffer(vec![0; Limits::new(0, 0).frame]),
         }
+    }
+
+    /// Sizes the link for a firmware built for `architecture`.
+    pub fn set_architecture(&mut self, architecture: &Architecture) {
+        let limits = Limits::for_architecture(architecture);
+        if self.limits != Some(limits) {
+            self.rx = FrameReceiver::with_buffer(vec![0; limits.frame]);
+            self.limits = Some(limits);
+        }
+    }
+
+    /// The device's limits, asking for its architecture if it is not known yet.
+    ///
+    /// # Errors
+    /// As [`info`](Self::info).
+    pub fn limits(&mut self) -> Result<Limits, LinkError> {
+        match self.limits {
+            Some(limits) => Ok(limits),
+            None => {
+                self.info()?;
+                Ok(self.limits.unwrap_or(Limits::new(0, 0)))
+            }
+        }
+    }
+
+    fn frame_len(&self) -> usize {
+        self.limits.unwrap_or(Limits::new(0, 0)).frame
     }
 
     /// The port.
@@ -63,12 +101,12 @@ impl<P: Read + Write> Link<P> {
     /// # Errors
     /// I/O errors, a timeout, a closed port or an invalid frame from the device.
     pub fn request(&mut self, request: &Request) -> Result<Response, LinkError> {
-        let frame = protocol::encode(request, &mut self.buf).map_err(LinkError::BadFrame)?;
         // A leading terminator closes whatever partial frame the device may hold.
-        let mut wire = Vec::with_capacity(frame.len() + 1);
-        wire.push(0);
-        wire.extend_from_slice(frame);
-        self.port.write_all(&wire)?;
+        let mut wire = vec![0; 1 + self.frame_len()];
+        let len = protocol::encode(request, &mut wire[1..])
+            .map_err(LinkError::BadFrame)?
+            .len();
+        self.port.write_all(&wire[..1 + len])?;
         self.port.flush()?;
         self.receive()
     }
@@ -82,7 +120,7 @@ impl<P: Read + Write> Link<P> {
         let mut byte = [0u8; 1];
         // A device that babbles (bytes that never close a frame, or empty frames) is not
         // answering: past two frames' worth of bytes it is an error, never an endless read.
-        for _ in 0..2 * MAX_FRAME {
+        for _ in 0..2 * self.frame_len() {
             match self.port.read(&mut byte) {
                 Ok(0) => return Err(LinkError::Closed),
                 Ok(_) => {}
@@ -113,24 +151,30 @@ impl<P: Read + Write> Link<P> {
     /// As [`request`](Self::request); [`LinkError::Device`] when refused.
     pub fn info(&mut self) -> Result<DeviceInfo, LinkError> {
         match self.request(&Request::Info)? {
-            Response::Info(info) => Ok(info),
+            Response::Info(info) => {
+                self.set_architecture(&info.architecture);
+                Ok(info)
+            }
             other => Err(unexpected(other, "info")),
         }
     }
 
-    /// Classifies one raw input on the device.
+    /// Runs the device's model on one raw input.
     ///
     /// # Errors
     /// As [`request`](Self::request); [`LinkError::Device`] when refused (wrong width, NaN, no
     /// valid model), [`LinkError::InputTooWide`] before sending anything.
     pub fn predict(&mut self, x: &[f32]) -> Result<Prediction, LinkError> {
-        match self.request(&Request::Predict(to_input(x)?))? {
+        let limits = self.limits()?;
+        check_width(x, limits)?;
+        match self.request(&Request::Predict(x.to_vec()))? {
             Response::Prediction(p) => Ok(p),
             other => Err(unexpected(other, "predict")),
         }
     }
 
-    /// Classifies many inputs, [`MAX_BATCH`] per request, in order.
+    /// Runs the device's model on many inputs, as many per request as the device takes
+    /// ([`Limits::batch`]), in order.
     ///
     /// # Errors
     /// As [`predict`](Self::predict); the first refusal stops the batch.
@@ -138,12 +182,13 @@ impl<P: Read + Write> Link<P> {
         &mut self,
         xs: &[X],
     ) -> Result<Vec<Prediction>, LinkError> {
+        let limits = self.limits()?;
         let mut out = Vec::with_capacity(xs.len());
-        for chunk in xs.chunks(MAX_BATCH) {
+        for chunk in xs.chunks(limits.batch) {
             let batch = chunk
                 .iter()
-                .map(|x| to_input(x.as_ref()))
-                .collect::<Result<Batch, _>>()?;
+                .map(|x| check_width(x.as_ref(), limits).map(|()| x.as_ref().to_vec()))
+                .collect::<Result<Vec<_>, _>>()?;
             match self.request(&Request::PredictBatch(batch))? {
                 Response::Batch(ps) => out.extend(ps),
                 other => return Err(unexpected(other, "batch")),
@@ -175,8 +220,15 @@ impl<P: Read + Write> Link<P> {
     }
 }
 
-fn to_input(x: &[f32]) -> Result<Input, LinkError> {
-    Input::from_slice(x).map_err(|()| LinkError::InputTooWide(x.len()))
+/// Refuses, before sending, an input wider than the device's frames hold.
+fn check_width(x: &[f32], limits: Limits) -> Result<(), LinkError> {
+    if x.len() > limits.inputs {
+        return Err(LinkError::InputTooWide {
+            found: x.len(),
+            width: limits.inputs,
+        });
+    }
+    Ok(())
 }
 
 fn unexpected(response: Response, asked: &'static str) -> LinkError {
@@ -193,7 +245,8 @@ fn unexpected(response: Response, asked: &'static str) -> LinkError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dendrite_core::protocol::{encode, ModelStatus, Predictions, Probabilities};
+    use dendrite_core::protocol::ModelStatus;
+    use dendrite_core::Activation;
     use std::io::Cursor;
 
     /// A port that answers with canned bytes and records what was written.
@@ -220,21 +273,36 @@ mod tests {
 
     fn link_answering(responses: &[Response]) -> Link<Canned> {
         let mut bytes = Vec::new();
-        let mut buf = [0u8; MAX_FRAME];
         for r in responses {
-            bytes.extend_from_slice(encode(r, &mut buf).unwrap());
+            bytes.extend(frame_of(r));
         }
-        Link::new(Canned {
+        let mut link = Link::new(Canned {
             answer: Cursor::new(bytes),
             written: Vec::new(),
-        })
+        });
+        link.set_architecture(&three_to_two());
+        link
+    }
+
+    /// `message` as one frame.
+    fn frame_of<T: serde::Serialize>(message: &T) -> Vec<u8> {
+        let mut buf = vec![0u8; 1 << 12];
+        protocol::encode(message, &mut buf).unwrap().to_vec()
+    }
+
+    /// A 3-2 softmax architecture.
+    fn three_to_two() -> Architecture {
+        Architecture {
+            input: 3,
+            layers: [(2, Activation::Softmax)].into_iter().collect(),
+        }
     }
 
     #[test]
     fn predict_sends_one_frame_and_reads_the_prediction() {
         let p = Prediction {
-            probabilities: Probabilities::from_slice(&[0.25, 0.75]).unwrap(),
-            class: 1,
+            outputs: vec![0.25, 0.75],
+            class: Some(1),
             ticks: 42,
         };
         let mut link = link_answering(&[Response::Prediction(p.clone())]);
@@ -245,10 +313,7 @@ mod tests {
             "a leading terminator resynchronizes the device"
         );
         let request: Request = protocol::decode(&mut written[1..]).unwrap();
-        assert_eq!(
-            request,
-            Request::Predict(Input::from_slice(&[1.0, 2.0, 3.0]).unwrap())
-        );
+        assert_eq!(request, Request::Predict(vec![1.0, 2.0, 3.0]));
     }
 
     #[test]
@@ -323,8 +388,7 @@ mod tests {
 
     #[test]
     fn device_gone_in_the_middle_of_an_answer_is_closed() {
-        let mut buf = [0u8; MAX_FRAME];
-        let frame = encode(&Response::Error(DeviceError::Unsupported), &mut buf).unwrap();
+        let frame = frame_of(&Response::Error(DeviceError::Unsupported));
         let mut link = Link::new(Canned {
             answer: Cursor::new(frame[..frame.len() / 2].to_vec()),
             written: Vec::new(),
@@ -335,15 +399,37 @@ mod tests {
     #[test]
     fn batches_are_split_into_protocol_sized_requests() {
         let p = Prediction {
-            probabilities: Probabilities::from_slice(&[1.0]).unwrap(),
-            class: 0,
+            outputs: vec![1.0, 0.0],
+            class: Some(0),
             ticks: 1,
         };
-        let full: Predictions = std::iter::repeat_n(p.clone(), MAX_BATCH).collect();
-        let rest: Predictions = std::iter::repeat_n(p, 2).collect();
+        let batch = Limits::for_architecture(&three_to_two()).batch;
+        let full = vec![p.clone(); batch];
+        let rest = vec![p; 2];
         let mut link = link_answering(&[Response::Batch(full), Response::Batch(rest)]);
-        let xs = vec![[0.0f32; 3]; MAX_BATCH + 2];
-        assert_eq!(link.predict_batch(&xs).unwrap().len(), MAX_BATCH + 2);
+        let xs = vec![[0.0f32; 3]; batch + 2];
+        assert_eq!(link.predict_batch(&xs).unwrap().len(), batch + 2);
+        let written = link.port_mut().written.clone();
+        let requests: Vec<usize> = written
+            .split(|&b| b == 0)
+            .filter(|f| !f.is_empty())
+            .map(|f| match protocol::decode::<Request>(&mut f.to_vec()) {
+                Ok(Request::PredictBatch(xs)) => xs.len(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(requests, vec![batch, 2]);
+    }
+
+    #[test]
+    fn an_input_wider_than_the_device_takes_is_refused_before_sending() {
+        let mut link = link_answering(&[]);
+        let err = link.predict(&[0.0; 4]).unwrap_err();
+        assert!(
+            matches!(err, LinkError::InputTooWide { found: 4, width: 3 }),
+            "{err}"
+        );
+        assert!(link.port_mut().written.is_empty());
     }
 
     #[test]
