@@ -5,7 +5,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use dendrite_core::protocol::{DeviceInfo, ModelStatus, Prediction};
-use dendrite_trainer::device::{firmware, Board, Link, LinkError, Qemu, QemuOptions, BOARDS};
+use dendrite_trainer::device::{firmware, fit, Board, Link, LinkError, Qemu, QemuOptions, BOARDS};
 use dendrite_trainer::HostModel;
 use serde::Serialize;
 use std::path::Path;
@@ -84,9 +84,16 @@ impl Device {
                 )
             })?;
         let mut device = match &args.serial {
-            Some(port) => Self::Serial(Box::new(open_serial(port, args.baud, timeout)?)),
+            Some(port) => {
+                if let Some(hw) = dendrite_trainer::device::hardware::hardware(&args.board) {
+                    check_fits(model, model_path, &hw.budget())?;
+                }
+                Self::Serial(Box::new(open_serial(port, args.baud, timeout)?))
+            }
             None => {
                 let board = find_board(&args.board)?;
+                // Before building a firmware for the model: say so if it cannot fit the board.
+                check_fits(model, model_path, &board.budget())?;
                 Self::Qemu(Box::new(spawn_qemu(model_path, board, timeout)?), board)
             }
         };
@@ -146,6 +153,13 @@ impl Device {
             Self::Serial(_) => format!("{board} on a serial port"),
         }
     }
+}
+
+/// Whether `model` fits the board of `budget`: its file in the weights region, its network and
+/// frame buffers in RAM.
+pub fn check_fits(model: &HostModel, path: &Path, budget: &fit::Budget) -> Result<()> {
+    fit::check(model.architecture(), model.file_len(), budget)
+        .with_context(|| format!("{} cannot run on {}", path.display(), budget.board))
 }
 
 /// The emulated board named `name`.

@@ -31,6 +31,8 @@ pub struct Hardware {
     pub weights_addr: u32,
     /// Size of the WEIGHTS region, in bytes.
     pub weights_len: u32,
+    /// Size of the RAM region in the board's `memory.x`, in bytes.
+    pub ram_len: u32,
 }
 
 /// The real boards, as built by `cargo xtask test`.
@@ -44,6 +46,7 @@ pub const HARDWARE: &[Hardware] = &[
         chip: "STM32F411RETx",
         weights_addr: 0x0806_0000,
         weights_len: 128 * 1024,
+        ram_len: 128 * 1024,
     },
     Hardware {
         name: "nrf52840-dk",
@@ -54,6 +57,7 @@ pub const HARDWARE: &[Hardware] = &[
         chip: "nRF52840_xxAA",
         weights_addr: 0x000F_8000,
         weights_len: 32 * 1024,
+        ram_len: 256 * 1024,
     },
 ];
 
@@ -63,6 +67,15 @@ pub fn hardware(name: &str) -> Option<&'static Hardware> {
 }
 
 impl Hardware {
+    /// What the board offers a model: its weights region and RAM.
+    pub fn budget(&self) -> crate::device::fit::Budget {
+        crate::device::fit::Budget {
+            board: self.name,
+            weights_len: self.weights_len,
+            ram_len: self.ram_len,
+        }
+    }
+
     /// The board's crate directory.
     pub fn dir(&self) -> PathBuf {
         firmware_dir().join("boards").join(self.name)

@@ -31,12 +31,25 @@ pub struct Board {
     pub weights_addr: u32,
     /// Frequency of the firmware's tick counter (its board's system clock).
     pub tick_hz: u32,
+    /// Size of the WEIGHTS region in the board's `memory.x`: the largest model file.
+    pub weights_len: u32,
+    /// Size of the RAM region in the board's `memory.x`: the firmware's static data.
+    pub ram_len: u32,
 }
 
 impl Board {
     /// The firmware's cargo feature that selects this board (`board-mps2-an385`).
     pub fn feature(&self) -> String {
         format!("board-{}", self.name)
+    }
+
+    /// What the board offers a model: its weights region and RAM.
+    pub fn budget(&self) -> crate::device::fit::Budget {
+        crate::device::fit::Budget {
+            board: self.name,
+            weights_len: self.weights_len,
+            ram_len: self.ram_len,
+        }
     }
 
     /// Instructions per timer tick under `-icount shift=0` (one instruction per virtual
@@ -56,6 +69,8 @@ pub const BOARDS: &[Board] = &[
         target: "thumbv7em-none-eabihf",
         target_cpu: None,
         weights_addr: 0x0004_0000,
+        weights_len: 16 * 1024,
+        ram_len: 48 * 1024,
         tick_hz: 25_000_000,
     },
     Board {
@@ -66,6 +81,8 @@ pub const BOARDS: &[Board] = &[
         target: "thumbv7m-none-eabi",
         target_cpu: None,
         weights_addr: 0x0004_0000,
+        weights_len: 16 * 1024,
+        ram_len: 64 * 1024,
         tick_hz: 25_000_000,
     },
     Board {
@@ -76,6 +93,8 @@ pub const BOARDS: &[Board] = &[
         target: "thumbv7em-none-eabihf",
         target_cpu: Some("cortex-m7"),
         weights_addr: 0x0004_0000,
+        weights_len: 16 * 1024,
+        ram_len: 64 * 1024,
         tick_hz: 25_000_000,
     },
     Board {
@@ -86,6 +105,8 @@ pub const BOARDS: &[Board] = &[
         target: "thumbv8m.main-none-eabihf",
         target_cpu: None,
         weights_addr: 0x0004_0000,
+        weights_len: 16 * 1024,
+        ram_len: 64 * 1024,
         tick_hz: 20_000_000,
     },
 ];
