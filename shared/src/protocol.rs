@@ -80,6 +80,15 @@ pub struct Limits {
     pub frame: usize,
 }
 
+/// The larger of `a` and `b`, in a `const fn`.
+const fn max(a: usize, b: usize) -> usize {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
 /// The longest message other than predictions and inputs: an [`Response::Info`] with a board
 /// name of [`MAX_BOARD_NAME`] bytes, [`MAX_LAYERS`] layers and the longest model status
 /// (protocol 3, version 9, board 17, architecture 4 + 4 per layer, status 1 + 11 bytes).
@@ -109,20 +118,11 @@ impl Limits {
             fit
         };
         // Tag, then one value or a count (1 byte: batch <= MAX_BATCH) and `batch` values.
-        let mut message = OTHER_MESSAGE;
-        let candidates = [
-            1 + input,
-            2 + batch * input,
-            1 + prediction,
-            2 + batch * prediction,
-        ];
-        let mut i = 0;
-        while i < candidates.len() {
-            if candidates[i] > message {
-                message = candidates[i];
-            }
-            i += 1;
-        }
+        let largest = max(
+            max(1 + input, 2 + batch * input),
+            max(1 + prediction, 2 + batch * prediction),
+        );
+        let message = max(largest, OTHER_MESSAGE);
         Self {
             inputs,
             outputs,
