@@ -190,10 +190,11 @@ const EXP_MIN: f32 = -87.336_55;
 /// checked against f64 in the tests), `exp(0) = 1` exactly, and 0 below `-87.34` (where the
 /// true value is a subnormal under `1.2e-38`) and for `-inf`.
 ///
-/// No division and no table: about 20 instructions on a Cortex-M4F against `libm::expf`'s
-/// 50 and its 14-cycle division. It is part of the shared kernel, so the host and the target
-/// compute the same bits. Cephes' `expf` polynomial on `[-ln2/2, ln2/2]` after Cody-Waite
-/// reduction, scaled by `2^k` through a multiplication (correct for any `k` in range).
+/// No division and no table: fewer instructions on a Cortex-M4F than `libm::expf`, and none of
+/// its 14-cycle division (the softmax models' cost: BENCHMARKS.md). It is part of the shared
+/// kernel, so the host and the target compute the same bits. Cephes' `expf` polynomial on
+/// `[-ln2/2, ln2/2]` after Cody-Waite reduction, scaled by `2^k` through a multiplication
+/// (correct for any `k` in range).
 #[inline(always)]
 pub(crate) fn exp_nonpositive(x: f32) -> f32 {
     if x < EXP_MIN {

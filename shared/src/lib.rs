@@ -46,6 +46,7 @@ pub mod kernel;
 mod layer;
 mod network;
 pub mod protocol;
+pub mod quant;
 mod wire;
 
 pub use activation::{act, Activation};

@@ -1,6 +1,6 @@
 //! A whole model with compile-time shapes: standardization, then layers.
 
-use crate::format::{DecodeError, ModelView};
+use crate::format::{DType, DecodeError, ModelView};
 use crate::kernel;
 use crate::layer::Layers;
 
@@ -64,8 +64,15 @@ impl<const IN: usize, L: Layers<IN>> Network<IN, L> {
     ///
     /// # Errors
     /// [`DecodeError::ArchitectureMismatch`] when the file's input width, layer widths or
-    /// activations differ from this network's; the network is then left unchanged.
+    /// activations differ from this network's; [`DecodeError::UnsupportedLayer`] for an int8
+    /// model; the network is then left unchanged.
     pub fn load(&mut self, model: &ModelView<'_>) -> Result<(), DecodeError> {
+        // A typed network holds f32 weights: an int8 model runs through `quant` instead.
+        if let Some(l) = model.layers().find(|l| l.dtype != DType::F32) {
+            return Err(DecodeError::UnsupportedLayer {
+                dtype: l.dtype.code(),
+            });
+        }
         let mut layers = model.layers();
         let same = usize::from(model.input()) == IN
             && self.layers.matches(&mut layers)

@@ -112,7 +112,7 @@ impl<'a> Reader<'a> {
 /// U+10FFFF), exactly as `core::str::from_utf8` decides.
 ///
 /// The target validates names and labels at boot but never reads them; `core::str::from_utf8`
-/// would cost it about 600 bytes of flash (its fast paths and a 256-byte table). The host turns
+/// would cost it flash for its fast paths and a 256-byte table. The host turns
 /// the checked bytes into `&str` with `core::str::from_utf8` when it reads them. A property test
 /// checks this function against `core::str::from_utf8` on arbitrary bytes.
 pub(crate) fn is_utf8(bytes: &[u8]) -> bool {

@@ -54,6 +54,7 @@ impl Owned {
             mean: &self.mean,
             std: &self.std,
             layers: &layers,
+            int8: &[],
         };
         let mut bytes = vec![0; model.encoded_len().expect("valid model")];
         model

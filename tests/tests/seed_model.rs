@@ -1,7 +1,7 @@
 //! The committed seed model is what `dendrite train` writes with its defaults, byte for byte.
 //!
-//! (Byte for byte on machines with the same SIMD features: ndarray's matrix products pick FMA
-//! or AVX kernels at run time. The tests run on the same kind of machine as CI.)
+//! (Byte for byte on every x86_64 machine: the trainer's matrix kernels are its own, SSE2 with a
+//! separate multiply and add, and nothing is picked per CPU at run time.)
 
 use dendrite_tests::build;
 use std::process::Command;

@@ -74,6 +74,7 @@ impl Sequential {
             mean: &preprocessing.mean,
             std: &preprocessing.std,
             layers: &refs,
+            int8: &[],
         };
         let refused = |e: dendrite_core::format::EncodeError| Error::Export {
             layer: "model".to_owned(),

@@ -55,6 +55,12 @@ impl HostModel {
             path: origin.to_owned(),
             reason: e.to_string(),
         })?;
+        if view.layers().any(|l| l.int8.is_some()) {
+            return Err(Error::InvalidModelFile {
+                path: origin.to_owned(),
+                reason: "holds int8 layers (from `dendrite quantize` or `dendrite import`), which this command does not run yet".into(),
+            });
+        }
         let layers = view
             .layers()
             .map(|l| HostLayer {

@@ -3,10 +3,10 @@
 //!
 //! Keras' vocabulary and defaults throughout: [`Sequential`], [`layers::Dense`],
 //! [`layers::Activation`], `compile`, `fit`, `evaluate`, `predict`, `summary`. The math is
-//! batched f32 on `ndarray`, single-threaded; every random draw comes from one seeded
-//! generator, so a seed gives the same model file byte for byte. (Byte for byte on machines
-//! with the same SIMD features: `ndarray`'s matrix products pick FMA or AVX kernels at run
-//! time, and those round differently.)
+//! batched f32 on `ndarray`, single-threaded, with Dendrite's own matrix kernels (compiled for
+//! the x86_64 baseline, SSE2, with a separate multiply and add; nothing is picked per CPU at run
+//! time); every random draw comes from one seeded generator, so a seed gives the same model
+//! file byte for byte on every x86_64 machine.
 //!
 //! ```
 //! use dendrite_trainer::activations::Activation::{Relu, Softmax};
@@ -48,7 +48,10 @@ pub mod metrics;
 mod model;
 pub mod optimizers;
 pub mod plot;
+pub mod quantize;
+pub mod regression;
 pub mod spec;
+pub mod tflite;
 pub mod utils;
 
 pub use callbacks::{Callback, History, Logs};

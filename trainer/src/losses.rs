@@ -18,9 +18,18 @@ pub enum Loss {
     BinaryCrossentropy,
     /// `mean_j (p_j - y_j)²` per sample, on any output activation.
     MeanSquaredError,
+    /// `mean_j |p_j - y_j|` per sample (Keras' gradient of `|d|` at 0 is 0).
+    MeanAbsoluteError,
+    /// Keras' `Huber(delta=1.0)`: per output `½d²` where `|d| ≤ 1`, `|d| - ½` beyond, averaged
+    /// over the outputs.
+    Huber,
 }
 
-const NAMES: &str = "categorical_crossentropy, binary_crossentropy, mean_squared_error (mse)";
+/// Keras' default `delta` of the Huber loss.
+const HUBER_DELTA: f32 = 1.0;
+
+const NAMES: &str = "categorical_crossentropy, binary_crossentropy, mean_squared_error (mse), \
+                     mean_absolute_error (mae), huber";
 
 impl Loss {
     /// The loss Keras calls `name`.
@@ -32,6 +41,8 @@ impl Loss {
             "categorical_crossentropy" => Ok(Loss::CategoricalCrossentropy),
             "binary_crossentropy" => Ok(Loss::BinaryCrossentropy),
             "mean_squared_error" | "mse" => Ok(Loss::MeanSquaredError),
+            "mean_absolute_error" | "mae" => Ok(Loss::MeanAbsoluteError),
+            "huber" | "huber_loss" => Ok(Loss::Huber),
             _ => Err(Error::UnknownName {
                 kind: "loss",
                 name: name.to_owned(),
@@ -46,7 +57,17 @@ impl Loss {
             Loss::CategoricalCrossentropy => "categorical_crossentropy",
             Loss::BinaryCrossentropy => "binary_crossentropy",
             Loss::MeanSquaredError => "mean_squared_error",
+            Loss::MeanAbsoluteError => "mean_absolute_error",
+            Loss::Huber => "huber",
         }
+    }
+
+    /// Whether the loss compares numbers (regression) rather than classes.
+    pub const fn is_regression(&self) -> bool {
+        matches!(
+            self,
+            Loss::MeanSquaredError | Loss::MeanAbsoluteError | Loss::Huber
+        )
     }
 
     /// The output activation the loss is fused with, if any: the model must end with it, and
@@ -55,7 +76,7 @@ impl Loss {
         match self {
             Loss::CategoricalCrossentropy => Some(Activation::Softmax),
             Loss::BinaryCrossentropy => Some(Activation::Sigmoid),
-            Loss::MeanSquaredError => None,
+            Loss::MeanSquaredError | Loss::MeanAbsoluteError | Loss::Huber => None,
         }
     }
 
@@ -82,6 +103,14 @@ impl Loss {
                     let s: f32 = p.iter().zip(y).map(|(&p, &y)| (p - y) * (p - y)).sum();
                     s / units
                 }
+                Loss::MeanAbsoluteError => {
+                    let s: f32 = p.iter().zip(y).map(|(&p, &y)| (p - y).abs()).sum();
+                    s / units
+                }
+                Loss::Huber => {
+                    let s: f32 = p.iter().zip(y).map(|(&p, &y)| huber(p - y)).sum();
+                    s / units
+                }
             };
             total += f64::from(per_sample);
         }
@@ -100,10 +129,16 @@ impl Loss {
         mut out: ArrayViewMut2<'_, f32>,
     ) {
         let batch = pred.nrows() as f32;
+        let per_output = 1.0 / (batch * pred.ncols() as f32);
         let scale = match self {
             Loss::CategoricalCrossentropy => 1.0 / batch,
-            Loss::BinaryCrossentropy => 1.0 / (batch * pred.ncols() as f32),
-            Loss::MeanSquaredError => 2.0 / (batch * pred.ncols() as f32),
+            Loss::MeanSquaredError => 2.0 * per_output,
+            _ => per_output,
+        };
+        let derivative: fn(f32) -> f32 = match self {
+            Loss::MeanAbsoluteError => |d| if d == 0.0 { 0.0 } else { d.signum() },
+            Loss::Huber => |d| d.clamp(-HUBER_DELTA, HUBER_DELTA),
+            _ => |d| d,
         };
         if *self == Loss::CategoricalCrossentropy {
             // d/dz of -Σ y log softmax(z) is p·Σy - y, which is p - y for one-hot targets.
@@ -121,13 +156,23 @@ impl Loss {
             Zip::from(&mut out)
                 .and(&pred)
                 .and(&y)
-                .for_each(|o, &p, &y| *o = (p - y) * scale);
+                .for_each(|o, &p, &y| *o = derivative(p - y) * scale);
         }
     }
 }
 
 fn clip(p: f32) -> f32 {
     p.clamp(EPSILON, 1.0 - EPSILON)
+}
+
+/// Keras' Huber loss of one difference: quadratic within `delta`, linear beyond.
+fn huber(d: f32) -> f32 {
+    let a = d.abs();
+    if a <= HUBER_DELTA {
+        0.5 * d * d
+    } else {
+        HUBER_DELTA * a - 0.5 * HUBER_DELTA * HUBER_DELTA
+    }
 }
 
 fn binary(p: f32, y: f32) -> f32 {

@@ -69,6 +69,12 @@ pub enum SpecError {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
+    /// What the model learns: `classification`, `regression` or `anomaly` (default: regression
+    /// when the loss is a regression loss, else classification).
+    pub task: Option<TaskKind>,
+    /// For `task = "anomaly"`: the percentile of the training rows' reconstruction errors that
+    /// becomes the anomaly threshold (default 99).
+    pub threshold_percentile: Option<f64>,
     /// Where the samples come from.
     #[serde(default)]
     pub data: DataSpec,
@@ -92,7 +98,9 @@ pub struct ModelSpec {
 pub struct DataSpec {
     /// CSV file with a header line (relative to the spec file).
     pub path: Option<PathBuf>,
-    /// The label column.
+    /// The label column; for regression the target column, or several
+    /// (`label = ["x", "y"]`, stored comma-separated).
+    #[serde(default, deserialize_with = "one_or_many")]
     pub label: Option<String>,
     /// Feature columns (default: every column but the label).
     pub features: Option<Vec<String>>,
@@ -107,6 +115,37 @@ pub struct DataSpec {
     /// Standardize the features with the training rows' mean and std (default true).
     #[serde(default = "yes")]
     pub standardize: bool,
+    /// Standardize regression targets with the training rows' mean and std (default true); the
+    /// model file keeps them, so predictions come back in the targets' units.
+    #[serde(default = "yes")]
+    pub standardize_targets: bool,
+}
+
+/// What a model learns.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// Classes from a label column.
+    #[default]
+    Classification,
+    /// Numbers from one or more target columns.
+    Regression,
+    /// An autoencoder that reproduces its inputs; a large reconstruction error flags an anomaly.
+    Anomaly,
+}
+
+/// A string, or a list of strings joined by commas.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(Some(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s,
+        OneOrMany::Many(v) => v.join(","),
+    }))
 }
 
 impl Default for DataSpec {
@@ -120,6 +159,7 @@ impl Default for DataSpec {
             samples: None,
             classes: None,
             standardize: true,
+            standardize_targets: true,
         }
     }
 }
@@ -165,7 +205,7 @@ pub struct LayerSpec {
 }
 
 /// `[compile]`.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CompileSpec {
     /// `optimizer = "adam"` or `optimizer = { name = "adam", learning_rate = 0.01 }`.
@@ -174,19 +214,8 @@ pub struct CompileSpec {
     /// Loss name (default: from the output activation, softmax → categorical cross-entropy,
     /// sigmoid → binary cross-entropy).
     pub loss: Option<String>,
-    /// Metric names (default `["accuracy"]`).
-    #[serde(default = "accuracy")]
-    pub metrics: Vec<String>,
-}
-
-impl Default for CompileSpec {
-    fn default() -> Self {
-        CompileSpec {
-            optimizer: OptimizerSpec::default(),
-            loss: None,
-            metrics: accuracy(),
-        }
-    }
+    /// Metric names (default `["accuracy"]` for a classifier, `["mae"]` otherwise).
+    pub metrics: Option<Vec<String>>,
 }
 
 /// `[fit]`, with Keras' defaults where Keras has one.
@@ -222,10 +251,6 @@ impl Default for FitSpec {
 
 fn yes() -> bool {
     true
-}
-
-fn accuracy() -> Vec<String> {
-    vec!["accuracy".to_owned()]
 }
 
 fn invalid(key: impl Into<String>, reason: impl ToString) -> SpecError {
@@ -279,9 +304,57 @@ impl ModelSpec {
         Ok(spec)
     }
 
-    /// The layers as a model for `inputs` features and `classes` classes: the first layer's
-    /// `input_dim` defaults to `inputs`, the last Dense layer's `units` to one per class (one
-    /// for binary cross-entropy).
+    /// What the model learns: the `task` key, else regression for a regression loss, else
+    /// classification.
+    pub fn task(&self) -> TaskKind {
+        self.task.unwrap_or_else(|| {
+            let regression = self
+                .compile
+                .loss
+                .as_deref()
+                .and_then(|l| Loss::from_name(l).ok())
+                .is_some_and(|l| l.is_regression());
+            if regression {
+                TaskKind::Regression
+            } else {
+                TaskKind::Classification
+            }
+        })
+    }
+
+    /// The target columns of a regression (`label`, split at commas); empty for other tasks.
+    pub fn target_columns(&self) -> Vec<String> {
+        match (self.task(), &self.data.label) {
+            (TaskKind::Regression, Some(label)) => {
+                label.split(',').map(|c| c.trim().to_owned()).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The anomaly threshold's percentile (default 99).
+    ///
+    /// # Errors
+    /// [`SpecError::Invalid`] outside `[0, 100]` or for a task other than anomaly.
+    pub fn threshold_percentile(&self) -> Result<f64, SpecError> {
+        match self.threshold_percentile {
+            None => Ok(99.0),
+            Some(_) if self.task() != TaskKind::Anomaly => Err(invalid(
+                "threshold_percentile",
+                "only an anomaly model (task = \"anomaly\") has a threshold",
+            )),
+            Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
+            Some(p) => Err(invalid(
+                "threshold_percentile",
+                format!("{p} is not a percentile: give a number from 0 to 100"),
+            )),
+        }
+    }
+
+    /// The layers as a model for `inputs` features and `classes` outputs wanted (classes for a
+    /// classifier, target columns for a regression, inputs for an autoencoder): the first
+    /// layer's `input_dim` defaults to `inputs`, the last Dense layer's `units` to one per
+    /// class (one for binary cross-entropy) or per target.
     ///
     /// # Errors
     /// [`SpecError::Invalid`] naming the layer key: unknown names, missing units, an
@@ -312,13 +385,28 @@ impl ModelSpec {
     /// The output width the labels call for.
     fn output_units(&self, classes: usize) -> usize {
         match self.compile.loss.as_deref() {
-            Some("binary_crossentropy") if classes <= 2 => 1,
+            Some("binary_crossentropy") if classes <= 2 && self.is_classifier() => 1,
             _ => classes,
         }
     }
 
+    fn is_classifier(&self) -> bool {
+        self.task() == TaskKind::Classification
+    }
+
     fn check_output(&self, model: &Sequential, classes: usize) -> Result<(), SpecError> {
         let outputs = model.output_dim();
+        if !self.is_classifier() {
+            if outputs != classes {
+                let key = format!("layers[{}].units", self.layers.len() - 1);
+                let what = match self.task() {
+                    TaskKind::Anomaly => "an autoencoder reproduces its",
+                    _ => "one output per target: the data has",
+                };
+                return Err(invalid(key, format!("{outputs} outputs, but {what} {classes} columns: leave `units` out of the output layer to get the right number")));
+            }
+            return Ok(());
+        }
         let fits = if outputs == 1 {
             classes <= 2
         } else {
@@ -340,6 +428,7 @@ impl ModelSpec {
         let loss = match &self.compile.loss {
             Some(name) => Loss::from_name(name).map_err(|e| invalid("compile.loss", e))?,
             None => match model.output_activation() {
+                _ if !self.is_classifier() => Loss::MeanSquaredError,
                 activations::Activation::Sigmoid => Loss::BinaryCrossentropy,
                 activations::Activation::Softmax => Loss::CategoricalCrossentropy,
                 other => {
@@ -350,9 +439,17 @@ impl ModelSpec {
                 }
             },
         };
+        let default = if self.is_classifier() {
+            "accuracy"
+        } else {
+            "mae"
+        };
         let metrics = self
             .compile
             .metrics
+            .clone()
+            .unwrap_or_else(|| vec![default.to_owned()]);
+        let metrics = metrics
             .iter()
             .enumerate()
             .map(|(i, m)| {

@@ -1,8 +1,9 @@
 //! Bad inputs and failing runs at the command line: each is a one-line error that says what and
 //! where, a non-zero exit, no panic, and nothing of the user's lost.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+use tempfile::TempDir;
 
 fn dendrite(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dendrite"))
@@ -13,11 +14,12 @@ fn dendrite(args: &[&str]) -> Output {
         .expect("the dendrite binary runs")
 }
 
-/// A scratch directory of this test's own.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dendrite-bad-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory of this test's own, removed when dropped (even when the test fails).
+fn scratch(name: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("dendrite-bad-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn path(p: &Path) -> &str {
@@ -52,7 +54,7 @@ fn trained(out: &Path) -> Vec<u8> {
 #[test]
 fn diverging_training_stops_and_leaves_the_previous_model_untouched() {
     let dir = scratch("diverge");
-    let model = dir.join("m.postcard");
+    let model = dir.path().join("m.postcard");
     let before = trained(&model);
     let o = dendrite(&[
         "train",
@@ -70,21 +72,20 @@ fn diverging_training_stops_and_leaves_the_previous_model_untouched() {
     assert!(err.contains("lower the learning rate"), "{err}");
     assert!(err.contains("was not written"), "{err}");
     assert_eq!(std::fs::read(&model).unwrap(), before, "the previous file");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn truncated_or_corrupted_model_files_are_refused_with_the_reason() {
     let dir = scratch("damaged");
-    let good = trained(&dir.join("good.postcard"));
-    let truncated = dir.join("truncated.postcard");
+    let good = trained(&dir.path().join("good.postcard"));
+    let truncated = dir.path().join("truncated.postcard");
     std::fs::write(&truncated, &good[..good.len() / 2]).unwrap();
-    let corrupted = dir.join("corrupted.postcard");
+    let corrupted = dir.path().join("corrupted.postcard");
     let mut bytes = good.clone();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x10;
     std::fs::write(&corrupted, bytes).unwrap();
-    let csv = dir.join("data.csv");
+    let csv = dir.path().join("data.csv");
     std::fs::write(&csv, "a,b,c,label\n1,2,3,0\n4,5,6,1\n").unwrap();
     for (file, reason) in [(&truncated, "truncated"), (&corrupted, "CRC")] {
         let m = path(file);
@@ -110,15 +111,14 @@ fn truncated_or_corrupted_model_files_are_refused_with_the_reason() {
             );
         }
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn evaluate_refuses_more_classes_than_the_model_has_outputs() {
     let dir = scratch("classes");
-    let model = dir.join("m.postcard");
+    let model = dir.path().join("m.postcard");
     trained(&model);
-    let csv = dir.join("three.csv");
+    let csv = dir.path().join("three.csv");
     std::fs::write(&csv, "a,b,c,kind\n1,2,3,x\n4,5,6,y\n7,8,9,z\n").unwrap();
     let args = [
         "evaluate",
@@ -132,7 +132,6 @@ fn evaluate_refuses_more_classes_than_the_model_has_outputs() {
     let err = failure(&dendrite(&args));
     assert!(err.contains("three.csv"), "{err}");
     assert!(err.contains("kind"), "{err}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Every kind of bad training input the issue of robustness lists, through `dendrite train`:
@@ -140,7 +139,7 @@ fn evaluate_refuses_more_classes_than_the_model_has_outputs() {
 #[test]
 fn each_bad_training_input_is_one_line_naming_the_file_and_line() {
     let dir = scratch("train-inputs");
-    let out = dir.join("never.postcard");
+    let out = dir.path().join("never.postcard");
     let header = "a,b,label\n";
     let csv_cases = [
         ("ragged.csv", "a,b,label\n1,2,0\n3,0\n", Some(":3:")),
@@ -157,7 +156,7 @@ fn each_bad_training_input_is_one_line_naming_the_file_and_line() {
         ),
     ];
     for (name, text, line) in csv_cases {
-        let csv = dir.join(name);
+        let csv = dir.path().join(name);
         std::fs::write(&csv, text).unwrap();
         let args = [
             "train",
@@ -174,7 +173,7 @@ fn each_bad_training_input_is_one_line_naming_the_file_and_line() {
             assert!(err.contains(&format!("{name}{line}")), "{name}: {err}");
         }
     }
-    let csv = dir.join("ok.csv");
+    let csv = dir.path().join("ok.csv");
     std::fs::write(&csv, format!("{header}1,2,0\n3,4,1\n")).unwrap();
     let unknown = [
         "train",
@@ -190,7 +189,7 @@ fn each_bad_training_input_is_one_line_naming_the_file_and_line() {
         ("bad-key.toml", "[fit]\nepochz = 3\n"),
         ("bad-value.toml", "[fit]\nepochs = \"many\"\n"),
     ] {
-        let file = dir.join(name);
+        let file = dir.path().join(name);
         std::fs::write(&file, spec).unwrap();
         let err = failure(&dendrite(&[
             "train",
@@ -202,5 +201,4 @@ fn each_bad_training_input_is_one_line_naming_the_file_and_line() {
         assert!(err.contains(&format!("{name}:2:")), "{name}: {err}");
     }
     assert!(!out.exists(), "no model written from bad input");
-    std::fs::remove_dir_all(dir).unwrap();
 }

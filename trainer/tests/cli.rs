@@ -1,7 +1,8 @@
 //! The `dendrite` command line: the happy path and the errors a user will meet.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+use tempfile::TempDir;
 
 fn dendrite(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dendrite"))
@@ -18,11 +19,12 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// A scratch directory of this test's own.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dendrite-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory of this test's own, removed when dropped (even when the test fails).
+fn scratch(name: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("dendrite-cli-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn train(out: &Path, extra: &[&str]) -> Output {
@@ -44,7 +46,7 @@ fn train(out: &Path, extra: &[&str]) -> Output {
 #[test]
 fn train_then_info_and_predict_on_the_model_file() {
     let dir = scratch("happy");
-    let model = dir.join("model.postcard");
+    let model = dir.path().join("model.postcard");
     let o = train(&model, &[]);
     let text = stdout(&o);
     assert!(text.contains(" Total params: 26 (104.00 B)"), "{text}");
@@ -90,26 +92,28 @@ fn train_then_info_and_predict_on_the_model_file() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("class:"));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn same_seed_same_file_bytes() {
     let dir = scratch("seed");
-    let (a, b, c) = (dir.join("a"), dir.join("b"), dir.join("c"));
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
     train(&a, &["--seed", "11"]);
     train(&b, &["--seed", "11"]);
     train(&c, &["--seed", "12"]);
     let read = |p: &Path| std::fs::read(p).unwrap();
     assert_eq!(read(&a), read(&b));
     assert_ne!(read(&a), read(&c));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn errors_say_what_is_wrong() {
     let dir = scratch("errors");
-    let model = dir.join("m.postcard");
+    let model = dir.path().join("m.postcard");
     train(&model, &["--optimizer", "adam", "--learning-rate", "0.01"]);
 
     let o = dendrite(&["predict", "--model", model.to_str().unwrap(), "1", "2"]);
@@ -120,12 +124,12 @@ fn errors_say_what_is_wrong() {
         stderr(&o)
     );
 
-    let missing = dir.join("missing.postcard");
+    let missing = dir.path().join("missing.postcard");
     let o = dendrite(&["info", missing.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("missing.postcard"), "{}", stderr(&o));
 
-    let garbage = dir.join("garbage.postcard");
+    let garbage = dir.path().join("garbage.postcard");
     std::fs::write(&garbage, b"definitely not a model").unwrap();
     let o = dendrite(&["info", garbage.to_str().unwrap()]);
     assert!(!o.status.success());
@@ -158,5 +162,4 @@ fn errors_say_what_is_wrong() {
     ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("batch_size"), "{}", stderr(&o));
-    std::fs::remove_dir_all(dir).unwrap();
 }

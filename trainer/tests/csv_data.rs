@@ -2,8 +2,9 @@
 //! the seed spec, CSV and spec errors, binary classification, callbacks.
 
 use dendrite_trainer::HostModel;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+use tempfile::TempDir;
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
 
@@ -31,10 +32,12 @@ fn fails(args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stderr).trim_end().to_owned()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dendrite-csv-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory of this test's own, removed when dropped (even when the test fails).
+fn scratch(name: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("dendrite-csv-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn example(path: &str) -> String {
@@ -48,8 +51,8 @@ fn s(p: &Path) -> &str {
 #[test]
 fn iris_trains_from_csv_evaluates_and_exports_vectors_the_host_reproduces() {
     let dir = scratch("iris");
-    let model = dir.join("iris.postcard");
-    let curves = dir.join("curves.png");
+    let model = dir.path().join("iris.postcard");
+    let curves = dir.path().join("curves.png");
     let (spec, train, test) = (
         example("iris.toml"),
         example("data/iris_train.csv"),
@@ -82,7 +85,7 @@ fn iris_trains_from_csv_evaluates_and_exports_vectors_the_host_reproduces() {
         "{info}"
     );
 
-    let confusion = dir.join("confusion.png");
+    let confusion = dir.path().join("confusion.png");
     let json = ok(&[
         "evaluate",
         "--model",
@@ -108,7 +111,7 @@ fn iris_trains_from_csv_evaluates_and_exports_vectors_the_host_reproduces() {
     assert_eq!(counts, 30);
     assert!(std::fs::metadata(&confusion).unwrap().len() > 5_000);
 
-    let predictions = dir.join("predictions.csv");
+    let predictions = dir.path().join("predictions.csv");
     ok(&[
         "predict",
         "--model",
@@ -127,7 +130,7 @@ fn iris_trains_from_csv_evaluates_and_exports_vectors_the_host_reproduces() {
     );
     assert_eq!(text.lines().count(), 31);
 
-    let vectors = dir.join("vectors.csv");
+    let vectors = dir.path().join("vectors.csv");
     ok(&[
         "export-vectors",
         "--model",
@@ -174,7 +177,7 @@ fn replay(model: &HostModel, text: &str) {
 #[test]
 fn export_vectors_json_is_versioned_and_carries_bits() {
     let dir = scratch("json");
-    let model = dir.join("m.postcard");
+    let model = dir.path().join("m.postcard");
     ok(&[
         "train",
         "--data",
@@ -188,7 +191,7 @@ fn export_vectors_json_is_versioned_and_carries_bits() {
         "--out",
         s(&model),
     ]);
-    let out = dir.join("v.json");
+    let out = dir.path().join("v.json");
     ok(&[
         "export-vectors",
         "--model",
@@ -222,7 +225,7 @@ fn export_vectors_json_is_versioned_and_carries_bits() {
 #[test]
 fn the_seed_spec_writes_the_same_bytes_as_the_defaults() {
     let dir = scratch("seed");
-    let (a, b) = (dir.join("a.postcard"), dir.join("b.postcard"));
+    let (a, b) = (dir.path().join("a.postcard"), dir.path().join("b.postcard"));
     ok(&["train", "--verbose", "0", "--out", s(&a)]);
     ok(&[
         "train",
@@ -252,7 +255,7 @@ fn flags_override_the_spec() {
         "--verbose",
         "0",
         "--out",
-        s(&dir.join("m.postcard")),
+        s(&dir.path().join("m.postcard")),
     ]);
     // 120 training rows in batches of 40 for 3 epochs; 4-5-3 has 25 + 18 parameters.
     assert!(out.contains("(9 steps"), "{out}");
@@ -263,7 +266,7 @@ fn flags_override_the_spec() {
 #[test]
 fn csv_errors_are_one_line_naming_file_line_and_column() {
     let dir = scratch("errors");
-    let bad = dir.join("bad.csv");
+    let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "a,b,y\n1,2,x\n3,oops,y\n").unwrap();
     let err = fails(&[
         "train",
@@ -272,7 +275,7 @@ fn csv_errors_are_one_line_naming_file_line_and_column() {
         "--label",
         "y",
         "--out",
-        s(&dir.join("m.postcard")),
+        s(&dir.path().join("m.postcard")),
     ]);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
@@ -291,7 +294,7 @@ fn csv_errors_are_one_line_naming_file_line_and_column() {
 #[test]
 fn spec_errors_name_the_key() {
     let dir = scratch("spec");
-    let spec = dir.join("bad.toml");
+    let spec = dir.path().join("bad.toml");
     std::fs::write(&spec, "[fit]\nepochs = 3\npatience = 2\n").unwrap();
     let err = fails(&["train", "--spec", s(&spec)]);
     assert!(
@@ -321,7 +324,7 @@ fn spec_errors_name_the_key() {
 #[test]
 fn binary_labels_train_one_sigmoid_output_and_keep_the_class_names() {
     let dir = scratch("binary");
-    let data = dir.join("bin.csv");
+    let data = dir.path().join("bin.csv");
     let mut text = String::from("x,y,answer\n");
     for i in 0..200 {
         let v = i as f32 / 100.0 - 1.0;
@@ -332,11 +335,11 @@ fn binary_labels_train_one_sigmoid_output_and_keep_the_class_names() {
         ));
     }
     std::fs::write(&data, text).unwrap();
-    let spec = dir.join("bin.toml");
+    let spec = dir.path().join("bin.toml");
     std::fs::write(&spec, "[[layers]]\nunits = 4\nactivation = \"relu\"\n[[layers]]\nactivation = \"sigmoid\"\n\
         [compile]\noptimizer = { name = \"adam\", learning_rate = 0.05 }\nloss = \"binary_crossentropy\"\n\
         [fit]\nepochs = 30\nbatch_size = 16\n").unwrap();
-    let model = dir.join("bin.postcard");
+    let model = dir.path().join("bin.postcard");
     ok(&[
         "train",
         "--spec",
@@ -374,8 +377,8 @@ fn binary_labels_train_one_sigmoid_output_and_keep_the_class_names() {
 #[test]
 fn early_stopping_and_checkpoint_from_the_spec() {
     let dir = scratch("callbacks");
-    let best = dir.join("best.postcard");
-    let spec = dir.join("cb.toml");
+    let best = dir.path().join("best.postcard");
+    let spec = dir.path().join("cb.toml");
     std::fs::write(
         &spec,
         format!(
@@ -400,7 +403,7 @@ fn early_stopping_and_checkpoint_from_the_spec() {
         "--verbose",
         "0",
         "--out",
-        s(&dir.join("m.postcard")),
+        s(&dir.path().join("m.postcard")),
     ]);
     assert!(out.contains("early stopping: stopped after epoch"), "{out}");
     assert!(out.contains("checkpoint: best model from epoch"), "{out}");
@@ -418,7 +421,7 @@ fn early_stopping_and_checkpoint_from_the_spec() {
         "--verbose",
         "0",
         "--out",
-        s(&dir.join("m2.postcard")),
+        s(&dir.path().join("m2.postcard")),
     ]);
     assert!(err.contains("callbacks.early_stopping.monitor"), "{err}");
 }

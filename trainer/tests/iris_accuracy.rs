@@ -58,12 +58,15 @@ fn held_out_accuracy(seed: u64, dir: &Path) -> f64 {
 
 #[test]
 fn iris_held_out_accuracy_is_within_one_point_of_keras() {
-    let dir = std::env::temp_dir().join(format!("dendrite-iris-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temporary directory");
-    let accuracies: Vec<f64> = (0..10).map(|seed| held_out_accuracy(seed, &dir)).collect();
+    let dir = tempfile::Builder::new()
+        .prefix("dendrite-iris-")
+        .tempdir()
+        .expect("a temporary directory");
+    let accuracies: Vec<f64> = (0..10)
+        .map(|seed| held_out_accuracy(seed, dir.path()))
+        .collect();
     let mean = accuracies.iter().sum::<f64>() / accuracies.len() as f64;
     eprintln!("Iris held-out accuracy over seeds 0-9: {mean:.4} {accuracies:?} (Keras 3: {KERAS_ACCURACY})");
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         mean >= KERAS_ACCURACY - 0.01,
         "mean held-out accuracy {mean:.4}"

@@ -195,19 +195,20 @@ fn activation_layers_fold_into_the_dense_before_them() {
 
 #[test]
 fn save_writes_atomically_and_leaves_no_temporary_file() {
-    let dir = std::env::temp_dir().join(format!("dendrite-save-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("dendrite-save-")
+        .tempdir()
+        .unwrap();
     let mut model = seed_model();
     model.build(&mut utils::set_random_seed(0)).unwrap();
-    let path = dir.join("model.postcard");
+    let path = dir.path().join("model.postcard");
     model.save(&path, &Preprocessing::identity(3)).unwrap();
-    let entries: Vec<_> = std::fs::read_dir(&dir)
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(entries, [std::ffi::OsString::from("model.postcard")]);
     assert_eq!(HostModel::load(&path).unwrap().param_count(), 26);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -9,8 +9,9 @@ use std::path::Path;
 
 use crate::shell::cargo;
 
-/// The most flash a seed-model image may take on any board: a regression guard well above
-/// today's figures (8 to 11 KB), far below any board's flash.
+/// The most flash a seed-model image may take on any board: a regression guard well above every
+/// board's seed image (BENCHMARKS.md, "Device: every core and board"), far below any board's
+/// flash.
 const SEED_FLASH_BUDGET: u64 = 16 * 1024;
 
 /// Builds and checks every board's firmware.

@@ -1,7 +1,8 @@
 //! `cargo xtask <verb>`: the one entry point for every multi-step job in Dendrite.
 //!
-//! - `setup`: install what a fresh machine lacks (the pinned toolchain's Cortex-M targets,
-//!   qemu-system-arm);
+//! - `setup`: install what a fresh machine lacks (what rustup lacks of `rust-toolchain.toml`:
+//!   the Cortex-M targets, rustfmt, clippy; qemu-system-arm), as `demo`, `test`, `size` and
+//!   `cost` do first;
 //! - `demo`: train the seed network, put it on the emulated board, show the firmware's answer
 //!   next to the host's;
 //! - `test`: every check CI runs: formatting, clippy, host tests, firmware build and tests,

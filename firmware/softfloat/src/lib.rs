@@ -5,16 +5,16 @@
 //!
 //! On a soft-float target every `f32` `+`, `-`, `*`, `/` and comparison is a call:
 //! `__aeabi_fadd`, `__aeabi_fsub`, `__aeabi_fmul`, `__aeabi_fdiv`, `__aeabi_fcmpeq` and kin.
-//! compiler-builtins implements them generically for every float width: on the seed network's
-//! forward pass about 57 instructions per addition and 40 per multiplication, plus a wrapper.
+//! compiler-builtins implements them generically for every float width, plus a wrapper: the
+//! instructions per operation, theirs and these, are in BENCHMARKS.md (the Cortex-M3 notes).
 //! This crate defines those symbols with a fast path for the cases inference lives in (normal
 //! operands with a normal result, and zeros), and hands every other case (subnormals,
 //! infinities, NaNs, overflow, underflow) to compiler-builtins' `__addsf3`, `__mulsf3`,
 //! `__divsf3`. The arithmetic is the same; only the work to get there is less.
 //!
 //! - [`add`] and [`mul`] are the fast paths in Rust, the specification; `src/armv7m.s` is the
-//!   same algorithm in Thumb-2 (about 30 instructions, no register saved), which the symbols
-//!   use: LLVM's code for the Rust takes about a third more.
+//!   same algorithm in Thumb-2 (no register saved), which the symbols use: LLVM's code for the
+//!   Rust takes more instructions.
 //! - [`div`] (three UDIVs) and the comparisons are compiled from the Rust.
 //!
 //! Testing: the Rust against the host's FPU on millions of operands and every class of edge

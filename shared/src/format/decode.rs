@@ -6,6 +6,7 @@
 //! file the encoder writes reads back field for field.
 
 use super::encode::padding;
+use super::int8::{self, Int8View};
 use super::{
     crc32, labels_fit, names_fit, Architecture, DType, DecodeError, F32s, LayerSpec, Task, MAGIC,
     MAX_LAYERS,
@@ -50,6 +51,8 @@ pub struct LayerView<'a> {
     pub kernel: F32s<'a>,
     /// `units` biases.
     pub bias: F32s<'a>,
+    /// An int8 layer's parameters ([`DType::I8`]; `kernel` and `bias` are empty then).
+    pub int8: Option<Int8View<'a>>,
 }
 
 /// The layers of a [`ModelView`], input side first.
@@ -130,16 +133,29 @@ fn layer<'a>(
         name,
         dtype,
     } = head(specs)?;
-    let weights = usize::from(units)
-        .checked_mul(fan_in)
-        .ok_or(DecodeError::Malformed)?;
+    let units_n = usize::from(units);
+    if dtype == DType::I8 {
+        let words = int8::words(units_n, fan_in, activation).ok_or(DecodeError::Malformed)?;
+        let bytes = data.take(words.checked_mul(4).ok_or(DecodeError::Malformed)?)?;
+        return Ok(LayerView {
+            units,
+            activation,
+            dtype,
+            name,
+            kernel: F32s::default(),
+            bias: F32s::default(),
+            int8: Some(int8::read(bytes, units_n, fan_in, activation)?),
+        });
+    }
+    let weights = units_n.checked_mul(fan_in).ok_or(DecodeError::Malformed)?;
     Ok(LayerView {
         units,
         activation,
         dtype,
         name,
         kernel: floats(data, weights)?,
-        bias: floats(data, usize::from(units))?,
+        bias: floats(data, units_n)?,
+        int8: None,
     })
 }
 
@@ -188,10 +204,13 @@ impl<'a> ModelView<'a> {
         let mut floats_needed = 2 * usize::from(input);
         let mut fan_in = usize::from(input);
         for _ in 0..layer_count {
-            let units = usize::from(head(&mut r)?.units);
-            let weights = units
-                .checked_mul(fan_in + 1)
-                .ok_or(DecodeError::Malformed)?;
+            let h = head(&mut r)?;
+            let units = usize::from(h.units);
+            let weights = match h.dtype {
+                DType::I8 => int8::words(units, fan_in, h.activation),
+                DType::F32 => units.checked_mul(fan_in + 1),
+            }
+            .ok_or(DecodeError::Malformed)?;
             floats_needed = floats_needed
                 .checked_add(weights)
                 .ok_or(DecodeError::Malformed)?;
@@ -352,6 +371,31 @@ impl<'a> ModelView<'a> {
         false
     }
 
+    /// Reads every layer with its checks (finite f32 weights; int8 parameters in range): the
+    /// [`layers`](Self::layers) iterator relies on them.
+    fn check_layers(&self) -> Result<(), DecodeError> {
+        let mut specs = Reader(self.specs);
+        let mut data = Reader(
+            self.data
+                .get(8 * usize::from(self.input)..)
+                .unwrap_or_default(),
+        );
+        let mut fan_in = usize::from(self.input);
+        let mut dtypes = None;
+        for _ in 0..self.layer_count {
+            let l = layer(&mut specs, &mut data, fan_in)?;
+            if !l.kernel.iter().chain(l.bias.iter()).all(f32::is_finite) {
+                return Err(DecodeError::NonFinite);
+            }
+            // One weight type per model: int8 layers chain their zero points and scales.
+            if *dtypes.get_or_insert(l.dtype) != l.dtype {
+                return Err(DecodeError::Malformed);
+            }
+            fan_in = usize::from(l.units);
+        }
+        Ok(())
+    }
+
     /// The checks beyond the encoding: shapes, names, task, finite values, positive `std`.
     fn validate(&self) -> Result<(), DecodeError> {
         if self.input == 0 || self.layer_count == 0 || self.layers().any(|l| l.units == 0) {
@@ -367,8 +411,16 @@ impl<'a> ModelView<'a> {
         if !names_ok || !names_fit(self.features, self.input) {
             return Err(DecodeError::Malformed);
         }
-        let all = F32s(self.data);
-        if !all.iter().all(f32::is_finite) || !self.threshold.is_finite() {
+        self.check_layers()?;
+        let standardization = self.mean().iter().chain(self.std().iter());
+        let targets = match task {
+            Task::Regression { mean, std } => Some(mean.iter().chain(std.iter())),
+            _ => None,
+        };
+        let finite = standardization
+            .chain(targets.into_iter().flatten())
+            .all(f32::is_finite);
+        if !finite || !self.threshold.is_finite() {
             return Err(DecodeError::NonFinite);
         }
         let target_std_ok = match task {

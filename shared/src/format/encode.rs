@@ -1,5 +1,6 @@
 //! Writing a model file from borrowed arrays, without `alloc`.
 
+use super::int8::{self, Int8LayerRef};
 use super::{
     crc32, labels_fit, names_fit, DType, EncodeError, LayerSpec, Task, MAGIC, MAX_LAYERS, VERSION,
 };
@@ -60,6 +61,9 @@ pub struct ModelRef<'a> {
     pub std: &'a [f32],
     /// The layers, input side first.
     pub layers: &'a [LayerRef<'a>],
+    /// Empty for a float model. For an int8 model, one entry per layer: every layer is then
+    /// int8 ([`DType::I8`]), its [`LayerRef`] giving the spec with an empty kernel and bias.
+    pub int8: &'a [Int8LayerRef<'a>],
 }
 
 impl ModelRef<'_> {
@@ -70,7 +74,7 @@ impl ModelRef<'_> {
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
         self.validate()?;
         let header = self.header_len()?;
-        Ok(header + 1 + padding(header) + 4 * self.data_floats() + 4)
+        Ok(header + 1 + padding(header) + 4 * self.data_words() + 4)
     }
 
     /// Writes the model file into `out` and returns the number of bytes written.
@@ -93,8 +97,8 @@ impl ModelRef<'_> {
         if let Some(len) = pad_bytes.first_mut() {
             *len = pad as u8;
         }
-        for (chunk, value) in data.chunks_exact_mut(4).zip(self.data()) {
-            chunk.copy_from_slice(&value.to_le_bytes());
+        for (chunk, word) in data.chunks_exact_mut(4).zip(self.words()) {
+            chunk.copy_from_slice(&word);
         }
         trailer.copy_from_slice(&crc32(body).to_le_bytes());
         Ok(total)
@@ -106,21 +110,26 @@ impl ModelRef<'_> {
             .map_err(|_| EncodeError::InvalidShape)
     }
 
-    /// Number of floats in the data section.
-    fn data_floats(&self) -> usize {
+    /// Number of 4-byte words in the data section.
+    fn data_words(&self) -> usize {
         let targets = match self.task {
             Task::Regression { mean, std } => mean.len() + std.len(),
             _ => 0,
         };
-        let weights: usize = self
-            .layers
-            .iter()
-            .map(|l| l.kernel.len() + l.bias.len())
-            .sum();
+        let mut fan_in = usize::from(self.input);
+        let mut weights = 0;
+        for (i, l) in self.layers.iter().enumerate() {
+            let units = usize::from(l.spec.units);
+            weights += match self.int8.get(i) {
+                Some(_) => int8::words(units, fan_in, l.spec.activation).unwrap_or(0),
+                None => l.kernel.len() + l.bias.len(),
+            };
+            fan_in = units;
+        }
         self.mean.len() + self.std.len() + weights + targets
     }
 
-    /// The data section's floats, in file order.
+    /// The f32 values of the data section (standardization, f32 layers, targets), in file order.
     fn data(&self) -> impl Iterator<Item = f32> + '_ {
         let targets: (&[f32], &[f32]) = match self.task {
             Task::Regression { mean, std } => (mean, std),
@@ -139,6 +148,34 @@ impl ModelRef<'_> {
             .copied()
     }
 
+    /// The data section's words, in file order.
+    fn words(&self) -> impl Iterator<Item = [u8; 4]> + '_ {
+        let targets: (&[f32], &[f32]) = match self.task {
+            Task::Regression { mean, std } => (mean, std),
+            _ => (&[], &[]),
+        };
+        let layers = self.layers.iter().enumerate().flat_map(|(i, l)| {
+            let float = l.kernel.iter().chain(l.bias).map(|v| v.to_le_bytes());
+            float.chain(self.int8.get(i).into_iter().flat_map(Int8LayerRef::data))
+        });
+        let f = |v: &f32| v.to_le_bytes();
+        self.mean
+            .iter()
+            .chain(self.std)
+            .map(f)
+            .chain(layers)
+            .chain(targets.0.iter().chain(targets.1).map(f))
+    }
+
+    /// The weight type of every layer.
+    fn dtype(&self) -> DType {
+        if self.int8.is_empty() {
+            DType::F32
+        } else {
+            DType::I8
+        }
+    }
+
     /// Checks shapes, finiteness, standardization, names and task: a model file is never
     /// written that the decoder would refuse.
     fn validate(&self) -> Result<(), EncodeError> {
@@ -149,10 +186,21 @@ impl ModelRef<'_> {
         if self.mean.len() != input || self.std.len() != input {
             return Err(EncodeError::InvalidShape);
         }
+        if !self.int8.is_empty() && self.int8.len() != self.layers.len() {
+            return Err(EncodeError::InvalidShape);
+        }
         let mut fan_in = input;
-        for layer in self.layers {
+        for (i, layer) in self.layers.iter().enumerate() {
             let units = usize::from(layer.spec.units);
-            if units == 0 || layer.kernel.len() != units * fan_in || layer.bias.len() != units {
+            let shape_ok = match self.int8.get(i) {
+                Some(q) => {
+                    layer.kernel.is_empty()
+                        && layer.bias.is_empty()
+                        && q.is_valid(units, fan_in, layer.spec.activation)
+                }
+                None => layer.kernel.len() == units * fan_in && layer.bias.len() == units,
+            };
+            if units == 0 || !shape_ok {
                 return Err(EncodeError::InvalidShape);
             }
             fan_in = units;
@@ -208,7 +256,7 @@ impl Serialize for Header<'_> {
         t.serialize_element(&VERSION)?;
         t.serialize_element(&m.input)?;
         t.serialize_element(m.features)?;
-        t.serialize_element(&Specs(m.layers))?;
+        t.serialize_element(&Specs(m.layers, m.dtype()))?;
         t.serialize_element(&m.task.code())?;
         t.serialize_element(m.labels)?;
         t.serialize_element(&m.task.threshold())?;
@@ -217,13 +265,13 @@ impl Serialize for Header<'_> {
 }
 
 /// The layers' headers, as `seq<(units, activation, name, dtype)>`.
-struct Specs<'a>(&'a [LayerRef<'a>]);
+struct Specs<'a>(&'a [LayerRef<'a>], DType);
 
 impl Serialize for Specs<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.0.iter().map(|l| {
             let spec = l.spec;
-            (spec.units, spec.activation, spec.name, DType::F32.code())
+            (spec.units, spec.activation, spec.name, self.1.code())
         }))
     }
 }

@@ -15,7 +15,7 @@
 //! | labels | `str` | class names (classification) or target names (regression) joined by `'\n'`; may be empty |
 //! | threshold | `f32` | anomaly threshold on the reconstruction error; 0 for the other tasks |
 //! | padding | `bytes` | 0 to 3 zero bytes, so that the data section starts at an offset divisible by 4 |
-//! | data | raw | `f32` little-endian arrays, in order: mean, std (`input` each); per layer kernel (`units × fan_in`, row-major) and bias (`units`); for regression the targets' mean and std (`output` each) |
+//! | data | raw | 4-byte little-endian words, in order: mean, std (`input` f32 each); per layer, an f32 layer's kernel (`units × fan_in`, row-major) and bias (`units`), or an int8 layer's words ([`Int8View`], layout in its module); for regression the targets' mean and std (`output` f32 each) |
 //! | crc | 4 bytes, little-endian | CRC-32 (ISO-HDLC, as zlib) of every byte before it |
 //!
 //! The header says how long every array is, so the data section carries no lengths. Because it
@@ -33,11 +33,13 @@
 mod decode;
 mod encode;
 mod error;
+mod int8;
 mod task;
 
 pub use decode::{LayerView, LayerViews, ModelView};
 pub use encode::{LayerRef, ModelRef};
 pub use error::{DecodeError, EncodeError};
+pub use int8::{I32s, Int8LayerRef, Int8View};
 pub use task::{class_of, destandardize, reconstruction_error, DType, Task};
 
 use crate::Activation;

@@ -83,6 +83,8 @@ pub enum DType {
     /// `f32` kernel and bias.
     #[default]
     F32,
+    /// int8 weights, int32 biases and TFLite's requantization ([`Int8View`](super::Int8View)).
+    I8,
 }
 
 impl DType {
@@ -90,6 +92,7 @@ impl DType {
     pub const fn code(self) -> u8 {
         match self {
             DType::F32 => 0,
+            DType::I8 => 1,
         }
     }
 
@@ -97,6 +100,7 @@ impl DType {
     pub const fn from_code(code: u8) -> Option<Self> {
         match code {
             0 => Some(DType::F32),
+            1 => Some(DType::I8),
             _ => None,
         }
     }

@@ -10,8 +10,9 @@ use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 /// How often the live bar is redrawn. Drawing and formatting on every batch would cost far
-/// more than the batch itself for small models (the seed model trains an epoch in ~0.2 ms), so
-/// the bar only appears once an epoch has run this long, and then refreshes at this rate.
+/// more than the batch itself for small models (the seed model trains an epoch in well under a
+/// millisecond: BENCHMARKS.md, W1), so the bar only appears once an epoch has run this long, and
+/// then refreshes at this rate.
 const REFRESH: Duration = Duration::from_millis(50);
 
 /// Prints one line per epoch to stdout, with a live bar on stderr while a slow epoch runs (only

@@ -5,6 +5,7 @@ mod evaluate;
 mod export_vectors;
 mod flash;
 mod info;
+mod int8;
 mod model_data;
 mod predict;
 mod predict_data;
@@ -40,6 +41,10 @@ enum Command {
     /// Write a model file into a real board's weights region with probe-rs, after checking it
     /// against the firmware's architecture.
     Flash(flash::FlashArgs),
+    /// Quantize a model file to int8 the TFLite way and compare float with int8.
+    Quantize(int8::QuantizeArgs),
+    /// Read a TFLite flatbuffer of a dense model (float32 or int8).
+    Import(int8::ImportArgs),
 }
 
 /// Runs the subcommand the user asked for.
@@ -52,5 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExportVectors(args) => export_vectors::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Flash(args) => flash::run(&args),
+        Command::Quantize(args) => int8::run_quantize(&args),
+        Command::Import(args) => int8::run_import(&args),
     }
 }

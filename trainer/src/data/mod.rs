@@ -123,6 +123,50 @@ impl Dataset {
     }
 }
 
+impl Dataset {
+    /// Moves the columns named `names` out of the features, in that order: the numeric targets
+    /// of a regression, read with the features so every CSV rule (finite numbers, line and
+    /// column in errors) applies to them too. `path` names the file in errors.
+    ///
+    /// # Shapes
+    /// Returns `(rows, names.len())`; `x` loses those columns.
+    ///
+    /// # Errors
+    /// [`DataError::UnknownColumn`] for a name that is not a feature column;
+    /// [`DataError::NoFeatures`] when no feature would be left.
+    pub fn take_columns(
+        &mut self,
+        names: &[String],
+        path: &std::path::Path,
+    ) -> Result<Array2<f32>, DataError> {
+        let mut indices = Vec::with_capacity(names.len());
+        for name in names {
+            let index = self
+                .features
+                .iter()
+                .position(|f| f == name)
+                .ok_or_else(|| DataError::UnknownColumn {
+                    path: path.to_owned(),
+                    column: name.clone(),
+                    available: self.features.join(", "),
+                })?;
+            indices.push(index);
+        }
+        let keep: Vec<usize> = (0..self.features.len())
+            .filter(|i| !indices.contains(i))
+            .collect();
+        if keep.is_empty() {
+            return Err(DataError::NoFeatures {
+                path: path.to_owned(),
+            });
+        }
+        let targets = self.x.select(Axis(1), &indices);
+        self.x = self.x.select(Axis(1), &keep);
+        self.features = keep.iter().map(|&i| self.features[i].clone()).collect();
+        Ok(targets)
+    }
+}
+
 /// Per-feature mean and standard deviation: raw inputs become `(x - mean) / std`, the formula
 /// dendrite-core's kernel applies on the host and on the device.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,13 +1,17 @@
 use super::*;
 use std::path::PathBuf;
+use tempfile::TempDir;
 
-/// Writes `text` to a file of this test's own and returns its path.
-fn file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dendrite-data-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+/// Writes `text` to a file in a directory of this test's own, removed when the directory is
+/// dropped (even when the test fails); returns both.
+fn file(name: &str, text: &str) -> (TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix("dendrite-data-")
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
-    path
+    (dir, path)
 }
 
 fn labelled(label: &str) -> CsvColumns<'_> {
@@ -19,7 +23,7 @@ fn labelled(label: &str) -> CsvColumns<'_> {
 
 /// The error's message, checked to be one line that names the file.
 fn message(name: &str, text: &str, columns: &CsvColumns<'_>) -> String {
-    let path = file(name, text);
+    let (_dir, path) = file(name, text);
     let err = read_csv(&path, columns).unwrap_err().to_string();
     assert!(!err.contains('\n'), "{err}");
     assert!(err.starts_with(&path.display().to_string()), "{err}");
@@ -28,7 +32,7 @@ fn message(name: &str, text: &str, columns: &CsvColumns<'_>) -> String {
 
 #[test]
 fn reads_features_and_class_names_in_sorted_order() {
-    let path = file("ok.csv", "a, b ,kind\n1,2,dog\n3,4.5,cat\n-1e3,0,dog\n");
+    let (_dir, path) = file("ok.csv", "a, b ,kind\n1,2,dog\n3,4.5,cat\n-1e3,0,dog\n");
     let d = read_csv(&path, &labelled("kind")).unwrap();
     assert_eq!(d.x, ndarray::array![[1.0, 2.0], [3.0, 4.5], [-1000.0, 0.0]]);
     assert_eq!(d.classes, ["cat", "dog"]);
@@ -38,7 +42,7 @@ fn reads_features_and_class_names_in_sorted_order() {
 
 #[test]
 fn integer_labels_are_class_numbers() {
-    let path = file("int.csv", "y,x\n2,1\n0,1\n2,3\n");
+    let (_dir, path) = file("int.csv", "y,x\n2,1\n0,1\n2,3\n");
     let d = read_csv(&path, &labelled("y")).unwrap();
     assert_eq!(d.classes, ["0", "1", "2"]);
     assert_eq!(d.labels, [2, 0, 2]);
@@ -46,7 +50,7 @@ fn integer_labels_are_class_numbers() {
 
 #[test]
 fn features_are_chosen_by_name_in_the_given_order() {
-    let path = file("pick.csv", "a,b,c,y\n1,2,3,0\n4,5,6,1\n");
+    let (_dir, path) = file("pick.csv", "a,b,c,y\n1,2,3,0\n4,5,6,1\n");
     let features = ["c".to_owned(), "a".to_owned()];
     let columns = CsvColumns {
         label: Some("y"),
@@ -139,7 +143,7 @@ fn rejects_labels_outside_the_models_classes() {
 
 #[test]
 fn more_classes_than_outputs_is_refused() {
-    let path = file("three.csv", "a,y\n1,a\n2,b\n3,c\n");
+    let (_dir, path) = file("three.csv", "a,y\n1,a\n2,b\n3,c\n");
     let d = read_csv(&path, &labelled("y")).unwrap();
     let err = d.targets(2).unwrap_err().to_string();
     assert!(
@@ -152,7 +156,7 @@ fn more_classes_than_outputs_is_refused() {
 
 #[test]
 fn binary_targets_for_one_sigmoid_output_are_the_class_index() {
-    let path = file("bin.csv", "a,y\n1,no\n2,yes\n");
+    let (_dir, path) = file("bin.csv", "a,y\n1,no\n2,yes\n");
     let d = read_csv(&path, &labelled("y")).unwrap();
     assert_eq!(d.targets(1).unwrap(), ndarray::array![[0.0], [1.0]]);
 }

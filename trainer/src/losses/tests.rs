@@ -72,6 +72,19 @@ fn reference(loss: Loss, z: &[f64], y: &[f64], rows: usize) -> f64 {
             Loss::MeanSquaredError => {
                 z.iter().zip(y).map(|(p, y)| (p - y).powi(2)).sum::<f64>() / units as f64
             }
+            Loss::MeanAbsoluteError => {
+                z.iter().zip(y).map(|(p, y)| (p - y).abs()).sum::<f64>() / units as f64
+            }
+            Loss::Huber => {
+                let h = |d: f64| {
+                    if d.abs() <= 1.0 {
+                        0.5 * d * d
+                    } else {
+                        d.abs() - 0.5
+                    }
+                };
+                z.iter().zip(y).map(|(p, y)| h(p - y)).sum::<f64>() / units as f64
+            }
         };
     }
     total / rows as f64
@@ -85,6 +98,8 @@ fn gradients_match_finite_differences() {
         Loss::CategoricalCrossentropy,
         Loss::BinaryCrossentropy,
         Loss::MeanSquaredError,
+        Loss::MeanAbsoluteError,
+        Loss::Huber,
     ] {
         let logits = Array2::from_shape_fn((2, 3), |(i, j)| z[i * 3 + j] as f32);
         let targets = Array2::from_shape_fn((2, 3), |(i, j)| y[i * 3 + j] as f32);
@@ -114,12 +129,24 @@ fn gradients_match_finite_differences() {
 #[test]
 fn names_follow_keras() {
     assert_eq!(Loss::from_name("mse").unwrap(), Loss::MeanSquaredError);
+    assert_eq!(Loss::from_name("mae").unwrap(), Loss::MeanAbsoluteError);
     for loss in [
         Loss::CategoricalCrossentropy,
         Loss::BinaryCrossentropy,
         Loss::MeanSquaredError,
+        Loss::MeanAbsoluteError,
+        Loss::Huber,
     ] {
         assert_eq!(Loss::from_name(loss.name()).unwrap(), loss);
     }
     assert!(Loss::from_name("hinge").is_err());
+}
+
+#[test]
+fn regression_losses_follow_keras_formulas() {
+    // Differences 0.5 and -3: MAE (0.5 + 3) / 2; Huber (0.125 + 2.5) / 2.
+    let p = array![[1.5f32, -1.0]];
+    let y = array![[1.0f32, 2.0]];
+    assert!((value(Loss::MeanAbsoluteError, p.clone(), y.clone()) - 1.75).abs() < 1e-6);
+    assert!((value(Loss::Huber, p, y) - 1.3125).abs() < 1e-6);
 }

@@ -63,7 +63,7 @@ impl Sequential {
         let mut logs = Logs::default();
         logs.set("loss", loss_sum / n as f64);
         for (metric, sum) in metrics.iter().zip(metric_sums) {
-            logs.set(metric.name(), sum / n as f64);
+            logs.set(metric.name(), metric.finish(sum / n as f64));
         }
         Ok(logs)
     }

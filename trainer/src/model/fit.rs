@@ -171,7 +171,7 @@ impl Sequential {
             seen += n;
             logs.set("loss", loss_sum / seen as f64);
             for (metric, sum) in compiled.metrics.iter().zip(&metric_sums) {
-                logs.set(metric.name(), sum / seen as f64);
+                logs.set(metric.name(), metric.finish(sum / seen as f64));
             }
             callbacks.each(|c| c.on_train_batch_end(step + 1, &logs));
         }
@@ -214,7 +214,7 @@ impl Sequential {
         let mut logs = Logs::default();
         logs.set("loss", loss_sum / x.nrows() as f64);
         for (metric, sum) in compiled.metrics.iter().zip(metric_sums) {
-            logs.set(metric.name(), sum / x.nrows() as f64);
+            logs.set(metric.name(), metric.finish(sum / x.nrows() as f64));
         }
         Ok(logs)
     }
@@ -337,11 +337,14 @@ fn split<'a>(
     Ok(((tx, ty), Some((vx, vy))))
 }
 
-/// `loss` → `val_loss`, `accuracy` → `val_accuracy`.
+/// `loss` → `val_loss`, `accuracy` → `val_accuracy`, `mae` → `val_mae`, ….
 fn val_name(name: &str) -> &'static str {
     match name {
         "loss" => "val_loss",
         "accuracy" => "val_accuracy",
+        "mae" => "val_mae",
+        "mse" => "val_mse",
+        "rmse" => "val_rmse",
         _ => "val_other",
     }
 }

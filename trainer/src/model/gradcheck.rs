@@ -76,6 +76,19 @@ fn loss64(
             Loss::MeanSquaredError => {
                 a.iter().zip(&y).map(|(p, y)| (p - y).powi(2)).sum::<f64>() / units
             }
+            Loss::MeanAbsoluteError => {
+                a.iter().zip(&y).map(|(p, y)| (p - y).abs()).sum::<f64>() / units
+            }
+            Loss::Huber => {
+                let h = |d: f64| {
+                    if d.abs() <= 1.0 {
+                        0.5 * d * d
+                    } else {
+                        d.abs() - 0.5
+                    }
+                };
+                a.iter().zip(&y).map(|(p, y)| h(p - y)).sum::<f64>() / units
+            }
         };
     }
     total / x.nrows() as f64
@@ -100,7 +113,7 @@ fn check(layers: Vec<Layer>, loss: Loss, outputs: usize) {
     let y = Array2::from_shape_fn((n, outputs), |(i, j)| match loss {
         Loss::CategoricalCrossentropy => f32::from(u8::from(i % outputs == j)),
         Loss::BinaryCrossentropy => f32::from(u8::from((i + j) % 2 == 0)),
-        Loss::MeanSquaredError => ((i + 2 * j) as f32 * 0.7).cos() * 0.5 + 0.5,
+        _ => ((i + 2 * j) as f32 * 0.7).cos() * 1.5 + 0.5,
     });
     let mut ws = Workspace::new(&model.layers, 3, n, outputs);
     let indices: Vec<usize> = (0..n).collect();
@@ -177,6 +190,13 @@ fn mse_gradient_through_every_activation_matches_finite_differences() {
         Loss::MeanSquaredError,
         3,
     );
+}
+
+#[test]
+fn regression_loss_gradients_match_finite_differences() {
+    for loss in [Loss::MeanAbsoluteError, Loss::Huber] {
+        check(vec![first(5, Tanh), dense(2, Linear)], loss, 2);
+    }
 }
 
 #[test]

@@ -64,7 +64,18 @@ fn val_loss() -> String {
 }
 
 /// The names `fit` logs, for checking `monitor` keys before training.
-const LOGGED: [&str; 4] = ["loss", "accuracy", "val_loss", "val_accuracy"];
+const LOGGED: [&str; 10] = [
+    "loss",
+    "accuracy",
+    "mae",
+    "mse",
+    "rmse",
+    "val_loss",
+    "val_accuracy",
+    "val_mae",
+    "val_mse",
+    "val_rmse",
+];
 
 /// Checks that `monitor` (at `key`) is something `fit` logs.
 pub(crate) fn check_monitor(monitor: &str, key: &str) -> Result<(), SpecError> {

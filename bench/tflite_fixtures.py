@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""TFLite fixtures for Dendrite's int8 tests, made by TensorFlow itself.
+
+Trains small Keras dense models on seeded synthetic data, converts each with
+`tf.lite.TFLiteConverter` (full-integer int8 with a representative dataset, and
+float32), runs them with `tf.lite.Interpreter` on its *reference* kernels
+(`OpResolverType.BUILTIN_REF`; the default XNNPACK delegate is another
+implementation), and writes, per model, under `--out`
+(default `trainer/tests/fixtures/tflite/`):
+
+- `<name>.tflite`: the converted flatbuffer;
+- `<name>.json`: the input and output tensors' types and quantization, the inputs
+  fed and the raw outputs the interpreter produced (int8 as integers, float32 as
+  decimal numbers that round-trip to the exact f32 bits); the float32 model's file
+  also holds the representative dataset its int8 siblings were converted with.
+
+Run it with the bench env: `bench/.venv/bin/python bench/tflite_fixtures.py`.
+CI never runs TensorFlow; the files it writes are committed.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
+
+ROWS = 64  # inputs per fixture: enough to hit every rounding branch many times
+
+
+def dataset(seed, features, classes, regression=False):
+    """Seeded synthetic data: gaussian features, labels from a random nonlinear teacher."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(600, features)).astype(np.float32) * rng.uniform(0.5, 3.0, features)
+    x += rng.uniform(-2, 2, features)
+    teacher = rng.normal(size=(features, classes))
+    z = np.tanh(x @ teacher / np.sqrt(features)) + 0.1 * (x[:, :classes] ** 2)
+    if regression:
+        return x.astype(np.float32), z.astype(np.float32)
+    if classes == 1:
+        return x.astype(np.float32), (z > np.median(z)).astype(np.float32)
+    return x.astype(np.float32), np.eye(classes, dtype=np.float32)[np.argmax(z, axis=1)]
+
+
+MODELS = {
+    # name: (features, [(units, activation)...], loss, multi-label/regression flags)
+    "dense_softmax": (7, [(16, "relu"), (8, "relu"), (4, "softmax")], "categorical_crossentropy", {}),
+    "dense_sigmoid": (6, [(12, "relu"), (3, "sigmoid")], "binary_crossentropy", {}),
+    "dense_tanh": (5, [(12, "relu6"), (3, "tanh")], "mse", {"regression": True}),
+    "regression": (8, [(16, "relu"), (8, "relu"), (1, "linear")], "mse", {"regression": True}),
+}
+
+
+def build(name, seed):
+    features, layers, loss, flags = MODELS[name]
+    keras.utils.set_random_seed(seed)
+    classes = layers[-1][0]
+    x, y = dataset(seed, features, classes, **flags)
+    if flags.get("regression") and layers[-1][1] == "tanh":
+        y = np.tanh(y)
+    model = keras.Sequential([keras.Input((features,))] + [keras.layers.Dense(u, activation=a) for u, a in layers])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss)
+    model.fit(x, y, epochs=15, batch_size=32, verbose=0)
+    return model, x
+
+
+def convert(model, x, int8, per_tensor=False, int8_io=True):
+    with tempfile.TemporaryDirectory() as tmp:
+        model.export(tmp, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        if int8:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+
+            def representative():
+                for row in x[:200]:
+                    yield [row[None, :]]
+
+            converter.representative_dataset = representative
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            if int8_io:
+                converter.inference_input_type = tf.int8
+                converter.inference_output_type = tf.int8
+            if per_tensor:
+                converter._experimental_disable_per_channel_quantization_for_dense_layers = True
+        return converter.convert()
+
+
+def tensor_info(detail):
+    q = detail["quantization_parameters"]
+    return {
+        "dtype": np.dtype(detail["dtype"]).name,
+        "shape": [int(d) for d in detail["shape"]],
+        "scale": [float(s) for s in q["scales"]],
+        "zero_point": [int(z) for z in q["zero_points"]],
+    }
+
+
+def run_reference(flatbuffer, inputs):
+    interpreter = tf.lite.Interpreter(
+        model_content=flatbuffer,
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
+    )
+    interpreter.allocate_tensors()
+    inp = interpreter.get_input_details()[0]
+    out = interpreter.get_output_details()[0]
+    ops = sorted({op["op_name"] for op in interpreter._get_ops_details()})
+    outputs = []
+    for row in inputs:
+        interpreter.set_tensor(inp["index"], row[None, :].astype(inp["dtype"]))
+        interpreter.invoke()
+        outputs.append(interpreter.get_tensor(out["index"])[0].copy())
+    return tensor_info(inp), tensor_info(out), ops, np.array(outputs)
+
+
+def quantize_inputs(x, info):
+    scale, zero = info["scale"][0], info["zero_point"][0]
+    # TFLite's own quantization of a float (round half away from zero), done in float32.
+    q = np.sign(x / np.float32(scale)) * np.floor(np.abs(x / np.float32(scale)) + 0.5) + zero
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def as_list(a):
+    return a.astype(np.int64).tolist() if a.dtype.kind == "i" else [[float(v) for v in r] for r in a]
+
+
+def write(out_dir, name, flatbuffer, inputs, note, calibration=None):
+    inp, out, ops, outputs = run_reference(flatbuffer, inputs)
+    (out_dir / f"{name}.tflite").write_bytes(flatbuffer)
+    doc = {
+        "note": note,
+        "tensorflow": tf.__version__,
+        "resolver": "BUILTIN_REF",
+        "operators": ops,
+        "input": inp,
+        "output": out,
+        "inputs": as_list(inputs),
+        "outputs": as_list(outputs),
+    }
+    if calibration is not None:
+        # The representative dataset the int8 siblings were converted with.
+        doc["calibration"] = as_list(calibration)
+    (out_dir / f"{name}.json").write_text(json.dumps(doc, indent=None) + "\n")
+    print(f"{name}: {len(flatbuffer)} bytes, ops {ops}", file=sys.stderr)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="trainer/tests/fixtures/tflite")
+    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--only", help="comma-separated model names (default: all)")
+    args = parser.parse_args()
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    only = set(args.only.split(",")) if args.only else None
+    for i, name in enumerate(MODELS):
+        if only is not None and name not in only:
+            continue
+        model, x = build(name, args.seed + i)
+        rows = x[-ROWS:]  # held out of the representative set (first 200 rows)
+        # Int8 in and out: the raw integers are compared, no float at either end.
+        fb = convert(model, x, int8=True)
+        info = run_reference(fb, quantize_inputs(rows, {"scale": [1.0], "zero_point": [0]}))[0]
+        write(out_dir, f"{name}.int8", fb, quantize_inputs(rows, info), "int8 in/out, per-channel weights")
+        if name == "dense_softmax":
+            fb = convert(model, x, int8=True, per_tensor=True)
+            info = run_reference(fb, quantize_inputs(rows, {"scale": [1.0], "zero_point": [0]}))[0]
+            write(out_dir, f"{name}.int8_per_tensor", fb, quantize_inputs(rows, info), "int8 in/out, per-tensor weights")
+            fb = convert(model, x, int8=True, int8_io=False)
+            write(out_dir, f"{name}.int8_float_io", fb, rows, "float in/out around int8: QUANTIZE ... DEQUANTIZE")
+            fb = convert(model, x, int8=False)
+            write(out_dir, f"{name}.f32", fb, rows, "float32", calibration=x[:200])
+
+    # An operator Dendrite refuses by name: a dense layer then a leaky relu.
+    keras.utils.set_random_seed(args.seed)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.LeakyReLU(0.2)])
+    fb = convert(model, np.ones((4, 3), np.float32), int8=False)
+    write(out_dir, "unsupported.f32", fb, np.ones((1, 3), np.float32), "float32, FULLY_CONNECTED then LEAKY_RELU")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,662 @@
+//! From a TFLite flatbuffer to Dendrite's float or int8 dense layers.
+
+use super::operator_names::OPERATOR_NAMES;
+use super::schema::{
+    ActivationFunctionType, BuiltinOperator, BuiltinOptionsRef, ModelRef, OperatorRef, TensorRef,
+    TensorType,
+};
+use crate::quantize::{Int8Activation, Int8Layer, Int8Model};
+use dendrite_core::format::{LayerRef, LayerSpec, ModelRef as FileModel};
+use dendrite_core::quant::{
+    activation_range, lut_populate, quantize_multiplier, QuantParams, SoftmaxParams,
+};
+use dendrite_core::Activation;
+use planus::ReadAsRoot;
+
+/// Why a TFLite file was refused.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// The bytes are not a TFLite flatbuffer, or a field is out of bounds.
+    #[error("not a valid TFLite flatbuffer: {0}")]
+    Flatbuffer(String),
+    /// The model uses an operator Dendrite does not run.
+    #[error("operator {0} is not supported: Dendrite imports dense models (FULLY_CONNECTED, RELU, SOFTMAX, LOGISTIC, TANH, QUANTIZE, DEQUANTIZE, RESHAPE)")]
+    UnsupportedOperator(String),
+    /// The model is built of supported operators in a way Dendrite does not run.
+    #[error("unsupported model structure: {0}")]
+    Unsupported(String),
+}
+
+impl From<planus::Error> for ImportError {
+    fn from(e: planus::Error) -> Self {
+        ImportError::Flatbuffer(e.to_string())
+    }
+}
+
+type Result<T> = std::result::Result<T, ImportError>;
+
+fn unsupported<T>(what: impl Into<String>) -> Result<T> {
+    Err(ImportError::Unsupported(what.into()))
+}
+
+/// A float32 dense layer read from a TFLite file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloatLayer {
+    /// `units × inputs` weights, row-major (TFLite's `[out, in]`, dendrite-core's order).
+    pub kernel: Vec<f32>,
+    /// `units` biases.
+    pub bias: Vec<f32>,
+    /// The activation after the layer.
+    pub activation: Activation,
+}
+
+/// What a TFLite file holds, in Dendrite's terms.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Imported {
+    /// A float32 model.
+    Float {
+        /// The number of inputs.
+        inputs: usize,
+        /// Its dense layers.
+        layers: Vec<FloatLayer>,
+    },
+    /// An int8 model.
+    Int8 {
+        /// The integer network.
+        model: Int8Model,
+        /// The file takes float inputs and quantizes them (a `QUANTIZE` operator first).
+        float_input: bool,
+        /// The file dequantizes its outputs to float (a `DEQUANTIZE` operator last).
+        float_output: bool,
+    },
+}
+
+/// TFLite's name of an operator (`"FULLY_CONNECTED"`, `"CONV_2D"`, …).
+fn operator_name(op: BuiltinOperator) -> String {
+    let code = op as i32;
+    OPERATOR_NAMES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or_else(|| format!("#{code}"), |(_, name)| (*name).to_owned())
+}
+
+/// The operator code of `op`: TFLite reads the larger of the two code fields (old files set
+/// only the deprecated one).
+fn builtin_code(model: &ModelRef<'_>, op: &OperatorRef<'_>) -> Result<BuiltinOperator> {
+    let codes = model
+        .operator_codes()?
+        .ok_or_else(|| ImportError::Flatbuffer("no operator codes".into()))?;
+    let index = op.opcode_index()? as usize;
+    let code = codes
+        .get(index)
+        .ok_or_else(|| ImportError::Flatbuffer(format!("operator code {index} missing")))??;
+    let deprecated = i32::from(code.deprecated_builtin_code()?);
+    let builtin = code.builtin_code()?;
+    if (builtin as i32) < deprecated {
+        BuiltinOperator::try_from(deprecated)
+            .map_err(|_| ImportError::Flatbuffer(format!("unknown operator code {deprecated}")))
+    } else {
+        Ok(builtin)
+    }
+}
+
+struct Graph<'a> {
+    model: ModelRef<'a>,
+    tensors: Vec<TensorRef<'a>>,
+}
+
+impl<'a> Graph<'a> {
+    fn tensor(&self, index: i32) -> Result<&TensorRef<'a>> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.tensors.get(i))
+            .ok_or_else(|| ImportError::Flatbuffer(format!("tensor {index} out of range")))
+    }
+
+    fn element_count(&self, index: i32) -> Result<usize> {
+        let shape = self.tensor(index)?.shape()?;
+        let Some(shape) = shape else { return Ok(1) };
+        shape
+            .iter()
+            .try_fold(1usize, |n, d| n.checked_mul(usize::try_from(d).ok()?))
+            .ok_or_else(|| {
+                ImportError::Flatbuffer(format!("tensor {index} has a negative or huge shape"))
+            })
+    }
+
+    fn data(&self, index: i32) -> Result<&'a [u8]> {
+        let buffer = self.tensor(index)?.buffer()? as usize;
+        let buffers = self
+            .model
+            .buffers()?
+            .ok_or_else(|| ImportError::Flatbuffer("no buffers".into()))?;
+        let buffer = buffers
+            .get(buffer)
+            .ok_or_else(|| ImportError::Flatbuffer(format!("buffer {buffer} missing")))??;
+        if buffer.offset()? != 0 {
+            return unsupported("weights stored outside the flatbuffer (a model over 2 GB)");
+        }
+        Ok(buffer.data()?.unwrap_or(&[]))
+    }
+
+    fn kind(&self, index: i32) -> Result<TensorType> {
+        Ok(self.tensor(index)?.type_()?)
+    }
+
+    /// Per-tensor quantization of an activation tensor.
+    fn quant(&self, index: i32) -> Result<QuantParams> {
+        let (scales, zeros) = self.quant_arrays(index)?;
+        match (scales.as_slice(), zeros.as_slice()) {
+            ([scale], [zero]) if *scale > 0.0 && (-128..=127).contains(zero) => Ok(QuantParams {
+                scale: *scale,
+                zero_point: *zero as i32,
+            }),
+            _ => unsupported(format!(
+                "tensor {index} is not quantized per tensor with a positive scale"
+            )),
+        }
+    }
+
+    fn quant_arrays(&self, index: i32) -> Result<(Vec<f32>, Vec<i64>)> {
+        let Some(q) = self.tensor(index)?.quantization()? else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let scales = q.scale()?.map(|v| v.iter().collect()).unwrap_or_default();
+        let zeros = q
+            .zero_point()?
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        Ok((scales, zeros))
+    }
+}
+
+/// Reads a TFLite flatbuffer of a dense model.
+///
+/// # Errors
+/// [`ImportError::Flatbuffer`] for bytes that are not a TFLite model;
+/// [`ImportError::UnsupportedOperator`] naming the first operator Dendrite does not run;
+/// [`ImportError::Unsupported`] for supported operators in a shape Dendrite does not run
+/// (several subgraphs, a branch, asymmetric weights, a relu6 in a float model, …).
+pub fn import(bytes: &[u8]) -> Result<Imported> {
+    let model = ModelRef::read_as_root(bytes)?;
+    let subgraphs = model
+        .subgraphs()?
+        .ok_or_else(|| ImportError::Flatbuffer("no subgraph".into()))?;
+    if subgraphs.len() != 1 {
+        return unsupported(format!("{} subgraphs (Dendrite runs one)", subgraphs.len()));
+    }
+    let subgraph = subgraphs
+        .get(0)
+        .ok_or_else(|| ImportError::Flatbuffer("no subgraph".into()))??;
+    let tensors = subgraph
+        .tensors()?
+        .map(|v| v.iter().collect::<std::result::Result<Vec<_>, _>>())
+        .transpose()?
+        .unwrap_or_default();
+    let graph = Graph { model, tensors };
+    let single = |v: Option<planus::Vector<'_, i32>>, what: &str| -> Result<i32> {
+        match v.map(|v| v.iter().collect::<Vec<_>>()).as_deref() {
+            Some([t]) => Ok(*t),
+            _ => unsupported(format!("the model must have exactly one {what} tensor")),
+        }
+    };
+    let input = single(subgraph.inputs()?, "input")?;
+    let output = single(subgraph.outputs()?, "output")?;
+    let operators: Vec<OperatorRef<'_>> = subgraph
+        .operators()?
+        .map(|v| v.iter().collect::<std::result::Result<Vec<_>, _>>())
+        .transpose()?
+        .unwrap_or_default();
+
+    let mut builder = Builder::new(&graph, input)?;
+    for op in &operators {
+        builder.push(op)?;
+    }
+    if builder.current != output {
+        return unsupported("the operators do not lead from the input to the output in one chain");
+    }
+    builder.finish()
+}
+
+/// Walks the operator chain, growing the layers.
+struct Builder<'g, 'a> {
+    graph: &'g Graph<'a>,
+    current: i32,
+    float: bool,
+    float_input: bool,
+    float_output: bool,
+    float_layers: Vec<FloatLayer>,
+    int8_layers: Vec<Int8Layer>,
+    inputs: usize,
+}
+
+impl<'g, 'a> Builder<'g, 'a> {
+    fn new(graph: &'g Graph<'a>, input: i32) -> Result<Self> {
+        let kind = graph.kind(input)?;
+        let float = match kind {
+            TensorType::Float32 => true,
+            TensorType::Int8 => false,
+            other => {
+                return unsupported(format!(
+                    "input tensor of type {other:?} (float32 or int8 only)"
+                ))
+            }
+        };
+        Ok(Builder {
+            graph,
+            current: input,
+            float,
+            float_input: float,
+            float_output: false,
+            float_layers: Vec::new(),
+            int8_layers: Vec::new(),
+            inputs: graph.element_count(input)?,
+        })
+    }
+
+    fn push(&mut self, op: &OperatorRef<'a>) -> Result<()> {
+        let code = builtin_code(&self.graph.model, op)?;
+        let inputs: Vec<i32> = op.inputs()?.map(|v| v.iter().collect()).unwrap_or_default();
+        let outputs: Vec<i32> = op
+            .outputs()?
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        let (Some(&x), [y]) = (inputs.first(), outputs.as_slice()) else {
+            return unsupported(format!(
+                "{} without one input and one output",
+                operator_name(code)
+            ));
+        };
+        if x != self.current {
+            return unsupported(format!(
+                "{} does not take the previous operator's output",
+                operator_name(code)
+            ));
+        }
+        if self.float_output {
+            return unsupported("an operator after DEQUANTIZE");
+        }
+        let y = *y;
+        match code {
+            BuiltinOperator::Quantize => self.quantize(y)?,
+            BuiltinOperator::Dequantize => self.dequantize(y)?,
+            BuiltinOperator::FullyConnected => self.fully_connected(op, &inputs, y)?,
+            BuiltinOperator::Reshape => {
+                if self.graph.element_count(y)? != self.graph.element_count(x)? {
+                    return unsupported("a RESHAPE that changes the number of values");
+                }
+            }
+            BuiltinOperator::Relu
+            | BuiltinOperator::Softmax
+            | BuiltinOperator::Logistic
+            | BuiltinOperator::Tanh => self.activation(code, op, x, y)?,
+            other => return Err(ImportError::UnsupportedOperator(operator_name(other))),
+        }
+        self.current = y;
+        Ok(())
+    }
+
+    fn quantize(&mut self, y: i32) -> Result<()> {
+        if !self.float || !self.float_layers.is_empty() || self.graph.kind(y)? != TensorType::Int8 {
+            return unsupported("QUANTIZE other than float32 to int8 before the first layer");
+        }
+        self.float = false;
+        Ok(())
+    }
+
+    fn dequantize(&mut self, y: i32) -> Result<()> {
+        if self.float || self.graph.kind(y)? != TensorType::Float32 {
+            return unsupported("DEQUANTIZE other than int8 to float32");
+        }
+        self.float_output = true;
+        Ok(())
+    }
+
+    fn fully_connected(&mut self, op: &OperatorRef<'a>, inputs: &[i32], y: i32) -> Result<()> {
+        let fused = match op.builtin_options()? {
+            Some(BuiltinOptionsRef::FullyConnectedOptions(o)) => {
+                if o.weights_format()? != 0 {
+                    return unsupported("FULLY_CONNECTED with shuffled weights");
+                }
+                o.fused_activation_function()?
+            }
+            _ => ActivationFunctionType::None,
+        };
+        let (Some(&w), bias) = (inputs.get(1), inputs.get(2).copied().filter(|&b| b >= 0)) else {
+            return unsupported("FULLY_CONNECTED without weights");
+        };
+        let fan_in = self.graph.element_count(self.current)?;
+        let weights = self.graph.data(w)?;
+        let units = self.graph.element_count(y)?;
+        if units == 0
+            || fan_in == 0
+            || Some(self.graph.element_count(w)?) != units.checked_mul(fan_in)
+        {
+            return unsupported(
+                "FULLY_CONNECTED weights whose shape is not [outputs, inputs] of a single sample",
+            );
+        }
+        // The weights' bytes bound every size below, so a corrupted shape cannot ask for a
+        // huge allocation.
+        let element = if self.float { 4 } else { 1 };
+        if Some(weights.len())
+            != units
+                .checked_mul(fan_in)
+                .and_then(|n| n.checked_mul(element))
+        {
+            return unsupported("FULLY_CONNECTED weights whose data does not fill their shape");
+        }
+        if self.float {
+            self.float_layer(w, bias, weights, (units, fan_in), fused)
+        } else {
+            self.int8_layer(w, bias, weights, (units, fan_in), y, fused)
+        }
+    }
+
+    fn float_layer(
+        &mut self,
+        w: i32,
+        bias: Option<i32>,
+        weights: &[u8],
+        (units, fan_in): (usize, usize),
+        fused: ActivationFunctionType,
+    ) -> Result<()> {
+        if self.graph.kind(w)? != TensorType::Float32 {
+            return unsupported("a float model with non-float32 weights (a dynamic-range model)");
+        }
+        let kernel = f32s(weights);
+        let bias = match bias {
+            Some(b) => f32s(self.graph.data(b)?),
+            None => vec![0.0; units],
+        };
+        if Some(kernel.len()) != units.checked_mul(fan_in) || bias.len() != units {
+            return unsupported("FULLY_CONNECTED weights or bias of the wrong length");
+        }
+        let activation = match fused {
+            ActivationFunctionType::None => Activation::Linear,
+            ActivationFunctionType::Relu => Activation::Relu,
+            other => {
+                return unsupported(format!(
+                    "fused {other:?} in a float model (Dendrite's float layers have none)"
+                ))
+            }
+        };
+        self.float_layers.push(FloatLayer {
+            kernel,
+            bias,
+            activation,
+        });
+        Ok(())
+    }
+
+    fn int8_layer(
+        &mut self,
+        w: i32,
+        bias: Option<i32>,
+        weights: &[u8],
+        (units, fan_in): (usize, usize),
+        y: i32,
+        fused: ActivationFunctionType,
+    ) -> Result<()> {
+        if self.graph.kind(w)? != TensorType::Int8 || self.graph.kind(y)? != TensorType::Int8 {
+            return unsupported(
+                "an int8 FULLY_CONNECTED with weights or output not int8 (int16 activations?)",
+            );
+        }
+        let input = self.graph.quant(self.current)?;
+        let output = self.graph.quant(y)?;
+        let (weight_scales, zeros) = self.graph.quant_arrays(w)?;
+        if !(weight_scales.len() == 1 || weight_scales.len() == units)
+            || zeros.iter().any(|&z| z != 0)
+        {
+            return unsupported("weights not symmetric int8 per tensor or per output channel");
+        }
+        let bias = match bias {
+            Some(b) => {
+                if self.graph.kind(b)? != TensorType::Int32 {
+                    return unsupported("a bias that is not int32");
+                }
+                i32s(self.graph.data(b)?)
+            }
+            None => vec![0; units],
+        };
+        if bias.len() != units || Some(weights.len()) != units.checked_mul(fan_in) {
+            return unsupported("FULLY_CONNECTED weights or bias of the wrong length");
+        }
+        // TFLite's PopulateConvolutionQuantizationParams: the f64 product of the f32 scales.
+        let (multiplier, shift) = weight_scales
+            .iter()
+            .map(|&s| {
+                quantize_multiplier(f64::from(input.scale) * f64::from(s) / f64::from(output.scale))
+            })
+            .unzip();
+        let (activation_min, activation_max) = match fused {
+            ActivationFunctionType::None => {
+                activation_range(false, false, output.scale, output.zero_point)
+            }
+            ActivationFunctionType::Relu => {
+                activation_range(true, false, output.scale, output.zero_point)
+            }
+            ActivationFunctionType::Relu6 => {
+                activation_range(false, true, output.scale, output.zero_point)
+            }
+            other => return unsupported(format!("FULLY_CONNECTED with fused {other:?}")),
+        };
+        self.int8_layers.push(Int8Layer {
+            weights: weights.iter().map(|&b| b as i8).collect(),
+            bias,
+            weight_scales,
+            multiplier,
+            shift,
+            input,
+            output,
+            activation_min,
+            activation_max,
+            activation: Int8Activation::None,
+            activation_output: output,
+        });
+        Ok(())
+    }
+
+    fn activation(
+        &mut self,
+        code: BuiltinOperator,
+        op: &OperatorRef<'a>,
+        x: i32,
+        y: i32,
+    ) -> Result<()> {
+        let name = operator_name(code);
+        if self.float {
+            let Some(last) = self
+                .float_layers
+                .last_mut()
+                .filter(|l| l.activation == Activation::Linear)
+            else {
+                return unsupported(format!(
+                    "{name} not right after a FULLY_CONNECTED without activation"
+                ));
+            };
+            last.activation = match code {
+                BuiltinOperator::Relu => Activation::Relu,
+                BuiltinOperator::Softmax => {
+                    if softmax_beta(op)? != 1.0 {
+                        return unsupported("SOFTMAX with beta other than 1");
+                    }
+                    Activation::Softmax
+                }
+                BuiltinOperator::Logistic => Activation::Sigmoid,
+                _ => Activation::Tanh,
+            };
+            return Ok(());
+        }
+        let input = self.graph.quant(x)?;
+        let output = self.graph.quant(y)?;
+        let Some(last) = self
+            .int8_layers
+            .last_mut()
+            .filter(|l| l.activation == Int8Activation::None)
+        else {
+            return unsupported(format!("{name} not right after a FULLY_CONNECTED"));
+        };
+        last.activation_output = output;
+        match code {
+            BuiltinOperator::Relu => {
+                if input != output {
+                    return unsupported(
+                        "an int8 RELU that requantizes (converters fuse relu into FULLY_CONNECTED)",
+                    );
+                }
+                last.activation_min = last
+                    .activation_min
+                    .max(output.zero_point.clamp(-128, 127) as i8);
+            }
+            BuiltinOperator::Softmax => {
+                if output
+                    != (QuantParams {
+                        scale: 1.0 / 256.0,
+                        zero_point: -128,
+                    })
+                {
+                    return unsupported(
+                        "an int8 SOFTMAX whose output is not scale 1/256, zero point -128",
+                    );
+                }
+                last.activation = Int8Activation::Softmax(SoftmaxParams::new(
+                    f64::from(softmax_beta(op)?),
+                    f64::from(input.scale),
+                ));
+            }
+            BuiltinOperator::Logistic => {
+                // TFLite's LUTPopulate with the C library's expf, which std's f32::exp calls.
+                let lut = lut_populate(
+                    input.scale,
+                    input.zero_point,
+                    output.scale,
+                    output.zero_point,
+                    |v| 1.0 / (1.0 + (-v).exp()),
+                );
+                last.activation = Int8Activation::Logistic(Box::new(lut));
+            }
+            _ => {
+                let lut = lut_populate(
+                    input.scale,
+                    input.zero_point,
+                    output.scale,
+                    output.zero_point,
+                    f32::tanh,
+                );
+                last.activation = Int8Activation::Tanh(Box::new(lut));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Imported> {
+        if self.float_input && !self.float && !self.float_output {
+            return unsupported("a float input quantized but an int8 output never dequantized");
+        }
+        if self.float {
+            if self.float_layers.is_empty() {
+                return unsupported("no FULLY_CONNECTED layer");
+            }
+            return Ok(Imported::Float {
+                inputs: self.inputs,
+                layers: self.float_layers,
+            });
+        }
+        if self.int8_layers.is_empty() {
+            return unsupported("no FULLY_CONNECTED layer");
+        }
+        Ok(Imported::Int8 {
+            model: Int8Model {
+                layers: self.int8_layers,
+            },
+            float_input: self.float_input,
+            float_output: self.float_output,
+        })
+    }
+}
+
+fn softmax_beta(op: &OperatorRef<'_>) -> Result<f32> {
+    match op.builtin_options()? {
+        Some(BuiltinOptionsRef::SoftmaxOptions(o)) => Ok(o.beta()?),
+        _ => Ok(1.0),
+    }
+}
+
+fn f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+fn i32s(bytes: &[u8]) -> Vec<i32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+impl Imported {
+    /// The model as a dendrite-core model file (no standardization, no class names): f32
+    /// layers for a float model, int8 layers for an int8 one (which then takes float inputs
+    /// and quantizes them with the TFLite input tensor's parameters).
+    ///
+    /// # Errors
+    /// [`ImportError::Unsupported`] for a model the file format refuses (too many layers, a
+    /// width over 65535).
+    pub fn to_model_bytes(&self) -> Result<Vec<u8>> {
+        let (inputs, layers) = match self {
+            Imported::Float { inputs, layers } => (inputs, layers),
+            Imported::Int8 { model, .. } => {
+                let inputs = model.inputs();
+                let quantized = crate::quantize::QuantizedModel {
+                    mean: vec![0.0; inputs],
+                    std: vec![1.0; inputs],
+                    int8: model.clone(),
+                };
+                return quantized
+                    .to_model_bytes(&[])
+                    .map_err(|e| ImportError::Unsupported(e.to_string()));
+            }
+        };
+        let names: Vec<String> = (1..=layers.len())
+            .map(|i| format!("fully_connected_{i}"))
+            .collect();
+        let refs = layers
+            .iter()
+            .zip(&names)
+            .map(|(l, name)| {
+                let units = u16::try_from(l.bias.len())
+                    .map_err(|_| ImportError::Unsupported("a layer over 65535 units".into()))?;
+                Ok(LayerRef {
+                    spec: LayerSpec {
+                        units,
+                        activation: l.activation,
+                        name,
+                    },
+                    kernel: &l.kernel,
+                    bias: &l.bias,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let (mean, std) = (vec![0.0; *inputs], vec![1.0; *inputs]);
+        let model = FileModel {
+            input: u16::try_from(*inputs)
+                .map_err(|_| ImportError::Unsupported("over 65535 inputs".into()))?,
+            labels: "",
+            mean: &mean,
+            std: &std,
+            layers: &refs,
+            ..FileModel::default()
+        };
+        let encode_error = |e: dendrite_core::format::EncodeError| {
+            ImportError::Unsupported(format!("the model file format refuses it: {e}"))
+        };
+        let mut bytes = vec![0u8; model.encoded_len().map_err(encode_error)?];
+        model.encode(&mut bytes).map_err(encode_error)?;
+        Ok(bytes)
+    }
+}

@@ -1,0 +1,23 @@
+//! TensorFlow Lite flatbuffers of dense models, read into Dendrite's float or int8 layers.
+//!
+//! The flatbuffer is read through code that the `planus` flatbuffer compiler generated from
+//! TFLite's schema (`schema.fbs` beside this file, reduced to the tables a dense model uses by
+//! `bench/tflite_schema.py`), never through hand-decoded offsets. Supported: `FULLY_CONNECTED`
+//! (fused none, relu, relu6), `RELU`, `SOFTMAX`, `LOGISTIC`, `TANH`, `QUANTIZE`, `DEQUANTIZE`,
+//! `RESHAPE`, in float32 and in int8 with per-tensor or per-channel weights. Any other operator
+//! is refused by its TFLite name.
+//!
+//! Regenerate the schema code with
+//! `planus rust -o trainer/src/tflite/schema_generated.rs trainer/src/tflite/schema.fbs`
+//! (planus-cli 1.3.0, the version of the `planus` runtime crate).
+
+mod import;
+mod operator_names;
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic, missing_docs, unused, non_camel_case_types)]
+mod schema_generated;
+
+/// The generated schema types Dendrite reads.
+use schema_generated as schema;
+
+pub use import::{import, FloatLayer, ImportError, Imported};

@@ -1,0 +1,297 @@
+//! TFLite files made by TensorFlow's own converter (`bench/tflite_fixtures.py`), imported and
+//! run by Dendrite: the int8 outputs equal those of TFLite's interpreter with its reference
+//! kernels bit for bit.
+
+use dendrite_core::kernel;
+use dendrite_trainer::quantize::{quantize, QuantizedModel};
+use dendrite_trainer::tflite::{import, ImportError, Imported};
+use dendrite_trainer::HostModel;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tflite")
+}
+
+fn load(name: &str) -> (Imported, Value) {
+    let dir = fixtures();
+    let bytes = std::fs::read(dir.join(format!("{name}.tflite"))).expect("fixture file");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap())
+            .unwrap();
+    (
+        import(&bytes).unwrap_or_else(|e| panic!("{name}: {e}")),
+        doc,
+    )
+}
+
+fn rows<T>(doc: &Value, key: &str, f: impl Fn(&Value) -> T) -> Vec<Vec<T>> {
+    doc[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_array().unwrap().iter().map(&f).collect())
+        .collect()
+}
+
+fn int(v: &Value) -> i8 {
+    i8::try_from(v.as_i64().unwrap()).unwrap()
+}
+
+fn float(v: &Value) -> f32 {
+    v.as_f64().unwrap() as f32
+}
+
+/// Runs an int8-in, int8-out fixture; returns the number of outputs compared.
+fn assert_int8_bit_exact(name: &str) -> usize {
+    let (imported, doc) = load(name);
+    let Imported::Int8 {
+        model,
+        float_input: false,
+        float_output: false,
+    } = imported
+    else {
+        panic!("{name}: expected an int8 model with int8 input and output");
+    };
+    let inputs = rows(&doc, "inputs", int);
+    let expected = rows(&doc, "outputs", int);
+    let mut mismatches = Vec::new();
+    for (i, (x, want)) in inputs.iter().zip(&expected).enumerate() {
+        let got = model.predict_quantized(x).unwrap();
+        if &got != want {
+            mismatches.push((i, got, want.clone()));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{name}: {} of {} rows differ, first: {:?}",
+        mismatches.len(),
+        inputs.len(),
+        mismatches.first()
+    );
+    inputs.len() * expected[0].len()
+}
+
+#[test]
+fn softmax_model_per_channel_matches_tflite_bit_for_bit() {
+    assert_eq!(assert_int8_bit_exact("dense_softmax.int8"), 64 * 4);
+}
+
+#[test]
+fn softmax_model_per_tensor_matches_tflite_bit_for_bit() {
+    let (imported, _) = load("dense_softmax.int8_per_tensor");
+    let Imported::Int8 { model, .. } = &imported else {
+        panic!()
+    };
+    assert!(
+        model.layers.iter().all(|l| l.weight_scales.len() == 1),
+        "fixture is per-tensor"
+    );
+    assert_int8_bit_exact("dense_softmax.int8_per_tensor");
+}
+
+#[test]
+fn logistic_model_matches_tflite_bit_for_bit() {
+    assert_int8_bit_exact("dense_sigmoid.int8");
+}
+
+#[test]
+fn tanh_model_with_relu6_matches_tflite_bit_for_bit() {
+    assert_int8_bit_exact("dense_tanh.int8");
+}
+
+#[test]
+fn linear_regression_model_matches_tflite_bit_for_bit() {
+    assert_int8_bit_exact("regression.int8");
+}
+
+#[test]
+fn float_io_int8_model_quantizes_and_dequantizes_as_tflite() {
+    let (imported, doc) = load("dense_softmax.int8_float_io");
+    let Imported::Int8 {
+        model,
+        float_input: true,
+        float_output: true,
+    } = imported
+    else {
+        panic!("expected QUANTIZE ... DEQUANTIZE around int8 layers");
+    };
+    for (x, want) in rows(&doc, "inputs", float)
+        .iter()
+        .zip(rows(&doc, "outputs", float))
+    {
+        let got = model.predict(x).unwrap();
+        let (got, want): (Vec<u32>, Vec<u32>) = (
+            got.iter().map(|v| v.to_bits()).collect(),
+            want.iter().map(|v| v.to_bits()).collect(),
+        );
+        assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn float_model_matches_tflite_within_float_rounding() {
+    let (imported, doc) = load("dense_softmax.f32");
+    let Imported::Float { inputs, layers } = imported else {
+        panic!("expected a float model")
+    };
+    assert_eq!(inputs, 7);
+    let mut worst = 0.0f32;
+    for (x, want) in rows(&doc, "inputs", float)
+        .iter()
+        .zip(rows(&doc, "outputs", float))
+    {
+        let mut a = x.clone();
+        for layer in &layers {
+            let mut out = vec![0.0; layer.bias.len()];
+            kernel::dense(&a, &layer.kernel, &layer.bias, layer.activation, &mut out);
+            a = out;
+        }
+        for (g, w) in a.iter().zip(&want) {
+            worst = worst.max((g - w).abs());
+        }
+    }
+    // TFLite sums in another order and uses its own exp: a few ulps of the probabilities.
+    assert!(worst < 1e-5, "largest difference {worst}");
+}
+
+#[test]
+fn refuses_bytes_that_are_not_tflite() {
+    assert!(matches!(
+        import(b"not a flatbuffer at all"),
+        Err(ImportError::Flatbuffer(_))
+    ));
+    assert!(matches!(import(&[]), Err(ImportError::Flatbuffer(_))));
+}
+
+#[test]
+fn refuses_unsupported_operator_by_name() {
+    let bytes = std::fs::read(fixtures().join("unsupported.f32.tflite")).unwrap();
+    let err = import(&bytes).unwrap_err();
+    assert_eq!(
+        err,
+        ImportError::UnsupportedOperator("LEAKY_RELU".into()),
+        "{err}"
+    );
+    assert!(err
+        .to_string()
+        .contains("operator LEAKY_RELU is not supported"));
+}
+
+/// Ulps between two positive floats.
+fn ulps(a: f32, b: f32) -> u32 {
+    a.to_bits().abs_diff(b.to_bits())
+}
+
+#[test]
+fn dendrite_quantizer_reproduces_the_tflite_converter() {
+    // The float model and the representative rows TFLite's converter used for its int8 sibling.
+    let (float_model, doc) = load("dense_softmax.f32");
+    let bytes = float_model.to_model_bytes().unwrap();
+    let host = HostModel::from_bytes(&bytes, Path::new("dense_softmax.f32")).unwrap();
+    let calibration: Vec<f32> = rows(&doc, "calibration", float).concat();
+    let ours = quantize(&host, &calibration).unwrap().int8;
+    let (Imported::Int8 { model: theirs, .. }, int8_doc) = load("dense_softmax.int8") else {
+        panic!("an int8 model")
+    };
+    assert_eq!(ours.layers.len(), theirs.layers.len());
+    for (a, b) in ours.layers.iter().zip(&theirs.layers) {
+        // Weights, their scales and the biases: the converter's, to the bit.
+        assert_eq!(
+            (&a.weights, &a.weight_scales, &a.bias),
+            (&b.weights, &b.weight_scales, &b.bias)
+        );
+        assert_eq!(
+            std::mem::discriminant(&a.activation),
+            std::mem::discriminant(&b.activation)
+        );
+        for (p, q) in [
+            (a.input, b.input),
+            (a.output, b.output),
+            (a.activation_output, b.activation_output),
+        ] {
+            assert_eq!(p.zero_point, q.zero_point);
+            // The ranges come from a float forward pass over the calibration rows; the
+            // converter's calibrator sums in another order, so a range end can differ in its
+            // last bits, and the scale by an ulp.
+            assert!(ulps(p.scale, q.scale) <= 2, "{p:?} vs {q:?}");
+        }
+    }
+    // On the interpreter's own inputs, the int8 outputs of Dendrite's quantization equal those
+    // TFLite's interpreter computes for the converter's (an ulp of scale could move a rounding;
+    // on these rows none does).
+    let (inputs, expected) = (
+        rows(&int8_doc, "inputs", int),
+        rows(&int8_doc, "outputs", int),
+    );
+    let (mut same, mut total) = (0, 0);
+    for (x, want) in inputs.iter().zip(&expected) {
+        let got = ours.predict_quantized(x).unwrap();
+        same += got.iter().zip(want).filter(|(a, b)| a == b).count();
+        total += want.len();
+    }
+    eprintln!("Dendrite-quantized vs converter-quantized: {same} of {total} int8 outputs equal");
+    assert_eq!(same, total);
+}
+
+#[test]
+fn corrupted_files_are_refused_or_imported_never_a_panic() {
+    // Every fixture with bytes flipped, cut or zeroed: a value in every case, never a panic.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut refused = 0;
+    for name in [
+        "dense_softmax.int8",
+        "dense_sigmoid.int8",
+        "dense_softmax.int8_float_io",
+        "dense_softmax.f32",
+    ] {
+        let original = std::fs::read(fixtures().join(format!("{name}.tflite"))).unwrap();
+        for _ in 0..500 {
+            let mut bytes = original.clone();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() % bytes.len() as u64) as usize;
+                bytes[at] = next() as u8;
+            }
+            if next() % 8 == 0 {
+                bytes.truncate((next() % bytes.len() as u64) as usize);
+            }
+            if let Ok(Imported::Int8 { model, .. }) = import(&bytes) {
+                // An imported model either runs or says why not.
+                let _ = model.predict_quantized(&vec![0; model.inputs()]);
+            } else {
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused > 0);
+}
+
+#[test]
+fn int8_models_survive_the_model_file_bit_for_bit() {
+    for name in [
+        "dense_softmax.int8",
+        "dense_sigmoid.int8",
+        "dense_tanh.int8",
+        "regression.int8",
+        "dense_softmax.int8_per_tensor",
+    ] {
+        let (imported, doc) = load(name);
+        let bytes = imported.to_model_bytes().unwrap();
+        let from_file = QuantizedModel::from_model_bytes(&bytes).unwrap();
+        for (x, want) in rows(&doc, "inputs", int)
+            .iter()
+            .zip(rows(&doc, "outputs", int))
+        {
+            assert_eq!(from_file.int8.predict_quantized(x).unwrap(), want, "{name}");
+        }
+        // The float host model refuses int8 layers rather than running them wrongly.
+        let refused = HostModel::from_bytes(&bytes, Path::new(name)).unwrap_err();
+        assert!(refused.to_string().contains("int8 layers"), "{refused}");
+    }
+}
