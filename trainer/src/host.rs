@@ -267,16 +267,6 @@ impl HostModel {
         }
     }
 
-    /// `outputs` in the user's units: a regression model's standardized targets turned back
-    /// with [`dendrite_core::destandardize`]; any other model's outputs as they are.
-    pub fn values(&self, outputs: &[f32]) -> Vec<f32> {
-        let mut values = outputs.to_vec();
-        if let Task::Regression { mean, std } = &self.task {
-            dendrite_core::destandardize(&mut values, mean.iter().copied(), std.iter().copied());
-        }
-        values
-    }
-
     /// The file's CRC-32 trailer.
     pub fn crc(&self) -> u32 {
         self.crc
