@@ -84,7 +84,8 @@
 //! - the **serial protocol** ([`protocol`]): the requests and responses Dendrite's firmware
 //!   serves.
 //!
-//! `no_std`, no `alloc`, no `unsafe`: it builds for `thumbv7em-none-eabihf` as for the host.
+//! `no_std`, no `unsafe`: it builds for `thumbv7em-none-eabihf` as for the host; `alloc` only with
+//! the feature of that name (the host's owned protocol messages).
 //!
 //! ```
 //! use dendrite_core::{kernel, Activation};
@@ -108,6 +109,9 @@
         clippy::todo
     )
 )]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
 
 mod activation;
 pub mod format;

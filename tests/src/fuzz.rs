@@ -34,18 +34,18 @@ pub fn model_decode(data: &[u8]) {
 /// request, as the device does, and as a response, as the host does. A decoded request must
 /// re-encode into a frame that decodes to the same request.
 pub fn frame_decode(data: &[u8]) {
-    use dendrite_core::protocol::{self, FrameReceiver, Request, Response, MAX_FRAME};
-    let mut receiver = FrameReceiver::<MAX_FRAME>::new();
+    use dendrite_core::protocol::{self, FrameReceiver, Request, Response};
+    use dendrite_firmware::network::FRAME;
+    let mut receiver = FrameReceiver::<[u8; FRAME]>::new();
     for &byte in data {
         let Some(Ok(frame)) = receiver.push(byte) else {
             continue;
         };
-        let mut copy = [0u8; MAX_FRAME];
-        let n = frame.len().min(MAX_FRAME);
-        copy[..n].copy_from_slice(&frame[..n]);
-        let _ = protocol::decode::<Response>(&mut copy[..n]);
+        let mut copy = frame.to_vec();
+        let _ = protocol::decode::<Response>(&mut copy);
         if let Ok(request) = protocol::decode::<Request>(frame) {
-            let mut buf = [0u8; MAX_FRAME];
+            // A request the frame held re-encodes into as many bytes.
+            let mut buf = [0u8; FRAME];
             let encoded = protocol::encode(&request, &mut buf).expect("a decoded request fits");
             let mut again = encoded.to_vec();
             let back: Request = protocol::decode(&mut again).expect("re-encoded request decodes");

@@ -31,6 +31,6 @@ fn keras_trained_model_runs_on_the_device_bit_for_bit() {
     for (x, p) in inputs.iter().zip(&device) {
         let want = host.predict(x).expect("host prediction");
         let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&p.probabilities), bits(&want), "input {x:?}");
+        assert_eq!(bits(&p.outputs), bits(&want), "input {x:?}");
     }
 }

@@ -39,8 +39,10 @@ pub struct PredictArgs {
 #[derive(Debug, Serialize)]
 struct Prediction {
     inputs: Vec<f32>,
+    /// In the user's units: a regression model's targets, destandardized.
     outputs: Vec<f32>,
-    class: usize,
+    /// None for a regression or anomaly model.
+    class: Option<usize>,
     label: Option<String>,
 }
 
@@ -73,11 +75,11 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let outputs = model
         .predict(&args.inputs)
         .with_context(|| format!("running {}", args.model.display()))?;
-    let class = predicted_class(&outputs);
-    let label = model.labels().get(class).cloned();
+    let class = model.class_of(&outputs);
+    let label = class.and_then(|c| model.labels().get(c).cloned());
     let prediction = Prediction {
         inputs: args.inputs.clone(),
-        outputs,
+        outputs: model.values(&outputs),
         class,
         label,
     };
@@ -89,20 +91,13 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     Ok(())
 }
 
-/// Argmax for several outputs; `p > 0.5` for a single (sigmoid) output.
-fn predicted_class(outputs: &[f32]) -> usize {
-    match outputs {
-        [p] => usize::from(*p > 0.5),
-        _ => dendrite_trainer::metrics::argmax(outputs.iter()),
-    }
-}
-
 fn print_text(p: &Prediction) {
     let join = |v: &[f32]| v.iter().map(f32::to_string).collect::<Vec<_>>().join(", ");
     println!("inputs:  [{}]", join(&p.inputs));
     println!("outputs: [{}]", join(&p.outputs));
-    match &p.label {
-        Some(label) => println!("class:   {} ({label})", p.class),
-        None => println!("class:   {}", p.class),
+    match (p.class, &p.label) {
+        (Some(class), Some(label)) => println!("class:   {class} ({label})"),
+        (Some(class), None) => println!("class:   {class}"),
+        (None, _) => {}
     }
 }

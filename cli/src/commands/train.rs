@@ -448,7 +448,10 @@ fn save(
     if seed && exported.input() == 3 && exported.labels().len() == 2 {
         let p = exported.predict(&[0.0, 0.0, 0.0])?;
         let labels = exported.labels();
-        let class = if p[0] > 0.5 { &labels[0] } else { &labels[1] };
+        let class = exported
+            .class_of(&p)
+            .and_then(|c| labels.get(c))
+            .map_or("?", String::as_str);
         println!(
             "prediction for [0, 0, 0]: {} {:.4}, {} {:.4} -> {class}",
             labels[0], p[0], labels[1], p[1]

@@ -16,7 +16,6 @@
 #![forbid(unsafe_code)]
 
 use dendrite_core::format::{Architecture, DecodeError, ModelView};
-use dendrite_core::protocol::{MAX_INPUTS, MAX_OUTPUTS};
 use dendrite_core::{Activation, Network};
 
 dendrite_core::model!(
@@ -43,10 +42,11 @@ const fn zeroed() -> Net {
     Network::new(__dendrite_model_Shape::zeroed_layers())
 }
 
-const _: () = assert!(
-    INPUT <= MAX_INPUTS && OUTPUT <= MAX_OUTPUTS,
-    "the model's architecture exceeds the protocol's inputs or outputs"
-);
+/// The protocol's bounds for this network: frame length and batch size follow from the widths.
+pub const LIMITS: dendrite_core::protocol::Limits =
+    dendrite_core::protocol::Limits::new(INPUT, OUTPUT);
+/// The longest frame the firmware sends or accepts, in bytes ([`LIMITS`]).
+pub const FRAME: usize = LIMITS.frame;
 
 /// The architecture a model file must have to load into [`Model`].
 pub fn architecture() -> Architecture {
