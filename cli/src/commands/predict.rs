@@ -2,6 +2,8 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
+use dendrite_core::format::Task;
+use dendrite_trainer::regression::target_names;
 use dendrite_trainer::HostModel;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -44,6 +46,15 @@ struct Prediction {
     /// None for a regression or anomaly model.
     class: Option<usize>,
     label: Option<String>,
+    /// A regression model's target names, one per output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    targets: Option<Vec<String>>,
+    /// An anomaly detector's reconstruction error (dendrite-core's, the device's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reconstruction_error: Option<f32>,
+    /// Whether the error is above the model's threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    anomalous: Option<bool>,
 }
 
 pub fn run(args: &PredictArgs) -> Result<()> {
@@ -77,11 +88,22 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         .with_context(|| format!("running {}", args.model.display()))?;
     let class = model.class_of(&outputs);
     let label = class.and_then(|c| model.labels().get(c).cloned());
+    let (targets, reconstruction_error, anomalous) = match model.task() {
+        Task::Regression { .. } => (Some(target_names(&model)), None, None),
+        Task::Anomaly { threshold } => {
+            let error = model.reconstruction_error(&args.inputs, &outputs);
+            (None, Some(error), Some(error > *threshold))
+        }
+        Task::Classification => (None, None, None),
+    };
     let prediction = Prediction {
         inputs: args.inputs.clone(),
         outputs: model.values(&outputs),
         class,
         label,
+        targets,
+        reconstruction_error,
+        anomalous,
     };
     if args.json {
         println!("{}", serde_json::to_string(&prediction)?);
@@ -94,7 +116,18 @@ pub fn run(args: &PredictArgs) -> Result<()> {
 fn print_text(p: &Prediction) {
     let join = |v: &[f32]| v.iter().map(f32::to_string).collect::<Vec<_>>().join(", ");
     println!("inputs:  [{}]", join(&p.inputs));
-    println!("outputs: [{}]", join(&p.outputs));
+    match &p.targets {
+        Some(names) => {
+            for (name, v) in names.iter().zip(&p.outputs) {
+                println!("{name}: {v}");
+            }
+        }
+        None => println!("outputs: [{}]", join(&p.outputs)),
+    }
+    if let (Some(error), Some(anomalous)) = (p.reconstruction_error, p.anomalous) {
+        let verdict = if anomalous { "anomalous" } else { "normal" };
+        println!("reconstruction error: {error} -> {verdict}");
+    }
     match (p.class, &p.label) {
         (Some(class), Some(label)) => println!("class:   {class} ({label})"),
         (Some(class), None) => println!("class:   {class}"),
