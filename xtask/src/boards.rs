@@ -9,10 +9,11 @@ use std::path::Path;
 
 use crate::shell::{cargo, firmware_source};
 
-/// The most flash a seed-model image may take on any board: a regression guard well above every
-/// board's seed image (BENCHMARKS.md, "Device: every core and board"), far below any board's
-/// flash.
-const SEED_FLASH_BUDGET: u64 = 16 * 1024;
+/// The most flash a seed-model image may take on any board: a regression guard above every
+/// board's seed image (BENCHMARKS.md, "Device: every core and board"; the largest is the
+/// Raspberry Pi Pico's, with the RP2040 HAL and the Cortex-M0+'s soft float), far below any
+/// board's flash.
+const SEED_FLASH_BUDGET: u64 = 20 * 1024;
 
 /// Builds and checks every board's firmware.
 pub fn check_all(firmware_dir: &Path) -> Result<()> {
