@@ -102,6 +102,16 @@ impl Dense {
         self
     }
 
+    /// The kernel's penalty, mutably (to change or remove it between `fit` calls).
+    pub fn kernel_regularizer_mut(&mut self) -> &mut Option<Regularizer> {
+        &mut self.kernel_regularizer
+    }
+
+    /// The bias' penalty, mutably.
+    pub fn bias_regularizer_mut(&mut self) -> &mut Option<Regularizer> {
+        &mut self.bias_regularizer
+    }
+
     /// The layer's regularization loss with its current weights.
     pub fn regularization_loss(&self) -> f64 {
         let kernel = self.kernel.as_slice().expect("kernels are kept contiguous");
