@@ -80,7 +80,7 @@ fn thin(data: &Dataset, minority_from: usize) -> Dataset {
         .filter(|&i| {
             let c = data.labels[i] as usize;
             seen[c] += 1;
-            c < minority_from || (seen[c] - 1) % 4 == 0
+            c < minority_from || (seen[c] - 1).is_multiple_of(4)
         })
         .collect();
     data.select(&keep)
