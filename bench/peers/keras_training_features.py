@@ -2,7 +2,8 @@
 on Iris and digits: the references for `cargo run --release -p dendrite-trainer --example
 training_features` (BENCHMARKS.md, "Training features").
 
-    bench/.venv/bin/python bench/peers/keras_training_features.py [--seeds 10]
+    bench/.venv/bin/python bench/peers/keras_training_features.py --only iris --seeds 10
+    bench/.venv/bin/python bench/peers/keras_training_features.py --only digits --seeds 5
 
 Data: examples/data/iris_{train,test}.csv (120 / 30 rows, standardized with the training rows'
 mean and population std) and examples/data/digits_{train,test}.csv (1437 / 360 rows, raw 0-16
@@ -15,7 +16,8 @@ Variants: `base`; `dropout` (Dropout(0.2) after every hidden layer); `l2` (kerne
 classes, Iris' virginica and digits 5-9, thinned to every 4th row of each class); `balanced`
 (the imbalanced rows with class_weight as scikit-learn's compute_class_weight("balanced")).
 The test rows are always the full, balanced held-out set. Writes
-bench/results/keras_training_features.json and prints the mean accuracy per variant.
+bench/results/keras_training_features_TASK.json per task and prints the mean accuracy (%) and
+the standard deviation over seeds per variant.
 """
 
 import argparse
@@ -111,18 +113,17 @@ def main():
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--only", default="iris,digits")
     args = parser.parse_args()
-    out = {"keras": keras.__version__, "seeds": args.seeds, "tasks": {}}
     for task in args.only.split(","):
-        out["tasks"][task] = {}
+        out = {"keras": keras.__version__, "task": task, "seeds": args.seeds, "variants": {}}
         for variant in VARIANTS:
             acc = [run(task, variant, s) for s in range(args.seeds)]
-            out["tasks"][task][variant] = {"mean": float(np.mean(acc)),
-                                           "std": float(np.std(acc, ddof=1)), "per_seed": acc}
+            out["variants"][variant] = {"mean": float(np.mean(acc)),
+                                        "std": float(np.std(acc, ddof=1)), "per_seed": acc}
             print(f"{task} {variant}: {100 * np.mean(acc):.2f} ± "
                   f"{100 * np.std(acc, ddof=1):.2f}", file=sys.stderr, flush=True)
-    path = ROOT / "bench" / "results" / "keras_training_features.json"
-    path.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {path}")
+        path = ROOT / "bench" / "results" / f"keras_training_features_{task}.json"
+        path.write_text(json.dumps(out, indent=1) + "\n")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 //! (Keras' side: `bench/peers/keras_training_features.py`, same data, models and variants).
 //!
 //! ```text
-//! cargo run --release -p dendrite-trainer --example training_features [-- SEEDS]
+//! cargo run --release -p dendrite-trainer --example training_features [-- IRIS_SEEDS DIGITS_SEEDS]
 //! ```
+//!
+//! Seeds 0..n per task (default 10 for Iris, 5 for digits, as the Keras reference).
 //!
 //! Variants: `base`; `dropout` (Dropout(0.2) after every hidden layer); `l2` (Keras' `"l2"`,
 //! 0.01, on every Dense kernel); `imbalanced` (the upper half of the classes, Iris' virginica
@@ -143,11 +145,14 @@ fn run(
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let seeds: u64 = match std::env::args().nth(1) {
-        Some(s) => s.parse()?,
-        None => 10,
-    };
-    for task in &TASKS {
+    let mut args = std::env::args().skip(1);
+    let mut seeds = [10u64, 5];
+    for s in &mut seeds {
+        if let Some(arg) = args.next() {
+            *s = arg.parse()?;
+        }
+    }
+    for (task, seeds) in TASKS.iter().zip(seeds) {
         let (train, test) = load(task)?;
         for variant in VARIANTS {
             let acc = (0..seeds)
