@@ -2,9 +2,12 @@
 
 mod device;
 mod evaluate;
+mod export_keras;
 mod export_vectors;
 mod flash;
+mod import;
 mod info;
+mod initial_weights;
 mod int8;
 mod model_data;
 mod predict;
@@ -43,8 +46,11 @@ enum Command {
     Flash(flash::FlashArgs),
     /// Quantize a model file to int8 the TFLite way and compare float with int8.
     Quantize(int8::QuantizeArgs),
-    /// Read a TFLite flatbuffer of a dense model (float32 or int8).
-    Import(int8::ImportArgs),
+    /// Read a Keras model (.keras, .h5, .weights.h5) or a TFLite flatbuffer of a dense model
+    /// (float32 or int8) and write it as a model file.
+    Import(import::ImportArgs),
+    /// Write a model file as a Keras file (.keras or .h5) that Keras loads.
+    Export(export_keras::ExportArgs),
 }
 
 /// Runs the subcommand the user asked for.
@@ -58,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run::run(&args),
         Command::Flash(args) => flash::run(&args),
         Command::Quantize(args) => int8::run_quantize(&args),
-        Command::Import(args) => int8::run_import(&args),
+        Command::Import(args) => import::run(&args),
+        Command::Export(args) => export_keras::run(&args),
     }
 }

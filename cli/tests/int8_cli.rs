@@ -15,10 +15,18 @@ fn dendrite(args: &[&str]) -> Output {
         .expect("dendrite runs")
 }
 
+/// A scratch directory of this test's own, removed when dropped (even when the test fails).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("dendrite-{name}-"))
+        .tempdir()
+        .expect("a temporary directory")
+}
+
 #[test]
 fn quantize_reports_float_against_int8_as_json() {
-    let model =
-        std::env::temp_dir().join(format!("dendrite-int8-cli-{}.postcard", std::process::id()));
+    let dir = scratch("int8-cli");
+    let model = dir.path().join("model.postcard");
     let model = model.to_string_lossy();
     let train = dendrite(&[
         "train",
@@ -48,7 +56,6 @@ fn quantize_reports_float_against_int8_as_json() {
         "species",
         "--json",
     ]);
-    let _ = std::fs::remove_file(&*model);
     assert!(
         out.status.success(),
         "{}",
@@ -69,8 +76,8 @@ fn quantize_reports_float_against_int8_as_json() {
 
 #[test]
 fn import_writes_a_float_model_file_and_refuses_other_operators_by_name() {
-    let out_path =
-        std::env::temp_dir().join(format!("dendrite-import-{}.postcard", std::process::id()));
+    let dir = scratch("import");
+    let out_path = dir.path().join("model.postcard");
     let out_str = out_path.to_string_lossy();
     let ok = dendrite(&[
         "import",
@@ -84,7 +91,6 @@ fn import_writes_a_float_model_file_and_refuses_other_operators_by_name() {
         String::from_utf8_lossy(&ok.stderr)
     );
     let info = dendrite(&["info", &out_str]);
-    let _ = std::fs::remove_file(&out_path);
     assert!(
         String::from_utf8_lossy(&info.stdout).contains("7-16-8-4 relu/relu/softmax"),
         "{}",

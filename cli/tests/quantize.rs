@@ -47,13 +47,20 @@ fn rows(path: &str, classes: &[String]) -> (Vec<f32>, Vec<usize>) {
     (x, data.labels.iter().map(|&l| l as usize).collect())
 }
 
+/// A scratch directory of this test's own, removed when dropped (even when the test fails).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("dendrite-{name}-"))
+        .tempdir()
+        .expect("a temporary directory")
+}
+
 #[test]
 fn int8_iris_is_within_one_point_of_float_on_held_out_rows() {
-    let dir = std::env::temp_dir().join(format!("dendrite-quantize-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("quantize");
     let (mut float_acc, mut int8_acc) = (0.0, 0.0);
     for seed in 0..3 {
-        let path = dir.join(format!("iris-{seed}.postcard"));
+        let path = dir.path().join(format!("iris-{seed}.postcard"));
         train_iris(seed, &path);
         let model = HostModel::load(&path).unwrap();
         let (calibration, _) = rows("examples/data/iris_train.csv", model.labels());
@@ -78,7 +85,6 @@ fn int8_iris_is_within_one_point_of_float_on_held_out_rows() {
         float_acc += report.float_accuracy.unwrap();
         int8_acc += report.int8_accuracy.unwrap();
     }
-    let _ = std::fs::remove_dir_all(&dir);
     eprintln!(
         "held-out accuracy over 3 seeds: float {:.4}, int8 {:.4}",
         float_acc / 3.0,
@@ -156,13 +162,10 @@ fn int8_seed_tutorial_is_within_one_point_of_float() {
 
 #[test]
 fn quantized_iris_round_trips_through_the_model_file() {
-    let path = std::env::temp_dir().join(format!(
-        "dendrite-quantize-file-{}.postcard",
-        std::process::id()
-    ));
+    let dir = scratch("quantize-file");
+    let path = dir.path().join("iris.postcard");
     train_iris(7, &path);
     let model = HostModel::load(&path).unwrap();
-    let _ = std::fs::remove_file(&path);
     let (calibration, _) = rows("examples/data/iris_train.csv", model.labels());
     let q = quantize(&model, &calibration).unwrap();
     let bytes = q.to_model_bytes(model.labels()).unwrap();

@@ -1,8 +1,17 @@
 //! What the server needs from a network, over slices, so it does not depend on the network's
 //! compile-time widths.
 
-use dendrite_core::format::{Architecture, DecodeError};
-use dendrite_core::protocol::Probabilities;
+use dendrite_core::format::{Architecture, DecodeError, ModelView, Task};
+
+/// A model loaded from the weights region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    /// The model file's CRC-32.
+    pub crc: u32,
+    /// Whether the model classifies (its outputs have a class); a regression or anomaly model's
+    /// outputs are sent as they are.
+    pub classifies: bool,
+}
 
 /// A network the server can load and run.
 pub trait Classifier {
@@ -13,19 +22,19 @@ pub trait Classifier {
     fn architecture(&self) -> Architecture;
 
     /// Validates the model file at the start of `region` (magic, version, CRC, finite values,
-    /// architecture) and loads its weights. Returns the model's CRC-32.
+    /// architecture) and loads its weights.
     ///
     /// # Errors
     /// The reason the model is unusable; the network is then left unchanged.
-    fn load(&mut self, region: &[u8]) -> Result<u32, DecodeError>;
+    fn load(&mut self, region: &[u8]) -> Result<Loaded, DecodeError>;
 
-    /// Runs the forward pass. `None` when `x` does not have [`input_width`](Self::input_width)
-    /// values (callers check first).
-    fn classify(&self, x: &[f32]) -> Option<Probabilities>;
+    /// Runs the forward pass on `x` and hands the outputs to `f`. `None` when `x` does not
+    /// have [`input_width`](Self::input_width) values (callers check first).
+    fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R>;
 
     /// Runs the forward pass and discards the result without letting the compiler know: what
-    /// [`Request::Cost`](dendrite_core::protocol::Request::Cost) times. Does nothing when `x`
-    /// has the wrong width.
+    /// [`RequestView::Cost`](dendrite_core::protocol::RequestView::Cost) times. Does nothing
+    /// when `x` has the wrong width.
     fn forward_opaque(&self, x: &[f32]);
 }
 
@@ -38,13 +47,19 @@ impl Classifier for dendrite_network::Model {
         dendrite_network::architecture()
     }
 
-    fn load(&mut self, region: &[u8]) -> Result<u32, DecodeError> {
-        dendrite_network::Model::load(self, region)
+    fn load(&mut self, region: &[u8]) -> Result<Loaded, DecodeError> {
+        let crc = dendrite_network::Model::load(self, region)?;
+        // Validated just now: the view cannot fail where `load` succeeded.
+        let task = ModelView::from_prefix(region)?.task();
+        Ok(Loaded {
+            crc,
+            classifies: matches!(task, Task::Classification),
+        })
     }
 
-    fn classify(&self, x: &[f32]) -> Option<Probabilities> {
+    fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R> {
         let x = x.try_into().ok()?;
-        Probabilities::from_slice(&self.forward(x)).ok()
+        Some(f(&self.forward(x)))
     }
 
     fn forward_opaque(&self, x: &[f32]) {

@@ -9,7 +9,7 @@
 //! (`cargo test-host`).
 //!
 //! ```
-//! use dendrite_core::protocol::{decode, encode, ModelStatus, Request, Response, MAX_FRAME};
+//! use dendrite_core::protocol::{decode, encode, ModelStatus, Request, Response};
 //! use dendrite_core::format::DecodeError;
 //! use dendrite_firmware::{network, Buffers, NoPin, Platform, Server};
 //!
@@ -22,7 +22,7 @@
 //!
 //! let (mut model, mut buffers) = (network::Model::new(), Buffers::new());
 //! let mut server = Server::new(&mut model, &mut buffers, "doc", &Host);
-//! let mut wire = [0u8; MAX_FRAME];
+//! let mut wire = [0u8; network::FRAME];
 //! let mut reply = Vec::new();
 //! for &byte in encode(&Request::Info, &mut wire).unwrap() {
 //!     if let Some(frame) = server.feed(byte, &mut Host, &mut NoPin) {
@@ -40,9 +40,13 @@ mod classifier;
 mod serial;
 mod server;
 
-pub use classifier::Classifier;
+pub use classifier::{Classifier, Loaded};
 pub use serial::SplitSerial;
-pub use server::{Buffers, NoPin, Platform, Server};
+pub use server::{NoPin, Platform, Server};
+
+/// The link's buffers for the firmware's network: frames of [`network::FRAME`] bytes, inputs of
+/// [`network::INPUT`] values.
+pub type Buffers = server::Buffers<{ network::FRAME }, { network::INPUT }>;
 
 /// The network type of the firmware, generated from the model file's architecture.
 pub use dendrite_network as network;

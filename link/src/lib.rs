@@ -19,11 +19,12 @@
 //!     .model("model.postcard");
 //! let mut qemu = Qemu::spawn(&options)?;
 //! let prediction = qemu.link().predict(&[0.0, 0.0, 0.0])?;
-//! println!("class {} with {:?}", prediction.class, prediction.probabilities);
+//! println!("class {:?} with {:?}", prediction.class, prediction.outputs);
 //! # Ok(()) }
 //! ```
 
 pub mod firmware;
+pub mod fit;
 mod link;
 pub mod probe_rs;
 mod qemu;

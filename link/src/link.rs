@@ -1,8 +1,9 @@
 //! Requests out, responses in, one at a time.
 
+use dendrite_core::format::Architecture;
 use dendrite_core::protocol::{
-    self, Batch, CostReport, DeviceError, DeviceInfo, FrameError, FrameReceiver, Input, Prediction,
-    Request, Response, SelfCheckReport, MAX_BATCH, MAX_FRAME,
+    self, CostReport, DeviceError, DeviceInfo, FrameError, FrameReceiver, Limits, Prediction,
+    Request, Response, SelfCheckReport,
 };
 use std::io::{self, Read, Write};
 
@@ -37,9 +38,14 @@ pub enum LinkError {
     /// The device answered with a response of the wrong kind.
     #[error("the device answered {0} to a {1} request")]
     Unexpected(&'static str, &'static str),
-    /// An input has more values than the protocol carries.
-    #[error("an input has {0} values; the protocol carries at most {max}", max = protocol::MAX_INPUTS)]
-    InputTooWide(usize),
+    /// An input has more values than the device's model takes (its frames would not hold it).
+    #[error("an input has {found} values; the device's model takes {width}")]
+    InputTooWide {
+        /// The input's values.
+        found: usize,
+        /// The device's input width.
+        width: usize,
+    },
 }
 
 /// The host side of the serial link, over any byte stream.
@@ -47,10 +53,14 @@ pub enum LinkError {
 /// Sends one request, reads exactly one response. The port's own timeout (an
 /// [`io::ErrorKind::TimedOut`] or [`io::ErrorKind::WouldBlock`] from `read`) becomes
 /// [`LinkError::Timeout`].
+///
+/// Its frame bounds are the device's [`Limits`], which follow from the architecture the
+/// firmware was built for: learned from the first [`info`](Self::info) (asked for by the first
+/// prediction if need be) or given with [`set_architecture`](Self::set_architecture).
 pub struct Link<P> {
     port: P,
-    rx: FrameReceiver<MAX_FRAME>,
-    buf: Vec<u8>,
+    limits: Option<Limits>,
+    rx: FrameReceiver<Vec<u8>>,
 }
 
 impl<P: Read + Write> Link<P> {
@@ -58,9 +68,37 @@ impl<P: Read + Write> Link<P> {
     pub fn new(port: P) -> Self {
         Self {
             port,
-            rx: FrameReceiver::new(),
-            buf: vec![0; MAX_FRAME],
+            limits: None,
+            // Until the architecture is known: room for every answer but predictions.
+            rx: FrameReceiver::with_buffer(vec![0; Limits::new(0, 0).frame]),
         }
+    }
+
+    /// Sizes the link for a firmware built for `architecture`.
+    pub fn set_architecture(&mut self, architecture: &Architecture) {
+        let limits = Limits::for_architecture(architecture);
+        if self.limits != Some(limits) {
+            self.rx = FrameReceiver::with_buffer(vec![0; limits.frame]);
+            self.limits = Some(limits);
+        }
+    }
+
+    /// The device's limits, asking for its architecture if it is not known yet.
+    ///
+    /// # Errors
+    /// As [`info`](Self::info).
+    pub fn limits(&mut self) -> Result<Limits, LinkError> {
+        match self.limits {
+            Some(limits) => Ok(limits),
+            None => {
+                self.info()?;
+                Ok(self.limits.unwrap_or(Limits::new(0, 0)))
+            }
+        }
+    }
+
+    fn frame_len(&self) -> usize {
+        self.limits.unwrap_or(Limits::new(0, 0)).frame
     }
 
     /// The port.
@@ -73,12 +111,12 @@ impl<P: Read + Write> Link<P> {
     /// # Errors
     /// I/O errors, a timeout, a closed port or an invalid frame from the device.
     pub fn request(&mut self, request: &Request) -> Result<Response, LinkError> {
-        let frame = protocol::encode(request, &mut self.buf).map_err(LinkError::BadFrame)?;
         // A leading terminator closes whatever partial frame the device may hold.
-        let mut wire = Vec::with_capacity(frame.len() + 1);
-        wire.push(0);
-        wire.extend_from_slice(frame);
-        self.port.write_all(&wire)?;
+        let mut wire = vec![0; 1 + self.frame_len()];
+        let len = protocol::encode(request, &mut wire[1..])
+            .map_err(LinkError::BadFrame)?
+            .len();
+        self.port.write_all(&wire[..1 + len])?;
         self.port.flush()?;
         self.receive()
     }
@@ -92,7 +130,7 @@ impl<P: Read + Write> Link<P> {
         let mut byte = [0u8; 1];
         // A device that babbles (bytes that never close a frame, or empty frames) is not
         // answering: past two frames' worth of bytes it is an error, never an endless read.
-        for _ in 0..2 * MAX_FRAME {
+        for _ in 0..2 * self.frame_len() {
             match self.port.read(&mut byte) {
                 Ok(0) => return Err(LinkError::Closed),
                 Ok(_) => {}
@@ -123,24 +161,30 @@ impl<P: Read + Write> Link<P> {
     /// As [`request`](Self::request); [`LinkError::Device`] when refused.
     pub fn info(&mut self) -> Result<DeviceInfo, LinkError> {
         match self.request(&Request::Info)? {
-            Response::Info(info) => Ok(info),
+            Response::Info(info) => {
+                self.set_architecture(&info.architecture);
+                Ok(info)
+            }
             other => Err(unexpected(other, "info")),
         }
     }
 
-    /// Classifies one raw input on the device.
+    /// Runs the device's model on one raw input.
     ///
     /// # Errors
     /// As [`request`](Self::request); [`LinkError::Device`] when refused (wrong width, NaN, no
     /// valid model), [`LinkError::InputTooWide`] before sending anything.
     pub fn predict(&mut self, x: &[f32]) -> Result<Prediction, LinkError> {
-        match self.request(&Request::Predict(to_input(x)?))? {
+        let limits = self.limits()?;
+        check_width(x, limits)?;
+        match self.request(&Request::Predict(x.to_vec()))? {
             Response::Prediction(p) => Ok(p),
             other => Err(unexpected(other, "predict")),
         }
     }
 
-    /// Classifies many inputs, [`MAX_BATCH`] per request, in order.
+    /// Runs the device's model on many inputs, as many per request as the device takes
+    /// ([`Limits::batch`]), in order.
     ///
     /// # Errors
     /// As [`predict`](Self::predict); the first refusal stops the batch.
@@ -148,12 +192,13 @@ impl<P: Read + Write> Link<P> {
         &mut self,
         xs: &[X],
     ) -> Result<Vec<Prediction>, LinkError> {
+        let limits = self.limits()?;
         let mut out = Vec::with_capacity(xs.len());
-        for chunk in xs.chunks(MAX_BATCH) {
+        for chunk in xs.chunks(limits.batch) {
             let batch = chunk
                 .iter()
-                .map(|x| to_input(x.as_ref()))
-                .collect::<Result<Batch, _>>()?;
+                .map(|x| check_width(x.as_ref(), limits).map(|()| x.as_ref().to_vec()))
+                .collect::<Result<Vec<_>, _>>()?;
             match self.request(&Request::PredictBatch(batch))? {
                 Response::Batch(ps) => out.extend(ps),
                 other => return Err(unexpected(other, "batch")),
@@ -185,8 +230,15 @@ impl<P: Read + Write> Link<P> {
     }
 }
 
-fn to_input(x: &[f32]) -> Result<Input, LinkError> {
-    Input::from_slice(x).map_err(|()| LinkError::InputTooWide(x.len()))
+/// Refuses, before sending, an input wider than the device's frames hold.
+fn check_width(x: &[f32], limits: Limits) -> Result<(), LinkError> {
+    if x.len() > limits.inputs {
+        return Err(LinkError::InputTooWide {
+            found: x.len(),
+            width: limits.inputs,
+        });
+    }
+    Ok(())
 }
 
 fn unexpected(response: Response, asked: &'static str) -> LinkError {

@@ -31,12 +31,25 @@ pub struct QemuBoard {
     pub weights_addr: u32,
     /// Frequency of the firmware's tick counter (its board's system clock).
     pub tick_hz: u32,
+    /// Size of the WEIGHTS region in the board's `memory.x`: the largest model file.
+    pub weights_len: u32,
+    /// Size of the RAM region in the board's `memory.x`: the firmware's static data.
+    pub ram_len: u32,
 }
 
 impl QemuBoard {
     /// The firmware's cargo feature that selects this board (`board-mps2-an385`).
     pub fn feature(&self) -> String {
         format!("board-{}", self.name)
+    }
+
+    /// What the board offers a model: its weights region and RAM.
+    pub fn budget(&self) -> crate::fit::Budget {
+        crate::fit::Budget {
+            board: self.name,
+            weights_len: self.weights_len,
+            ram_len: self.ram_len,
+        }
     }
 
     /// Instructions per timer tick under `-icount shift=0` (one instruction per virtual
@@ -66,6 +79,8 @@ impl QemuBoard {
                 Some(b.cpu)
             },
             weights_addr: emulator.loader_weights,
+            weights_len: b.weights.length,
+            ram_len: b.ram.length,
             tick_hz: b.tick_hz,
         }
     }

@@ -31,6 +31,8 @@ pub struct RealBoard {
     pub weights_addr: u32,
     /// Size of the WEIGHTS region, in bytes.
     pub weights_len: u32,
+    /// Size of the RAM region in the board's `memory.x`, in bytes.
+    pub ram_len: u32,
 }
 
 impl RealBoard {
@@ -49,6 +51,7 @@ impl RealBoard {
             chip,
             weights_addr: b.weights.origin,
             weights_len: b.weights.length,
+            ram_len: b.ram.length,
         }
     }
 }
@@ -66,6 +69,15 @@ pub fn real_board(name: &str) -> Option<&'static RealBoard> {
 }
 
 impl RealBoard {
+    /// What the board offers a model: its weights region and RAM.
+    pub fn budget(&self) -> crate::fit::Budget {
+        crate::fit::Budget {
+            board: self.name,
+            weights_len: self.weights_len,
+            ram_len: self.ram_len,
+        }
+    }
+
     /// The board's crate directory in the firmware sources.
     pub fn dir(&self, source: &FirmwareSource) -> PathBuf {
         source.dir().join("boards").join(self.name)

@@ -1,17 +1,91 @@
-//! `dendrite-core`: the contract between Dendrite's trainer on the desktop and its firmware on
-//! a Cortex-M microcontroller.
+//! `dendrite-core`: a model trained by Dendrite, inside your own `no_std` firmware, and the
+//! contract between Dendrite's trainer on the desktop and the microcontroller.
 //!
-//! It holds what both sides must agree on to the bit, and nothing else:
+//! # Use it in your firmware
+//!
+//! With the feature `macros`, one line turns a model file into a type, at compile time (a
+//! missing or invalid file is a compile error naming the file and the reason). The weights stay
+//! where the program is, in flash, and the forward pass reads them in place: the network's RAM
+//! is its activations.
+//!
+//! ```toml
+//! [dependencies]
+//! dendrite-core = { path = "../dendrite/shared", features = ["macros"] }
+//! ```
+//!
+//! On a Cortex-M the program is `#![no_std]`, `#![no_main]` and `main` is `#[entry]`
+//! (`examples/firmware-app` in the repository is a whole application); the rest is the same as
+//! this host version:
+//!
+#![cfg_attr(feature = "macros", doc = "```")]
+#![cfg_attr(not(feature = "macros"), doc = "```ignore")]
+//! // The model, compiled in: a type `Gender` with INPUT = 3, OUTPUT = 2, CLASSES, MEAN, STD…
+//! dendrite_core::model!(Gender, "../firmware/models/seed.postcard");
+//!
+//! static MODEL: Gender = Gender::new(); // weights in flash, read in place
+//!
+//! fn main() {
+//!     for _ in 0..3 {
+//!         let x: [f32; Gender::INPUT] = read_sensors();
+//!         let outputs = MODEL.predict(&x); // [f32; Gender::OUTPUT], the host's bits
+//!         let class = MODEL.class(&outputs); // Dendrite's class rule
+//!         show(Gender::CLASSES[class]);
+//!     }
+//! }
+//!
+//! fn read_sensors() -> [f32; Gender::INPUT] {
+//!     [0.4, 1.2, -0.3] // your board's ADC, I2C, SPI… reads
+//! }
+//!
+//! fn show(label: &str) {
+//!     assert!(label == "female" || label == "male"); // your board's display, LED, UART…
+//! }
+//! ```
+//!
+//! To replace the model without rebuilding, build in only its architecture (`region`) and read
+//! the weights from a flash region that `dendrite flash` rewrites, validated at start-up:
+//!
+#![cfg_attr(feature = "macros", doc = "```")]
+#![cfg_attr(not(feature = "macros"), doc = "```ignore")]
+//! use dendrite_core::format::{Aligned, DecodeError};
+//!
+//! dendrite_core::model!(Gender, "../firmware/models/seed.postcard", region);
+//!
+//! // On a board, the region is a slice over the flash sector the linker script reserves.
+//! static REGION: &Aligned<[u8]> = &Aligned(*include_bytes!("../../firmware/models/seed.postcard"));
+//!
+//! let model = Gender::from_region(&REGION.0)?; // magic, version, checksum, architecture
+//! let outputs = model.predict(&[0.4, 1.2, -0.3]);
+//! assert!(model.class(&outputs) < Gender::OUTPUT);
+//! # Ok::<(), DecodeError>(())
+//! ```
+//!
+//! A file that cannot be read, or is not a valid model, does not compile:
+//!
+#![cfg_attr(feature = "macros", doc = "```compile_fail")]
+#![cfg_attr(not(feature = "macros"), doc = "```ignore")]
+//! // error: model file `../firmware/models/none.postcard` cannot be read: No such file or directory (os error 2)
+//! dendrite_core::model!(Missing, "../firmware/models/none.postcard");
+//! ```
+//!
+//! [`model!`](crate::model) generates a [`NetworkRef`] over [`DenseRef`] layers; they can also
+//! be written by hand, as can [`Network`], whose layers own their weights (in RAM).
+//!
+//! # What else is here
+//!
+//! It holds what the trainer and the device must agree on to the bit:
 //!
 //! - the **model file** ([`format`]): postcard-encoded header, standardization, weights and a
 //!   CRC-32, written with [`format::ModelRef`] and validated with [`format::ModelView`];
 //! - the **forward pass** ([`kernel`], [`Activation`]): one dense-layer kernel over slices, with
 //!   all math through `libm`, used by the host's runtime-shaped model and by the target's
-//!   compile-time-shaped [`Network`] (activations as [`act`] types) alike, so both compute the
+//!   compile-time-shaped networks (activations as [`act`] types) alike, so both compute the
 //!   same bits;
-//! - the **serial protocol** ([`protocol`]): the requests and responses the firmware serves.
+//! - the **serial protocol** ([`protocol`]): the requests and responses Dendrite's firmware
+//!   serves.
 //!
-//! `no_std`, no `alloc`, no `unsafe`: it builds for `thumbv7em-none-eabihf` as for the host.
+//! `no_std`, no `unsafe`: it builds for `thumbv7em-none-eabihf` as for the host; `alloc` only with
+//! the feature of that name (the host's owned protocol messages).
 //!
 //! ```
 //! use dendrite_core::{kernel, Activation};
@@ -36,11 +110,16 @@
     )
 )]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 mod activation;
 pub mod format;
 pub mod kernel;
 mod layer;
+mod layer_ref;
 mod network;
+mod network_ref;
 pub mod protocol;
 pub mod quant;
 mod wire;
@@ -48,4 +127,9 @@ mod wire;
 pub use activation::{act, Activation};
 pub use format::{class_of, destandardize, reconstruction_error};
 pub use layer::{Chain, Dense, Layers};
+pub use layer_ref::{ChainRef, DenseRef, LayersRef};
 pub use network::Network;
+pub use network_ref::NetworkRef;
+
+#[cfg(feature = "macros")]
+pub use dendrite_macros::model;

@@ -3,48 +3,61 @@
 //! The host sends a [`Request`] and reads exactly one [`Response`] back. Every message is
 //! postcard-encoded, then COBS-encoded and terminated by a `0x00` byte
 //! ([`encode`], [`FrameReceiver`], [`decode`]); a frame that cannot be decoded, or that is longer
-//! than [`MAX_FRAME`], gets a [`Response::Error`] and the device keeps serving. An empty frame (a
-//! lone `0x00`) is ignored, so a host may send one to resynchronize.
+//! than the device's frame buffer, gets a [`Response::Error`] and the device keeps serving. An
+//! empty frame (a lone `0x00`) is ignored, so a host may send one to resynchronize.
 //!
-//! Everything is bounded: inputs hold at most [`MAX_INPUTS`] values, outputs [`MAX_OUTPUTS`], a
-//! batch [`MAX_BATCH`] inputs, so both sides need no allocation and a frame fits [`MAX_FRAME`].
-//! Floats travel as their 4 little-endian bytes: the probabilities a host reads have exactly the
-//! bits the device computed.
+//! The protocol itself has no width: an input or an output holds as many values as the model's
+//! architecture says. Each firmware sizes its buffers from the architecture it is built for, with
+//! [`Limits::new`] (the frame length, the most inputs in one batch), and the host computes the
+//! same [`Limits`] from the same architecture ([`Limits::for_architecture`]), so both sides
+//! agree without a word on the wire. Floats travel as their 4 little-endian bytes: the outputs a
+//! host reads have exactly the bits the device computed.
+//!
+//! The owned messages ([`Request`], [`Response`], [`Prediction`]) need the `alloc` feature (the
+//! host); a device reads requests in place ([`decode_request`]) and writes responses by
+//! reference ([`encode_response`], [`BatchEncoder`]), without allocating.
 //!
 //! # Examples
 //! ```
-//! use dendrite_core::protocol::{decode, encode, FrameReceiver, Request, MAX_FRAME};
+//! # #[cfg(feature = "alloc")] {
+//! use dendrite_core::protocol::{decode, encode, FrameReceiver, Limits, Request};
 //!
-//! let mut wire = [0u8; MAX_FRAME];
-//! let input = heapless::Vec::from_slice(&[0.0, 1.5, -2.0]).unwrap();
-//! let frame = encode(&Request::Predict(input.clone()), &mut wire).unwrap();
+//! let limits = Limits::new(3, 2);
+//! let mut wire = vec![0u8; limits.frame];
+//! let frame = encode(&Request::Predict(vec![0.0, 1.5, -2.0]), &mut wire).unwrap();
 //!
-//! let mut rx = FrameReceiver::<MAX_FRAME>::new();
+//! let mut rx = FrameReceiver::with_buffer(vec![0u8; limits.frame]);
 //! let mut got = None;
 //! for &byte in frame.iter() {
 //!     if let Some(received) = rx.push(byte) {
 //!         got = Some(decode::<Request>(received.unwrap()).unwrap());
 //!     }
 //! }
-//! assert_eq!(got, Some(Request::Predict(input)));
+//! assert_eq!(got, Some(Request::Predict(vec![0.0, 1.5, -2.0])));
+//! # }
 //! ```
 
-use crate::format::{Architecture, DecodeError};
+use crate::format::{Architecture, DecodeError, MAX_LAYERS};
 use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
 
 mod view;
 mod write;
-pub use view::{decode_request, Inputs, RequestView};
-pub use write::{encode_batch, encode_response};
+pub use view::{decode_request, Floats, Inputs, RequestView};
+pub use write::{encode_response, BatchEncoder};
 
 /// Version of this protocol; [`DeviceInfo::protocol`] carries it. Bumped on any wire change.
-pub const PROTOCOL_VERSION: u16 = 1;
-/// The most input values a request may carry (the widest input a firmware can have).
-pub const MAX_INPUTS: usize = 16;
-/// The most probabilities a prediction may carry (the most classes a firmware can have).
-pub const MAX_OUTPUTS: usize = 16;
-/// The most inputs in one [`Request::PredictBatch`]; a host splits longer batches.
+/// Version 2: widths follow the model ([`Limits`]); a prediction's class is optional (none for a
+/// regression or anomaly model).
+pub const PROTOCOL_VERSION: u16 = 2;
+/// The most inputs in one [`Request::PredictBatch`] on any device; a device whose inputs are
+/// wide takes fewer ([`Limits::batch`]), and a host splits longer batches.
 pub const MAX_BATCH: usize = 8;
+/// The bytes of floats a batch's frame is meant to hold: a device takes as many inputs in a
+/// batch as fit (1 to [`MAX_BATCH`]), so a wide model does not need a frame eight inputs long.
+pub const BATCH_BYTES: usize = 8192;
 /// The longest board name in [`DeviceInfo::board`].
 pub const MAX_BOARD_NAME: usize = 16;
 /// The most forward passes one [`Request::Cost`] times: a corrupted or hostile request must not
@@ -52,38 +65,95 @@ pub const MAX_BOARD_NAME: usize = 16;
 /// 100 MHz Cortex-M4). Larger requests are clamped, and the report says how many were timed.
 pub const MAX_COST_ITERATIONS: u32 = 100_000;
 
-/// The longest frame either side sends or accepts, in bytes, terminator included.
-///
-/// The largest message is a [`Response::Batch`] of [`MAX_BATCH`] predictions of [`MAX_OUTPUTS`]
-/// probabilities: tag and length (2 bytes), then per prediction a length (1), the floats
-/// (4 each), the class (varint, at most 3) and the ticks (varint, at most 5). COBS adds one byte
-/// per 254 and the terminator. A test checks the bound against real encodings.
-pub const MAX_FRAME: usize = {
-    let message = 2 + MAX_BATCH * (1 + 4 * MAX_OUTPUTS + 3 + 5);
-    message + message / 254 + 2
-};
+/// The bounds of a device's messages, all of them derived from its model's input and output
+/// widths: the same computation on the host and in the firmware's build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The input width: a request's inputs hold this many values.
+    pub inputs: usize,
+    /// The output width: a prediction holds this many values.
+    pub outputs: usize,
+    /// The most inputs in one [`Request::PredictBatch`]: as many as fit [`BATCH_BYTES`], at
+    /// least 1, at most [`MAX_BATCH`].
+    pub batch: usize,
+    /// The longest frame either side sends or accepts, in bytes, terminator included.
+    pub frame: usize,
+}
 
-/// The values of one input, raw (the device standardizes them as the model says).
-pub type Input = heapless::Vec<f32, MAX_INPUTS>;
-/// One probability per class, in class order.
-pub type Probabilities = heapless::Vec<f32, MAX_OUTPUTS>;
-/// The inputs of one [`Request::PredictBatch`].
-pub type Batch = heapless::Vec<Input, MAX_BATCH>;
-/// The answers of one [`Response::Batch`].
-pub type Predictions = heapless::Vec<Prediction, MAX_BATCH>;
+/// The larger of `a` and `b`, in a `const fn`.
+const fn max(a: usize, b: usize) -> usize {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// The longest message other than predictions and inputs: an [`Response::Info`] with a board
+/// name of [`MAX_BOARD_NAME`] bytes, [`MAX_LAYERS`] layers and the longest model status
+/// (protocol 3, version 9, board 17, architecture 4 + 4 per layer, status 1 + 11 bytes).
+const OTHER_MESSAGE: usize = 1 + 3 + 9 + 1 + MAX_BOARD_NAME + 4 + 4 * MAX_LAYERS + 12;
+
+impl Limits {
+    /// The limits of a device whose model takes `inputs` values and gives `outputs`.
+    ///
+    /// Message sizes, before COBS: a length is a varint (at most 3 bytes for a width, which is
+    /// a `u16`), a float 4 bytes; a prediction is its outputs, an optional class (1 + 3) and
+    /// ticks (at most 5). COBS adds one byte per 254 and the terminator. A test checks the bound
+    /// against real encodings.
+    pub const fn new(inputs: usize, outputs: usize) -> Self {
+        let input = 3 + 4 * inputs;
+        let prediction = 3 + 4 * outputs + 4 + 5;
+        let widest = if input > prediction {
+            input
+        } else {
+            prediction
+        };
+        let fit = BATCH_BYTES / widest;
+        let batch = if fit < 1 {
+            1
+        } else if fit > MAX_BATCH {
+            MAX_BATCH
+        } else {
+            fit
+        };
+        // Tag, then one value or a count (1 byte: batch <= MAX_BATCH) and `batch` values.
+        let largest = max(
+            max(1 + input, 2 + batch * input),
+            max(1 + prediction, 2 + batch * prediction),
+        );
+        let message = max(largest, OTHER_MESSAGE);
+        Self {
+            inputs,
+            outputs,
+            batch,
+            frame: message + message / 254 + 2,
+        }
+    }
+
+    /// The limits of a device built for `architecture`.
+    pub fn for_architecture(architecture: &Architecture) -> Self {
+        let output = architecture
+            .layers
+            .last()
+            .map_or(architecture.input, |&(units, _)| units);
+        Self::new(usize::from(architecture.input), usize::from(output))
+    }
+}
 
 /// What the host asks.
-// No `alloc` to box the batch in: a message is a bounded value, and each side holds one at a time.
-#[allow(clippy::large_enum_variant)]
+#[cfg(feature = "alloc")]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// Describe the firmware and its model: answered with [`Response::Info`].
     Info,
-    /// Classify one input: answered with [`Response::Prediction`].
-    Predict(Input),
-    /// Classify several inputs: answered with [`Response::Batch`], in order. If any input is
-    /// refused, the whole batch is, with that input's error.
-    PredictBatch(Batch),
+    /// Run the model on one raw input (the device standardizes it as the model says): answered
+    /// with [`Response::Prediction`].
+    Predict(Vec<f32>),
+    /// Run the model on several inputs (at most [`Limits::batch`]): answered with
+    /// [`Response::Batch`], in order. If any input is refused, the whole batch is, with that
+    /// input's error.
+    PredictBatch(Vec<Vec<f32>>),
     /// Re-validate the weights region and report health: answered with [`Response::SelfCheck`].
     SelfCheck,
     /// Time `iterations` forward passes and an empty loop of as many turns: answered with
@@ -112,7 +182,7 @@ pub enum Fault {
 }
 
 /// What the device answers: exactly one response per non-empty frame.
-#[allow(clippy::large_enum_variant)] // as for `Request`
+#[cfg(feature = "alloc")]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response {
     /// Answer to [`Request::Info`].
@@ -120,7 +190,7 @@ pub enum Response {
     /// Answer to [`Request::Predict`].
     Prediction(Prediction),
     /// Answer to [`Request::PredictBatch`]: one prediction per input, in order.
-    Batch(Predictions),
+    Batch(Vec<Prediction>),
     /// Answer to [`Request::SelfCheck`].
     SelfCheck(SelfCheckReport),
     /// Answer to [`Request::Cost`].
@@ -129,37 +199,21 @@ pub enum Response {
     Error(DeviceError),
 }
 
-/// A [`Response`] by reference: the same bytes on the wire (a test checks it), but a few words
-/// in memory, so a device can encode an answer without building a [`Response`] (which is as
-/// large as its largest variant, a full batch) on its stack.
-#[derive(Clone, Copy, Debug, Serialize)]
-#[serde(rename = "Response")]
+/// A [`Response`] other than a batch, by reference: the same bytes on the wire (a test checks
+/// it), a few words in memory, so a device encodes an answer ([`encode_response`]) without
+/// building a [`Response`]. A batch is written one prediction at a time with [`BatchEncoder`].
+#[derive(Clone, Copy, Debug)]
 pub enum ResponseRef<'a> {
     /// As [`Response::Info`].
     Info(&'a DeviceInfo),
     /// As [`Response::Prediction`].
-    Prediction(&'a Prediction),
-    /// As [`Response::Batch`].
-    Batch(&'a [Prediction]),
+    Prediction(PredictionRef<'a>),
     /// As [`Response::SelfCheck`].
     SelfCheck(&'a SelfCheckReport),
     /// As [`Response::Cost`].
     Cost(&'a CostReport),
     /// As [`Response::Error`].
     Error(&'a DeviceError),
-}
-
-impl<'a> From<&'a Response> for ResponseRef<'a> {
-    fn from(response: &'a Response) -> Self {
-        match response {
-            Response::Info(info) => Self::Info(info),
-            Response::Prediction(p) => Self::Prediction(p),
-            Response::Batch(ps) => Self::Batch(ps),
-            Response::SelfCheck(report) => Self::SelfCheck(report),
-            Response::Cost(report) => Self::Cost(report),
-            Response::Error(e) => Self::Error(e),
-        }
-    }
 }
 
 /// A firmware version, `major.minor.patch`.
@@ -206,15 +260,40 @@ pub struct DeviceInfo {
     pub model: ModelStatus,
 }
 
-/// One classification.
+/// One forward pass's answer.
+#[cfg(feature = "alloc")]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
-    /// The output layer's values (probabilities after a softmax), bit for bit.
-    pub probabilities: Probabilities,
-    /// The index of the largest probability (the first one on ties).
-    pub class: u16,
+    /// The output layer's values (probabilities after a softmax; standardized targets for a
+    /// regression model, which the host turns back into the targets' units), bit for bit.
+    pub outputs: Vec<f32>,
+    /// The class, by [`class_of`](crate::class_of), for a classification model; `None` for a
+    /// regression or anomaly model, whose outputs have no class.
+    pub class: Option<u16>,
     /// Timer ticks the forward pass took on the device (see [`CostReport::tick_hz`]).
     pub ticks: u32,
+}
+
+/// A [`Prediction`] by reference: what a device encodes, the same bytes on the wire.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PredictionRef<'a> {
+    /// As [`Prediction::outputs`].
+    pub outputs: &'a [f32],
+    /// As [`Prediction::class`].
+    pub class: Option<u16>,
+    /// As [`Prediction::ticks`].
+    pub ticks: u32,
+}
+
+#[cfg(feature = "alloc")]
+impl<'a> From<&'a Prediction> for PredictionRef<'a> {
+    fn from(p: &'a Prediction) -> Self {
+        Self {
+            outputs: &p.outputs,
+            class: p.class,
+            ticks: p.ticks,
+        }
+    }
 }
 
 /// Answer to [`Request::SelfCheck`].
@@ -259,7 +338,8 @@ impl CostReport {
 pub enum DeviceError {
     /// The frame is not a valid COBS-encoded postcard request.
     MalformedFrame,
-    /// The frame is longer than [`MAX_FRAME`]; it was dropped whole.
+    /// The frame is longer than the device's frame buffer ([`Limits::frame`]); it was dropped
+    /// whole.
     FrameTooLong,
     /// The input does not have the model's input width.
     WrongInputWidth {
@@ -283,7 +363,7 @@ impl core::fmt::Display for DeviceError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::MalformedFrame => f.write_str("malformed frame"),
-            Self::FrameTooLong => write!(f, "frame longer than {MAX_FRAME} bytes"),
+            Self::FrameTooLong => f.write_str("frame longer than the device's frame buffer"),
             Self::WrongInputWidth { expected, found } => {
                 write!(
                     f,
@@ -331,7 +411,8 @@ impl core::error::Error for FrameError {}
 /// Encodes `message` as one frame (COBS, terminated by `0x00`) into `buf`.
 ///
 /// # Errors
-/// [`FrameError::TooLong`] when `buf` is too small (never for a buffer of [`MAX_FRAME`]).
+/// [`FrameError::TooLong`] when `buf` is too small (never for a buffer of [`Limits::frame`]
+/// bytes and a message within the [`Limits`]).
 pub fn encode<'a, T: Serialize>(message: &T, buf: &'a mut [u8]) -> Result<&'a [u8], FrameError> {
     match postcard::to_slice_cobs(message, buf) {
         Ok(frame) => Ok(frame),
@@ -347,38 +428,49 @@ pub fn decode<'a, T: Deserialize<'a>>(frame: &'a mut [u8]) -> Result<T, FrameErr
     postcard::from_bytes_cobs(frame).map_err(|_| FrameError::Malformed)
 }
 
-/// Collects bytes into frames, in a buffer of `N` bytes, without allocating.
+/// Collects bytes into frames, in a buffer `B` (an array on a device, a `Vec<u8>` on a host),
+/// without allocating.
 ///
-/// A frame longer than `N` is dropped up to its terminator and reported once, as
+/// A frame longer than the buffer is dropped up to its terminator and reported once, as
 /// [`FrameError::TooLong`], so one bad frame gets exactly one error reply.
 #[derive(Clone, Debug)]
-pub struct FrameReceiver<const N: usize> {
-    buf: [u8; N],
+pub struct FrameReceiver<B> {
+    buf: B,
     len: usize,
     overflowed: bool,
 }
 
-impl<const N: usize> Default for FrameReceiver<N> {
+impl<const N: usize> Default for FrameReceiver<[u8; N]> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const N: usize> FrameReceiver<N> {
-    /// An empty receiver.
+impl<const N: usize> FrameReceiver<[u8; N]> {
+    /// An empty receiver of `N` bytes.
     pub const fn new() -> Self {
+        Self::with_buffer([0; N])
+    }
+}
+
+impl<B> FrameReceiver<B> {
+    /// An empty receiver over `buf`, whose length is the longest frame it takes.
+    pub const fn with_buffer(buf: B) -> Self {
         Self {
-            buf: [0; N],
+            buf,
             len: 0,
             overflowed: false,
         }
     }
+}
 
+impl<B: AsMut<[u8]>> FrameReceiver<B> {
     /// Adds one byte. At a terminator that closes a non-empty frame, returns the frame (with
     /// its terminator, ready for [`decode`]) or why it is unusable; otherwise `None`.
     pub fn push(&mut self, byte: u8) -> Option<Result<&mut [u8], FrameError>> {
+        let buf = self.buf.as_mut();
         if byte != 0 {
-            match self.buf.get_mut(self.len) {
+            match buf.get_mut(self.len) {
                 Some(slot) if !self.overflowed => {
                     *slot = byte;
                     self.len += 1;
@@ -396,11 +488,11 @@ impl<const N: usize> FrameReceiver<N> {
         }
         // The terminator itself needs a slot only when the frame exactly fills the buffer; COBS
         // decoding stops at the end of the slice as it does at a zero.
-        let end = len.min(N);
-        if let Some(slot) = self.buf.get_mut(len) {
+        let end = len.min(buf.len());
+        if let Some(slot) = buf.get_mut(len) {
             *slot = 0;
         }
-        self.buf.get_mut(..end).map(Ok)
+        buf.get_mut(..end).map(Ok)
     }
 
     /// Drops a partly received frame.
@@ -411,338 +503,4 @@ impl<const N: usize> FrameReceiver<N> {
 }
 
 #[cfg(test)]
-mod tests {
-    extern crate std;
-    use super::*;
-    use crate::Activation;
-    use proptest::collection::vec;
-    use proptest::prelude::*;
-    use std::string::ToString;
-    use std::vec;
-    use std::vec::Vec;
-
-    fn floats<const N: usize>(values: Vec<u32>) -> heapless::Vec<f32, N> {
-        values.into_iter().map(f32::from_bits).collect()
-    }
-
-    fn any_input() -> impl Strategy<Value = Input> {
-        vec(any::<u32>(), 0..=MAX_INPUTS).prop_map(floats)
-    }
-
-    fn any_prediction() -> impl Strategy<Value = Prediction> {
-        (
-            vec(any::<u32>(), 0..=MAX_OUTPUTS),
-            any::<u16>(),
-            any::<u32>(),
-        )
-            .prop_map(|(p, class, ticks)| Prediction {
-                probabilities: floats(p),
-                class,
-                ticks,
-            })
-    }
-
-    fn any_decode_error() -> impl Strategy<Value = DecodeError> {
-        prop_oneof![
-            Just(DecodeError::Empty),
-            Just(DecodeError::WrongMagic),
-            any::<u16>().prop_map(|found| DecodeError::UnsupportedVersion { found }),
-            Just(DecodeError::Truncated),
-            Just(DecodeError::TrailingBytes),
-            (any::<u32>(), any::<u32>())
-                .prop_map(|(stored, computed)| DecodeError::CrcMismatch { stored, computed }),
-            Just(DecodeError::Malformed),
-            Just(DecodeError::NonFinite),
-            Just(DecodeError::InvalidNormalization),
-            Just(DecodeError::ArchitectureMismatch),
-            any::<u8>().prop_map(|dtype| DecodeError::UnsupportedLayer { dtype }),
-        ]
-    }
-
-    fn any_status() -> impl Strategy<Value = ModelStatus> {
-        prop_oneof![
-            any::<u32>().prop_map(|crc| ModelStatus::Loaded { crc }),
-            any_decode_error().prop_map(ModelStatus::Invalid),
-        ]
-    }
-
-    pub(super) fn any_request() -> impl Strategy<Value = Request> {
-        prop_oneof![
-            Just(Request::Info),
-            any_input().prop_map(Request::Predict),
-            vec(any_input(), 0..=MAX_BATCH)
-                .prop_map(|b| Request::PredictBatch(b.into_iter().collect())),
-            Just(Request::SelfCheck),
-            any::<u32>().prop_map(|iterations| Request::Cost { iterations }),
-            Just(Request::ForceFault(Fault::Panic)),
-            Just(Request::ForceFault(Fault::HardFault)),
-        ]
-    }
-
-    fn any_architecture() -> impl Strategy<Value = Architecture> {
-        let activation = (0..Activation::ALL.len()).prop_map(|i| Activation::ALL[i]);
-        (
-            any::<u16>(),
-            vec((any::<u16>(), activation), 0..=crate::format::MAX_LAYERS),
-        )
-            .prop_map(|(input, layers)| Architecture {
-                input,
-                layers: layers.into_iter().collect(),
-            })
-    }
-
-    fn any_error() -> impl Strategy<Value = DeviceError> {
-        prop_oneof![
-            Just(DeviceError::MalformedFrame),
-            Just(DeviceError::FrameTooLong),
-            (any::<u16>(), any::<u16>())
-                .prop_map(|(expected, found)| DeviceError::WrongInputWidth { expected, found }),
-            any::<u16>().prop_map(|index| DeviceError::NonFiniteInput { index }),
-            any_decode_error().prop_map(DeviceError::NoValidModel),
-            Just(DeviceError::Unsupported),
-        ]
-    }
-
-    fn any_response() -> impl Strategy<Value = Response> {
-        let info = (
-            any::<[u16; 4]>(),
-            "[a-z0-9-]{0,16}",
-            any_architecture(),
-            any_status(),
-        )
-            .prop_map(|(v, board, architecture, model)| {
-                Response::Info(DeviceInfo {
-                    protocol: v[0],
-                    firmware: Version {
-                        major: v[1],
-                        minor: v[2],
-                        patch: v[3],
-                    },
-                    board: heapless::String::try_from(board.as_str()).unwrap_or_default(),
-                    architecture,
-                    model,
-                })
-            });
-        let check = (any_status(), any::<u32>(), any::<u32>()).prop_map(|(model, used, size)| {
-            Response::SelfCheck(SelfCheckReport {
-                model,
-                stack_used: used,
-                stack_size: size,
-            })
-        });
-        let cost = any::<[u32; 4]>().prop_map(|c| {
-            Response::Cost(CostReport {
-                iterations: c[0],
-                ticks: c[1],
-                empty_ticks: c[2],
-                tick_hz: c[3],
-            })
-        });
-        prop_oneof![
-            info,
-            any_prediction().prop_map(Response::Prediction),
-            vec(any_prediction(), 0..=MAX_BATCH)
-                .prop_map(|b| Response::Batch(b.into_iter().collect())),
-            check,
-            cost,
-            any_error().prop_map(Response::Error),
-        ]
-    }
-
-    /// Sends `frame` through a receiver byte by byte; returns every frame it hands out, decoded.
-    fn receive<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Vec<Result<T, FrameError>> {
-        let mut rx = FrameReceiver::<MAX_FRAME>::new();
-        let mut out = Vec::new();
-        for &b in bytes {
-            if let Some(frame) = rx.push(b) {
-                out.push(frame.and_then(|f| decode::<T>(f)));
-            }
-        }
-        out
-    }
-
-    /// Encodes, then decodes through the receiver, then encodes again: the wire bytes must be
-    /// identical (a comparison that also holds for NaN payloads, bit for bit).
-    fn round_trip<T>(message: &T) -> T
-    where
-        T: Serialize + for<'de> Deserialize<'de>,
-    {
-        let mut wire = [0u8; MAX_FRAME];
-        let frame = encode(message, &mut wire).expect("every message fits MAX_FRAME");
-        assert!(frame.len() <= MAX_FRAME);
-        let mut got = receive::<T>(frame);
-        assert_eq!(got.len(), 1);
-        let decoded = got.remove(0).expect("a frame we encoded decodes");
-        let mut again = [0u8; MAX_FRAME];
-        assert_eq!(
-            encode(&decoded, &mut again).map(<[u8]>::to_vec),
-            Ok(frame.to_vec())
-        );
-        decoded
-    }
-
-    proptest! {
-        #[test]
-        fn requests_round_trip(request in any_request()) {
-            round_trip(&request);
-        }
-
-        #[test]
-        fn responses_round_trip(response in any_response()) {
-            round_trip(&response);
-        }
-
-        #[test]
-        fn probabilities_travel_bit_for_bit(p in any_prediction()) {
-            let back = round_trip(&Response::Prediction(p.clone()));
-            let Response::Prediction(back) = back else { panic!("wrong variant") };
-            let bits = |v: &Probabilities| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-            prop_assert_eq!(bits(&back.probabilities), bits(&p.probabilities));
-        }
-
-        #[test]
-        fn garbage_never_panics_and_gives_one_result_per_frame(
-            bytes in vec(any::<u8>(), 0..2048)
-        ) {
-            let results = receive::<Request>(&bytes);
-            // Each non-empty run of bytes closed by a zero is exactly one result.
-            let frames = bytes.split(|&b| b == 0).filter(|s| !s.is_empty()).count()
-                - usize::from(bytes.last().is_some_and(|&b| b != 0));
-            prop_assert_eq!(results.len(), frames);
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn response_ref_encodes_as_the_response(response in any_response()) {
-            let mut by_ref = [0u8; MAX_FRAME];
-            let by_ref = encode(&ResponseRef::from(&response), &mut by_ref).map(<[u8]>::to_vec);
-            let mut by_hand = [0u8; MAX_FRAME];
-            let by_hand = encode_response(ResponseRef::from(&response), &mut by_hand);
-            prop_assert_eq!(by_hand.map(<[u8]>::to_vec), by_ref.clone());
-            let mut wire = [0u8; MAX_FRAME];
-            prop_assert_eq!(by_ref, encode(&response, &mut wire).map(<[u8]>::to_vec));
-        }
-
-        #[test]
-        fn batch_encoded_lazily_equals_the_whole_response(
-            ps in vec(any_prediction(), 0..=MAX_BATCH)
-        ) {
-            let mut lazy = [0u8; MAX_FRAME];
-            let lazy = encode_batch(ps.len(), |i| ps[i].clone(), &mut lazy).map(<[u8]>::to_vec);
-            let whole = Response::Batch(ps.iter().cloned().collect());
-            let mut wire = [0u8; MAX_FRAME];
-            prop_assert_eq!(lazy, encode(&whole, &mut wire).map(<[u8]>::to_vec));
-        }
-    }
-
-    #[test]
-    fn largest_messages_fit_max_frame() {
-        // No zero byte anywhere, so COBS adds the most it can.
-        let no_zeros = f32::from_bits(0x3F8F_8F8F);
-        let full: Probabilities = core::iter::repeat_n(no_zeros, MAX_OUTPUTS).collect();
-        let prediction = Prediction {
-            probabilities: full,
-            class: u16::MAX,
-            ticks: u32::MAX,
-        };
-        let batch = Response::Batch(core::iter::repeat_n(prediction, MAX_BATCH).collect());
-        let input: Input = core::iter::repeat_n(1.0, MAX_INPUTS).collect();
-        let requests = Request::PredictBatch(core::iter::repeat_n(input, MAX_BATCH).collect());
-        let mut wire = [0u8; MAX_FRAME];
-        assert_eq!(encode(&batch, &mut wire).map(|f| f.len()), Ok(MAX_FRAME));
-        assert!(encode(&requests, &mut wire).is_ok());
-    }
-
-    #[test]
-    fn overlong_frame_is_one_error_then_the_next_frame_decodes() {
-        let mut wire = vec![0x55u8; MAX_FRAME + 100];
-        wire.push(0);
-        let mut ok = [0u8; 16];
-        wire.extend_from_slice(encode(&Request::Info, &mut ok).unwrap());
-        let results = receive::<Request>(&wire);
-        assert_eq!(results, vec![Err(FrameError::TooLong), Ok(Request::Info)]);
-    }
-
-    #[test]
-    fn frame_filling_the_buffer_exactly_decodes() {
-        let full: Probabilities = core::iter::repeat_n(0.5, MAX_OUTPUTS).collect();
-        let p = Prediction {
-            probabilities: full,
-            class: u16::MAX,
-            ticks: u32::MAX,
-        };
-        let batch = Response::Batch(core::iter::repeat_n(p, MAX_BATCH).collect());
-        assert_eq!(round_trip(&batch), batch);
-    }
-
-    #[test]
-    fn garbage_frame_is_malformed() {
-        assert_eq!(
-            receive::<Request>(&[0xFF, 0x13, 0x37, 0]),
-            vec![Err(FrameError::Malformed)]
-        );
-    }
-
-    #[test]
-    fn empty_frames_are_ignored() {
-        let mut ok = [0u8; 16];
-        let mut wire = vec![0, 0, 0];
-        wire.extend_from_slice(encode(&Request::SelfCheck, &mut ok).unwrap());
-        assert_eq!(receive::<Request>(&wire), vec![Ok(Request::SelfCheck)]);
-    }
-
-    #[test]
-    fn batch_larger_than_max_batch_is_malformed() {
-        // Encoded with a length one above the bound: the decoder refuses it instead of
-        // overflowing its bounded vector.
-        let input: Input = heapless::Vec::new();
-        let mut raw = vec![2u8, (MAX_BATCH + 1) as u8];
-        raw.extend(core::iter::repeat_n(0u8, MAX_BATCH + 1));
-        let _ = input;
-        let mut wire = vec![0u8; raw.len() + 2];
-        let n = cobs_encode(&raw, &mut wire);
-        wire.truncate(n);
-        wire.push(0);
-        assert_eq!(receive::<Request>(&wire), vec![Err(FrameError::Malformed)]);
-    }
-
-    /// A plain COBS encoder, independent of postcard's, for hand-made frames.
-    fn cobs_encode(src: &[u8], dst: &mut [u8]) -> usize {
-        let (mut code_at, mut out, mut code) = (0, 1, 1u8);
-        for &b in src {
-            if b == 0 {
-                dst[code_at] = code;
-                code_at = out;
-                out += 1;
-                code = 1;
-            } else {
-                dst[out] = b;
-                out += 1;
-                code += 1;
-                if code == 0xFF {
-                    dst[code_at] = code;
-                    code_at = out;
-                    out += 1;
-                    code = 1;
-                }
-            }
-        }
-        dst[code_at] = code;
-        out
-    }
-
-    #[test]
-    fn device_errors_say_what_went_wrong() {
-        let e = DeviceError::WrongInputWidth {
-            expected: 3,
-            found: 2,
-        };
-        assert_eq!(
-            e.to_string(),
-            "wrong input width: the model takes 3 values, got 2"
-        );
-        let e = DeviceError::NoValidModel(DecodeError::WrongMagic);
-        assert!(e.to_string().contains("wrong magic"), "{e}");
-    }
-}
+mod tests;

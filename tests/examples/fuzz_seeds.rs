@@ -34,19 +34,27 @@ fn corpus(target: &str) -> std::io::Result<std::path::PathBuf> {
 
 /// One of each request, inputs as wide as the firmware's network.
 fn requests() -> Vec<(&'static str, dendrite_core::protocol::Request)> {
-    use dendrite_core::protocol::{Batch, Fault, Input, Request};
-    use dendrite_firmware::network::INPUT;
-    let values: Vec<f32> = (0..INPUT).map(|i| i as f32 * 1.5 - 2.0).collect();
-    let input = Input::from_slice(&values).expect("the firmware's width fits");
+    use dendrite_core::protocol::{Fault, Request};
+    use dendrite_firmware::network::{INPUT, LIMITS};
+    let input: Vec<f32> = (0..INPUT).map(|i| i as f32 * 1.5 - 2.0).collect();
     let mut nan = input.clone();
     nan[0] = f32::NAN;
-    let batch: Batch = (0..3).map(|_| input.clone()).collect();
+    let batch = vec![input.clone(); 3];
     vec![
         ("info", Request::Info),
         ("predict", Request::Predict(input.clone())),
         ("predict-nan", Request::Predict(nan)),
-        ("predict-narrow", Request::Predict(Input::new())),
+        ("predict-narrow", Request::Predict(Vec::new())),
+        ("predict-wide", Request::Predict(vec![0.5; INPUT + 1])),
         ("batch", Request::PredictBatch(batch)),
+        (
+            "batch-full",
+            Request::PredictBatch(vec![input.clone(); LIMITS.batch]),
+        ),
+        (
+            "batch-over",
+            Request::PredictBatch(vec![input.clone(); LIMITS.batch + 1]),
+        ),
         ("self-check", Request::SelfCheck),
         ("cost", Request::Cost { iterations: 3 }),
         ("fault", Request::ForceFault(Fault::Panic)),
@@ -55,11 +63,12 @@ fn requests() -> Vec<(&'static str, dendrite_core::protocol::Request)> {
 
 /// `firmware_serve`: a region pick (valid, erased, corrupted), then frames.
 fn serve() -> std::io::Result<()> {
-    use dendrite_core::protocol::{encode, MAX_FRAME};
+    use dendrite_core::protocol::encode;
+    use dendrite_firmware::network::FRAME;
     let dir = corpus("firmware_serve")?;
     let mut stream = Vec::new();
     for (name, request) in requests() {
-        let mut buf = [0u8; MAX_FRAME];
+        let mut buf = [0u8; 2 * FRAME];
         let frame = encode(&request, &mut buf).expect("requests fit a frame");
         std::fs::write(dir.join(name), [&[0u8][..], frame].concat())?;
         stream.extend_from_slice(frame);
@@ -69,7 +78,7 @@ fn serve() -> std::io::Result<()> {
         let seed = [&[pick as u8][..], &stream].concat();
         std::fs::write(dir.join(format!("stream-{region}")), seed)?;
     }
-    let over_long = [&[0u8][..], &[0x42; MAX_FRAME + 3], &[0]].concat();
+    let over_long = [&[0u8][..], &[0x42; FRAME + 3], &[0]].concat();
     std::fs::write(dir.join("over-long"), over_long)
 }
 
@@ -83,16 +92,22 @@ fn protocol_messages() -> std::io::Result<()> {
         std::fs::write(dir.join(format!("request-{name}")), bytes)?;
     }
     let prediction = Prediction {
-        probabilities: [0.25, 0.75].into_iter().collect(),
-        class: 1,
+        outputs: vec![0.25, 0.75],
+        class: Some(1),
         ticks: 1234,
+    };
+    let regression = Prediction {
+        outputs: vec![-1.5],
+        class: None,
+        ticks: 99,
     };
     let responses = [
         ("prediction", Response::Prediction(prediction.clone())),
         (
             "batch",
-            Response::Batch([prediction.clone(), prediction].into_iter().collect()),
+            Response::Batch(vec![prediction.clone(), prediction]),
         ),
+        ("regression", Response::Prediction(regression)),
         (
             "error",
             Response::Error(DeviceError::WrongInputWidth {
@@ -119,14 +134,12 @@ fn protocol_messages() -> std::io::Result<()> {
 
 /// One frame of each request, and a stream of several with noise between them.
 fn frames() -> std::io::Result<()> {
-    use dendrite_core::protocol::{encode, Batch, Input, Request, MAX_FRAME};
+    use dendrite_core::protocol::{encode, Request};
+    use dendrite_firmware::network::FRAME;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/frame_decode");
     std::fs::create_dir_all(&dir)?;
-    let input = Input::from_slice(&[0.0, 1.5, -2.0]).expect("3 inputs fit");
-    let mut batch = Batch::new();
-    for _ in 0..3 {
-        batch.push(input.clone()).expect("3 inputs fit a batch");
-    }
+    let input = vec![0.0, 1.5, -2.0];
+    let batch = vec![input.clone(); 3];
     let requests = [
         ("info", Request::Info),
         ("predict", Request::Predict(input)),
@@ -136,7 +149,7 @@ fn frames() -> std::io::Result<()> {
     ];
     let mut stream = Vec::new();
     for (name, request) in &requests {
-        let mut buf = [0u8; MAX_FRAME];
+        let mut buf = [0u8; FRAME];
         let frame = encode(request, &mut buf).expect("requests fit a frame");
         std::fs::write(dir.join(name), frame)?;
         stream.extend_from_slice(frame);

@@ -34,18 +34,18 @@ pub fn model_decode(data: &[u8]) {
 /// request, as the device does, and as a response, as the host does. A decoded request must
 /// re-encode into a frame that decodes to the same request.
 pub fn frame_decode(data: &[u8]) {
-    use dendrite_core::protocol::{self, FrameReceiver, Request, Response, MAX_FRAME};
-    let mut receiver = FrameReceiver::<MAX_FRAME>::new();
+    use dendrite_core::protocol::{self, FrameReceiver, Request, Response};
+    use dendrite_firmware::network::FRAME;
+    let mut receiver = FrameReceiver::<[u8; FRAME]>::new();
     for &byte in data {
         let Some(Ok(frame)) = receiver.push(byte) else {
             continue;
         };
-        let mut copy = [0u8; MAX_FRAME];
-        let n = frame.len().min(MAX_FRAME);
-        copy[..n].copy_from_slice(&frame[..n]);
-        let _ = protocol::decode::<Response>(&mut copy[..n]);
+        let mut copy = frame.to_vec();
+        let _ = protocol::decode::<Response>(&mut copy);
         if let Ok(request) = protocol::decode::<Request>(frame) {
-            let mut buf = [0u8; MAX_FRAME];
+            // A request the frame held re-encodes into as many bytes.
+            let mut buf = [0u8; FRAME];
             let encoded = protocol::encode(&request, &mut buf).expect("a decoded request fits");
             let mut again = encoded.to_vec();
             let back: Request = protocol::decode(&mut again).expect("re-encoded request decodes");
@@ -86,5 +86,16 @@ pub fn spec_parse(data: &[u8]) {
         if let Ok(mut model) = spec.build(3, 2) {
             let _ = spec.compile(&mut model);
         }
+    }
+}
+
+/// Reads `data` as a Keras file (`.keras` archive, `.h5` model or weights), as `dendrite
+/// import` does, and converts what it accepts to a model file: damage is an error, never a
+/// panic.
+pub fn keras_read(data: &[u8]) {
+    use dendrite_trainer::keras::KerasModel;
+    let path = std::path::Path::new("fuzz.keras");
+    if let Ok(model) = KerasModel::from_bytes(data.to_vec(), path, None) {
+        let _ = model.to_model_bytes(Vec::new());
     }
 }

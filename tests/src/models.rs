@@ -1,6 +1,6 @@
 //! Deterministic model files and inputs, and the ways the scenarios damage model files.
 
-use dendrite_core::format::{self, LayerRef, LayerSpec, ModelRef};
+use dendrite_core::format::{self, LayerRef, LayerSpec, ModelRef, Task};
 use dendrite_core::Activation;
 
 /// A xorshift32 generator: the same stream on every machine, no dependency.
@@ -43,6 +43,20 @@ pub fn random_inputs(n: usize, width: usize, seed: u32) -> Vec<Vec<f32>> {
 /// # Panics
 /// When the architecture cannot be encoded (more layers than the format holds).
 pub fn synthetic(input: u16, layers: &[(u16, Activation)], seed: u32) -> Vec<u8> {
+    synthetic_for(input, layers, seed, Task::Classification)
+}
+
+/// As [`synthetic`], for `task` (a regression model's targets' standardization, an anomaly
+/// threshold).
+///
+/// # Panics
+/// As [`synthetic`]; when the task does not fit the architecture.
+pub fn synthetic_for(
+    input: u16,
+    layers: &[(u16, Activation)],
+    seed: u32,
+    task: Task<&[f32]>,
+) -> Vec<u8> {
     let mut rng = Xorshift::new(seed);
     let mut fan_in = usize::from(input);
     let arrays: Vec<(Vec<f32>, Vec<f32>)> = layers
@@ -75,6 +89,7 @@ pub fn synthetic(input: u16, layers: &[(u16, Activation)], seed: u32) -> Vec<u8>
         mean: &mean,
         std: &std,
         layers: &refs,
+        task,
         ..ModelRef::default()
     };
     let len = model.encoded_len().expect("an encodable architecture");

@@ -7,7 +7,7 @@
 
 use dendrite_core::protocol::{
     self, CostReport, DeviceError, DeviceInfo, ModelStatus, Prediction, Request, Response,
-    SelfCheckReport, MAX_FRAME,
+    SelfCheckReport,
 };
 use dendrite_firmware::network;
 use dendrite_trainer::HostModel;
@@ -37,8 +37,8 @@ pub fn split_frames(stream: &[u8]) -> Vec<Frame> {
             None => (rest, rest.len(), false),
         };
         rest = &rest[bytes.len()..];
-        let request = (terminated && len <= MAX_FRAME)
-            .then(|| device_decode(bytes))
+        let request = (terminated && len <= network::FRAME)
+            .then(|| device_decode(bytes, network::LIMITS.batch))
             .flatten();
         frames.push(Frame {
             bytes: bytes.to_vec(),
@@ -50,14 +50,19 @@ pub fn split_frames(stream: &[u8]) -> Vec<Frame> {
     frames
 }
 
-/// The request serde decodes from `frame` as it runs on the 32-bit device: postcard reads a
-/// sequence length as a `usize` varint, at most 10 bytes on a 64-bit host but 5 on the device,
-/// so the host's serde accepts a few over-long encodings of a length that the device refuses.
-pub fn device_decode(frame: &[u8]) -> Option<Request> {
+/// The request serde decodes from `frame` as it runs on the 32-bit device that takes at most
+/// `max_batch` inputs in a batch: postcard reads a sequence length as a `usize` varint, at most
+/// 10 bytes on a 64-bit host but 5 on the device, so the host's serde accepts a few over-long
+/// encodings of a length that the device refuses; and the device refuses a batch whose answer
+/// would not fit its frame.
+pub fn device_decode(frame: &[u8], max_batch: usize) -> Option<Request> {
     let mut message = frame.to_vec();
     let len = cobs::decode_in_place(&mut message).ok()?;
     let message = &message[..len];
     let request = postcard::from_bytes::<Request>(message).ok()?;
+    if matches!(&request, Request::PredictBatch(xs) if xs.len() > max_batch) {
+        return None;
+    }
     (!has_wide_length(message, &request)).then_some(request)
 }
 
@@ -112,7 +117,7 @@ impl Oracle<'_> {
         if !frame.terminated || frame.len == 0 {
             return None;
         }
-        if frame.len > MAX_FRAME {
+        if frame.len > network::FRAME {
             return Some(Response::Error(DeviceError::FrameTooLong));
         }
         let Some(request) = &frame.request else {
@@ -166,17 +171,10 @@ impl Oracle<'_> {
     }
 
     fn predict(&self, x: &[f32]) -> Prediction {
-        let probabilities = self.host.predict(x).unwrap_or_default();
-        // The first of the largest values (a NaN never wins a comparison).
-        let mut class = 0;
-        for (i, &p) in probabilities.iter().enumerate() {
-            if p > probabilities[class] {
-                class = i;
-            }
-        }
+        let outputs = self.host.predict(x).unwrap_or_default();
         Prediction {
-            probabilities: probabilities.into_iter().collect(),
-            class: class as u16,
+            class: self.host.class_of(&outputs).map(|c| c as u16),
+            outputs,
             ticks: 0,
         }
     }
@@ -213,8 +211,8 @@ pub fn without_measurements(mut response: Response) -> Response {
 
 /// The frame serde's encoder gives for `response`: compares responses bit for bit.
 pub fn wire(response: &Response) -> Vec<u8> {
-    let mut buf = [0u8; MAX_FRAME];
+    let mut buf = vec![0u8; network::FRAME];
     protocol::encode(response, &mut buf)
-        .expect("every response fits MAX_FRAME")
+        .expect("every response fits the firmware's frame")
         .to_vec()
 }

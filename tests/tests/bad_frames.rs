@@ -1,7 +1,8 @@
 //! Garbage, over-long and truncated frames on the serial link get an error reply each, and the
 //! next valid request is served.
 
-use dendrite_core::protocol::{self, DeviceError, Request, Response, MAX_FRAME};
+use dendrite_core::protocol::{self, DeviceError, Request, Response};
+use dendrite_firmware::network::FRAME;
 use dendrite_tests::build;
 use dendrite_tests::emulator::{self, Emulator};
 use std::io::Write;
@@ -38,7 +39,7 @@ fn garbage_frame_gets_malformed_then_the_next_request_succeeds() {
 #[test]
 fn overlong_frame_gets_too_long_then_the_next_request_succeeds() {
     let mut qemu = boot();
-    let mut raw = vec![0x55; MAX_FRAME * 3];
+    let mut raw = vec![0x55; FRAME * 3];
     raw.push(0);
     send_raw(&mut qemu, &raw);
     assert_error_then_served(&mut qemu, DeviceError::FrameTooLong);
@@ -47,9 +48,9 @@ fn overlong_frame_gets_too_long_then_the_next_request_succeeds() {
 #[test]
 fn truncated_frame_gets_malformed_then_the_next_request_succeeds() {
     let mut qemu = boot();
-    let mut buf = [0u8; MAX_FRAME];
-    let input = protocol::Input::from_slice(&[1.0, 2.0, 3.0]).expect("three values");
-    let frame = protocol::encode(&Request::Predict(input), &mut buf).expect("a frame");
+    let mut buf = [0u8; FRAME];
+    let frame =
+        protocol::encode(&Request::Predict(vec![1.0, 2.0, 3.0]), &mut buf).expect("a frame");
     // Half a frame, no terminator: the terminator in front of the next request closes it.
     send_raw(&mut qemu, &frame[..frame.len() / 2]);
     match qemu.link().info() {

@@ -51,3 +51,8 @@ fn firmware_serve_corpus_replays_cleanly() {
 fn protocol_diff_corpus_replays_cleanly() {
     replay("protocol_diff", dendrite_tests::fuzz::protocol_diff);
 }
+
+#[test]
+fn keras_read_corpus_replays_cleanly() {
+    replay("keras_read", dendrite_tests::fuzz::keras_read);
+}

@@ -3,7 +3,8 @@
 //! frame's answer is compared with the host's prediction of it (the valid requests' with the
 //! host's forward pass, bit for bit), and the firmware answers to the end.
 
-use dendrite_core::protocol::{self, ModelStatus, Request, Response, MAX_FRAME};
+use dendrite_core::protocol::{self, ModelStatus, Request, Response};
+use dendrite_firmware::network;
 use dendrite_link::QEMU_BOARDS;
 use dendrite_tests::models::{self, Xorshift};
 use dendrite_tests::oracle::{self, split_frames, Oracle};
@@ -20,8 +21,8 @@ fn bad_frame(rng: &mut Xorshift, valid: &[u8]) -> (usize, Vec<u8>) {
     let body = &valid[..valid.len() - 1];
     let kind = rng.next_u32() % 100;
     let mut frame = match kind {
-        // Over-long: 1 %, because each costs MAX_FRAME bytes of link time.
-        0 => (0..MAX_FRAME + 1 + (rng.next_u32() % 64) as usize)
+        // Over-long: 1 %, because each costs a frame's length of link time.
+        0 => (0..network::FRAME + 1 + (rng.next_u32() % 64) as usize)
             .map(|_| (rng.next_u32() % 255 + 1) as u8)
             .collect(),
         1..=39 => (0..1 + rng.next_u32() % 40)
@@ -46,13 +47,17 @@ fn bad_frame(rng: &mut Xorshift, valid: &[u8]) -> (usize, Vec<u8>) {
     (kind, frame)
 }
 
-/// The valid frame of a prediction request for `x`.
-fn predict_frame(x: &[f32]) -> Vec<u8> {
-    let input = protocol::Input::from_slice(x).expect("the seed width fits");
-    let mut buf = [0u8; MAX_FRAME];
-    protocol::encode(&Request::Predict(input), &mut buf)
+/// The frame of `request`.
+fn frame(request: &Request) -> Vec<u8> {
+    let mut buf = vec![0u8; 2 * network::FRAME];
+    protocol::encode(request, &mut buf)
         .expect("a request fits")
         .to_vec()
+}
+
+/// The valid frame of a prediction request for `x`.
+fn predict_frame(x: &[f32]) -> Vec<u8> {
+    frame(&Request::Predict(x.to_vec()))
 }
 
 #[test]
@@ -62,8 +67,16 @@ fn firmware_answers_every_frame_of_a_hostile_link_and_every_valid_request_correc
     let inputs = models::random_inputs(VALID_REQUESTS, 3, 0x5EED);
     let mut stream = Vec::new();
     let mut kinds = [0usize; 4]; // over-long, random, truncated, bit-flipped
-    for x in &inputs {
+    let mut batches = 0;
+    for (i, x) in inputs.iter().enumerate() {
         let valid = predict_frame(x);
+        // At the firmware's batch bound, and one input past it (refused whole, as malformed:
+        // its answer would not fit the firmware's frame).
+        if i % 50 == 0 {
+            let batch = network::LIMITS.batch + (i / 50) % 2;
+            stream.extend(frame(&Request::PredictBatch(vec![x.clone(); batch])));
+            batches += 1;
+        }
         for _ in 0..BAD_FRAMES_PER_REQUEST {
             let (kind, frame) = bad_frame(&mut rng, &valid);
             stream.extend(frame);
@@ -82,11 +95,13 @@ fn firmware_answers_every_frame_of_a_hostile_link_and_every_valid_request_correc
     let expected: Vec<Response> = frames.iter().filter_map(|f| oracle.expect(f)).collect();
 
     let mut qemu = emulator::boot(build::firmware(), Some(&build::seed_model()));
+    // The link learns the firmware's frame bounds from its architecture.
+    qemu.link().info().expect("the firmware describes itself");
     let started = std::time::Instant::now();
     let port = qemu.link().port_mut();
     port.write_all(&stream).expect("writing to the UART");
     port.flush().expect("flushing the UART");
-    let mut valid_answered = 0;
+    let (mut valid_answered, mut batches_answered) = (0, 0);
     for (i, want) in expected.iter().enumerate() {
         let got = qemu
             .link()
@@ -98,6 +113,8 @@ fn firmware_answers_every_frame_of_a_hostile_link_and_every_valid_request_correc
             "answer {i}"
         );
         valid_answered += usize::from(matches!(want, Response::Prediction(_)));
+        batches_answered +=
+            usize::from(matches!(want, Response::Batch(ps) if ps.len() == network::LIMITS.batch));
     }
     // Still serving after all of it.
     let info = qemu.link().info().expect("the firmware still answers");
@@ -116,6 +133,11 @@ fn firmware_answers_every_frame_of_a_hostile_link_and_every_valid_request_correc
         started.elapsed().as_secs_f64()
     );
     assert!(bad >= 10_000);
+    assert_eq!(
+        batches_answered,
+        batches / 2,
+        "every batch within the bound answered"
+    );
     assert!(
         valid_answered >= VALID_REQUESTS,
         "{valid_answered} predictions"

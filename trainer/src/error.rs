@@ -111,6 +111,15 @@ pub enum Error {
         /// The value.
         value: f32,
     },
+    /// Weights given to [`Sequential::set_weights`](crate::Sequential::set_weights) do not fit
+    /// the model.
+    #[error("cannot set the weights of layer `{layer}`: {reason}")]
+    SetWeights {
+        /// The layer.
+        layer: String,
+        /// What does not fit.
+        reason: String,
+    },
     /// The model cannot be written in the model file format.
     #[error("cannot export layer `{layer}`: {reason}")]
     Export {

@@ -50,14 +50,6 @@ pub struct ClassScores {
     pub support: u64,
 }
 
-/// The class a model's outputs pick: argmax, or `p > 0.5` for a single sigmoid output.
-pub fn predicted_class(outputs: &[f32]) -> usize {
-    match outputs {
-        [p] => usize::from(*p > 0.5),
-        _ => crate::metrics::argmax(outputs.iter()),
-    }
-}
-
 /// The class names of `model`: its stored labels, else the output indices.
 pub fn class_names(model: &HostModel) -> Vec<String> {
     if model.labels().is_empty() {
@@ -72,8 +64,16 @@ pub fn class_names(model: &HostModel) -> Vec<String> {
 /// indices into [`class_names`]).
 ///
 /// # Errors
-/// [`crate::Error::ColumnMismatch`] when `x` does not have the model's number of inputs.
+/// [`crate::Error::ColumnMismatch`] when `x` does not have the model's number of inputs;
+/// [`crate::Error::InvalidOption`] when the model does not classify (regression, anomaly).
 pub fn evaluate(model: &HostModel, x: ArrayView2<'_, f32>, labels: &[u32]) -> Result<Evaluation> {
+    if model.class_of(&[]).is_none() {
+        return Err(crate::Error::InvalidOption {
+            option: "task",
+            value: model.task().name().to_owned(),
+            expected: "a classification model: class scores need classes",
+        });
+    }
     let classes = class_names(model);
     let n = classes.len();
     let mut confusion = vec![vec![0u64; n]; n];
@@ -83,7 +83,8 @@ pub fn evaluate(model: &HostModel, x: ArrayView2<'_, f32>, labels: &[u32]) -> Re
         input.iter_mut().zip(row).for_each(|(d, &s)| *d = s);
         let outputs = model.predict(&input)?;
         loss += sample_loss(&outputs, label as usize);
-        let predicted = predicted_class(&outputs).min(n - 1);
+        // The class by dendrite-core's rule, the firmware's.
+        let predicted = model.class_of(&outputs).unwrap_or(0).min(n - 1);
         confusion[(label as usize).min(n - 1)][predicted] += 1;
     }
     Ok(score(confusion, classes, loss))
@@ -189,7 +190,5 @@ mod tests {
         assert!((sample_loss(&[0.25, 0.75], 1) - -(0.75f32 as f64).ln()).abs() < 1e-9);
         assert!((sample_loss(&[0.0, 1.0], 0) - -(1e-7f32 as f64).ln()).abs() < 1e-9);
         assert!((sample_loss(&[0.2], 0) - -(0.8f32 as f64).ln()).abs() < 1e-6);
-        assert_eq!(predicted_class(&[0.6]), 1);
-        assert_eq!(predicted_class(&[0.1, 0.7, 0.2]), 1);
     }
 }

@@ -258,6 +258,20 @@ impl HostModel {
         &self.task
     }
 
+    /// The class `outputs` (this model's forward pass) pick, by dendrite-core's one rule
+    /// ([`dendrite_core::class_of`]: argmax, or above 0.5 for a single sigmoid output), the
+    /// firmware's rule too; `None` for a regression or anomaly model, whose outputs have no class.
+    pub fn class_of(&self, outputs: &[f32]) -> Option<usize> {
+        match self.task {
+            Task::Classification => {
+                let last = self.architecture.layers.last();
+                let activation = last.map_or(dendrite_core::Activation::Linear, |&(_, a)| a);
+                Some(dendrite_core::class_of(outputs, activation))
+            }
+            Task::Regression { .. } | Task::Anomaly { .. } => None,
+        }
+    }
+
     /// The file's CRC-32 trailer.
     pub fn crc(&self) -> u32 {
         self.crc

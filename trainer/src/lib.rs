@@ -45,6 +45,7 @@ pub mod evaluation;
 pub mod export;
 mod host;
 pub mod initializers;
+pub mod keras;
 pub mod layers;
 pub mod limits;
 pub mod losses;

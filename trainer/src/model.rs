@@ -17,6 +17,7 @@ use crate::metrics::{Metric, ResolvedMetric};
 use crate::optimizers::{Optimizer, OptimizerState};
 use crate::Activation;
 use crate::SeededRng;
+use ndarray::{Array1, Array2};
 
 /// A linear stack of layers, as Keras' `Sequential`.
 ///
@@ -219,6 +220,59 @@ impl Sequential {
                     steps: 0,
                 }
             });
+        if let Some(c) = &mut self.compiled {
+            c.state = None;
+            c.workspace = None;
+        }
+        self.built = true;
+        Ok(())
+    }
+
+    /// Sets every Dense layer's weights, input side first, one `(kernel, bias)` pair each
+    /// (kernel `(in, units)`, as Keras' `set_weights`), and marks the model built; the
+    /// optimizer's state starts afresh. Nothing changes when any pair does not fit.
+    ///
+    /// # Errors
+    /// [`Error::EmptyModel`] without layers; [`Error::SetWeights`] when the number of pairs
+    /// or a shape differs from the model's.
+    pub fn set_weights(&mut self, weights: Vec<(Array2<f32>, Array1<f32>)>) -> Result<()> {
+        if self.layers.is_empty() {
+            return Err(Error::EmptyModel);
+        }
+        let mut fan_in = self.input_dim;
+        let mut shapes = Vec::new();
+        for layer in &self.layers {
+            if let Layer::Dense(d) = layer {
+                shapes.push((layer.name().to_owned(), fan_in, d.units));
+            }
+            fan_in = layer.output_dim(fan_in);
+        }
+        if shapes.len() != weights.len() {
+            return Err(Error::SetWeights {
+                layer: self.name.clone(),
+                reason: format!(
+                    "{} (kernel, bias) pairs for {} Dense layers",
+                    weights.len(),
+                    shapes.len()
+                ),
+            });
+        }
+        for ((name, fan_in, units), (kernel, bias)) in shapes.iter().zip(&weights) {
+            if kernel.dim() != (*fan_in, *units) || bias.len() != *units {
+                return Err(Error::SetWeights {
+                    layer: name.clone(),
+                    reason: format!(
+                        "kernel {:?} and bias ({}), expected ({fan_in}, {units}) and ({units})",
+                        kernel.dim(),
+                        bias.len()
+                    ),
+                });
+            }
+        }
+        for (dense, (kernel, bias)) in self.dense_layers_mut().zip(weights) {
+            dense.kernel = kernel.as_standard_layout().into_owned();
+            dense.bias = bias;
+        }
         if let Some(c) = &mut self.compiled {
             c.state = None;
             c.workspace = None;

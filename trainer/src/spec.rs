@@ -91,6 +91,10 @@ pub struct ModelSpec {
     /// Callbacks passed to `fit`.
     #[serde(default)]
     pub callbacks: CallbacksSpec,
+    /// A `.keras`, `.h5`, `.weights.h5` or model file of the same architecture whose weights
+    /// training starts from, instead of the initializers (relative to the spec file).
+    #[serde(default)]
+    pub initial_weights: Option<PathBuf>,
 }
 
 /// `[data]`: a CSV file, or the seed tutorial's generator.
@@ -524,9 +528,13 @@ impl ModelSpec {
         })?;
         let mut spec = Self::from_toml(&text, &path.display().to_string())?;
         let dir = path.parent().unwrap_or(std::path::Path::new(""));
-        for p in [&mut spec.data.path, &mut spec.data.validation_data]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut spec.data.path,
+            &mut spec.data.validation_data,
+            &mut spec.initial_weights,
+        ]
+        .into_iter()
+        .flatten()
         {
             *p = dir.join(&*p);
         }

@@ -10,13 +10,14 @@ use anyhow::{bail, Context, Result};
 use std::process::Command;
 
 /// The targets, in `fuzz/Cargo.toml`'s order.
-pub const TARGETS: [&str; 6] = [
+pub const TARGETS: [&str; 7] = [
     "model_decode",
     "frame_decode",
     "firmware_serve",
     "protocol_diff",
     "csv_read",
     "spec_parse",
+    "keras_read",
 ];
 
 /// Seconds per target when `--seconds` is not given.

@@ -6,8 +6,8 @@
 //! (a painted stack) after 2,000 predictions under QEMU. Instructions per inference come from
 //! the `Cost` request under `qemu-system-arm -icount shift=0` (one instruction per virtual
 //! nanosecond), net of an empty loop of as many turns. The emulated boards are measured with
-//! the seed model and a 16-32-32-4 model; the real boards (`firmware/boards/`), which cannot run
-//! here, are built and sized for the seed model.
+//! the seed model, a 16-32-32-4 model and a 64-32-10 model; the real boards
+//! (`firmware/boards/`), which cannot run here, are built and sized for the seed model.
 
 use anyhow::{bail, Context, Result};
 use dendrite_core::Activation::{Relu, Softmax};
@@ -200,6 +200,17 @@ fn wide_model() -> Result<PathBuf> {
     Ok(path)
 }
 
+/// The 64-32-10 relu/softmax model (the 8×8 digits' shape), weights from a fixed seed, in
+/// `target/xtask/`.
+fn digits_model() -> Result<PathBuf> {
+    let dir = root().join("target/xtask");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("digits-64-32-10.postcard");
+    let bytes = models::synthetic(64, &[(32, Relu), (10, Softmax)], 1);
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
 fn boot(elf: &Path, model: &Path, board: QemuBoard, icount: bool) -> Result<Qemu> {
     let mut options = QemuOptions::new(elf)
         .model(model)
@@ -274,11 +285,16 @@ impl Options {
             .collect()
     }
 
-    /// The models: the one `--model` names, or the seed and the 16-32-32-4 model.
+    /// The models: the one `--model` names, or the seed, the 16-32-32-4 and the 64-32-10
+    /// models.
     fn models(&self) -> Result<Vec<PathBuf>> {
         Ok(match &self.model {
             Some(file) => vec![file.clone()],
-            None => vec![firmware_source().seed_model(), wide_model()?],
+            None => vec![
+                firmware_source().seed_model(),
+                wide_model()?,
+                digits_model()?,
+            ],
         })
     }
 }

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use dendrite_core::protocol::{DeviceInfo, ModelStatus, Prediction};
 use dendrite_link::QEMU_BOARDS;
-use dendrite_link::{firmware, open_serial, FirmwareSource, Link, LinkError, Qemu, QemuBoard};
+use dendrite_link::{firmware, fit, open_serial, FirmwareSource, Link, LinkError, Qemu, QemuBoard};
 use dendrite_link::{QemuOptions, SerialPort};
 use dendrite_trainer::HostModel;
 use serde::Serialize;
@@ -57,15 +57,16 @@ pub enum Device {
 /// What the firmware answered for one input, beside the host's answer.
 #[derive(Debug, Serialize)]
 pub struct DeviceAnswer {
-    /// The device's probabilities, bit for bit.
+    /// The device's outputs, bit for bit, in the user's units (a regression model's raw outputs
+    /// destandardized on the host, by the function the host's own outputs go through).
     pub outputs: Vec<f32>,
-    /// The class the device picked.
-    pub class: u16,
+    /// The class the device picked (none for a regression or anomaly model).
+    pub class: Option<u16>,
     /// Timer ticks of the device's forward pass.
     pub ticks: u32,
     /// Instructions, under QEMU's `-icount shift=0` (one per virtual nanosecond).
     pub instructions: Option<u64>,
-    /// Whether every probability has the host's exact bits.
+    /// Whether every raw output has the host's exact bits and the class is the host's.
     pub agrees_bit_for_bit: bool,
 }
 
@@ -86,9 +87,16 @@ impl Device {
                 )
             })?;
         let mut device = match &args.serial {
-            Some(port) => Self::Serial(Box::new(open_serial(port, args.baud, timeout)?)),
+            Some(port) => {
+                if let Some(hw) = dendrite_link::real_board(&args.board) {
+                    check_fits(model, model_path, &hw.budget())?;
+                }
+                Self::Serial(Box::new(open_serial(port, args.baud, timeout)?))
+            }
             None => {
                 let board = find_board(&args.board)?;
+                // Before building a firmware for the model: say so if it cannot fit the board.
+                check_fits(model, model_path, &board.budget())?;
                 Self::Qemu(Box::new(spawn_qemu(model_path, board, timeout)?), board)
             }
         };
@@ -106,21 +114,24 @@ impl Device {
         }
     }
 
-    /// Classifies `x` on the device and compares with the host's outputs for it.
+    /// Runs `x` on the device and compares with the host's raw outputs for it (`host`, from
+    /// `model`'s forward pass): the outputs bit for bit, and the class by dendrite-core's rule.
     ///
     /// # Errors
     /// The device refused or did not answer.
-    pub fn predict(&mut self, x: &[f32], host: &[f32]) -> Result<DeviceAnswer> {
+    pub fn predict(&mut self, model: &HostModel, x: &[f32], host: &[f32]) -> Result<DeviceAnswer> {
         let p: Prediction = match self {
             Self::Qemu(qemu, _) => qemu.link().predict(x),
             Self::Serial(link) => link.predict(x),
         }
         .context("predicting on the device")?;
-        let agrees = p.probabilities.len() == host.len()
-            && p.probabilities
+        let host_class = model.class_of(host).map(|c| c as u16);
+        let agrees = p.outputs.len() == host.len()
+            && p.outputs
                 .iter()
                 .zip(host)
-                .all(|(d, h)| d.to_bits() == h.to_bits());
+                .all(|(d, h)| d.to_bits() == h.to_bits())
+            && p.class == host_class;
         // Under `-icount shift=0` one instruction is one virtual nanosecond: 40 per tick of a
         // 25 MHz timer.
         let instructions = match self {
@@ -130,7 +141,7 @@ impl Device {
             Self::Serial(_) => None,
         };
         Ok(DeviceAnswer {
-            outputs: p.probabilities.to_vec(),
+            outputs: model.values(&p.outputs),
             class: p.class,
             ticks: p.ticks,
             instructions,
@@ -145,6 +156,13 @@ impl Device {
             Self::Serial(_) => format!("{board} on a serial port"),
         }
     }
+}
+
+/// Whether `model` fits the board of `budget`: its file in the weights region, its network and
+/// frame buffers in RAM.
+pub fn check_fits(model: &HostModel, path: &Path, budget: &fit::Budget) -> Result<()> {
+    fit::check(model.architecture(), model.file_len(), budget)
+        .with_context(|| format!("{} cannot run on {}", path.display(), budget.board))
 }
 
 /// The emulated board named `name`.
@@ -212,8 +230,10 @@ fn check_model(info: &DeviceInfo, model: &HostModel, path: &Path) -> Result<()> 
 #[derive(Debug, Serialize)]
 struct Report<'a> {
     inputs: &'a [f32],
+    /// In the user's units (a regression model's targets, destandardized).
     outputs: &'a [f32],
-    class: usize,
+    /// None for a regression or anomaly model.
+    class: Option<usize>,
     label: Option<&'a str>,
     device: &'a DeviceAnswer,
 }
@@ -229,13 +249,16 @@ pub fn predict(args: &DeviceArgs, model_path: &Path, inputs: &[f32], json: bool)
         .predict(inputs)
         .with_context(|| format!("running {}", model_path.display()))?;
     let mut device = Device::open(args, model_path, &model)?;
-    let answer = device.predict(inputs, &host)?;
-    let class = host_class(&host);
+    let answer = device.predict(&model, inputs, &host)?;
+    let class = model.class_of(&host);
+    let values = model.values(&host);
     let report = Report {
         inputs,
-        outputs: &host,
+        outputs: &values,
         class,
-        label: model.labels().get(class).map(String::as_str),
+        label: class
+            .and_then(|c| model.labels().get(c))
+            .map(String::as_str),
         device: &answer,
     };
     if json {
@@ -262,14 +285,6 @@ pub fn check_width(model: &HostModel, path: &Path, inputs: &[f32]) -> Result<()>
     Ok(())
 }
 
-/// Argmax for several outputs; `p > 0.5` for a single (sigmoid) output.
-pub fn host_class(outputs: &[f32]) -> usize {
-    match outputs {
-        [p] => usize::from(*p > 0.5),
-        _ => dendrite_trainer::metrics::argmax(outputs.iter()),
-    }
-}
-
 /// `[a, b, c]` with enough digits to round-trip each float's bits.
 pub fn list(values: &[f32]) -> String {
     let items: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
@@ -279,16 +294,20 @@ pub fn list(values: &[f32]) -> String {
 fn print_report(r: &Report<'_>, device: &str) {
     println!("inputs:  {}", list(r.inputs));
     println!("outputs: {}", list(r.outputs));
-    match r.label {
-        Some(label) => println!("class:   {} ({label})", r.class),
-        None => println!("class:   {}", r.class),
+    match (r.class, r.label) {
+        (Some(class), Some(label)) => println!("class:   {class} ({label})"),
+        (Some(class), None) => println!("class:   {class}"),
+        (None, _) => {}
     }
     let d = r.device;
     let cost = match d.instructions {
         Some(n) => format!("{} timer ticks, {n} instructions", d.ticks),
         None => format!("{} timer ticks", d.ticks),
     };
-    println!("device:  {device}: class {}, {cost}", d.class);
+    match d.class {
+        Some(class) => println!("device:  {device}: class {class}, {cost}"),
+        None => println!("device:  {device}: {cost}"),
+    }
     if d.agrees_bit_for_bit {
         println!("         outputs equal the host's bit for bit");
     } else {

@@ -4,7 +4,9 @@
 use super::model_data::read_for_model;
 use anyhow::{Context, Result};
 use clap::Args;
+use dendrite_core::format::Task;
 use dendrite_trainer::evaluation::{evaluate, Evaluation};
+use dendrite_trainer::regression::{evaluate_anomaly, evaluate_regression, target_names};
 use dendrite_trainer::{plot, HostModel};
 use std::path::PathBuf;
 
@@ -16,9 +18,11 @@ pub struct EvaluateArgs {
     /// CSV file with a header line: raw features and the label column.
     #[arg(long)]
     data: PathBuf,
-    /// The column holding the classes (names or integers, as in training).
+    /// The column holding the classes (names or integers, as in training); for a regression
+    /// model the target columns (default: the model's target names); for an anomaly detector an
+    /// optional column marking anomalous rows (1 or true).
     #[arg(long)]
-    label: String,
+    label: Option<String>,
     /// Feature columns, comma-separated, in the model's input order (default: the model's
     /// feature names, in any column order; all but the label for a model without names).
     #[arg(long, value_delimiter = ',')]
@@ -38,12 +42,18 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
             .context("--plot")?;
     }
     let model = HostModel::load(&args.model)?;
-    let data = read_for_model(
-        &model,
-        &args.data,
-        Some(&args.label),
-        args.features.as_deref(),
-    )?;
+    match model.task() {
+        Task::Regression { .. } => return regression(args, &model),
+        Task::Anomaly { .. } => return anomaly(args, &model),
+        Task::Classification => {}
+    }
+    let label = args.label.as_deref().with_context(|| {
+        format!(
+            "{}: which column holds the classes? give --label COLUMN",
+            args.data.display()
+        )
+    })?;
+    let data = read_for_model(&model, &args.data, Some(label), args.features.as_deref())?;
     let report = evaluate(&model, data.x.view(), &data.labels)
         .with_context(|| format!("running {}", args.model.display()))?;
     if let Some(path) = &args.plot {
@@ -102,4 +112,102 @@ fn print_text(e: &Evaluation) {
         let counts: Vec<String> = row.iter().map(|n| format!("{n:>cell$}")).collect();
         println!("{name:<width$}  {}", counts.join(" "));
     }
+}
+
+/// A regression model against the target columns: MAE, RMSE and R² per target, in its units.
+fn regression(args: &EvaluateArgs, model: &HostModel) -> Result<()> {
+    let targets: Vec<String> = match &args.label {
+        Some(label) => label.split(',').map(|c| c.trim().to_owned()).collect(),
+        None => target_names(model),
+    };
+    let mut data = read_numeric_for_model(model, args, &targets)?;
+    let y = data.take_columns(&targets, &args.data)?;
+    check_width(model, args, &data)?;
+    let report = evaluate_regression(model, data.x.view(), y.view())
+        .with_context(|| format!("running {}", args.model.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!("samples:   {}", report.samples);
+    println!("mse:       {:.6}", report.mse);
+    println!();
+    println!("{:<12} {:>12} {:>12} {:>9}", "target", "mae", "rmse", "r2");
+    for t in &report.targets {
+        let name: String = t.target.chars().take(40).collect();
+        println!("{name:<12} {:>12.6} {:>12.6} {:>9.4}", t.mae, t.rmse, t.r2);
+    }
+    Ok(())
+}
+
+/// An anomaly detector: its reconstruction errors against the stored threshold, and with a
+/// --label column marking anomalous rows, the flag's precision and recall.
+fn anomaly(args: &EvaluateArgs, model: &HostModel) -> Result<()> {
+    let label: Vec<String> = args.label.iter().cloned().collect();
+    let mut data = read_numeric_for_model(model, args, &label)?;
+    let truth = match label.is_empty() {
+        true => None,
+        false => {
+            let y = data.take_columns(&label, &args.data)?;
+            Some(y.column(0).iter().map(|&v| v != 0.0).collect::<Vec<bool>>())
+        }
+    };
+    check_width(model, args, &data)?;
+    let report = evaluate_anomaly(model, data.x.view(), truth.as_deref())
+        .with_context(|| format!("running {}", args.model.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!("samples:    {}", report.samples);
+    println!(
+        "threshold:  {:.6} (reconstruction error above it is an anomaly)",
+        report.threshold
+    );
+    println!("mean error: {:.6}", report.mean_error);
+    println!("flagged:    {} of {}", report.flagged, report.samples);
+    if let (Some(p), Some(r)) = (report.precision, report.recall) {
+        println!("precision:  {p:.4}");
+        println!("recall:     {r:.4}");
+    }
+    Ok(())
+}
+
+/// Reads every column as numbers: the model's features (by name when it has them) and `extra`.
+fn read_numeric_for_model(
+    model: &HostModel,
+    args: &EvaluateArgs,
+    extra: &[String],
+) -> Result<dendrite_trainer::data::Dataset> {
+    let named: Option<Vec<String>> = match &args.features {
+        Some(f) => Some(f.clone()),
+        None if !model.features().is_empty() => Some(model.features().to_vec()),
+        None => None,
+    };
+    let features = named.map(|mut f| {
+        f.extend(extra.iter().cloned());
+        f
+    });
+    let columns = dendrite_trainer::data::CsvColumns {
+        label: None,
+        features: features.as_deref(),
+        classes: None,
+    };
+    Ok(dendrite_trainer::data::read_csv(&args.data, &columns)?)
+}
+
+fn check_width(
+    model: &HostModel,
+    args: &EvaluateArgs,
+    data: &dendrite_trainer::data::Dataset,
+) -> Result<()> {
+    anyhow::ensure!(
+        data.x.ncols() == model.input(),
+        "{}: {} feature columns ({}), but the model takes {} inputs: pick them with --features",
+        args.data.display(),
+        data.x.ncols(),
+        data.features.join(", "),
+        model.input()
+    );
+    Ok(())
 }

@@ -20,7 +20,7 @@
 use super::model_data::read_for_model;
 use anyhow::{Context, Result};
 use clap::Args;
-use dendrite_trainer::evaluation::{class_names, predicted_class};
+use dendrite_trainer::evaluation::class_names;
 use dendrite_trainer::HostModel;
 use serde::Serialize;
 use std::io::Write;
@@ -63,7 +63,8 @@ struct Vectors<'a> {
 struct Vector {
     input: Vec<u32>,
     output: Vec<u32>,
-    class: usize,
+    /// The class by dendrite-core's rule; none for a regression or anomaly model.
+    class: Option<usize>,
 }
 
 pub fn run(args: &ExportVectorsArgs) -> Result<()> {
@@ -82,7 +83,7 @@ pub fn run(args: &ExportVectorsArgs) -> Result<()> {
         let output = model.predict(&input)?;
         vectors.push(Vector {
             input: input.iter().map(|v| v.to_bits()).collect(),
-            class: predicted_class(&output),
+            class: model.class_of(&output),
             output: output.iter().map(|v| v.to_bits()).collect(),
         });
     }
@@ -126,7 +127,8 @@ fn to_csv(vectors: &[Vector], inputs: usize, outputs: usize) -> Result<Vec<u8>> 
             .chain(&v.output)
             .map(|b| format!("{b:#010x}"))
             .collect();
-        writeln!(out, "{},{}", cells.join(","), v.class)?;
+        let class = v.class.map_or_else(String::new, |c| c.to_string());
+        writeln!(out, "{},{class}", cells.join(","))?;
     }
     Ok(out)
 }

@@ -78,6 +78,7 @@ pub fn run(args: &FlashArgs) -> Result<()> {
             hw.weights_len,
             hw.weights_addr
         );
+        super::device::check_fits(&model, &args.model, &hw.budget())?;
     }
     let wanted = model.architecture().to_string();
     let (found, source) = firmware_architecture(args, board)?;

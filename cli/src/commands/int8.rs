@@ -35,10 +35,10 @@ pub struct QuantizeArgs {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The TFLite flatbuffer.
-    model: PathBuf,
+    pub(super) model: PathBuf,
     /// Where to write the model file (f32 or int8 layers, as the TFLite file has them).
     #[arg(long)]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
 }
 
 fn rows_of(model: &HostModel, path: &Path, label: Option<&str>) -> Result<(Vec<f32>, Vec<usize>)> {

@@ -2,6 +2,8 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
+use dendrite_core::format::Task;
+use dendrite_trainer::regression::target_names;
 use dendrite_trainer::HostModel;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -39,9 +41,20 @@ pub struct PredictArgs {
 #[derive(Debug, Serialize)]
 struct Prediction {
     inputs: Vec<f32>,
+    /// In the user's units: a regression model's targets, destandardized.
     outputs: Vec<f32>,
-    class: usize,
+    /// None for a regression or anomaly model.
+    class: Option<usize>,
     label: Option<String>,
+    /// A regression model's target names, one per output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    targets: Option<Vec<String>>,
+    /// An anomaly detector's reconstruction error (dendrite-core's, the device's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reconstruction_error: Option<f32>,
+    /// Whether the error is above the model's threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    anomalous: Option<bool>,
 }
 
 pub fn run(args: &PredictArgs) -> Result<()> {
@@ -73,13 +86,24 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let outputs = model
         .predict(&args.inputs)
         .with_context(|| format!("running {}", args.model.display()))?;
-    let class = predicted_class(&outputs);
-    let label = model.labels().get(class).cloned();
+    let class = model.class_of(&outputs);
+    let label = class.and_then(|c| model.labels().get(c).cloned());
+    let (targets, reconstruction_error, anomalous) = match model.task() {
+        Task::Regression { .. } => (Some(target_names(&model)), None, None),
+        Task::Anomaly { threshold } => {
+            let error = model.reconstruction_error(&args.inputs, &outputs);
+            (None, Some(error), Some(error > *threshold))
+        }
+        Task::Classification => (None, None, None),
+    };
     let prediction = Prediction {
         inputs: args.inputs.clone(),
-        outputs,
+        outputs: model.values(&outputs),
         class,
         label,
+        targets,
+        reconstruction_error,
+        anomalous,
     };
     if args.json {
         println!("{}", serde_json::to_string(&prediction)?);
@@ -89,20 +113,24 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     Ok(())
 }
 
-/// Argmax for several outputs; `p > 0.5` for a single (sigmoid) output.
-fn predicted_class(outputs: &[f32]) -> usize {
-    match outputs {
-        [p] => usize::from(*p > 0.5),
-        _ => dendrite_trainer::metrics::argmax(outputs.iter()),
-    }
-}
-
 fn print_text(p: &Prediction) {
     let join = |v: &[f32]| v.iter().map(f32::to_string).collect::<Vec<_>>().join(", ");
     println!("inputs:  [{}]", join(&p.inputs));
-    println!("outputs: [{}]", join(&p.outputs));
-    match &p.label {
-        Some(label) => println!("class:   {} ({label})", p.class),
-        None => println!("class:   {}", p.class),
+    match &p.targets {
+        Some(names) => {
+            for (name, v) in names.iter().zip(&p.outputs) {
+                println!("{name}: {v}");
+            }
+        }
+        None => println!("outputs: [{}]", join(&p.outputs)),
+    }
+    if let (Some(error), Some(anomalous)) = (p.reconstruction_error, p.anomalous) {
+        let verdict = if anomalous { "anomalous" } else { "normal" };
+        println!("reconstruction error: {error} -> {verdict}");
+    }
+    match (p.class, &p.label) {
+        (Some(class), Some(label)) => println!("class:   {class} ({label})"),
+        (Some(class), None) => println!("class:   {class}"),
+        (None, _) => {}
     }
 }

@@ -3,7 +3,7 @@
 
 use super::model_data::read_for_model;
 use anyhow::{Context, Result};
-use dendrite_trainer::evaluation::{class_names, predicted_class};
+use dendrite_trainer::evaluation::class_names;
 use dendrite_trainer::HostModel;
 use serde::Serialize;
 use std::io::Write;
@@ -14,8 +14,14 @@ use std::path::{Path, PathBuf};
 struct RowPrediction<'a> {
     row: usize,
     outputs: Vec<f32>,
-    class: usize,
-    label: &'a str,
+    /// For a regression model, the outputs in the targets' units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    values: Option<Vec<f32>>,
+    /// The class, for a classifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    class: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
 }
 
 /// Writes one line per row of `data`: `row`, one column per output (`p_<class>`; outputs
@@ -42,11 +48,13 @@ pub fn run(
             let outputs = model
                 .predict(&row.to_vec())
                 .with_context(|| format!("running {}", model_path.display()))?;
-            let class = predicted_class(&outputs);
-            let label = classes.get(class).map_or("", String::as_str);
+            let class = model.class_of(&outputs);
+            let label = class.and_then(|c| classes.get(c)).map(String::as_str);
+            let values = (model.class_of(&outputs).is_none()).then(|| model.values(&outputs));
             rows.push(RowPrediction {
                 row: i + 1,
                 outputs,
+                values,
                 class,
                 label,
             });
@@ -58,7 +66,17 @@ pub fn run(
     let classes = class_names(&model);
     let units = model.layers().last().map_or(0, |l| l.units);
     let mut text = Vec::with_capacity(samples.rows() * 16 * (units + 2));
+    let classifies = model.class_of(&[]).is_some();
     let outputs: Vec<String> = match units {
+        _ if !classifies => (0..units)
+            .map(|i| {
+                model
+                    .labels()
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("y_{i}"))
+            })
+            .collect(),
         1 => vec![format!("p_{}", classes.get(1).map_or("1", String::as_str))],
         _ => classes
             .iter()
@@ -66,17 +84,25 @@ pub fn run(
             .map(|c| format!("p_{c}"))
             .collect(),
     };
-    writeln!(text, "row,{},class", outputs.join(","))?;
+    if classifies {
+        writeln!(text, "row,{},class", outputs.join(","))?;
+    } else {
+        writeln!(text, "row,{}", outputs.join(","))?;
+    }
     for (i, row) in samples.x.rows().into_iter().enumerate() {
         let p = model
             .predict(&row.to_vec())
             .with_context(|| format!("running {}", model_path.display()))?;
-        let cells: Vec<String> = p.iter().map(f32::to_string).collect();
-        let class = predicted_class(&p);
-        let name = classes
-            .get(class)
-            .map_or_else(|| class.to_string(), Clone::clone);
-        writeln!(text, "{},{},{}", i + 1, cells.join(","), csv_field(&name))?;
+        let cells: Vec<String> = model.values(&p).iter().map(f32::to_string).collect();
+        match model.class_of(&p) {
+            Some(class) => {
+                let name = classes
+                    .get(class)
+                    .map_or_else(|| class.to_string(), Clone::clone);
+                writeln!(text, "{},{},{}", i + 1, cells.join(","), csv_field(&name))?;
+            }
+            None => writeln!(text, "{},{}", i + 1, cells.join(","))?,
+        }
     }
     emit(out, &text, samples.rows())
 }

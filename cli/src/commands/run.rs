@@ -68,15 +68,16 @@ fn answer(model: &HostModel, path: &Path, device: Option<&mut Device>, text: &st
     let x = parse(text)?;
     device::check_width(model, path, &x)?;
     let host = model.predict(&x)?;
-    let class = device::host_class(&host);
-    let label = model.labels().get(class).map_or("", String::as_str);
-    let mut line = format!(
-        "{} -> class {class} {label} {}",
-        device::list(&x),
-        device::list(&host)
-    );
+    let values = device::list(&model.values(&host));
+    let mut line = match model.class_of(&host) {
+        Some(class) => {
+            let label = model.labels().get(class).map_or("", String::as_str);
+            format!("{} -> class {class} {label} {values}", device::list(&x))
+        }
+        None => format!("{} -> {values}", device::list(&x)),
+    };
     if let Some(device) = device {
-        let d = device.predict(&x, &host)?;
+        let d = device.predict(model, &x, &host)?;
         let agreement = if d.agrees_bit_for_bit {
             "device agrees bit for bit".to_owned()
         } else {

@@ -1,8 +1,9 @@
 //! `dendrite train`: a model spec (the seed tutorial by default), data, `fit`, a model file.
 
-use super::train_data::{self, Prepared};
+use super::train_data::{self, Part, Prepared};
 use anyhow::{Context, Result};
 use clap::Args;
+use dendrite_core::format::Task;
 use dendrite_trainer::callbacks::{
     EarlyStopping, LearningRateScheduler, ModelCheckpoint, TerminateOnNaN,
 };
@@ -42,9 +43,15 @@ pub struct TrainArgs {
     /// CSV file with a header line: one sample per row.
     #[arg(long)]
     data: Option<PathBuf>,
-    /// The column holding the classes (integers or names).
+    /// The column holding the classes (integers or names); for regression the target columns,
+    /// comma-separated.
     #[arg(long)]
     label: Option<String>,
+    /// What the model learns: classification (default), regression (numbers in the --label
+    /// columns; also chosen by a regression loss in the spec) or anomaly (an autoencoder of the
+    /// features; a --label column is kept out of them).
+    #[arg(long, value_parser = task)]
+    task: Option<TaskKind>,
     /// Feature columns, comma-separated (default: every column but the label).
     #[arg(long, value_delimiter = ',')]
     features: Option<Vec<String>>,
@@ -78,6 +85,10 @@ pub struct TrainArgs {
     /// Step size (default: the spec's, else the optimizer's Keras default).
     #[arg(long, value_parser = learning_rate, allow_negative_numbers = true)]
     learning_rate: Option<f32>,
+    /// Start from the weights of this `.keras`, `.h5`, `.weights.h5` or model file (same
+    /// architecture) instead of the initializers.
+    #[arg(long)]
+    initial_weights: Option<PathBuf>,
     /// Where to write the model file.
     #[arg(long, default_value = "model.postcard")]
     out: PathBuf,
@@ -98,7 +109,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let mut rng = utils::set_random_seed(spec.fit.seed);
     let data = train_data::prepare(&spec, &mut rng)?;
     let mut model = spec
-        .build(data.train.x.ncols(), data.train.classes.len())
+        .build(data.train.x.ncols(), data.outputs_wanted())
         .with_context(|| spec_origin(args))?;
     let params = model.count_params();
     anyhow::ensure!(
@@ -110,13 +121,17 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     );
     spec.compile(&mut model)
         .with_context(|| spec_origin(args))?;
+    super::initial_weights::apply(&mut model, &spec)?;
     print!("{}", model.summary());
-    let y = data.targets(&data.train, model.output_dim())?;
+    let y = data.targets_of(Part::Train, model.output_dim())?;
     let validation = match &data.validation {
-        Some(v) => Some((v.x.view(), data.targets(v, model.output_dim())?)),
+        Some(v) => Some((
+            v.x.view(),
+            data.targets_of(Part::Validation, model.output_dim())?,
+        )),
         None => None,
     };
-    let preprocessing = data.preprocessing(model.output_dim());
+    let mut preprocessing = data.preprocessing(model.output_dim());
     let mut options = FitOptions {
         epochs: spec.fit.epochs,
         batch_size: spec.fit.batch_size,
@@ -155,6 +170,12 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         println!("wrote {}", path.display());
     }
     report_test(&model, &data)?;
+    if let Some(raw) = data.raw_train() {
+        let percentile = spec.threshold_percentile()?;
+        preprocessing.task = Task::Anomaly {
+            threshold: anomaly_threshold(&model, &preprocessing, raw, percentile)?,
+        };
+    }
     save(&model, args, &preprocessing, data.is_seed)
 }
 
@@ -182,8 +203,10 @@ fn resolve_spec(args: &TrainArgs) -> Result<ModelSpec> {
         }
     }
     override_opt(&mut spec.data.label, &args.label);
+    override_opt(&mut spec.task, &args.task);
     override_opt(&mut spec.data.features, &args.features);
     override_opt(&mut spec.data.validation_data, &args.validation_data);
+    override_opt(&mut spec.initial_weights, &args.initial_weights);
     override_val(&mut spec.fit.validation_split, args.validation_split);
     override_val(&mut spec.fit.test_split, args.test_split);
     override_val(&mut spec.fit.epochs, args.epochs);
@@ -261,6 +284,15 @@ pub(super) fn check_png(path: &Path, flag: &str) -> Result<()> {
         path.display()
     );
     Ok(())
+}
+
+fn task(s: &str) -> Result<TaskKind, String> {
+    match s {
+        "classification" => Ok(TaskKind::Classification),
+        "regression" => Ok(TaskKind::Regression),
+        "anomaly" => Ok(TaskKind::Anomaly),
+        _ => Err(format!("`{s}`: give classification, regression or anomaly")),
+    }
 }
 
 fn fraction(s: &str) -> Result<f64, String> {
@@ -406,7 +438,7 @@ fn report_fit(fit_time: Duration, options: &FitOptions<'_>, rows: usize, history
         fit_time.as_secs_f64() * 1e6 / steps.max(1) as f64
     );
     let mut last: Vec<String> = Vec::new();
-    for name in ["loss", "accuracy", "val_loss", "val_accuracy"] {
+    for name in LOGGED {
         if let Some(v) = history.last(name) {
             last.push(format!("{} {v:.4}", name.replace('_', " ")));
         }
@@ -419,16 +451,58 @@ fn report_fit(fit_time: Duration, options: &FitOptions<'_>, rows: usize, history
 /// Evaluates on the held-out test rows, if any.
 fn report_test(model: &Sequential, data: &Prepared) -> Result<()> {
     if let Some(test) = &data.test {
-        let y = data.targets(test, model.output_dim())?;
+        let y = data.targets_of(Part::Test, model.output_dim())?;
         let logs = model.evaluate(test.x.view(), y.view(), 32)?;
-        let accuracy = logs.get("accuracy").unwrap_or(f64::NAN);
+        let scores: Vec<String> = LOGGED
+            .iter()
+            .filter(|n| !n.starts_with("val_"))
+            .filter_map(|&n| logs.get(n).map(|v| format!("{n} {v:.4}")))
+            .collect();
         println!(
-            "test ({} rows held out): loss {:.4}, accuracy {accuracy:.4}",
+            "test ({} rows held out): {}",
             test.rows(),
-            logs.get("loss").unwrap_or(f64::NAN)
+            scores.join(", ")
         );
+        if data.is_numeric() {
+            println!(
+                "  (on the standardized targets; `dendrite evaluate` reports them in their units)"
+            );
+        }
     }
     Ok(())
+}
+
+/// The metrics `fit` may log, in the order they are reported.
+const LOGGED: [&str; 10] = [
+    "loss",
+    "accuracy",
+    "mae",
+    "mse",
+    "rmse",
+    "val_loss",
+    "val_accuracy",
+    "val_mae",
+    "val_mse",
+    "val_rmse",
+];
+
+/// The anomaly threshold: the `percentile`-th of the training rows' reconstruction errors, as
+/// the exported model (dendrite-core's forward pass, the device's) computes them.
+fn anomaly_threshold(
+    model: &Sequential,
+    preprocessing: &Preprocessing,
+    raw_train: &ndarray::Array2<f32>,
+    percentile: f64,
+) -> Result<f32> {
+    let bytes = model.to_model_bytes(preprocessing)?;
+    let exported = HostModel::from_bytes(&bytes, Path::new("the trained model"))?;
+    let errors = exported.reconstruction_errors(raw_train.view())?;
+    let threshold = dendrite_trainer::regression::percentile(&errors, percentile);
+    println!(
+        "anomaly threshold: {threshold:.6} (percentile {percentile} of {} training rows' reconstruction errors)",
+        errors.len()
+    );
+    Ok(threshold)
 }
 
 fn verbosity(args: &TrainArgs) -> Verbosity {
@@ -460,7 +534,10 @@ fn save(
     if seed && exported.input() == 3 && exported.labels().len() == 2 {
         let p = exported.predict(&[0.0, 0.0, 0.0])?;
         let labels = exported.labels();
-        let class = if p[0] > 0.5 { &labels[0] } else { &labels[1] };
+        let class = exported
+            .class_of(&p)
+            .and_then(|c| labels.get(c))
+            .map_or("?", String::as_str);
         println!(
             "prediction for [0, 0, 0]: {} {:.4}, {} {:.4} -> {class}",
             labels[0], p[0], labels[1], p[1]

@@ -1,5 +1,6 @@
-//! The firmware's network, typed by the architecture of a model file read at build time
-//! (`../models/seed.postcard`, or the file named by the environment variable `DENDRITE_MODEL`).
+//! The firmware's network, typed by the architecture of a model file read at compile time by
+//! `dendrite_core::model!` (`../models/seed.postcard`, or the file named by the environment
+//! variable `DENDRITE_MODEL`; a missing or invalid file is a compile error).
 //!
 //! Its own crate so that the forward pass is compiled at `opt-level = 3` while the rest of the
 //! firmware is optimized for size (see the firmware's `Cargo.toml`). Only the shapes are built in;
@@ -15,11 +16,37 @@
 #![forbid(unsafe_code)]
 
 use dendrite_core::format::{Architecture, DecodeError, ModelView};
-// `Chain` is unused when the network has a single layer.
-#[allow(unused_imports)]
-use dendrite_core::{act, Activation, Chain, Dense, Network};
+use dendrite_core::{Activation, Network};
 
-include!(concat!(env!("OUT_DIR"), "/network.rs"));
+dendrite_core::model!(
+    Shape,
+    "../models/seed.postcard",
+    env = "DENDRITE_MODEL",
+    region
+);
+
+/// The architecture's name, as `dendrite info` prints it.
+pub const ARCHITECTURE_NAME: &str = Shape::ARCHITECTURE;
+/// The network's input width.
+pub const INPUT: usize = Shape::INPUT;
+/// The network's output width (number of classes).
+pub const OUTPUT: usize = Shape::OUTPUT;
+/// Each layer's width and activation, input side first.
+pub const LAYERS: [(u16, Activation); Shape::LAYERS.len()] = Shape::LAYERS;
+/// The layers, typed by their widths, owning their weights (loaded at boot).
+pub type Layers = __dendrite_model_Shape::OwnedLayers;
+/// The network: standardization, then the layers.
+type Net = Network<INPUT, Layers>;
+
+const fn zeroed() -> Net {
+    Network::new(__dendrite_model_Shape::zeroed_layers())
+}
+
+/// The protocol's bounds for this network: frame length and batch size follow from the widths.
+pub const LIMITS: dendrite_core::protocol::Limits =
+    dendrite_core::protocol::Limits::new(INPUT, OUTPUT);
+/// The longest frame the firmware sends or accepts, in bytes ([`LIMITS`]).
+pub const FRAME: usize = LIMITS.frame;
 
 /// The architecture a model file must have to load into [`Model`].
 pub fn architecture() -> Architecture {

@@ -1,7 +1,6 @@
-//! Unit tests of the serial link.
-
 use super::*;
-use dendrite_core::protocol::{encode, ModelStatus, Predictions, Probabilities};
+use dendrite_core::protocol::ModelStatus;
+use dendrite_core::Activation;
 use std::io::Cursor;
 
 /// A port that answers with canned bytes and records what was written.
@@ -28,21 +27,36 @@ impl Write for Canned {
 
 fn link_answering(responses: &[Response]) -> Link<Canned> {
     let mut bytes = Vec::new();
-    let mut buf = [0u8; MAX_FRAME];
     for r in responses {
-        bytes.extend_from_slice(encode(r, &mut buf).unwrap());
+        bytes.extend(frame_of(r));
     }
-    Link::new(Canned {
+    let mut link = Link::new(Canned {
         answer: Cursor::new(bytes),
         written: Vec::new(),
-    })
+    });
+    link.set_architecture(&three_to_two());
+    link
+}
+
+/// `message` as one frame.
+fn frame_of<T: serde::Serialize>(message: &T) -> Vec<u8> {
+    let mut buf = vec![0u8; 1 << 12];
+    protocol::encode(message, &mut buf).unwrap().to_vec()
+}
+
+/// A 3-2 softmax architecture.
+fn three_to_two() -> Architecture {
+    Architecture {
+        input: 3,
+        layers: [(2, Activation::Softmax)].into_iter().collect(),
+    }
 }
 
 #[test]
 fn predict_sends_one_frame_and_reads_the_prediction() {
     let p = Prediction {
-        probabilities: Probabilities::from_slice(&[0.25, 0.75]).unwrap(),
-        class: 1,
+        outputs: vec![0.25, 0.75],
+        class: Some(1),
         ticks: 42,
     };
     let mut link = link_answering(&[Response::Prediction(p.clone())]);
@@ -53,10 +67,7 @@ fn predict_sends_one_frame_and_reads_the_prediction() {
         "a leading terminator resynchronizes the device"
     );
     let request: Request = protocol::decode(&mut written[1..]).unwrap();
-    assert_eq!(
-        request,
-        Request::Predict(Input::from_slice(&[1.0, 2.0, 3.0]).unwrap())
-    );
+    assert_eq!(request, Request::Predict(vec![1.0, 2.0, 3.0]));
 }
 
 #[test]
@@ -131,8 +142,7 @@ fn garbage_answer_is_a_bad_frame() {
 
 #[test]
 fn device_gone_in_the_middle_of_an_answer_is_closed() {
-    let mut buf = [0u8; MAX_FRAME];
-    let frame = encode(&Response::Error(DeviceError::Unsupported), &mut buf).unwrap();
+    let frame = frame_of(&Response::Error(DeviceError::Unsupported));
     let mut link = Link::new(Canned {
         answer: Cursor::new(frame[..frame.len() / 2].to_vec()),
         written: Vec::new(),
@@ -143,15 +153,37 @@ fn device_gone_in_the_middle_of_an_answer_is_closed() {
 #[test]
 fn batches_are_split_into_protocol_sized_requests() {
     let p = Prediction {
-        probabilities: Probabilities::from_slice(&[1.0]).unwrap(),
-        class: 0,
+        outputs: vec![1.0, 0.0],
+        class: Some(0),
         ticks: 1,
     };
-    let full: Predictions = std::iter::repeat_n(p.clone(), MAX_BATCH).collect();
-    let rest: Predictions = std::iter::repeat_n(p, 2).collect();
+    let batch = Limits::for_architecture(&three_to_two()).batch;
+    let full = vec![p.clone(); batch];
+    let rest = vec![p; 2];
     let mut link = link_answering(&[Response::Batch(full), Response::Batch(rest)]);
-    let xs = vec![[0.0f32; 3]; MAX_BATCH + 2];
-    assert_eq!(link.predict_batch(&xs).unwrap().len(), MAX_BATCH + 2);
+    let xs = vec![[0.0f32; 3]; batch + 2];
+    assert_eq!(link.predict_batch(&xs).unwrap().len(), batch + 2);
+    let written = link.port_mut().written.clone();
+    let requests: Vec<usize> = written
+        .split(|&b| b == 0)
+        .filter(|f| !f.is_empty())
+        .map(|f| match protocol::decode::<Request>(&mut f.to_vec()) {
+            Ok(Request::PredictBatch(xs)) => xs.len(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(requests, vec![batch, 2]);
+}
+
+#[test]
+fn an_input_wider_than_the_device_takes_is_refused_before_sending() {
+    let mut link = link_answering(&[]);
+    let err = link.predict(&[0.0; 4]).unwrap_err();
+    assert!(
+        matches!(err, LinkError::InputTooWide { found: 4, width: 3 }),
+        "{err}"
+    );
+    assert!(link.port_mut().written.is_empty());
 }
 
 #[test]

@@ -41,6 +41,8 @@ pub enum DecodeError {
         /// The weight type's code in the file.
         dtype: u8,
     },
+    /// The model is not at a 4-byte-aligned address, so its weights cannot be read in place.
+    Unaligned,
 }
 
 impl core::fmt::Display for DecodeError {
@@ -77,6 +79,9 @@ impl core::fmt::Display for DecodeError {
             Self::UnsupportedLayer { dtype } => write!(
                 f,
                 "model holds a layer of weight type {dtype}, which this build cannot run"
+            ),
+            Self::Unaligned => f.write_str(
+                "model is not at a 4-byte-aligned address: its weights cannot be read in place",
             ),
         }
     }

@@ -6,7 +6,7 @@
 //! exhaustive, so a new variant anywhere in a response does not compile until it is encoded here.
 
 use super::{
-    CostReport, DeviceError, DeviceInfo, FrameError, ModelStatus, Prediction, ResponseRef,
+    CostReport, DeviceError, DeviceInfo, FrameError, ModelStatus, PredictionRef, ResponseRef,
     SelfCheckReport,
 };
 use crate::format::{Architecture, DecodeError};
@@ -16,43 +16,61 @@ use crate::format::{Architecture, DecodeError};
 ///
 /// # Errors
 /// [`FrameError::TooLong`] when `buf` is too small (never for a buffer of
-/// [`MAX_FRAME`](super::MAX_FRAME)).
+/// [`Limits::frame`](super::Limits::frame) bytes and outputs of the limits' width).
 pub fn encode_response<'b>(
     response: ResponseRef<'_>,
     buf: &'b mut [u8],
 ) -> Result<&'b [u8], FrameError> {
-    frame(buf, |w| match response {
+    let mut w = Writer::new(buf);
+    match response {
         ResponseRef::Info(info) => w.tag(0).info(info),
         ResponseRef::Prediction(p) => w.tag(1).prediction(p),
-        ResponseRef::Batch(ps) => {
-            w.tag(2).varint(ps.len() as u32);
-            ps.iter().for_each(|p| w.prediction(p));
-        }
         ResponseRef::SelfCheck(report) => w.tag(3).self_check(report),
         ResponseRef::Cost(report) => w.tag(4).cost(report),
         ResponseRef::Error(e) => w.tag(5).device_error(e),
-    })
+    }
+    w.finish()
 }
 
-/// Encodes a [`Response::Batch`](super::Response::Batch) of `count` predictions into `buf` as
-/// one frame, asking `each` for prediction `i` only when it is written: the same bytes as
-/// [`encode`](super::encode) of the whole response, without holding
-/// [`MAX_BATCH`](super::MAX_BATCH) predictions at once (a device's stack stays small).
+/// Encodes a [`Response::Batch`](super::Response::Batch) one prediction at a time, as each is
+/// computed: the same bytes as [`encode`](super::encode) of the whole response, without holding
+/// the predictions at once (a device's stack stays small).
 ///
-/// # Errors
-/// [`FrameError::TooLong`] when `buf` is too small (never for a buffer of
-/// [`MAX_FRAME`](super::MAX_FRAME) and `count <= MAX_BATCH`).
-pub fn encode_batch(
-    count: usize,
-    mut each: impl FnMut(usize) -> Prediction,
-    buf: &mut [u8],
-) -> Result<&[u8], FrameError> {
-    frame(buf, |w| {
+/// ```
+/// use dendrite_core::protocol::{BatchEncoder, PredictionRef};
+/// let mut buf = [0u8; 64];
+/// let mut batch = BatchEncoder::new(2, &mut buf);
+/// for outputs in [[0.25f32, 0.75], [1.0, 0.0]] {
+///     batch.push(PredictionRef { outputs: &outputs, class: Some(0), ticks: 7 });
+/// }
+/// assert!(batch.finish().is_ok());
+/// ```
+pub struct BatchEncoder<'b> {
+    w: Writer<'b>,
+}
+
+impl<'b> BatchEncoder<'b> {
+    /// Starts a batch of `count` predictions in `buf`; push exactly `count`.
+    pub fn new(count: usize, buf: &'b mut [u8]) -> Self {
+        let mut w = Writer::new(buf);
         w.tag(2).varint(count as u32);
-        for i in 0..count {
-            w.prediction(&each(i));
-        }
-    })
+        Self { w }
+    }
+
+    /// Appends the next prediction.
+    pub fn push(&mut self, prediction: PredictionRef<'_>) {
+        self.w.prediction(prediction);
+    }
+
+    /// Closes the frame.
+    ///
+    /// # Errors
+    /// [`FrameError::TooLong`] when the buffer was too small (never for a buffer of
+    /// [`Limits::frame`](super::Limits::frame) bytes and at most
+    /// [`Limits::batch`](super::Limits::batch) predictions of the limits' width).
+    pub fn finish(self) -> Result<&'b [u8], FrameError> {
+        self.w.finish()
+    }
 }
 
 /// Postcard's encodings, COBS-encoded as they are written, exactly as postcard's `Cobs` flavor
@@ -179,10 +197,13 @@ impl<'b> Writer<'b> {
         self
     }
 
-    fn prediction(&mut self, p: &Prediction) {
-        self.f32s(&p.probabilities)
-            .varint(p.class.into())
-            .varint(p.ticks);
+    fn prediction(&mut self, p: PredictionRef<'_>) {
+        self.f32s(p.outputs);
+        match p.class {
+            None => self.bytes(&[0]),
+            Some(class) => self.bytes(&[1]).varint(class.into()),
+        }
+        .varint(p.ticks);
     }
 
     fn self_check(&mut self, r: &SelfCheckReport) {
@@ -233,13 +254,7 @@ impl<'b> Writer<'b> {
             DecodeError::InvalidNormalization => self.tag(8),
             DecodeError::ArchitectureMismatch => self.tag(9),
             DecodeError::UnsupportedLayer { dtype } => self.tag(10).bytes(&[dtype]),
+            DecodeError::Unaligned => self.tag(11),
         }
     }
-}
-
-/// Runs `write` into `buf` as one frame.
-fn frame(buf: &mut [u8], write: impl FnOnce(&mut Writer<'_>)) -> Result<&[u8], FrameError> {
-    let mut w = Writer::new(buf);
-    write(&mut w);
-    w.finish()
 }

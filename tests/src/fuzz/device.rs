@@ -6,8 +6,8 @@ use crate::models;
 use crate::oracle::{device_decode, split_frames, wire, Oracle};
 use dendrite_core::format::DecodeError;
 use dendrite_core::protocol::{
-    self, encode_response, CostReport, Fault, FrameError, ModelStatus, Request, Response,
-    ResponseRef, MAX_FRAME,
+    self, encode_response, BatchEncoder, CostReport, Fault, FrameError, ModelStatus, Request,
+    Response, ResponseRef, MAX_BATCH,
 };
 use dendrite_firmware::{network, Buffers, Platform, Server};
 use dendrite_trainer::HostModel;
@@ -83,7 +83,7 @@ impl embedded_hal::digital::OutputPin for Led {
 /// Feeds `data[1..]` byte by byte to the firmware's request handler, with the weights region
 /// `data[0]` picks (valid model, erased, corrupted), and checks every answer bit for bit
 /// against the host's prediction of it: one response per non-empty frame, in order; a frame
-/// longer than `MAX_FRAME` answered `FrameTooLong`, one serde refuses `MalformedFrame`; an
+/// longer than the firmware's frame (`network::FRAME`) answered `FrameTooLong`, one serde refuses `MalformedFrame`; an
 /// accepted request answered as the protocol says, predictions with the host's bits. Returns
 /// how many answers were checked.
 pub fn firmware_serve(data: &[u8]) -> usize {
@@ -137,7 +137,9 @@ pub fn firmware_serve(data: &[u8]) -> usize {
         assert_eq!(answers, expected, "answers to frame {:02x?}", frame.bytes);
         checked += answers.len();
         if let Some(Response::Prediction(p)) = oracle.expect(&frame) {
-            assert_eq!(led.0, Some(p.class != 0), "the pin shows the class");
+            if let Some(class) = p.class {
+                assert_eq!(led.0, Some(class != 0), "the pin shows the class");
+            }
         }
         faults += usize::from(matches!(frame.request, Some(Request::ForceFault(_))));
         assert_eq!(board.faults, faults, "fault requests reach the board");
@@ -157,18 +159,38 @@ pub fn protocol_diff(data: &[u8]) {
     agree_on_request(&framed);
     let mut copy = framed.clone();
     if let Ok(response) = protocol::decode::<Response>(&mut copy) {
-        let mut buf = [0u8; MAX_FRAME];
-        let by_hand = encode_response(ResponseRef::from(&response), &mut buf).map(<[u8]>::to_vec);
-        let mut reference = [0u8; MAX_FRAME];
+        // Room for whatever the bytes decoded to: they hold it, plus COBS and varint slack.
+        let room = 2 * framed.len() + 64;
+        let by_hand = by_hand(&response, room);
+        let mut reference = vec![0u8; room];
         let by_serde = protocol::encode(&response, &mut reference).map(<[u8]>::to_vec);
         assert_eq!(by_hand, by_serde, "response {response:?}");
     }
 }
 
+/// `response` encoded as the device does: by reference, a batch one prediction at a time.
+fn by_hand(response: &Response, room: usize) -> Result<Vec<u8>, FrameError> {
+    let mut buf = vec![0u8; room];
+    let frame = match response {
+        Response::Info(info) => encode_response(ResponseRef::Info(info), &mut buf),
+        Response::Prediction(p) => encode_response(ResponseRef::Prediction(p.into()), &mut buf),
+        Response::Batch(ps) => {
+            let mut batch = BatchEncoder::new(ps.len(), &mut buf);
+            ps.iter().for_each(|p| batch.push(p.into()));
+            batch.finish()
+        }
+        Response::SelfCheck(r) => encode_response(ResponseRef::SelfCheck(r), &mut buf),
+        Response::Cost(r) => encode_response(ResponseRef::Cost(r), &mut buf),
+        Response::Error(e) => encode_response(ResponseRef::Error(e), &mut buf),
+    };
+    frame.map(<[u8]>::to_vec)
+}
+
 fn agree_on_request(frame: &[u8]) {
     let mut by_hand = frame.to_vec();
-    let view = protocol::decode_request(&mut by_hand).map(|v| request_wire(&Request::from(&v)));
-    let reference = device_decode(frame).ok_or(FrameError::Malformed);
+    let view =
+        protocol::decode_request(&mut by_hand, MAX_BATCH).map(|v| request_wire(&Request::from(&v)));
+    let reference = device_decode(frame, MAX_BATCH).ok_or(FrameError::Malformed);
     assert_eq!(
         view,
         reference.map(|r| request_wire(&r)),
@@ -178,7 +200,7 @@ fn agree_on_request(frame: &[u8]) {
 
 /// A request's frame: compares requests bit for bit, NaN inputs included.
 fn request_wire(request: &Request) -> Vec<u8> {
-    let mut buf = [0u8; MAX_FRAME];
+    let mut buf = vec![0u8; 2 * postcard::experimental::serialized_size(request).unwrap_or(0) + 16];
     protocol::encode(request, &mut buf)
         .expect("a decoded request fits")
         .to_vec()
@@ -189,22 +211,28 @@ mod tests {
     use super::*;
 
     fn frame(request: &Request) -> Vec<u8> {
-        let mut buf = [0u8; MAX_FRAME];
+        let mut buf = vec![0u8; network::FRAME];
         protocol::encode(request, &mut buf).expect("fits").to_vec()
     }
 
     #[test]
     fn serve_checks_one_answer_per_non_empty_frame_on_every_region() {
-        let x = protocol::Input::from_slice(&[0.5; network::INPUT]).expect("fits");
-        let mut stream = frame(&Request::Predict(x));
+        let x = vec![0.5; network::INPUT];
+        let mut stream = frame(&Request::Predict(x.clone()));
         stream.extend([0x13, 0x37, 0, 0]); // garbage, then an empty frame
-        stream.extend(vec![0x42; MAX_FRAME + 1]);
+        stream.extend(vec![0x42; network::FRAME + 1]);
+        stream.push(0);
+        // One input more than the firmware takes in a batch: refused as malformed.
+        stream.extend(frame(&Request::PredictBatch(vec![
+            x;
+            network::LIMITS.batch + 1
+        ])));
         stream.push(0);
         stream.extend(frame(&Request::Info));
         stream.extend(frame(&Request::ForceFault(Fault::HardFault)));
         for pick in 0..3u8 {
             let data = [&[pick][..], &stream].concat();
-            assert_eq!(firmware_serve(&data), 5, "region {pick}");
+            assert_eq!(firmware_serve(&data), 6, "region {pick}");
         }
     }
 
@@ -228,8 +256,11 @@ mod tests {
         let frame = &mut frame[..=len];
         let host: Result<Request, _> = protocol::decode(&mut frame.to_vec());
         assert!(matches!(host, Ok(Request::PredictBatch(_))), "{host:?}");
-        assert_eq!(device_decode(frame), None);
-        assert_eq!(protocol::decode_request(frame), Err(FrameError::Malformed));
+        assert_eq!(device_decode(frame, MAX_BATCH), None);
+        assert_eq!(
+            protocol::decode_request(frame, MAX_BATCH),
+            Err(FrameError::Malformed)
+        );
         protocol_diff(&message);
     }
 }

@@ -1,0 +1,514 @@
+//! `dendrite-macros`: [`model!`], a typed network from a model file, at compile time.
+//!
+//! Use it through dendrite-core (`dendrite_core::model!`, feature `macros`), whose crate page
+//! shows a whole program; the generated code names `::dendrite_core` items.
+//!
+//! The model file is read with dendrite-core's own reader: its `format`, `quant`, `wire` and
+//! `activation` modules are compiled into this crate from their source files, so the macro
+//! validates a file exactly as the device does (magic, version, checksum, shapes, finite values)
+//! without a dependency on dendrite-core, which would be a cycle (dendrite-core re-exports the
+//! macro).
+// The reader's unit tests are dendrite-core's and run there; in this crate's test build they
+// would name items it does not have.
+#![cfg(not(test))]
+
+use proc_macro::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+// dendrite-core's model-file reader, from its sources (see the crate documentation).
+#[allow(dead_code, unused_imports, missing_docs, clippy::all)]
+#[path = "../../src/activation.rs"]
+mod activation;
+#[allow(dead_code, unused_imports, missing_docs, clippy::all)]
+#[path = "../../src/format/mod.rs"]
+mod format;
+#[allow(dead_code, unused_imports, missing_docs, clippy::all)]
+#[path = "../../src/quant/mod.rs"]
+mod quant;
+#[allow(dead_code, unused_imports, missing_docs, clippy::all)]
+#[path = "../../src/wire.rs"]
+mod wire;
+use activation::Activation;
+use format::{ModelView, Task};
+
+/// A type for the model in a model file, checked at compile time.
+///
+/// ```text
+/// dendrite_core::model!(Seed, "models/seed.postcard");
+/// dendrite_core::model!(Seed, "models/seed.postcard", env = "DENDRITE_MODEL");
+/// dendrite_core::model!(Seed, "models/seed.postcard", region);
+/// ```
+///
+/// The path is relative to the directory of the crate's `Cargo.toml`. With `env = "VAR"`, the
+/// environment variable `VAR`, when set and not empty, names the file instead (relative paths
+/// again from the crate's directory), and changing it rebuilds the crate. A missing or invalid
+/// file is a compile error that names the file and the reason.
+///
+/// The macro defines a `pub struct Seed` (the name given) with
+/// - the constants `INPUT`, `OUTPUT`, `ARCHITECTURE`, `LAYERS`, `CLASSES` (class names, or
+///   target names for regression), `FEATURES`, `MEAN` and `STD` (the input standardization),
+///   `TASK` and `CRC`, all from the file;
+/// - `Seed::new()` (a `const fn`): the model **compiled in**, its weights statics in flash. Not
+///   generated with `region`, which builds in the architecture only;
+/// - `Seed::from_region(&'static [u8])`: the model of the same architecture at the start of a
+///   flash region, validated at start-up;
+/// - `predict(&[f32; INPUT]) -> [f32; OUTPUT]`, `class(&outputs)` (Dendrite's class rule,
+///   `dendrite_core::class_of`), `class_name(class)` and `predict_batch`.
+///
+/// Either way the forward pass reads the weights in place: the model costs the RAM of its
+/// activations only.
+#[proc_macro]
+pub fn model(input: TokenStream) -> TokenStream {
+    match expand(input) {
+        Ok(code) => code,
+        Err((message, span)) => compile_error(&message, span),
+    }
+}
+
+type Error = (String, Span);
+
+/// What the invocation asks for.
+struct Args {
+    name: Ident,
+    path: String,
+    path_span: Span,
+    env: Option<String>,
+    region_only: bool,
+}
+
+fn parse(input: TokenStream) -> Result<Args, Error> {
+    let usage = "expected `model!(Name, \"path/to/model.postcard\")`, optionally followed by \
+                 `, env = \"VAR\"` and `, region`";
+    let mut tokens = input.into_iter().peekable();
+    let name = match tokens.next() {
+        Some(TokenTree::Ident(name)) => name,
+        other => return Err((usage.into(), span_of(other.as_ref()))),
+    };
+    comma(tokens.next(), usage)?;
+    let (path, path_span) = string(tokens.next(), usage)?;
+    let mut args = Args {
+        name,
+        path,
+        path_span,
+        env: None,
+        region_only: false,
+    };
+    while let Some(token) = tokens.next() {
+        comma(Some(token), usage)?;
+        match tokens.next() {
+            None => break,
+            Some(TokenTree::Ident(option)) if option.to_string() == "region" => {
+                args.region_only = true;
+            }
+            Some(TokenTree::Ident(option)) if option.to_string() == "env" => {
+                match tokens.next() {
+                    Some(TokenTree::Punct(p)) if p.as_char() == '=' => {}
+                    other => return Err((usage.into(), span_of(other.as_ref()))),
+                }
+                args.env = Some(string(tokens.next(), usage)?.0);
+            }
+            other => return Err((usage.into(), span_of(other.as_ref()))),
+        }
+    }
+    Ok(args)
+}
+
+fn span_of(token: Option<&TokenTree>) -> Span {
+    token.map_or_else(Span::call_site, TokenTree::span)
+}
+
+fn comma(token: Option<TokenTree>, usage: &str) -> Result<(), Error> {
+    match token {
+        Some(TokenTree::Punct(p)) if p.as_char() == ',' => Ok(()),
+        other => Err((usage.into(), span_of(other.as_ref()))),
+    }
+}
+
+/// The value of a string literal (plain or raw, without escapes but `\\` and `\"`).
+fn string(token: Option<TokenTree>, usage: &str) -> Result<(String, Span), Error> {
+    let Some(TokenTree::Literal(lit)) = token else {
+        return Err((usage.into(), span_of(token.as_ref())));
+    };
+    let text = lit.to_string();
+    let raw = text
+        .strip_prefix('r')
+        .map(|t| t.trim_matches('#'))
+        .and_then(|t| t.strip_prefix('"')?.strip_suffix('"'));
+    let value = match raw {
+        Some(raw) => raw.to_owned(),
+        None => {
+            let inner = text
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .ok_or_else(|| (usage.to_owned(), lit.span()))?;
+            unescape(inner).ok_or_else(|| {
+                (
+                    "only `\\\\` and `\\\"` escapes are supported in the path; use a raw string"
+                        .to_owned(),
+                    lit.span(),
+                )
+            })?
+        }
+    };
+    Ok((value, lit.span()))
+}
+
+fn unescape(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next()? {
+                c @ ('\\' | '"') => out.push(c),
+                _ => return None,
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+fn expand(input: TokenStream) -> Result<TokenStream, Error> {
+    let args = parse(input)?;
+    let chosen = args
+        .env
+        .as_deref()
+        .and_then(|var| std::env::var(var).ok())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| args.path.clone());
+    let base = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let file = base.join(&chosen);
+    let bytes = std::fs::read(&file).map_err(|e| {
+        (
+            format!("model file `{chosen}` cannot be read: {e}"),
+            args.path_span,
+        )
+    })?;
+    let view = ModelView::from_bytes(&bytes).map_err(|e| {
+        (
+            format!("model file `{chosen}` is invalid: {e}"),
+            args.path_span,
+        )
+    })?;
+    if let Some((i, layer)) = view
+        .layers()
+        .enumerate()
+        .find(|(_, l)| l.dtype != format::DType::F32)
+    {
+        return Err((
+            format!(
+                "model file `{chosen}`: layer {} stores {:?} weights; `model!` runs f32 models",
+                i + 1,
+                layer.dtype
+            ),
+            args.path_span,
+        ));
+    }
+    let code = generate(&args, &chosen, &file, &view);
+    code.parse().map_err(|e| {
+        (
+            format!("dendrite-macros generated invalid code (a bug): {e:?}"),
+            Span::call_site(),
+        )
+    })
+}
+
+/// A float as a Rust literal that reads back to the same bits (`Debug` is the shortest
+/// round-trip representation; the file's values are finite).
+fn float(v: f32) -> String {
+    format!("{v:?}f32")
+}
+
+fn floats<'a>(values: impl IntoIterator<Item = &'a f32>) -> String {
+    let mut out = String::from("[");
+    for v in values {
+        let _ = write!(out, "{},", float(*v));
+    }
+    out.push(']');
+    out
+}
+
+fn strings<'a>(values: impl IntoIterator<Item = &'a str>) -> (usize, String) {
+    let mut out = String::from("[");
+    let mut count = 0;
+    for v in values {
+        let _ = write!(out, "{v:?},");
+        count += 1;
+    }
+    out.push(']');
+    (count, out)
+}
+
+fn marker(a: Activation) -> String {
+    format!("::dendrite_core::act::{a:?}")
+}
+
+fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> String {
+    let name = args.name.to_string();
+    let module = format!("__dendrite_model_{name}");
+    let arch = view.architecture();
+    let input = usize::from(arch.input);
+    let output = usize::from(arch.output());
+    let layers: Vec<_> = view.layers().collect();
+    let mut widths = vec![input];
+    widths.extend(layers.iter().map(|l| usize::from(l.units)));
+    let n = layers.len();
+
+    // ChainRef<w0, w1, A0, ChainRef<… DenseRef<w_{n-1}, w_n, A_{n-1}>>>, and its value.
+    let dense = |i: usize| {
+        format!(
+            "::dendrite_core::DenseRef<'static, {}, {}, {}>",
+            widths[i],
+            widths[i + 1],
+            marker(layers[i].activation)
+        )
+    };
+    let mut ty = dense(n - 1);
+    let mut value = format!(
+        "::dendrite_core::DenseRef::new(&{module}::K{0}, &{module}::B{0})",
+        n - 1
+    );
+    for i in (0..n - 1).rev() {
+        ty = format!(
+            "::dendrite_core::ChainRef<'static, {}, {}, {}, {ty}>",
+            widths[i],
+            widths[i + 1],
+            marker(layers[i].activation)
+        );
+        value = format!(
+            "::dendrite_core::ChainRef::new(::dendrite_core::DenseRef::new(&{module}::K{i}, &{module}::B{i}), {value})"
+        );
+    }
+
+    // The same layers owning their weights (`Chain`/`Dense`, to load a model into RAM), for
+    // Dendrite's own server firmware, which copies any model of the architecture at boot.
+    let owned_dense = |i: usize| {
+        format!(
+            "::dendrite_core::Dense<{}, {}, {}>",
+            widths[i],
+            widths[i + 1],
+            marker(layers[i].activation)
+        )
+    };
+    let mut owned = owned_dense(n - 1);
+    let mut owned_value = "::dendrite_core::Dense::zeroed()".to_owned();
+    for i in (0..n - 1).rev() {
+        owned = format!(
+            "::dendrite_core::Chain<{}, {}, {}, {owned}>",
+            widths[i],
+            widths[i + 1],
+            marker(layers[i].activation)
+        );
+        owned_value =
+            format!("::dendrite_core::Chain::new(::dendrite_core::Dense::zeroed(), {owned_value})");
+    }
+
+    let mean: Vec<f32> = view.mean().iter().collect();
+    let std: Vec<f32> = view.std().iter().collect();
+    let mut statics = String::new();
+    if !args.region_only {
+        let _ = write!(
+            statics,
+            "pub static MEAN: [f32; {input}] = {};\npub static STD: [f32; {input}] = {};\n",
+            floats(&mean),
+            floats(&std)
+        );
+        for (i, layer) in layers.iter().enumerate() {
+            let weights: Vec<f32> = layer.kernel.iter().collect();
+            let mut rows = String::from("[");
+            for row in weights.chunks(widths[i].max(1)) {
+                rows.push_str(&floats(row));
+                rows.push(',');
+            }
+            rows.push(']');
+            let bias: Vec<f32> = layer.bias.iter().collect();
+            let _ = write!(
+                statics,
+                "pub static K{i}: [[f32; {}]; {}] = {rows};\npub static B{i}: [f32; {}] = {};\n",
+                widths[i],
+                widths[i + 1],
+                widths[i + 1],
+                floats(&bias)
+            );
+        }
+    }
+    let env_dependency = args.env.as_ref().map_or(String::new(), |var| {
+        format!("const _: ::core::option::Option<&str> = ::core::option_env!({var:?});\n")
+    });
+
+    let (class_count, classes) = strings(view.classes());
+    let (feature_count, features) = strings(view.features());
+    let task = match view.task() {
+        Task::Classification => "::dendrite_core::format::Task::Classification".to_owned(),
+        Task::Regression { mean, std } => format!(
+            "::dendrite_core::format::Task::Regression {{ mean: &{}, std: &{} }}",
+            floats(&mean.iter().collect::<Vec<_>>()),
+            floats(&std.iter().collect::<Vec<_>>())
+        ),
+        Task::Anomaly { threshold } => format!(
+            "::dendrite_core::format::Task::Anomaly {{ threshold: {} }}",
+            float(threshold)
+        ),
+    };
+    let mut layer_list = String::from("[");
+    for l in &layers {
+        let _ = write!(
+            layer_list,
+            "({}, ::dendrite_core::Activation::{:?}),",
+            l.units, l.activation
+        );
+    }
+    layer_list.push(']');
+    let last = layers[n - 1].activation;
+
+    let constructor = if args.region_only {
+        String::new()
+    } else {
+        format!(
+            "/// The model compiled into the program: its weights are statics (in flash on the \
+             target), read in place by [`predict`](Self::predict).\n\
+             pub const fn new() -> Self {{\n\
+                 {name}(::dendrite_core::NetworkRef::new(&{module}::MEAN, &{module}::STD, {value}))\n\
+             }}\n"
+        )
+    };
+    let default = if args.region_only {
+        String::new()
+    } else {
+        format!(
+            "impl ::core::default::Default for {name} {{\n\
+                 fn default() -> Self {{ Self::new() }}\n\
+             }}\n"
+        )
+    };
+    let crc = view.crc();
+    let path_literal = format!("{:?}", file.display().to_string());
+
+    format!(
+        r#"
+/// A Dendrite model of architecture `{arch}`, from the model file `{chosen}`.
+#[derive(Clone, Copy, Debug)]
+pub struct {name}(::dendrite_core::NetworkRef<'static, {input}, {module}::Layers>);
+
+#[doc(hidden)]
+#[allow(non_snake_case, clippy::all, clippy::pedantic)]
+pub mod {module} {{
+    /// The layers, typed by their widths and activations.
+    pub type Layers = {ty};
+    /// The same layers owning their weights, to copy a model into (`Network::load`).
+    pub type OwnedLayers = {owned};
+    /// [`OwnedLayers`] with all weights zero.
+    pub const fn zeroed_layers() -> OwnedLayers {{
+        {owned_value}
+    }}
+    {statics}
+    // The model file and the variable that names it are inputs of this crate: editing either
+    // rebuilds it.
+    const _: &[u8] = ::core::include_bytes!({path_literal});
+    {env_dependency}
+}}
+
+#[allow(clippy::all, clippy::pedantic)]
+impl {name} {{
+    /// The number of inputs.
+    pub const INPUT: usize = {input};
+    /// The number of outputs.
+    pub const OUTPUT: usize = {output};
+    /// The architecture, as `dendrite info` prints it.
+    pub const ARCHITECTURE: &'static str = "{arch}";
+    /// Each layer's width and activation, input side first.
+    pub const LAYERS: [(u16, ::dendrite_core::Activation); {n}] = {layer_list};
+    /// The class names (the target names for a regression), one per class, when the file has
+    /// them.
+    pub const CLASSES: [&'static str; {class_count}] = {classes};
+    /// The input feature names, when the file has them.
+    pub const FEATURES: [&'static str; {feature_count}] = {features};
+    /// The input standardization's mean, per input.
+    pub const MEAN: [f32; {input}] = {mean};
+    /// The input standardization's standard deviation, per input.
+    pub const STD: [f32; {input}] = {std};
+    /// What the outputs mean.
+    pub const TASK: ::dendrite_core::format::Task<&'static [f32]> = {task};
+    /// The model file's CRC-32.
+    pub const CRC: u32 = {crc:#010x};
+
+    {constructor}
+
+    /// The model of this architecture at the start of `region` (a flash region that `dendrite
+    /// flash` or probe-rs rewrites), validated (magic, version, checksum, finite values,
+    /// architecture); its weights are read in place.
+    ///
+    /// # Errors
+    /// Why the region holds no model of this architecture, or `Unaligned` when it does not
+    /// start at a 4-byte-aligned address.
+    pub fn from_region(
+        region: &'static [u8],
+    ) -> ::core::result::Result<Self, ::dendrite_core::format::DecodeError> {{
+        ::dendrite_core::NetworkRef::from_region(region).map({name})
+    }}
+
+    /// The forward pass: standardization, then every layer, on one raw input.
+    #[inline(never)]
+    pub fn predict(&self, x: &[f32; {input}]) -> [f32; {output}] {{
+        self.0.predict(x)
+    }}
+
+    /// The class that `outputs` pick: Dendrite's one class rule (`dendrite_core::class_of`).
+    pub fn class(&self, outputs: &[f32; {output}]) -> usize {{
+        ::dendrite_core::class_of(outputs, ::dendrite_core::Activation::{last:?})
+    }}
+
+    /// The name of `class`, when the file names its classes.
+    pub fn class_name(&self, class: usize) -> ::core::option::Option<&'static str> {{
+        Self::CLASSES.get(class).copied()
+    }}
+
+    /// [`predict`](Self::predict) on each input, into `outputs` in order; stops at the end of
+    /// the shorter slice and returns how many it ran.
+    pub fn predict_batch(&self, inputs: &[[f32; {input}]], outputs: &mut [[f32; {output}]]) -> usize {{
+        let mut count = 0;
+        for (x, y) in inputs.iter().zip(outputs) {{
+            *y = self.predict(x);
+            count += 1;
+        }}
+        count
+    }}
+
+    /// The network itself: its layers and standardization, borrowed in place.
+    pub const fn network(&self) -> &::dendrite_core::NetworkRef<'static, {input}, {module}::Layers> {{
+        &self.0
+    }}
+}}
+{default}
+"#,
+        mean = floats(&mean),
+        std = floats(&std),
+    )
+}
+
+/// `compile_error!("message")` at `span`.
+fn compile_error(message: &str, span: Span) -> TokenStream {
+    let mut literal = Literal::string(message);
+    literal.set_span(span);
+    let mut bang = Punct::new('!', Spacing::Alone);
+    bang.set_span(span);
+    let mut group = Group::new(
+        Delimiter::Parenthesis,
+        TokenStream::from(TokenTree::Literal(literal)),
+    );
+    group.set_span(span);
+    let mut semi = Punct::new(';', Spacing::Alone);
+    semi.set_span(span);
+    [
+        TokenTree::Ident(Ident::new("compile_error", span)),
+        TokenTree::Punct(bang),
+        TokenTree::Group(group),
+        TokenTree::Punct(semi),
+    ]
+    .into_iter()
+    .collect()
+}
