@@ -124,6 +124,14 @@ fn dropout_is_the_identity_outside_training_and_absent_from_the_model_file() {
     let host = HostModel::from_bytes(&bytes, Path::new("mem")).unwrap();
     assert_eq!(host.architecture().to_string(), "3-16-2 relu/softmax");
     assert!(with.summary().contains("Dropout"));
+    // A Keras export is the inference graph too.
+    let keras = |m: &Sequential| {
+        dendrite_trainer::keras::KerasModel::from_sequential(m)
+            .unwrap()
+            .to_model_bytes(vec!["f".into(), "m".into()])
+            .unwrap()
+    };
+    assert_eq!(keras(&with), keras(&without));
     assert_eq!(with.count_params(), without.count_params());
 }
 
