@@ -5,6 +5,9 @@ training_features` (BENCHMARKS.md, "Training features").
     bench/.venv/bin/python bench/peers/keras_training_features.py --only iris --seeds 10
     bench/.venv/bin/python bench/peers/keras_training_features.py --only digits --seeds 5
 
+`--variants dropout,l2` runs some of the variants (written to
+keras_training_features_TASK_dropout-l2.json; the file is rewritten after every variant).
+
 Data: examples/data/iris_{train,test}.csv (120 / 30 rows, standardized with the training rows'
 mean and population std) and examples/data/digits_{train,test}.csv (1437 / 360 rows, raw 0-16
 pixels), as examples/iris.toml and examples/digits.toml read them. Models: Iris 4-16-8-3
@@ -112,17 +115,20 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--only", default="iris,digits")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
     args = parser.parse_args()
+    variants = args.variants.split(",")
     for task in args.only.split(","):
         out = {"keras": keras.__version__, "task": task, "seeds": args.seeds, "variants": {}}
-        for variant in VARIANTS:
+        suffix = "" if variants == list(VARIANTS) else "_" + "-".join(variants)
+        path = ROOT / "bench" / "results" / f"keras_training_features_{task}{suffix}.json"
+        for variant in variants:
             acc = [run(task, variant, s) for s in range(args.seeds)]
             out["variants"][variant] = {"mean": float(np.mean(acc)),
                                         "std": float(np.std(acc, ddof=1)), "per_seed": acc}
             print(f"{task} {variant}: {100 * np.mean(acc):.2f} ± "
                   f"{100 * np.std(acc, ddof=1):.2f}", file=sys.stderr, flush=True)
-        path = ROOT / "bench" / "results" / f"keras_training_features_{task}.json"
-        path.write_text(json.dumps(out, indent=1) + "\n")
+            path.write_text(json.dumps(out, indent=1) + "\n")
         print(f"wrote {path}")
 
 
