@@ -103,6 +103,30 @@ fn the_autoencoder_flags_anomalous_vibration() {
 }
 
 #[test]
+fn regression_with_the_built_in_layers_ends_in_a_linear_output() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let model = dir.path().join("m.postcard");
+    let model = model.to_str().expect("a UTF-8 path");
+    dendrite(&[
+        "train",
+        "--data",
+        "examples/data/sine_train.csv",
+        "--label",
+        "y",
+        "--task",
+        "regression",
+        "--epochs",
+        "1",
+        "--out",
+        model,
+        "--verbose",
+        "0",
+    ]);
+    let info = json(&dendrite(&["info", model, "--json"]));
+    assert_eq!(info["architecture"], "1-16-8-1 relu/relu/linear");
+}
+
+#[test]
 fn regression_from_the_command_line_needs_only_the_task() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let model = dir.path().join("m.postcard");

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 const SEED_SPEC: &str = include_str!("../../../examples/seed.toml");
 
 /// What `--data` without `--spec` trains: two relu layers (`--layers`), one softmax output per
-/// class, Adam, 50 epochs of 32, standardized features.
+/// class (linear outputs for regression and anomaly detection), Adam, 50 epochs of 32,
+/// standardized features.
 const CSV_SPEC: &str = r#"
 [[layers]]
 units = 16
@@ -221,8 +222,13 @@ fn resolve_spec(args: &TrainArgs) -> Result<ModelSpec> {
     if let Some(lr) = args.learning_rate {
         spec.compile.optimizer.0.learning_rate = Some(lr);
     }
-    if let Some(widths) = &args.layers {
-        train_data::replace_hidden_layers(&mut spec, widths)?;
+    match &args.layers {
+        Some(widths) => train_data::replace_hidden_layers(&mut spec, widths)?,
+        // The built-in CSV spec's output follows the task: linear for regression and anomaly.
+        None if args.spec.is_none() && args.data.is_some() => {
+            train_data::replace_hidden_layers(&mut spec, &[16, 8])?
+        }
+        None => {}
     }
     spec.compile
         .optimizer

@@ -24,7 +24,8 @@ use crate::Activation;
 /// Words of the fixed parameter block.
 const PARAM_WORDS: usize = 8;
 
-/// One int8 layer's parameters, borrowed, ready to be written (see [the layout](self)).
+/// One int8 layer's parameters, borrowed, ready to be written (the layout of an int8 layer
+/// in the model file is described in `shared/src/format/int8.rs`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Int8LayerRef<'a> {
     /// `units × fan_in` symmetric int8 weights, row-major.
