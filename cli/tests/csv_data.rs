@@ -425,3 +425,68 @@ fn early_stopping_and_checkpoint_from_the_spec() {
     ]);
     assert!(err.contains("callbacks.early_stopping.monitor"), "{err}");
 }
+
+#[test]
+fn dropout_regularizers_and_class_weight_train_from_a_spec_and_the_flag() {
+    let dir = scratch("features");
+    let spec = dir.path().join("features.toml");
+    let model = dir.path().join("features.postcard");
+    std::fs::write(
+        &spec,
+        r#"
+[data]
+label = "species"
+[[layers]]
+units = 8
+activation = "relu"
+kernel_regularizer = { l2 = 0.001 }
+[[layers]]
+type = "dropout"
+rate = 0.2
+[[layers]]
+activation = "softmax"
+[fit]
+epochs = 5
+class_weight = { setosa = 2.0 }
+"#,
+    )
+    .unwrap();
+    let train = example("data/iris_train.csv");
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "train",
+            "--spec",
+            s(&spec),
+            "--data",
+            &train,
+            "--out",
+            s(&model),
+        ];
+        a.extend_from_slice(extra);
+        a.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let run = |extra: &[&'static str]| {
+        let a = args(extra);
+        ok(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let out = run(&["--verbose", "0"]);
+    assert!(out.contains("Dropout"), "{out}");
+    // The device's model has no Dropout: two Dense layers.
+    let host = HostModel::load(&model).unwrap();
+    assert_eq!(host.architecture().to_string(), "4-8-3 relu/softmax");
+    run(&["--verbose", "0", "--class-weight", "balanced"]);
+    let a = args(&["--class-weight", "even"]);
+    let err = fails(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("class-weight"), "{err}");
+    std::fs::write(
+        &spec,
+        "[data]\nlabel = \"species\"\n[[layers]]\nactivation = \"softmax\"\n[fit]\nclass_weight = { daisy = 1.0 }\n",
+    )
+    .unwrap();
+    let a = args(&[]);
+    let err = fails(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        err.contains("fit.class_weight") && err.contains("daisy"),
+        "{err}"
+    );
+}

@@ -239,6 +239,8 @@ fn fold(layers: &[Layer]) -> Result<Vec<Folded<'_>>> {
                 kernel: d.kernel.t().iter().copied().collect(),
                 bias: d.bias.as_slice().expect("biases are kept contiguous"),
             }),
+            // Dropout is the identity outside training: the device never sees it.
+            Layer::Dropout(_) => {}
             Layer::Activation(a) if a.activation == Activation::Linear => {}
             Layer::Activation(a) => match folded.last_mut() {
                 Some(f) if f.activation == Activation::Linear => f.activation = a.activation,

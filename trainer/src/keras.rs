@@ -239,20 +239,22 @@ impl KerasModel {
             }
             .into());
         }
+        // Dropout is the identity outside training: the exported model is the inference graph.
         let layers = model
             .layers()
             .iter()
-            .map(|layer| match layer {
-                Layer::Dense(d) => KerasLayer::Dense {
+            .filter_map(|layer| match layer {
+                Layer::Dense(d) => Some(KerasLayer::Dense {
                     name: layer.name().to_owned(),
                     kernel: d.kernel().clone(),
                     bias: Some(d.bias().clone()),
                     activation: d.activation,
-                },
-                Layer::Activation(a) => KerasLayer::Activation {
+                }),
+                Layer::Activation(a) => Some(KerasLayer::Activation {
                     name: layer.name().to_owned(),
                     activation: a.activation(),
-                },
+                }),
+                Layer::Dropout(_) => None,
             })
             .collect();
         Ok(KerasModel {
@@ -330,7 +332,7 @@ pub fn set_initial_weights(model: &mut Sequential, path: impl AsRef<Path>) -> Re
                         Layer::Dense(d) => {
                             Some((Array2::zeros((*fan_in, d.units)), Array1::zeros(d.units)))
                         }
-                        Layer::Activation(_) => None,
+                        Layer::Activation(_) | Layer::Dropout(_) => None,
                     };
                     *fan_in = layer.output_dim(*fan_in);
                     Some(item)
@@ -364,17 +366,18 @@ fn sequential_shape(model: &Sequential) -> Vec<(usize, Activation)> {
     let layers = model
         .layers()
         .iter()
-        .map(|layer| match layer {
-            Layer::Dense(d) => KerasLayer::Dense {
+        .filter_map(|layer| match layer {
+            Layer::Dense(d) => Some(KerasLayer::Dense {
                 name: String::new(),
                 kernel: Array2::zeros((0, d.units)),
                 bias: None,
                 activation: d.activation,
-            },
-            Layer::Activation(a) => KerasLayer::Activation {
+            }),
+            Layer::Activation(a) => Some(KerasLayer::Activation {
                 name: String::new(),
                 activation: a.activation(),
-            },
+            }),
+            Layer::Dropout(_) => None,
         })
         .collect();
     KerasModel {

@@ -1,4 +1,5 @@
-//! Layers, as in `keras.layers`: [`Dense`] and [`ActivationLayer`] (Keras' `Activation`).
+//! Layers, as in `keras.layers`: [`Dense`], [`ActivationLayer`] (Keras' `Activation`) and
+//! [`Dropout`].
 //!
 //! A layer is described with a builder (`Dense::new(4).input_dim(3).name("Dense1")`) and gets
 //! its weights when the model is built.
@@ -19,6 +20,56 @@ pub struct Dense {
     pub(crate) name: Option<String>,
     pub(crate) kernel: Array2<f32>,
     pub(crate) bias: Array1<f32>,
+    pub(crate) kernel_regularizer: Option<Regularizer>,
+    pub(crate) bias_regularizer: Option<Regularizer>,
+}
+
+/// A weight penalty added to the training loss, as `keras.regularizers`: `l1 · Σ|w| + l2 · Σw²`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Regularizer {
+    /// The L1 factor.
+    pub l1: f32,
+    /// The L2 factor.
+    pub l2: f32,
+}
+
+impl Regularizer {
+    /// Keras' default factor of `"l1"` and `"l2"`.
+    pub const DEFAULT_FACTOR: f32 = 0.01;
+
+    /// `keras.regularizers.L1(l1)`.
+    pub fn l1(l1: f32) -> Self {
+        Regularizer { l1, l2: 0.0 }
+    }
+
+    /// `keras.regularizers.L2(l2)`.
+    pub fn l2(l2: f32) -> Self {
+        Regularizer { l1: 0.0, l2 }
+    }
+
+    /// `keras.regularizers.L1L2(l1, l2)`.
+    pub fn l1_l2(l1: f32, l2: f32) -> Self {
+        Regularizer { l1, l2 }
+    }
+
+    /// The penalty of `weights`: `l1 · Σ|w| + l2 · Σw²`, accumulated in f64.
+    pub fn penalty(&self, weights: &[f32]) -> f64 {
+        let (mut abs, mut squares) = (0.0f64, 0.0f64);
+        for &w in weights {
+            abs += f64::from(w.abs());
+            squares += f64::from(w) * f64::from(w);
+        }
+        f64::from(self.l1) * abs + f64::from(self.l2) * squares
+    }
+
+    /// Adds the penalty's gradient, `l1 · sign(w) + 2 · l2 · w` (sign(0) = 0, as TensorFlow's),
+    /// to `grads`.
+    pub fn add_gradient(&self, weights: &[f32], grads: &mut [f32]) {
+        for (g, &w) in grads.iter_mut().zip(weights) {
+            let sign = if w == 0.0 { 0.0 } else { w.signum() };
+            *g += self.l1 * sign + 2.0 * self.l2 * w;
+        }
+    }
 }
 
 impl Dense {
@@ -34,7 +85,39 @@ impl Dense {
             name: None,
             kernel: Array2::zeros((0, units)),
             bias: Array1::zeros(0),
+            kernel_regularizer: None,
+            bias_regularizer: None,
         }
+    }
+
+    /// A penalty on the kernel, added to the training loss: Keras' `kernel_regularizer`.
+    pub fn kernel_regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.kernel_regularizer = Some(regularizer);
+        self
+    }
+
+    /// A penalty on the bias, added to the training loss: Keras' `bias_regularizer`.
+    pub fn bias_regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.bias_regularizer = Some(regularizer);
+        self
+    }
+
+    /// The kernel's penalty, mutably (to change or remove it between `fit` calls).
+    pub fn kernel_regularizer_mut(&mut self) -> &mut Option<Regularizer> {
+        &mut self.kernel_regularizer
+    }
+
+    /// The bias' penalty, mutably.
+    pub fn bias_regularizer_mut(&mut self) -> &mut Option<Regularizer> {
+        &mut self.bias_regularizer
+    }
+
+    /// The layer's regularization loss with its current weights.
+    pub fn regularization_loss(&self) -> f64 {
+        let kernel = self.kernel.as_slice().expect("kernels are kept contiguous");
+        let bias = self.bias.as_slice().expect("biases are kept contiguous");
+        self.kernel_regularizer.map_or(0.0, |r| r.penalty(kernel))
+            + self.bias_regularizer.map_or(0.0, |r| r.penalty(bias))
     }
 
     /// The number of inputs (needed on the first layer, checked on the others).
@@ -149,6 +232,44 @@ impl ActivationLayer {
     }
 }
 
+/// Inverted dropout, as Keras' `Dropout(rate)`: while training, each value is zeroed with
+/// probability `rate` and the kept ones are scaled by `1 / (1 - rate)`; at inference (predict,
+/// evaluate, the exported model) the layer passes its input through, so a model file never
+/// holds it. Masks are drawn from the training run's seeded generator.
+#[derive(Clone, Debug)]
+pub struct Dropout {
+    pub(crate) rate: f32,
+    pub(crate) name: Option<String>,
+}
+
+impl Dropout {
+    /// A layer dropping a fraction `rate` of its inputs while training.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) when `rate` is not in `[0, 1)`.
+    pub fn new(rate: f32) -> crate::Result<Self> {
+        if !(0.0..1.0).contains(&rate) {
+            return Err(crate::Error::InvalidOption {
+                option: "rate",
+                value: rate.to_string(),
+                expected: "a fraction in [0, 1) of the inputs to drop",
+            });
+        }
+        Ok(Dropout { rate, name: None })
+    }
+
+    /// The layer's name, shown by `summary()`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The fraction of the inputs dropped while training.
+    pub fn rate(&self) -> f32 {
+        self.rate
+    }
+}
+
 /// Any layer a [`Sequential`](crate::Sequential) model holds.
 #[derive(Clone, Debug)]
 pub enum Layer {
@@ -156,6 +277,8 @@ pub enum Layer {
     Dense(Dense),
     /// An activation layer.
     Activation(ActivationLayer),
+    /// A dropout layer (training only).
+    Dropout(Dropout),
 }
 
 impl Layer {
@@ -164,6 +287,7 @@ impl Layer {
         let name = match self {
             Layer::Dense(d) => &d.name,
             Layer::Activation(a) => &a.name,
+            Layer::Dropout(d) => &d.name,
         };
         name.as_deref().unwrap_or("")
     }
@@ -173,6 +297,7 @@ impl Layer {
         match self {
             Layer::Dense(_) => "Dense",
             Layer::Activation(_) => "Activation",
+            Layer::Dropout(_) => "Dropout",
         }
     }
 
@@ -180,7 +305,7 @@ impl Layer {
     pub fn output_dim(&self, fan_in: usize) -> usize {
         match self {
             Layer::Dense(d) => d.units,
-            Layer::Activation(_) => fan_in,
+            Layer::Activation(_) | Layer::Dropout(_) => fan_in,
         }
     }
 
@@ -188,7 +313,7 @@ impl Layer {
     pub fn param_count(&self, fan_in: usize) -> usize {
         match self {
             Layer::Dense(d) => d.param_count(fan_in),
-            Layer::Activation(_) => 0,
+            Layer::Activation(_) | Layer::Dropout(_) => 0,
         }
     }
 }
@@ -202,5 +327,11 @@ impl From<Dense> for Layer {
 impl From<ActivationLayer> for Layer {
     fn from(layer: ActivationLayer) -> Self {
         Layer::Activation(layer)
+    }
+}
+
+impl From<Dropout> for Layer {
+    fn from(layer: Dropout) -> Self {
+        Layer::Dropout(layer)
     }
 }

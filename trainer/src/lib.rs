@@ -71,7 +71,7 @@ pub use host::{HostLayer, HostModel, PredictBuffers};
 pub use initializers::Initializer;
 pub use losses::Loss;
 pub use metrics::Metric;
-pub use model::{FitOptions, Sequential, Verbosity};
+pub use model::{ClassWeight, FitOptions, Sequential, Verbosity};
 pub use optimizers::Optimizer;
 
 /// The random generator behind every draw: ChaCha8, which gives the same stream on every

@@ -8,7 +8,7 @@ mod gradcheck;
 mod kernels;
 mod summary;
 
-pub use fit::{FitOptions, Verbosity};
+pub use fit::{ClassWeight, FitOptions, Verbosity};
 
 use crate::error::{Error, Result};
 use crate::layers::{Dense, Layer};
@@ -43,6 +43,7 @@ pub struct Sequential {
     input_dim: usize,
     compiled: Option<Compiled>,
     built: bool,
+    dropout_rng: Option<DropoutRng>,
 }
 
 /// What `compile` settles: how the model learns and what it reports.
@@ -55,6 +56,15 @@ pub(crate) struct Compiled {
     pub(crate) state: Option<OptimizerState>,
     /// Buffers kept between `train_on_batch` calls; dropped whenever the layers may change.
     pub(crate) workspace: Option<engine::Workspace>,
+}
+
+/// Where `train_on_batch`'s dropout masks come from: a seed drawn from the build's generator
+/// (only when the model has Dropout layers, so other models draw exactly as before) and the
+/// number of steps taken; step `k` draws from a generator seeded with `seed + k`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DropoutRng {
+    pub(crate) seed: u64,
+    pub(crate) steps: u64,
 }
 
 impl Default for Sequential {
@@ -72,6 +82,7 @@ impl Sequential {
             input_dim: 0,
             compiled: None,
             built: false,
+            dropout_rng: None,
         }
     }
 
@@ -95,6 +106,10 @@ impl Sequential {
             }
             Layer::Activation(a) => {
                 a.name.get_or_insert(name);
+                None
+            }
+            Layer::Dropout(d) => {
+                d.name.get_or_insert(name);
                 None
             }
         };
@@ -126,6 +141,7 @@ impl Sequential {
         let base = match layer {
             Layer::Dense(_) => "dense",
             Layer::Activation(_) => "activation",
+            Layer::Dropout(_) => "dropout",
         };
         let same = self
             .layers
@@ -144,10 +160,18 @@ impl Sequential {
     /// # Errors
     /// [`Error::EmptyModel`] without layers; [`Error::LossNeedsActivation`] when a
     /// cross-entropy loss does not sit on the activation it is fused with (softmax for
-    /// categorical, sigmoid for binary).
+    /// categorical, sigmoid for binary); [`Error::InvalidOption`] when a Dropout layer is the
+    /// last one (the loss would see dropped outputs).
     pub fn compile(&mut self, optimizer: Optimizer, loss: Loss, metrics: &[Metric]) -> Result<()> {
         if self.layers.is_empty() {
             return Err(Error::EmptyModel);
+        }
+        if let Some(last @ Layer::Dropout(_)) = self.layers.last() {
+            return Err(Error::InvalidOption {
+                option: "layers",
+                value: format!("`{}` last", last.name()),
+                expected: "a Dense or Activation layer last: Dropout goes between layers",
+            });
         }
         let found = self.output_activation();
         if let Some(needed) = loss.fused_activation() {
@@ -185,6 +209,17 @@ impl Sequential {
             }
             fan_in = layer.output_dim(fan_in);
         }
+        self.dropout_rng = self
+            .layers
+            .iter()
+            .any(|l| matches!(l, Layer::Dropout(_)))
+            .then(|| {
+                use rand::Rng;
+                DropoutRng {
+                    seed: rng.next_u64(),
+                    steps: 0,
+                }
+            });
         if let Some(c) = &mut self.compiled {
             c.state = None;
             c.workspace = None;
@@ -260,8 +295,14 @@ impl Sequential {
     pub fn dense_layers_mut(&mut self) -> impl Iterator<Item = &mut Dense> {
         self.layers.iter_mut().filter_map(|l| match l {
             Layer::Dense(d) => Some(d),
-            Layer::Activation(_) => None,
+            Layer::Activation(_) | Layer::Dropout(_) => None,
         })
+    }
+
+    /// The sum of every Dense layer's regularization penalties with the current weights (0
+    /// without regularizers): what Keras adds to the loss it reports.
+    pub fn regularization_loss(&self) -> f64 {
+        regularization_loss(&self.layers)
     }
 
     /// The number of inputs.
@@ -281,7 +322,7 @@ impl Sequential {
         match self.layers.last() {
             Some(Layer::Dense(d)) => d.activation,
             Some(Layer::Activation(a)) => a.activation,
-            None => Activation::Linear,
+            Some(Layer::Dropout(_)) | None => Activation::Linear,
         }
     }
 
@@ -318,4 +359,15 @@ impl Sequential {
             Err(Error::NotBuilt { operation })
         }
     }
+}
+
+/// The sum of the Dense layers' regularization penalties.
+pub(crate) fn regularization_loss(layers: &[Layer]) -> f64 {
+    layers
+        .iter()
+        .map(|l| match l {
+            Layer::Dense(d) => d.regularization_loss(),
+            Layer::Activation(_) | Layer::Dropout(_) => 0.0,
+        })
+        .sum()
 }

@@ -30,7 +30,8 @@ mod optimizer;
 pub use callbacks::{CallbacksSpec, CheckpointSpec, EarlyStoppingSpec};
 pub use optimizer::OptimizerSpec;
 
-use crate::layers::{ActivationLayer, Dense};
+use crate::layers::{ActivationLayer, Dense, Dropout, Regularizer};
+use crate::ClassWeight;
 use crate::{activations, Activation, Initializer, Loss, Metric, Optimizer, Sequential};
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -185,6 +186,106 @@ pub enum LayerKind {
     Dense,
     /// `keras.layers.Activation`.
     Activation,
+    /// `keras.layers.Dropout` (needs `rate`).
+    Dropout,
+}
+
+/// `kernel_regularizer` / `bias_regularizer`: `"l1"`, `"l2"`, `"l1_l2"` (Keras' default factor
+/// 0.01 each) or a table `{ l1 = 0.001, l2 = 0.01 }` (a missing factor is 0).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum RegularizerSpec {
+    /// A Keras name.
+    Name(String),
+    /// Explicit factors.
+    Factors {
+        /// The L1 factor.
+        l1: Option<f64>,
+        /// The L2 factor.
+        l2: Option<f64>,
+    },
+}
+
+impl RegularizerSpec {
+    /// The regularizer, or the reason it cannot be used.
+    ///
+    /// # Errors
+    /// An unknown name, or a factor that is negative, not finite, or missing from both.
+    pub fn build(&self) -> Result<Regularizer, String> {
+        let d = Regularizer::DEFAULT_FACTOR;
+        match self {
+            RegularizerSpec::Name(name) => match name.as_str() {
+                "l1" => Ok(Regularizer::l1(d)),
+                "l2" => Ok(Regularizer::l2(d)),
+                "l1_l2" | "l1l2" => Ok(Regularizer::l1_l2(d, d)),
+                other => Err(format!(
+                    "unknown regularizer `{other}`: expected l1, l2, l1_l2 or {{ l1 = …, l2 = … }}"
+                )),
+            },
+            RegularizerSpec::Factors { l1, l2 } => {
+                if l1.is_none() && l2.is_none() {
+                    return Err("give `l1`, `l2` or both, e.g. { l2 = 0.001 }".to_owned());
+                }
+                for (name, v) in [("l1", l1), ("l2", l2)] {
+                    if let Some(v) = v {
+                        if !v.is_finite() || *v < 0.0 {
+                            return Err(format!("{name} = {v}: give a non-negative factor"));
+                        }
+                    }
+                }
+                Ok(Regularizer::l1_l2(
+                    l1.unwrap_or(0.0) as f32,
+                    l2.unwrap_or(0.0) as f32,
+                ))
+            }
+        }
+    }
+}
+
+/// `[fit] class_weight`: `"balanced"` or a table of weights by class name or index
+/// (`{ setosa = 2.0, versicolor = 1.0 }`, `{ 0 = 2.0, 1 = 1.0 }`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ClassWeightSpec {
+    /// `"balanced"`.
+    Name(String),
+    /// Weights by class name or index; classes left out weigh 1.
+    Table(std::collections::BTreeMap<String, f64>),
+}
+
+impl ClassWeightSpec {
+    /// The class weights for the labels' `classes`, in their order.
+    ///
+    /// # Errors
+    /// An unknown name, a class that is not in the labels, a negative or non-finite weight.
+    pub fn resolve(&self, classes: &[String]) -> Result<ClassWeight, String> {
+        match self {
+            ClassWeightSpec::Name(n) if n == "balanced" => Ok(ClassWeight::Balanced),
+            ClassWeightSpec::Name(n) => Err(format!(
+                "unknown class_weight `{n}`: expected \"balanced\" or a table of weights per class"
+            )),
+            ClassWeightSpec::Table(table) => {
+                let mut weights = vec![1.0f32; classes.len()];
+                for (key, &w) in table {
+                    let index = classes
+                        .iter()
+                        .position(|c| c == key)
+                        .or_else(|| key.parse::<usize>().ok().filter(|&i| i < classes.len()))
+                        .ok_or_else(|| {
+                            format!(
+                                "`{key}` is not a class of the labels ({})",
+                                classes.join(", ")
+                            )
+                        })?;
+                    if !w.is_finite() || w < 0.0 {
+                        return Err(format!("{key} = {w}: give a non-negative weight"));
+                    }
+                    weights[index] = w as f32;
+                }
+                Ok(ClassWeight::PerClass(weights))
+            }
+        }
+    }
 }
 
 /// One `[[layers]]` entry.
@@ -206,6 +307,12 @@ pub struct LayerEntry {
     pub name: Option<String>,
     /// Inputs of the first layer (default: the number of features).
     pub input_dim: Option<usize>,
+    /// A Dropout layer's fraction of inputs dropped while training, in `[0, 1)`.
+    pub rate: Option<f64>,
+    /// A Dense layer's kernel penalty (Keras' `kernel_regularizer`).
+    pub kernel_regularizer: Option<RegularizerSpec>,
+    /// A Dense layer's bias penalty (Keras' `bias_regularizer`).
+    pub bias_regularizer: Option<RegularizerSpec>,
 }
 
 /// `[compile]`.
@@ -238,6 +345,8 @@ pub struct FitSpec {
     pub test_split: f64,
     /// Seed of the one generator behind every random draw (default 42).
     pub seed: u64,
+    /// Keras' `class_weight`: `"balanced"` or `{ class = weight, … }` (default none).
+    pub class_weight: Option<ClassWeightSpec>,
 }
 
 impl Default for FitSpec {
@@ -249,6 +358,7 @@ impl Default for FitSpec {
             validation_split: 0.0,
             test_split: 0.0,
             seed: 42,
+            class_weight: None,
         }
     }
 }
@@ -361,6 +471,23 @@ impl ModelSpec {
             }
             if let Some(name) = &layer.name {
                 check_name("layer", name).map_err(|e| invalid(format!("layers[{i}].name"), e))?;
+            }
+            for (field, r) in [
+                ("kernel_regularizer", &layer.kernel_regularizer),
+                ("bias_regularizer", &layer.bias_regularizer),
+            ] {
+                if let Some(r) = r {
+                    r.build()
+                        .map_err(|e| invalid(format!("layers[{i}].{field}"), e))?;
+                }
+            }
+        }
+        if let Some(ClassWeightSpec::Name(n)) = &self.fit.class_weight {
+            if n != "balanced" {
+                return Err(invalid(
+                    "fit.class_weight",
+                    format!("unknown `{n}`: expected \"balanced\" or a table of weights per class"),
+                ));
             }
         }
         let f = &self.fit;
@@ -485,6 +612,7 @@ impl ModelSpec {
             match layer.kind {
                 LayerKind::Dense => model.add(dense(layer, &key, default_units, dim)?),
                 LayerKind::Activation => model.add(activation(layer, &key)?),
+                LayerKind::Dropout => model.add(dropout(layer, &key)?),
             }
             .map_err(|e| invalid(key, e))?;
         }
@@ -606,6 +734,24 @@ fn dense(
     if let Some(name) = &layer.name {
         d = d.name(name.clone());
     }
+    if layer.rate.is_some() {
+        return Err(invalid(
+            format!("{key}.rate"),
+            "a Dense layer has no rate: add a [[layers]] table with type = \"dropout\"",
+        ));
+    }
+    let regularizer = |r: &Option<RegularizerSpec>, field: &str| {
+        r.as_ref()
+            .map(RegularizerSpec::build)
+            .transpose()
+            .map_err(|e| invalid(format!("{key}.{field}"), e))
+    };
+    if let Some(r) = regularizer(&layer.kernel_regularizer, "kernel_regularizer")? {
+        d = d.kernel_regularizer(r);
+    }
+    if let Some(r) = regularizer(&layer.bias_regularizer, "bias_regularizer")? {
+        d = d.bias_regularizer(r);
+    }
     match (layer.input_dim, inputs) {
         (Some(declared), Some(found)) if declared != found => Err(invalid(
             format!("{key}.input_dim"),
@@ -624,6 +770,9 @@ fn activation(layer: &LayerEntry, key: &str) -> Result<ActivationLayer, SpecErro
         ("kernel_initializer", layer.kernel_initializer.is_some()),
         ("bias_initializer", layer.bias_initializer.is_some()),
         ("input_dim", layer.input_dim.is_some()),
+        ("rate", layer.rate.is_some()),
+        ("kernel_regularizer", layer.kernel_regularizer.is_some()),
+        ("bias_regularizer", layer.bias_regularizer.is_some()),
     ] {
         if set {
             return Err(invalid(
@@ -645,6 +794,42 @@ fn activation(layer: &LayerEntry, key: &str) -> Result<ActivationLayer, SpecErro
         a = a.name(name.clone());
     }
     Ok(a)
+}
+
+fn dropout(layer: &LayerEntry, key: &str) -> Result<Dropout, SpecError> {
+    for (field, set) in [
+        ("units", layer.units.is_some()),
+        ("activation", layer.activation.is_some()),
+        ("kernel_initializer", layer.kernel_initializer.is_some()),
+        ("bias_initializer", layer.bias_initializer.is_some()),
+        ("input_dim", layer.input_dim.is_some()),
+        ("kernel_regularizer", layer.kernel_regularizer.is_some()),
+        ("bias_regularizer", layer.bias_regularizer.is_some()),
+    ] {
+        if set {
+            return Err(invalid(
+                format!("{key}.{field}"),
+                "a Dropout layer has no such setting",
+            ));
+        }
+    }
+    let rate = layer.rate.ok_or_else(|| {
+        invalid(
+            format!("{key}.rate"),
+            "a Dropout layer needs `rate`, e.g. rate = 0.2",
+        )
+    })?;
+    if !(0.0..1.0).contains(&rate) {
+        return Err(invalid(
+            format!("{key}.rate"),
+            format!("{rate}: give a fraction in [0, 1)"),
+        ));
+    }
+    let mut d = Dropout::new(rate as f32).map_err(|e| invalid(format!("{key}.rate"), e))?;
+    if let Some(name) = &layer.name {
+        d = d.name(name.clone());
+    }
+    Ok(d)
 }
 
 #[cfg(test)]

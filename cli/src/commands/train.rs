@@ -7,7 +7,7 @@ use dendrite_core::format::Task;
 use dendrite_trainer::callbacks::{
     EarlyStopping, LearningRateScheduler, ModelCheckpoint, TerminateOnNaN,
 };
-use dendrite_trainer::spec::{ModelSpec, OptimizerSpec, TaskKind};
+use dendrite_trainer::spec::{ClassWeightSpec, ModelSpec, OptimizerSpec, TaskKind};
 use dendrite_trainer::{limits, plot, utils, Verbosity};
 use dendrite_trainer::{Callback, FitOptions, History, HostModel, Preprocessing, Sequential};
 use std::path::Path;
@@ -68,6 +68,9 @@ pub struct TrainArgs {
     /// Fraction of the rows held out for a final test, chosen by a shuffle seeded with --seed.
     #[arg(long, value_parser = fraction, allow_negative_numbers = true)]
     test_split: Option<f64>,
+    /// Weigh each class's samples in the loss: `balanced` (scikit-learn's n / (k · count)).
+    #[arg(long, value_parser = ["balanced"])]
+    class_weight: Option<String>,
     /// Passes over the training data.
     #[arg(long, value_parser = epochs, allow_negative_numbers = true)]
     epochs: Option<usize>,
@@ -136,6 +139,18 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         shuffle: spec.fit.shuffle,
         validation_split: spec.fit.validation_split,
         verbose: verbosity(args),
+        class_weight: match &spec.fit.class_weight {
+            Some(_) if spec.task() != TaskKind::Classification => anyhow::bail!(
+                "{}: fit.class_weight weighs classes, but this model is not a classifier",
+                spec_origin(args)
+            ),
+            Some(cw) => Some(
+                cw.resolve(&data.train.classes)
+                    .map_err(|e| anyhow::anyhow!("fit.class_weight: {e}"))
+                    .with_context(|| spec_origin(args))?,
+            ),
+            None => None,
+        },
         ..FitOptions::default()
     };
     options.validation_data = validation.as_ref().map(|(x, y)| (*x, y.view()));
@@ -198,6 +213,9 @@ fn resolve_spec(args: &TrainArgs) -> Result<ModelSpec> {
     override_val(&mut spec.fit.epochs, args.epochs);
     override_val(&mut spec.fit.batch_size, args.batch_size);
     override_val(&mut spec.fit.seed, args.seed);
+    if let Some(name) = &args.class_weight {
+        spec.fit.class_weight = Some(ClassWeightSpec::Name(name.clone()));
+    }
     if let Some(name) = &args.optimizer {
         spec.compile.optimizer = OptimizerSpec::named(name);
     }

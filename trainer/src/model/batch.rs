@@ -55,9 +55,24 @@ impl Sequential {
         };
         let (mut loss_sum, mut metric_sums) = (0.0, vec![0.0; compiled.metrics.len()]);
         ws.load_range(x, Some(y), 0, n);
-        ws.forward(layers, n);
+        match &mut self.dropout_rng {
+            Some(d) => {
+                use rand::SeedableRng;
+                let mut rng = crate::SeededRng::seed_from_u64(d.seed.wrapping_add(d.steps));
+                d.steps += 1;
+                ws.forward_train(layers, n, &mut rng)
+            }
+            None => ws.forward(layers, n),
+        };
         let metrics = &compiled.metrics;
-        ws.score(compiled.loss, metrics, n, &mut loss_sum, &mut metric_sums);
+        ws.score(
+            layers,
+            compiled.loss,
+            metrics,
+            n,
+            &mut loss_sum,
+            &mut metric_sums,
+        );
         ws.backward(layers, compiled.loss, n);
         ws.apply(layers, &compiled.optimizer, state);
         let mut logs = Logs::default();

@@ -13,7 +13,9 @@ use crate::losses::Loss;
 use crate::metrics::ResolvedMetric;
 use crate::optimizers::{Optimizer, OptimizerState};
 use crate::Activation;
-use ndarray::{ArrayView2, ArrayViewMut2};
+use crate::SeededRng;
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+use rand::RngExt;
 
 /// One step of the flattened model.
 #[derive(Clone, Copy, Debug)]
@@ -23,6 +25,8 @@ enum Op {
     Linear { layer: usize, dense: usize },
     /// `out = f(in)`.
     Act(Activation),
+    /// `out = in ⊙ mask` while training (mask `slot`), `out = in` otherwise.
+    Dropout { rate: f32, slot: usize },
 }
 
 /// Buffers for batches of up to `capacity` samples.
@@ -41,6 +45,11 @@ pub(crate) struct Workspace {
     deltas: Vec<Vec<f32>>,
     /// Per Dense layer: gradients of the kernel (`in × units`, row-major) and of the bias.
     grads: Vec<(Vec<f32>, Vec<f32>)>,
+    /// Per Dropout layer: the last training pass's mask, 0 or `1 / (1 - rate)` per value.
+    masks: Vec<Vec<f32>>,
+    /// The batch's sample weights (from `class_weight`), when [`load`](Self::load) got some.
+    sample_weights: Vec<f32>,
+    weighted: bool,
     /// A kernel's transpose, for the gradient with respect to a layer's inputs.
     transposed: Vec<f32>,
     /// Packing space for the matrix products.
@@ -51,9 +60,19 @@ impl Workspace {
     /// Buffers for `layers` taking `input` values, for batches of up to `capacity` samples.
     pub(crate) fn new(layers: &[Layer], input: usize, capacity: usize, outputs: usize) -> Self {
         let (mut ops, mut widths, mut grads) = (Vec::new(), Vec::new(), Vec::new());
+        let mut masks = Vec::new();
         let (mut fan_in, mut widest, mut biggest) = (input, input.max(capacity), 0);
         for (index, layer) in layers.iter().enumerate() {
             let act = match layer {
+                Layer::Dropout(d) => {
+                    ops.push(Op::Dropout {
+                        rate: d.rate,
+                        slot: masks.len(),
+                    });
+                    widths.push(fan_in);
+                    masks.push(vec![0.0; capacity * fan_in]);
+                    continue;
+                }
                 Layer::Dense(d) => {
                     let dense = grads.len();
                     ops.push(Op::Linear {
@@ -86,6 +105,9 @@ impl Workspace {
             input,
             outputs,
             grads,
+            masks,
+            sample_weights: vec![1.0; capacity],
+            weighted: false,
             transposed: vec![0.0; biggest],
             panel: vec![0.0; kernels::panel_len(widest)],
         }
@@ -96,15 +118,23 @@ impl Workspace {
         self.capacity
     }
 
-    /// Copies the samples at `indices` into the batch buffers.
+    /// Copies the samples at `indices` into the batch buffers, with their weights when given
+    /// (one per sample of `x`).
     pub(crate) fn load(
         &mut self,
         x: ArrayView2<'_, f32>,
         y: ArrayView2<'_, f32>,
         indices: &[usize],
+        weights: Option<&[f32]>,
     ) {
         gather(x, indices.iter().copied(), &mut self.x);
         gather(y, indices.iter().copied(), &mut self.y);
+        self.weighted = weights.is_some();
+        if let Some(w) = weights {
+            for (dst, &i) in self.sample_weights.iter_mut().zip(indices) {
+                *dst = w[i];
+            }
+        }
     }
 
     /// Copies `n` consecutive samples starting at `start` into the batch buffers (the targets
@@ -120,10 +150,32 @@ impl Workspace {
         if let Some(y) = y {
             gather(y, start..start + n, &mut self.y);
         }
+        self.weighted = false;
     }
 
-    /// Runs the first `n` rows of the batch through the model; returns the predictions.
+    /// Runs the first `n` rows of the batch through the model for inference (Dropout passes
+    /// its input through); returns the predictions.
     pub(crate) fn forward(&mut self, layers: &[Layer], n: usize) -> ArrayView2<'_, f32> {
+        self.run_forward(layers, n, None)
+    }
+
+    /// Runs the first `n` rows through the model as training does: every Dropout layer draws
+    /// a fresh mask from `rng` (in layer order, row-major), kept for [`backward`](Self::backward).
+    pub(crate) fn forward_train(
+        &mut self,
+        layers: &[Layer],
+        n: usize,
+        rng: &mut SeededRng,
+    ) -> ArrayView2<'_, f32> {
+        self.run_forward(layers, n, Some(rng))
+    }
+
+    fn run_forward(
+        &mut self,
+        layers: &[Layer],
+        n: usize,
+        mut training: Option<&mut SeededRng>,
+    ) -> ArrayView2<'_, f32> {
         for (i, op) in self.ops.iter().enumerate() {
             let (done, rest) = self.outs.split_at_mut(i);
             let (input, fan_in) = match i {
@@ -143,6 +195,22 @@ impl Workspace {
                     out.copy_from_slice(&input[..n * width]);
                     activate(activation, out, width);
                 }
+                Op::Dropout { rate, slot } => {
+                    let input = &input[..n * width];
+                    match training.as_deref_mut() {
+                        Some(rng) if rate > 0.0 => {
+                            let mask = &mut self.masks[slot][..n * width];
+                            draw_mask(rate, mask, rng);
+                            for ((o, &v), &m) in out.iter_mut().zip(input).zip(&*mask) {
+                                *o = v * m;
+                            }
+                        }
+                        _ => {
+                            self.masks[slot][..n * width].fill(1.0);
+                            out.copy_from_slice(input);
+                        }
+                    }
+                }
             }
         }
         self.predictions(n)
@@ -156,8 +224,11 @@ impl Workspace {
     }
 
     /// Adds the batch's loss and metric sums (over samples) to `loss_sum` and `metric_sums`.
+    /// As Keras, the loss of each sample is multiplied by its weight (when loaded) and the
+    /// layers' regularization penalty is added to every sample's loss (so once to the mean).
     pub(crate) fn score(
         &self,
+        layers: &[Layer],
         loss: Loss,
         metrics: &[ResolvedMetric],
         n: usize,
@@ -165,7 +236,18 @@ impl Workspace {
         metric_sums: &mut [f64],
     ) {
         let (pred, y) = (self.predictions(n), view(&self.y, n, self.outputs));
-        *loss_sum += loss.sum(pred, y);
+        *loss_sum += if self.weighted {
+            let rows = pred.outer_iter().zip(y.outer_iter());
+            rows.zip(&self.sample_weights)
+                .map(|((p, t), &w)| {
+                    let (p, t) = (p.insert_axis(Axis(0)), t.insert_axis(Axis(0)));
+                    loss.sum(p, t) * f64::from(w)
+                })
+                .sum()
+        } else {
+            loss.sum(pred, y)
+        };
+        *loss_sum += super::regularization_loss(layers) * n as f64;
         for (sum, metric) in metric_sums.iter_mut().zip(metrics) {
             *sum += metric.sum(pred, y);
         }
@@ -189,13 +271,36 @@ impl Workspace {
         )
         .expect("gradient buffers hold `capacity` rows");
         loss.gradient(pred, y, delta);
+        if self.weighted {
+            let delta = &mut self.deltas[start][..n * self.outputs];
+            for (row, &w) in delta
+                .chunks_exact_mut(self.outputs)
+                .zip(&self.sample_weights)
+            {
+                row.iter_mut().for_each(|d| *d *= w);
+            }
+        }
         for i in (0..=start).rev() {
             match self.ops[i] {
                 Op::Act(a) => self.act_backward(a, i, n),
+                Op::Dropout { slot, .. } => self.dropout_backward(slot, i, n),
                 Op::Linear { layer, dense: k } => {
                     self.linear_backward(dense(layers, layer), i, k, n)
                 }
             }
+        }
+    }
+
+    /// `delta[i-1] = delta[i] ⊙ mask`; nothing to do for a dropout on the inputs.
+    fn dropout_backward(&mut self, slot: usize, i: usize, n: usize) {
+        if i == 0 {
+            return;
+        }
+        let len = n * self.widths[i];
+        let (lo, hi) = self.deltas.split_at_mut(i);
+        let mask = &self.masks[slot][..len];
+        for ((t, &d), &m) in lo[i - 1][..len].iter_mut().zip(&hi[0][..len]).zip(mask) {
+            *t = d * m;
         }
     }
 
@@ -240,6 +345,12 @@ impl Workspace {
             &mut self.panel,
         );
         column_sums(delta, units, db);
+        if let Some(r) = d.kernel_regularizer {
+            r.add_gradient(kernel(d), dw);
+        }
+        if let Some(r) = d.bias_regularizer {
+            r.add_gradient(slice(&d.bias), db);
+        }
         if i > 0 {
             let wt = &mut self.transposed[..fan_in * units];
             transpose(kernel(d), fan_in, units, wt);
@@ -259,7 +370,7 @@ impl Workspace {
         state.begin_step(optimizer);
         let denses = layers.iter_mut().filter_map(|l| match l {
             Layer::Dense(d) => Some(d),
-            Layer::Activation(_) => None,
+            Layer::Activation(_) | Layer::Dropout(_) => None,
         });
         for (k, (d, (dw, db))) in denses.zip(&self.grads).enumerate() {
             let w = d
@@ -277,6 +388,12 @@ impl Workspace {
     #[cfg(test)]
     pub(crate) fn gradients(&self) -> Vec<(&[f32], &[f32])> {
         self.grads.iter().map(|(w, b)| (&w[..], &b[..])).collect()
+    }
+
+    /// The masks of the last training pass, per Dropout layer (`n × width`, row-major).
+    #[cfg(test)]
+    pub(crate) fn masks(&self) -> &[Vec<f32>] {
+        &self.masks
     }
 }
 
@@ -296,6 +413,19 @@ fn activate(activation: Activation, rows: &mut [f32], width: usize) {
             .chunks_exact_mut(width)
             .for_each(|row| activation.apply(row)),
         _ => activation.apply(rows),
+    }
+}
+
+/// Fills `mask` with Keras' inverted-dropout mask: each value is kept when a uniform draw in
+/// `[0, 1)` is at least `rate`, and a kept value is scaled by `1 / (1 - rate)`.
+fn draw_mask(rate: f32, mask: &mut [f32], rng: &mut SeededRng) {
+    let keep = 1.0 / (1.0 - rate);
+    for m in mask {
+        *m = if rng.random::<f32>() >= rate {
+            keep
+        } else {
+            0.0
+        };
     }
 }
 
@@ -327,7 +457,9 @@ fn view(buffer: &[f32], n: usize, width: usize) -> ArrayView2<'_, f32> {
 fn dense(layers: &[Layer], index: usize) -> &Dense {
     match &layers[index] {
         Layer::Dense(d) => d,
-        Layer::Activation(_) => unreachable!("Linear ops point at Dense layers"),
+        Layer::Activation(_) | Layer::Dropout(_) => {
+            unreachable!("Linear ops point at Dense layers")
+        }
     }
 }
 
@@ -345,7 +477,7 @@ pub(crate) fn variable_sizes(layers: &[Layer]) -> Vec<usize> {
         .iter()
         .filter_map(|l| match l {
             Layer::Dense(d) => Some([d.kernel.len(), d.bias.len()]),
-            Layer::Activation(_) => None,
+            Layer::Activation(_) | Layer::Dropout(_) => None,
         })
         .flatten()
         .collect()

@@ -37,6 +37,93 @@ pub struct FitOptions<'a> {
     pub validation_data: Option<(ArrayView2<'a, f32>, ArrayView2<'a, f32>)>,
     /// What to print.
     pub verbose: Verbosity,
+    /// Keras' `class_weight`: each training sample's loss is multiplied by its class's weight
+    /// (the sum is still divided by the batch size, as Keras). Default: none.
+    pub class_weight: Option<ClassWeight>,
+}
+
+/// The weight of each class in the training loss: `fit`'s `class_weight`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClassWeight {
+    /// scikit-learn's `"balanced"`: class `c` weighs `n_samples / (n_classes · count_c)`, over
+    /// the classes present in the training rows.
+    Balanced,
+    /// One weight per class index (as Keras' `{0: w0, 1: w1, …}`).
+    PerClass(Vec<f32>),
+}
+
+impl ClassWeight {
+    /// One weight per training sample. A sample's class is the argmax of its one-hot row, or
+    /// its rounded value with a single output column (binary labels), as Keras reads it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when a class has no weight, or a weight is negative or not
+    /// finite.
+    pub fn sample_weights(&self, y: ArrayView2<'_, f32>) -> Result<Vec<f32>> {
+        let classes: Vec<usize> = y.rows().into_iter().map(class_of).collect();
+        let per_class = match self {
+            ClassWeight::PerClass(w) => {
+                if let Some(bad) = w.iter().find(|w| !w.is_finite() || **w < 0.0) {
+                    return Err(Error::InvalidOption {
+                        option: "class_weight",
+                        value: bad.to_string(),
+                        expected: "finite, non-negative weights",
+                    });
+                }
+                w.clone()
+            }
+            ClassWeight::Balanced => balanced(&classes),
+        };
+        classes
+            .iter()
+            .map(|&c| {
+                per_class
+                    .get(c)
+                    .copied()
+                    .ok_or_else(|| Error::InvalidOption {
+                        option: "class_weight",
+                        value: format!("{} weights", per_class.len()),
+                        expected: "one weight for every class of the labels",
+                    })
+            })
+            .collect()
+    }
+}
+
+/// Keras' class of a target row: argmax of a one-hot row, the rounded value of a single column.
+fn class_of(row: ndarray::ArrayView1<'_, f32>) -> usize {
+    if row.len() == 1 {
+        return row[0].round().max(0.0) as usize;
+    }
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v > row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// scikit-learn's `compute_class_weight("balanced")`: `n / (k · count_c)` for the `k` classes
+/// present; absent classes (no samples to weigh) get 1.
+fn balanced(classes: &[usize]) -> Vec<f32> {
+    let width = classes.iter().max().map_or(0, |&m| m + 1);
+    let mut counts = vec![0usize; width];
+    for &c in classes {
+        counts[c] += 1;
+    }
+    let present = counts.iter().filter(|&&c| c > 0).count() as f64;
+    let n = classes.len() as f64;
+    counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                1.0
+            } else {
+                (n / (present * c as f64)) as f32
+            }
+        })
+        .collect()
 }
 
 impl Default for FitOptions<'_> {
@@ -48,6 +135,7 @@ impl Default for FitOptions<'_> {
             validation_split: 0.0,
             validation_data: None,
             verbose: Verbosity::ProgressBar,
+            class_weight: None,
         }
     }
 }
@@ -111,6 +199,10 @@ impl Sequential {
             epochs: options.epochs,
             steps: x.nrows().div_ceil(batch),
         };
+        let weights = match &options.class_weight {
+            Some(cw) => Some(cw.sample_weights(y)?),
+            None => None,
+        };
         let mut ws = Workspace::new(&self.layers, self.input_dim, batch, self.output_dim());
         let mut indices: Vec<usize> = (0..x.nrows()).collect();
         callbacks.each(|c| c.on_train_begin(&params));
@@ -119,7 +211,8 @@ impl Sequential {
             if options.shuffle {
                 indices.shuffle(rng);
             }
-            let mut logs = self.train_epoch(&mut ws, (x, y), &indices, batch, callbacks)?;
+            let data = (x, y, weights.as_deref());
+            let mut logs = self.train_epoch(&mut ws, data, &indices, (batch, rng), callbacks)?;
             if let Some((vx, vy)) = validation {
                 let val = self.evaluate(vx, vy, batch)?;
                 for (name, value) in val.iter() {
@@ -141,9 +234,9 @@ impl Sequential {
     fn train_epoch(
         &mut self,
         ws: &mut Workspace,
-        (x, y): (ArrayView2<'_, f32>, ArrayView2<'_, f32>),
+        (x, y, weights): (ArrayView2<'_, f32>, ArrayView2<'_, f32>, Option<&[f32]>),
         indices: &[usize],
-        batch: usize,
+        (batch, rng): (usize, &mut SeededRng),
         callbacks: &mut Hooks<'_, '_>,
     ) -> Result<Logs> {
         let compiled = self
@@ -157,9 +250,10 @@ impl Sequential {
         let (mut seen, mut logs) = (0usize, Logs::default());
         for (step, chunk) in indices.chunks(batch).enumerate() {
             let n = chunk.len();
-            ws.load(x, y, chunk);
-            ws.forward(&self.layers, n);
+            ws.load(x, y, chunk, weights);
+            ws.forward_train(&self.layers, n, rng);
             ws.score(
+                &self.layers,
                 compiled.loss,
                 &compiled.metrics,
                 n,
@@ -204,6 +298,7 @@ impl Sequential {
             ws.load_range(x, Some(y), start, n);
             ws.forward(&self.layers, n);
             ws.score(
+                &self.layers,
                 compiled.loss,
                 &compiled.metrics,
                 n,

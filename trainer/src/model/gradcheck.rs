@@ -7,7 +7,7 @@
 
 use super::engine::Workspace;
 use super::Sequential;
-use crate::layers::{ActivationLayer, Dense, Layer};
+use crate::layers::{ActivationLayer, Dense, Dropout, Layer, Regularizer};
 use crate::losses::Loss;
 use crate::metrics::Metric;
 use crate::optimizers::Optimizer;
@@ -32,20 +32,35 @@ fn act64(a: Activation, row: &mut [f64]) {
 /// f64 weights of the Dense layers: kernel `(in, units)` row-major, bias.
 type Weights = Vec<(Vec<f64>, Vec<f64>)>;
 
-/// The batch-mean loss of `layers` with `weights`, all in f64, no clipping.
+/// What the training pass fixed besides the weights: the Dropout masks it drew (per Dropout
+/// layer, `n × width` row-major) and the samples' weights.
+struct Fixed<'a> {
+    masks: &'a [Vec<f32>],
+    sample_weights: Option<&'a [f32]>,
+}
+
+/// The batch-mean loss of `layers` with `weights`, all in f64, no clipping: each sample's loss
+/// times its weight, summed, over the batch size, plus the regularization penalties (Keras).
 fn loss64(
     layers: &[Layer],
     weights: &Weights,
     loss: Loss,
-    x: &Array2<f32>,
-    y: &Array2<f32>,
+    (x, y): (&Array2<f32>, &Array2<f32>),
+    fixed: &Fixed<'_>,
 ) -> f64 {
     let mut total = 0.0;
-    for (xr, yr) in x.rows().into_iter().zip(y.rows()) {
+    for (r, (xr, yr)) in x.rows().into_iter().zip(y.rows()).enumerate() {
         let mut a: Vec<f64> = xr.iter().map(|&v| v as f64).collect();
-        let mut k = 0;
+        let (mut k, mut slot) = (0, 0);
         for layer in layers {
             let act = match layer {
+                Layer::Dropout(_) => {
+                    let w = a.len();
+                    let mask = &fixed.masks[slot][r * w..(r + 1) * w];
+                    slot += 1;
+                    a.iter_mut().zip(mask).for_each(|(v, &m)| *v *= m as f64);
+                    continue;
+                }
                 Layer::Dense(d) => {
                     let (w, b) = &weights[k];
                     k += 1;
@@ -61,40 +76,62 @@ fn loss64(
         }
         let y: Vec<f64> = yr.iter().map(|&v| v as f64).collect();
         let units = a.len() as f64;
-        total += match loss {
-            Loss::CategoricalCrossentropy => {
-                -a.iter().zip(&y).map(|(p, y)| y * p.ln()).sum::<f64>()
-            }
-            Loss::BinaryCrossentropy => {
-                let s: f64 = a
-                    .iter()
-                    .zip(&y)
-                    .map(|(p, y)| y * p.ln() + (1.0 - y) * (1.0 - p).ln())
-                    .sum();
-                -s / units
-            }
-            Loss::MeanSquaredError => {
-                a.iter().zip(&y).map(|(p, y)| (p - y).powi(2)).sum::<f64>() / units
-            }
-            Loss::MeanAbsoluteError => {
-                a.iter().zip(&y).map(|(p, y)| (p - y).abs()).sum::<f64>() / units
-            }
-            Loss::Huber => {
-                let h = |d: f64| {
-                    if d.abs() <= 1.0 {
-                        0.5 * d * d
-                    } else {
-                        d.abs() - 0.5
-                    }
-                };
-                a.iter().zip(&y).map(|(p, y)| h(p - y)).sum::<f64>() / units
-            }
-        };
+        let sample_weight = fixed.sample_weights.map_or(1.0, |w| w[r] as f64);
+        total += sample_weight
+            * match loss {
+                Loss::CategoricalCrossentropy => {
+                    -a.iter().zip(&y).map(|(p, y)| y * p.ln()).sum::<f64>()
+                }
+                Loss::BinaryCrossentropy => {
+                    let s: f64 = a
+                        .iter()
+                        .zip(&y)
+                        .map(|(p, y)| y * p.ln() + (1.0 - y) * (1.0 - p).ln())
+                        .sum();
+                    -s / units
+                }
+                Loss::MeanSquaredError => {
+                    a.iter().zip(&y).map(|(p, y)| (p - y).powi(2)).sum::<f64>() / units
+                }
+                Loss::MeanAbsoluteError => {
+                    a.iter().zip(&y).map(|(p, y)| (p - y).abs()).sum::<f64>() / units
+                }
+                Loss::Huber => {
+                    let h = |d: f64| {
+                        if d.abs() <= 1.0 {
+                            0.5 * d * d
+                        } else {
+                            d.abs() - 0.5
+                        }
+                    };
+                    a.iter().zip(&y).map(|(p, y)| h(p - y)).sum::<f64>() / units
+                }
+            };
     }
-    total / x.nrows() as f64
+    let mut penalty = 0.0;
+    let denses = layers.iter().filter_map(|l| match l {
+        Layer::Dense(d) => Some(d),
+        _ => None,
+    });
+    for (d, (w, b)) in denses.zip(weights) {
+        for (r, v) in [(d.kernel_regularizer, w), (d.bias_regularizer, b)] {
+            if let Some(r) = r {
+                let l1: f64 = v.iter().map(|v| v.abs()).sum();
+                let l2: f64 = v.iter().map(|v| v * v).sum();
+                penalty += r.l1 as f64 * l1 + r.l2 as f64 * l2;
+            }
+        }
+    }
+    total / x.nrows() as f64 + penalty
 }
 
 fn check(layers: Vec<Layer>, loss: Loss, outputs: usize) {
+    check_with(layers, loss, outputs, None);
+}
+
+/// As [`check`], through a training pass (Dropout draws its masks, then they are held fixed)
+/// with `sample_weights` when given.
+fn check_with(layers: Vec<Layer>, loss: Loss, outputs: usize, sample_weights: Option<&[f32]>) {
     let mut model = Sequential::new();
     for layer in layers {
         model.add(layer).unwrap();
@@ -117,9 +154,13 @@ fn check(layers: Vec<Layer>, loss: Loss, outputs: usize) {
     });
     let mut ws = Workspace::new(&model.layers, 3, n, outputs);
     let indices: Vec<usize> = (0..n).collect();
-    ws.load(x.view(), y.view(), &indices);
-    ws.forward(&model.layers, n);
+    ws.load(x.view(), y.view(), &indices, sample_weights);
+    ws.forward_train(&model.layers, n, &mut rng);
     ws.backward(&model.layers, loss, n);
+    let fixed = Fixed {
+        masks: ws.masks(),
+        sample_weights,
+    };
 
     let weights: Weights = model
         .layers
@@ -129,7 +170,7 @@ fn check(layers: Vec<Layer>, loss: Loss, outputs: usize) {
                 d.kernel.iter().map(|&v| v as f64).collect(),
                 d.bias.iter().map(|&v| v as f64).collect(),
             )),
-            Layer::Activation(_) => None,
+            Layer::Activation(_) | Layer::Dropout(_) => None,
         })
         .collect();
     for (k, (dw, db)) in ws.gradients().iter().enumerate() {
@@ -141,7 +182,7 @@ fn check(layers: Vec<Layer>, loss: Loss, outputs: usize) {
                     let mut w = weights.clone();
                     let v = if which == 0 { &mut w[k].0 } else { &mut w[k].1 };
                     v[i] += shift;
-                    loss64(&model.layers, &w, loss, &x, &y)
+                    loss64(&model.layers, &w, loss, (&x, &y), &fixed)
                 };
                 let numeric = (at(h) - at(-h)) / (2.0 * h);
                 let got = got as f64;
@@ -228,5 +269,79 @@ fn binary_crossentropy_fused_with_sigmoid_matches_finite_differences() {
         vec![first(3, Sigmoid), dense(1, Sigmoid)],
         Loss::BinaryCrossentropy,
         1,
+    );
+}
+
+#[test]
+fn dropout_gradient_with_its_mask_held_fixed_matches_finite_differences() {
+    let layers = vec![
+        first(6, Relu),
+        Dropout::new(0.4).unwrap().into(),
+        dense(5, Tanh),
+        Dropout::new(0.25).unwrap().into(),
+        dense(3, Softmax),
+    ];
+    check(layers, Loss::CategoricalCrossentropy, 3);
+}
+
+#[test]
+fn dropout_masks_drop_and_scale_as_keras() {
+    let mut model = Sequential::new();
+    model.add(first(40, Relu)).unwrap();
+    model.add(Dropout::new(0.25).unwrap()).unwrap();
+    model.add(dense(2, Softmax)).unwrap();
+    let mut rng = set_random_seed(3);
+    model.build(&mut rng).unwrap();
+    let n = 50;
+    let x = Array2::from_shape_fn((n, 3), |(i, j)| (i * 3 + j) as f32 * 0.1);
+    let y = Array2::from_shape_fn((n, 2), |(i, j)| f32::from(u8::from(i % 2 == j)));
+    let mut ws = Workspace::new(&model.layers, 3, n, 2);
+    let indices: Vec<usize> = (0..n).collect();
+    ws.load(x.view(), y.view(), &indices, None);
+    ws.forward_train(&model.layers, n, &mut rng);
+    let mask = &ws.masks()[0][..n * 40];
+    assert!(mask.iter().all(|&m| m == 0.0 || m == 1.0 / 0.75));
+    let dropped = mask.iter().filter(|&&m| m == 0.0).count() as f64 / mask.len() as f64;
+    assert!((dropped - 0.25).abs() < 0.03, "dropped {dropped}");
+    // Inference is the identity: the same predictions as without the layer.
+    ws.forward(&model.layers, n);
+    let predicted = model.predict(&x).unwrap();
+    let mut plain = model.clone();
+    plain.layers.remove(1);
+    assert_eq!(predicted, plain.predict(&x).unwrap());
+}
+
+#[test]
+fn l1_and_l2_regularizer_gradients_match_finite_differences() {
+    let layers = vec![
+        match first(5, Tanh) {
+            Layer::Dense(d) => d
+                .kernel_regularizer(Regularizer::l2(0.05))
+                .bias_regularizer(Regularizer::l1(0.02))
+                .into(),
+            other => other,
+        },
+        match dense(3, Softmax) {
+            Layer::Dense(d) => d.kernel_regularizer(Regularizer::l1_l2(0.01, 0.03)).into(),
+            other => other,
+        },
+    ];
+    check(layers, Loss::CategoricalCrossentropy, 3);
+}
+
+#[test]
+fn class_weighted_gradient_matches_finite_differences() {
+    let weights = [3.0, 0.5, 1.0, 2.0, 0.25, 1.5];
+    let layers = vec![
+        first(4, Relu),
+        Dropout::new(0.3).unwrap().into(),
+        dense(3, Softmax),
+    ];
+    check_with(layers, Loss::CategoricalCrossentropy, 3, Some(&weights));
+    check_with(
+        vec![first(4, Tanh), dense(2, Linear)],
+        Loss::MeanSquaredError,
+        2,
+        Some(&weights),
     );
 }

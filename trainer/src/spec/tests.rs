@@ -95,3 +95,64 @@ fn wrong_types_are_named_by_key() {
     ));
     assert!(err.contains("cosine"), "{err}");
 }
+
+#[test]
+fn dropout_regularizers_and_class_weight_parse() {
+    let spec = parse(
+        r#"
+        [[layers]]
+        units = 8
+        activation = "relu"
+        kernel_regularizer = "l2"
+        bias_regularizer = { l1 = 0.001, l2 = 0.002 }
+        [[layers]]
+        type = "dropout"
+        rate = 0.2
+        [[layers]]
+        activation = "softmax"
+        kernel_regularizer = { l1 = 0.05 }
+        [fit]
+        class_weight = { setosa = 2.0, 2 = 0.5 }
+        "#,
+    )
+    .unwrap();
+    let model = spec.build(4, 3).unwrap();
+    assert_eq!(model.layers()[1].type_name(), "Dropout");
+    assert_eq!(model.count_params(), 5 * 8 + 9 * 3);
+    let classes = ["setosa", "versicolor", "virginica"].map(String::from);
+    let weights = spec.fit.class_weight.as_ref().unwrap().resolve(&classes);
+    assert_eq!(weights, Ok(ClassWeight::PerClass(vec![2.0, 1.0, 0.5])));
+    let balanced = parse("[fit]\nclass_weight = \"balanced\"\n").unwrap();
+    let resolved = balanced.fit.class_weight.unwrap().resolve(&classes);
+    assert_eq!(resolved, Ok(ClassWeight::Balanced));
+}
+
+#[test]
+fn training_feature_errors_name_their_key() {
+    for (text, key) in [
+        ("[[layers]]\ntype = \"dropout\"\n", "layers[0].rate"),
+        ("[[layers]]\nunits = 4\n[[layers]]\ntype = \"dropout\"\nrate = 1.5\n[[layers]]\nactivation = \"softmax\"\n", "layers[1].rate"),
+        ("[[layers]]\nunits = 4\n[[layers]]\ntype = \"dropout\"\nrate = 0.5\nunits = 3\n[[layers]]\nactivation = \"softmax\"\n", "layers[1].units"),
+        ("[[layers]]\nunits = 4\nrate = 0.5\n[[layers]]\nactivation = \"softmax\"\n", "layers[0].rate"),
+        ("[[layers]]\nunits = 4\nkernel_regularizer = \"l3\"\n", "layers[0].kernel_regularizer"),
+        ("[[layers]]\nunits = 4\nbias_regularizer = { l2 = -1.0 }\n", "layers[0].bias_regularizer"),
+        ("[[layers]]\nunits = 4\nkernel_regularizer = {}\n", "layers[0].kernel_regularizer"),
+        ("[[layers]]\ntype = \"activation\"\nactivation = \"relu\"\nkernel_regularizer = \"l2\"\n", "layers[0].kernel_regularizer"),
+        (&format!("{LAYERS}[fit]\nclass_weight = \"even\"\n"), "fit.class_weight"),
+    ] {
+        let message = error(text);
+        assert!(message.contains(key), "{key}: {message}");
+    }
+    let spec = parse(&format!(
+        "{LAYERS}[fit]\nclass_weight = {{ daisy = 2.0 }}\n"
+    ))
+    .unwrap();
+    let classes = ["setosa", "versicolor"].map(String::from);
+    let err = spec
+        .fit
+        .class_weight
+        .unwrap()
+        .resolve(&classes)
+        .unwrap_err();
+    assert!(err.contains("daisy"), "{err}");
+}
