@@ -4,6 +4,21 @@ use crate::error::{Error, Result};
 use crate::losses::Loss;
 use ndarray::ArrayView2;
 
+/// Every name `fit` may log, in the order reports list them: the loss and the metrics, then
+/// their values on the validation data.
+pub const LOGGED: [&str; 10] = [
+    "loss",
+    "accuracy",
+    "mae",
+    "mse",
+    "rmse",
+    "val_loss",
+    "val_accuracy",
+    "val_mae",
+    "val_mse",
+    "val_rmse",
+];
+
 /// A metric named in `compile`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Metric {

@@ -7,6 +7,7 @@ use dendrite_core::format::Task;
 use dendrite_trainer::callbacks::{
     EarlyStopping, LearningRateScheduler, ModelCheckpoint, TerminateOnNaN,
 };
+use dendrite_trainer::metrics::LOGGED;
 use dendrite_trainer::spec::{ClassWeightSpec, ModelSpec, OptimizerSpec, TaskKind};
 use dendrite_trainer::{limits, plot, utils, Verbosity};
 use dendrite_trainer::{Callback, FitOptions, History, HostModel, Preprocessing, Sequential};
@@ -477,20 +478,6 @@ fn report_test(model: &Sequential, data: &Prepared) -> Result<()> {
     }
     Ok(())
 }
-
-/// The metrics `fit` may log, in the order they are reported.
-const LOGGED: [&str; 10] = [
-    "loss",
-    "accuracy",
-    "mae",
-    "mse",
-    "rmse",
-    "val_loss",
-    "val_accuracy",
-    "val_mae",
-    "val_mse",
-    "val_rmse",
-];
 
 /// The anomaly threshold: the `percentile`-th of the training rows' reconstruction errors, as
 /// the exported model (dendrite-core's forward pass, the device's) computes them.

@@ -63,30 +63,16 @@ fn val_loss() -> String {
     "val_loss".to_owned()
 }
 
-/// The names `fit` logs, for checking `monitor` keys before training.
-const LOGGED: [&str; 10] = [
-    "loss",
-    "accuracy",
-    "mae",
-    "mse",
-    "rmse",
-    "val_loss",
-    "val_accuracy",
-    "val_mae",
-    "val_mse",
-    "val_rmse",
-];
-
 /// Checks that `monitor` (at `key`) is something `fit` logs.
 pub(crate) fn check_monitor(monitor: &str, key: &str) -> Result<(), SpecError> {
-    if LOGGED.contains(&monitor) {
+    if crate::metrics::LOGGED.contains(&monitor) {
         Ok(())
     } else {
         Err(invalid(
             key,
             format!(
                 "`{monitor}` is not logged by fit: use one of {}",
-                LOGGED.join(", ")
+                crate::metrics::LOGGED.join(", ")
             ),
         ))
     }
