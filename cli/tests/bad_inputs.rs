@@ -880,7 +880,7 @@ fn class5_error_text_is_one_line_without_repeats_or_debug_forms() {
 /// values: the binary never panics, exits 0 (success), 1 (a one-line error) or 2 (a usage
 /// error), and never overwrites its input data.
 mod random {
-    use super::{path, scratch, small_csv};
+    use super::{path, small_csv};
     use proptest::prelude::*;
     use std::io::Write;
     use std::path::PathBuf;
@@ -897,8 +897,13 @@ mod random {
     fn files() -> &'static Files {
         static FILES: std::sync::OnceLock<Files> = std::sync::OnceLock::new();
         FILES.get_or_init(|| {
-            // Kept for the whole test process: the directory outlives every case.
-            let dir = scratch("random").keep();
+            // Kept for the whole test process: the directory outlives every case, so it lives
+            // in cargo's scratch space for tests (under target/), not in the system's /tmp.
+            let dir = tempfile::Builder::new()
+                .prefix("dendrite-bad-random-")
+                .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+                .unwrap()
+                .keep();
             let csv = small_csv(&dir, "d.csv");
             let model = dir.join("model.postcard");
             super::trained(&model);

@@ -1,7 +1,7 @@
 //! `dendrite import`, `dendrite export` and `dendrite train --initial-weights` on the Keras
 //! fixtures (tests/fixtures/keras, written by bench/keras_fixtures.py).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn dendrite(args: &[&str]) -> Output {
@@ -22,15 +22,18 @@ fn fixture(name: &str) -> String {
     path.to_str().unwrap().to_owned()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dendrite-keras-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory, removed when dropped (even when the test fails).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("dendrite-keras-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 #[test]
 fn import_predict_export_and_import_again() {
-    let dir = scratch("roundtrip");
+    let tmp = scratch("roundtrip");
+    let dir = tmp.path();
     let model = dir.join("m.postcard");
     let model = model.to_str().unwrap();
     let o = dendrite(&[
@@ -83,7 +86,8 @@ fn import_predict_export_and_import_again() {
 
 #[test]
 fn weights_only_import_needs_the_configuration() {
-    let dir = scratch("weights");
+    let tmp = scratch("weights");
+    let dir = tmp.path();
     let out = dir.join("m.postcard");
     let out = out.to_str().unwrap();
     let o = dendrite(&["import", &fixture("functional.weights.h5"), "--out", out]);
@@ -106,7 +110,8 @@ fn weights_only_import_needs_the_configuration() {
 
 #[test]
 fn unsupported_layer_is_one_line() {
-    let dir = scratch("refused");
+    let tmp = scratch("refused");
+    let dir = tmp.path();
     let out = dir.join("m.postcard");
     let o = dendrite(&[
         "import",
@@ -123,7 +128,8 @@ fn unsupported_layer_is_one_line() {
 
 #[test]
 fn training_from_keras_initial_weights_reaches_keras_loss() {
-    let dir = scratch("train");
+    let tmp = scratch("train");
+    let dir = tmp.path();
     let out = dir.join("m.postcard");
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/keras_seed.toml");
     let o = dendrite(&[

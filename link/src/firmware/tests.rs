@@ -51,8 +51,8 @@ fn the_cache_is_in_the_checkout_target_directory() {
 fn a_pinned_model_this_build_cannot_read_is_replaced() {
     let seed = checkout().seed_model();
     let arch = architecture(&seed).unwrap();
-    let cache = std::env::temp_dir().join(format!("dendrite-pin-{}", std::process::id()));
-    std::fs::create_dir_all(&cache).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().to_path_buf();
     // What an older format version left behind: bytes this build refuses.
     std::fs::write(cache.join("architecture.postcard"), b"DNDR\x01\x00stale").unwrap();
     let pinned = pin_model(&seed, &arch, &cache).unwrap();
@@ -64,5 +64,4 @@ fn a_pinned_model_this_build_cannot_read_is_replaced() {
     // A good copy is kept as it is.
     let again = pin_model(&seed, &arch, &cache).unwrap();
     assert_eq!(again, pinned);
-    std::fs::remove_dir_all(&cache).unwrap();
 }
