@@ -11,7 +11,7 @@
 //!
 //! let mut qemu = emulator::boot(build::firmware(), Some(&build::seed_model()));
 //! let p = qemu.link().predict(&[0.0, 0.0, 0.0]).unwrap();
-//! assert_eq!(p.class, 0); // female
+//! assert_eq!(p.class, Some(0)); // female
 //! ```
 
 pub mod build;
