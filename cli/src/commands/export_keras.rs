@@ -35,6 +35,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         ),
     };
     let host = HostModel::load(&args.model)?;
+    host.require_f32("a Keras export")?;
     let model = KerasModel::from_model_file(&host);
     keras::save(&model, &args.out, format)?;
     println!(
