@@ -1243,7 +1243,12 @@ fn class4_quantize_and_import_refuse_their_input_as_output() {
         std::os::unix::fs::symlink(file, &link).unwrap();
         let hard = dir.join(format!("{stem}.hard"));
         std::fs::hard_link(file, &hard).unwrap();
-        vec![file.to_owned(), link, hard, dir.join(".").join(file.file_name().unwrap())]
+        vec![
+            file.to_owned(),
+            link,
+            hard,
+            dir.join(".").join(file.file_name().unwrap()),
+        ]
     };
     for out in spellings(&model, "model")
         .into_iter()
@@ -1263,13 +1268,20 @@ fn class4_quantize_and_import_refuse_their_input_as_output() {
             "{err}"
         );
     }
-    assert_eq!(std::fs::read(&model).unwrap(), model_bytes, "the model survives");
+    assert_eq!(
+        std::fs::read(&model).unwrap(),
+        model_bytes,
+        "the model survives"
+    );
     assert_eq!(std::fs::read(&csv).unwrap(), csv_bytes, "the data survives");
 
     // A TFLite file and a Keras file given as their own --out.
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../trainer/tests/fixtures");
     for (name, source) in [
-        ("m.tflite", fixtures.join("tflite/dense_softmax.int8.tflite")),
+        (
+            "m.tflite",
+            fixtures.join("tflite/dense_softmax.int8.tflite"),
+        ),
         ("m.keras", fixtures.join("keras/dense_relu.keras")),
     ] {
         let copy = dir.join(name);
@@ -1295,6 +1307,10 @@ fn class4_quantize_and_import_refuse_their_input_as_output() {
         "--out",
         path(&int8),
     ]);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(std::fs::read(&int8).unwrap().starts_with(b"DNDR"));
 }
