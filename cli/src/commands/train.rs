@@ -281,14 +281,14 @@ fn check_outputs(args: &TrainArgs, spec: &ModelSpec) -> Result<()> {
     let out = dendrite_trainer::export::check_output(&args.out, &inputs).context("--out")?;
     inputs.push(&args.out);
     if let Some(int8) = int8_path(args, spec) {
-        if int8 != args.out {
-            dendrite_trainer::export::check_output(&int8, &inputs).context("the int8 model")?;
+        if !spec.quantize.as_ref().is_some_and(|q| q.replace_float) {
             anyhow::ensure!(
                 normal(&int8) != normal(&out),
                 "{}: the int8 model would overwrite the f32 one at --out; give --int8-only to \
                  write only the int8 model there, or another --int8-out",
                 int8.display()
             );
+            dendrite_trainer::export::check_output(&int8, &inputs).context("the int8 model")?;
         }
     }
     if let Some(plot) = &args.plot {
