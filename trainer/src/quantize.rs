@@ -96,15 +96,11 @@ impl QuantizedModel {
         }
         let mut x = x.to_vec();
         kernel::standardize(&mut x, &self.mean, &self.std);
-        let q: Vec<i8> = x
-            .iter()
-            .map(|&v| quant::quantize(v, input.scale, input.zero_point))
-            .collect();
+        let mut q = vec![0i8; x.len()];
+        quant::quantize_all(&x, input, &mut q);
         let out = self.int8.predict_quantized(&q)?;
-        let real = out
-            .iter()
-            .map(|&v| quant::dequantize(v, output.scale, output.zero_point))
-            .collect();
+        let mut real = vec![0.0f32; out.len()];
+        quant::dequantize_all(&out, output, &mut real);
         Ok((real, out))
     }
 
