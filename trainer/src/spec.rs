@@ -110,7 +110,7 @@ pub struct QuantizeSpec {
     /// CSV file whose rows set the activation ranges (TFLite's `representative_dataset`;
     /// relative to the spec file). Default: the training rows.
     pub calibration: Option<PathBuf>,
-    /// Where to write the int8 model file (relative to the working directory, as `--out`).
+    /// Where to write the int8 model file (relative to the spec file).
     /// Default: the f32 model's path with `.int8` before its extension.
     pub out: Option<PathBuf>,
     /// `true`: the int8 model is written at `--out` in place of the f32 one, and no f32 file is
@@ -558,12 +558,16 @@ impl ModelSpec {
         })?;
         let mut spec = Self::from_toml(&text, &path.display().to_string())?;
         let dir = path.parent().unwrap_or(std::path::Path::new(""));
-        let calibration = spec.quantize.as_mut().and_then(|q| q.calibration.as_mut());
+        let (calibration, int8_out) = match spec.quantize.as_mut() {
+            Some(q) => (q.calibration.as_mut(), q.out.as_mut()),
+            None => (None, None),
+        };
         for p in [
             spec.data.path.as_mut(),
             spec.data.validation_data.as_mut(),
             spec.initial_weights.as_mut(),
             calibration,
+            int8_out,
         ]
         .into_iter()
         .flatten()
