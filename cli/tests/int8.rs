@@ -547,3 +547,78 @@ fn train_int8_only_and_the_quantize_table() {
         "{err}"
     );
 }
+
+/// 4-byte-aligned bytes, as a model file sits in a device's weights region.
+#[repr(C, align(4))]
+struct Aligned([u8; 4096]);
+
+fn aligned(bytes: &[u8]) -> Box<Aligned> {
+    let mut a = Box::new(Aligned([0; 4096]));
+    a.0[..bytes.len()].copy_from_slice(bytes);
+    a
+}
+
+/// The host commands' int8 path (`HostModel`) and the device's (`Int8NetworkRef`, the model file
+/// read in place) compute the same bits: on an imported TFLite file and on a model Dendrite
+/// trained and quantized, whose f32 standardization precedes the input quantization.
+#[test]
+fn host_int8_path_equals_the_in_place_network_the_device_runs() {
+    use dendrite_core::act::{Relu, Softmax};
+    use dendrite_core::{Int8ChainRef, Int8DenseRef, Int8NetworkRef};
+    use dendrite_trainer::HostModel;
+    type Tflite<'a> = Int8NetworkRef<
+        'a,
+        7,
+        4,
+        Int8ChainRef<
+            'a,
+            7,
+            16,
+            Relu,
+            Int8ChainRef<'a, 16, 8, Relu, Int8DenseRef<'a, 8, 4, Softmax>>,
+        >,
+    >;
+    type Iris<'a> = Int8NetworkRef<
+        'a,
+        4,
+        3,
+        Int8ChainRef<
+            'a,
+            4,
+            16,
+            Relu,
+            Int8ChainRef<'a, 16, 8, Relu, Int8DenseRef<'a, 8, 3, Softmax>>,
+        >,
+    >;
+    let dir = scratch("int8-in-place");
+    let f = fixture(dir.path(), "dense_softmax.int8");
+    let bytes = std::fs::read(&f.model).unwrap();
+    let host = HostModel::from_bytes(&bytes, &f.model).unwrap();
+    let region = aligned(&bytes);
+    let device = Tflite::from_region(&region.0).unwrap();
+    for x in &f.raw_rows {
+        let x: [f32; 7] = x.as_slice().try_into().unwrap();
+        let q = host.predict_quantized(&x).unwrap().unwrap();
+        assert_eq!(q, device.predict_quantized(&x));
+        assert_eq!(bits(&host.predict(&x).unwrap()), bits(&device.predict(&x)));
+    }
+
+    let (_, int8, _) = train_quantized(dir.path(), &["--test-split", "0", "--quantize"]);
+    let bytes = std::fs::read(&int8).unwrap();
+    let host = HostModel::from_bytes(&bytes, &int8).unwrap();
+    assert!(!host.int8().unwrap().has_identity_standardization());
+    let region = aligned(&bytes);
+    let device = Iris::from_region(&region.0).unwrap();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..5_000 {
+        let x: [f32; 4] = std::array::from_fn(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32 * 9.0 - 1.0
+        });
+        let q = host.predict_quantized(&x).unwrap().unwrap();
+        assert_eq!(q, device.predict_quantized(&x), "{x:?}");
+        assert_eq!(bits(&host.predict(&x).unwrap()), bits(&device.predict(&x)));
+    }
+}
