@@ -622,3 +622,94 @@ fn host_int8_path_equals_the_in_place_network_the_device_runs() {
         assert_eq!(bits(&host.predict(&x).unwrap()), bits(&device.predict(&x)));
     }
 }
+
+/// Regression and anomaly detection quantize with their task: an int8 regression model answers
+/// in the targets' units, an int8 autoencoder gets the threshold of its own reconstruction
+/// errors (the same percentile as the f32 one's), and both run through `predict` and `evaluate`.
+#[test]
+fn regression_and_anomaly_models_keep_their_task_in_int8() {
+    let dir = scratch("int8-tasks");
+    let sine = dir.path().join("sine.postcard");
+    let stdout = ok(&[
+        "train",
+        "--spec",
+        "examples/sine.toml",
+        "--epochs",
+        "3",
+        "--verbose",
+        "0",
+        "--quantize",
+        "--out",
+        s(&sine),
+    ]);
+    assert!(stdout.contains("int8 quantization"), "{stdout}");
+    let int8 = dir.path().join("sine.int8.postcard");
+    let info = json(&["info", s(&int8), "--json"]);
+    assert_eq!(
+        (info["dtype"].as_str(), info["task"].as_str()),
+        (Some("int8"), Some("regression"))
+    );
+    let p = json(&["predict", "--model", s(&int8), "--json", "1.0"]);
+    assert_eq!(p["targets"][0], "y");
+    assert!(p["quantized_outputs"].as_array().unwrap().len() == 1);
+    let text = ok(&[
+        "evaluate",
+        "--model",
+        s(&int8),
+        "--data",
+        "examples/data/sine_test.csv",
+        "--label",
+        "y",
+    ]);
+    assert!(text.to_lowercase().contains("mae"), "{text}");
+
+    let anomaly = dir.path().join("anomaly.postcard");
+    let stdout = ok(&[
+        "train",
+        "--spec",
+        "examples/anomaly.toml",
+        "--epochs",
+        "2",
+        "--verbose",
+        "0",
+        "--quantize",
+        "--out",
+        s(&anomaly),
+    ]);
+    let printed = |prefix: &str| -> f32 {
+        let line = stdout.lines().find(|l| l.starts_with(prefix)).unwrap();
+        line[prefix.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let int8 = dir.path().join("anomaly.int8.postcard");
+    let info = json(&["info", s(&int8), "--json"]);
+    let threshold = info["threshold"].as_f64().unwrap() as f32;
+    assert!(
+        (threshold - printed("int8 anomaly threshold:")).abs() < 1e-5,
+        "{stdout}"
+    );
+    let f32_threshold = json(&["info", s(&anomaly), "--json"])["threshold"]
+        .as_f64()
+        .unwrap();
+    assert!((f32_threshold as f32 - printed("anomaly threshold:")).abs() < 1e-5);
+    // The autoencoder's standardization is its target: never folded.
+    assert!(info["std"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v.as_f64() != Some(1.0)));
+    let text = ok(&[
+        "evaluate",
+        "--model",
+        s(&int8),
+        "--data",
+        "examples/data/vibration_test.csv",
+        "--label",
+        "anomaly",
+    ]);
+    assert!(text.to_lowercase().contains("recall"), "{text}");
+}

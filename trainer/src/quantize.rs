@@ -21,9 +21,10 @@
 //! `[f32::EPSILON, 1e30]`: the folded input scale is `s · p`, an exact product, and for every
 //! finite input `x`, `round((x / p) / s)` and `round(x / (s · p))` are the same rounding of the
 //! same real number, so the int8 inputs, and every output, are the bits the unfolded model
-//! computes. Any other standardization (per-feature means and stds, the usual case, or a
-//! non-power-of-two std whose division rounds) stays an f32 step before the input
-//! quantization: the host and the device standardize, quantize, and run the integer layers.
+//! computes. An anomaly detector's standardization never folds: it is also the autoencoder's
+//! target, which the reconstruction error compares the outputs with. Any other standardization
+//! (per-feature means and stds, the usual case, or a non-power-of-two std whose division
+//! rounds) stays an f32 step before the input quantization: the host and the device standardize, quantize, and run the integer layers.
 //! [`standardization_step`] says which a quantized model got.
 
 mod file;
@@ -260,7 +261,11 @@ pub fn quantize(model: &HostModel, calibration: &[f32]) -> Result<QuantizedModel
         input = activation_output;
     }
     let first_scale = layers.first().map_or(0.0, |l| l.input.scale);
-    if let (Some(p), Some(first)) = (foldable(mean, std, first_scale), layers.first_mut()) {
+    // An autoencoder's standardization is also its target (the reconstruction error compares
+    // the outputs with the standardized inputs): it stays in the file.
+    let autoencoder = matches!(model.task(), dendrite_core::format::Task::Anomaly { .. });
+    let fold = foldable(mean, std, first_scale).filter(|_| !autoencoder);
+    if let (Some(p), Some(first)) = (fold, layers.first_mut()) {
         // The integer layers are unchanged (the bias and the multipliers keep the standardized
         // scale); only the raw inputs' quantization takes the standardization in.
         first.input.scale = first_scale * p;

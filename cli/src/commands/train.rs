@@ -655,7 +655,19 @@ fn quantize_trained(
         }
     );
     report.print(false)?;
-    let bytes = int8.to_model_file(float)?;
+    let mut bytes = int8.to_model_file(float)?;
+    if let Some(raw) = data.raw_train() {
+        // An anomaly detector's threshold: the same percentile of the training rows'
+        // reconstruction errors, as the int8 model computes them.
+        let percentile = spec.threshold_percentile()?;
+        let errors = HostModel::from_bytes(&bytes, out)?.reconstruction_errors(raw.view())?;
+        let threshold = dendrite_trainer::regression::percentile(&errors, percentile);
+        println!(
+            "int8 anomaly threshold: {threshold:.6} (percentile {percentile} of the int8 model's \
+             reconstruction errors)"
+        );
+        bytes = int8.to_model_file_with_threshold(float, Some(threshold))?;
+    }
     dendrite_trainer::export::write_atomically(out, &bytes)
         .with_context(|| format!("writing the int8 model to {}", out.display()))?;
     let written = HostModel::load(out)?;

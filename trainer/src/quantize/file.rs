@@ -53,14 +53,27 @@ impl QuantizedModel {
     /// # Errors
     /// [`Int8FileError::Encode`] when dendrite-core refuses the model.
     pub fn to_model_file(&self, float: &HostModel) -> Result<Vec<u8>, Int8FileError> {
+        self.to_model_file_with_threshold(float, None)
+    }
+
+    /// [`to_model_file`](Self::to_model_file), with an anomaly detector's threshold replaced by
+    /// `threshold` when given (the percentile of the int8 model's own reconstruction errors).
+    ///
+    /// # Errors
+    /// [`Int8FileError::Encode`] when dendrite-core refuses the model.
+    pub fn to_model_file_with_threshold(
+        &self,
+        float: &HostModel,
+        threshold: Option<f32>,
+    ) -> Result<Vec<u8>, Int8FileError> {
         let task = match float.task() {
             Task::Classification => Task::Classification,
             Task::Regression { mean, std } => Task::Regression {
                 mean: mean.as_slice(),
                 std: std.as_slice(),
             },
-            Task::Anomaly { threshold } => Task::Anomaly {
-                threshold: *threshold,
+            Task::Anomaly { threshold: t } => Task::Anomaly {
+                threshold: threshold.unwrap_or(*t),
             },
         };
         self.encode(float.labels(), float.features(), task)
