@@ -77,7 +77,7 @@ impl QuantizedModel {
     /// Standardizes raw inputs, then runs the int8 network; returns dequantized outputs.
     ///
     /// # Errors
-    /// dendrite-core's [`QuantError`](dendrite_core::quant::QuantError) for a wrong input width.
+    /// dendrite-core's [`QuantError`] for a wrong input width.
     pub fn predict(&self, x: &[f32]) -> Result<Vec<f32>, QuantError> {
         self.predict_both(x).map(|(real, _)| real)
     }
