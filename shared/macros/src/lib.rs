@@ -413,39 +413,6 @@ fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> Str
         f32_layers(&module, &widths, &layers, compiled_in)
     };
 
-    // The same layers owning their weights (`Chain`/`Dense`, to load an f32 model into RAM).
-    let owned = if int8 {
-        String::new()
-    } else {
-        let owned_dense = |i: usize| {
-            format!(
-                "::dendrite_core::Dense<{}, {}, {}>",
-                widths[i],
-                widths[i + 1],
-                marker(layers[i].activation)
-            )
-        };
-        let mut owned = owned_dense(n - 1);
-        let mut owned_value = "::dendrite_core::Dense::zeroed()".to_owned();
-        for i in (0..n - 1).rev() {
-            owned = format!(
-                "::dendrite_core::Chain<{}, {}, {}, {owned}>",
-                widths[i],
-                widths[i + 1],
-                marker(layers[i].activation)
-            );
-            owned_value = format!(
-                "::dendrite_core::Chain::new(::dendrite_core::Dense::zeroed(), {owned_value})"
-            );
-        }
-        format!(
-            "/// The same layers owning their weights, to copy a model into (`Network::load`).\n\
-             pub type OwnedLayers = {owned};\n\
-             /// [`OwnedLayers`] with all weights zero.\n\
-             pub const fn zeroed_layers() -> OwnedLayers {{\n{owned_value}\n}}\n"
-        )
-    };
-
     let mean: Vec<f32> = view.mean().iter().collect();
     let std: Vec<f32> = view.std().iter().collect();
     let mut statics = String::new();
@@ -574,7 +541,6 @@ pub struct {name}({network});
 pub mod {module} {{
     /// The layers, typed by their widths and activations.
     pub type Layers = {ty};
-    {owned}
     {statics}
     // The model file and the variable that names it are inputs of this crate: editing either
     // rebuilds it.
