@@ -77,20 +77,6 @@ impl Device {
     /// An unknown board, a firmware that cannot be built or started, a port that cannot be
     /// opened, a device that does not answer or holds another model.
     pub fn open(args: &DeviceArgs, model_path: &Path, model: &HostModel) -> Result<Self> {
-        let opened = Self::open_any(args, model_path, model);
-        match model.int8() {
-            // An int8 file goes to the link as it is; the firmware must run int8 layers.
-            Some(_) => opened.with_context(|| {
-                format!(
-                    "{} holds int8 layers: the device needs a firmware that runs them",
-                    model_path.display()
-                )
-            }),
-            None => opened,
-        }
-    }
-
-    fn open_any(args: &DeviceArgs, model_path: &Path, model: &HostModel) -> Result<Self> {
         let timeout = Duration::try_from_secs_f64(args.timeout)
             .ok()
             .filter(|t| !t.is_zero())
