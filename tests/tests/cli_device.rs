@@ -175,3 +175,41 @@ fn a_model_larger_than_the_boards_weights_region_is_refused_before_any_build() {
     assert!(!stderr.contains("Compiling"), "nothing is built: {stderr}");
     assert!(started.elapsed().as_secs() < 60, "refused at once");
 }
+
+/// An int8 model file through `predict --qemu --json`: TensorFlow's converter made it, Dendrite
+/// imported it; for the interpreter's recorded int8 inputs (given as raw values on the input's
+/// int8 grid), the host's `quantized_outputs` are the interpreter's int8 outputs and the
+/// firmware's outputs equal the host's bit for bit.
+#[test]
+fn predict_on_qemu_runs_an_imported_tflite_int8_model() {
+    use dendrite_tests::models::TfliteRecord;
+    let name = "dense_softmax.int8";
+    let model = models::int8::dir().join(format!("tflite/{name}.postcard"));
+    let record = TfliteRecord::load(name);
+    assert!(record.int8_io);
+    let bytes = std::fs::read(&model).expect("the committed int8 model");
+    let host = dendrite_trainer::HostModel::from_bytes(&bytes, &model).expect("an int8 model");
+    let input = host.int8_layers().and_then(|m| m.input()).expect("int8");
+    for (q, want) in record.inputs.iter().zip(&record.outputs).take(2) {
+        let raw: Vec<String> = q
+            .iter()
+            .map(|&q| (input.scale * (q - input.zero_point as f32)).to_string())
+            .collect();
+        let mut args = vec!["predict", "--json", "--model"];
+        let path = model.to_string_lossy();
+        args.extend([path.as_ref(), "--qemu"]);
+        args.extend(raw.iter().map(String::as_str));
+        let out = dendrite(&args).output().expect("running dendrite predict");
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+        let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+        let got: Vec<f32> = report["quantized_outputs"]
+            .as_array()
+            .expect("quantized_outputs")
+            .iter()
+            .map(|v| v.as_i64().expect("an int8") as f32)
+            .collect();
+        assert_eq!(&got, want);
+        assert_eq!(report["device"]["agrees_bit_for_bit"], true, "{stdout}");
+    }
+}
