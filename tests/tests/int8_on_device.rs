@@ -89,8 +89,16 @@ fn runs_bit_exactly(board: QemuBoard, model: &Path, extra: &[Vec<f32>]) -> emula
         let want = reference.predict(x).expect("host prediction");
         assert_eq!(bits(&p.outputs), bits(&want), "{}: input {x:?}", board.name);
     }
-    let cost = qemu.link().cost(100).expect("a cost report");
+    let cost = qemu.link().cost(1_000).expect("a cost report");
     assert!(cost.ticks_per_inference() > 0.0, "{}", board.name);
+    // Under `-icount shift=0` a tick of the emulated timer is a fixed number of instructions.
+    eprintln!(
+        "{} ({}): {} int8, {:.0} instructions per inference",
+        board.name,
+        board.core,
+        model.display(),
+        cost.ticks_per_inference() * 1e9 / f64::from(cost.tick_hz)
+    );
     qemu
 }
 
@@ -120,8 +128,8 @@ fn dendrite_model_runs(board: QemuBoard) {
 
 /// The TFLite fixtures: the host's bits on random inputs, and the interpreter's recorded
 /// outputs (int8, or floats for the float-output model) on its recorded inputs.
-fn tflite_models_run(board: QemuBoard) {
-    for name in int8::TFLITE_FIXTURES {
+fn tflite_models_run(board: QemuBoard, names: &[&str]) {
+    for &name in names {
         let model = int8::dir().join(format!("tflite/{name}.postcard"));
         let reference = host(&model);
         let record = TfliteRecord::load(name);
@@ -172,32 +180,66 @@ fn tflite_models_run(board: QemuBoard) {
     }
 }
 
+/// The fixtures of the softmax model TensorFlow's converter made three ways (one firmware).
+const SOFTMAX: [&str; 3] = [
+    "dense_softmax.int8",
+    "dense_softmax.int8_per_tensor",
+    "dense_softmax.int8_float_io",
+];
+/// The fixtures with a logistic or tanh table, or a linear output (a firmware each).
+const TABLES_AND_LINEAR: [&str; 3] = ["dense_sigmoid.int8", "dense_tanh.int8", "regression.int8"];
+
 #[test]
 fn cortex_m4f_runs_int8_models_bit_exactly() {
     dendrite_model_runs(on("mps2-an386"));
-    tflite_models_run(on("mps2-an386"));
+    tflite_models_run(on("mps2-an386"), &SOFTMAX);
+}
+
+#[test]
+fn cortex_m4f_runs_tflite_tables_and_linear_outputs_bit_exactly() {
+    tflite_models_run(on("mps2-an386"), &TABLES_AND_LINEAR);
 }
 
 #[test]
 fn cortex_m3_runs_int8_models_bit_exactly() {
     dendrite_model_runs(on("mps2-an385"));
-    tflite_models_run(on("mps2-an385"));
+    tflite_models_run(on("mps2-an385"), &SOFTMAX);
+}
+
+#[test]
+fn cortex_m3_runs_tflite_tables_and_linear_outputs_bit_exactly() {
+    tflite_models_run(on("mps2-an385"), &TABLES_AND_LINEAR);
 }
 
 #[test]
 fn cortex_m7_runs_int8_models_bit_exactly() {
     dendrite_model_runs(on("mps2-an500"));
-    tflite_models_run(on("mps2-an500"));
+    tflite_models_run(on("mps2-an500"), &SOFTMAX);
+}
+
+#[test]
+fn cortex_m7_runs_tflite_tables_and_linear_outputs_bit_exactly() {
+    tflite_models_run(on("mps2-an500"), &TABLES_AND_LINEAR);
 }
 
 #[test]
 fn cortex_m33_runs_int8_models_bit_exactly() {
     dendrite_model_runs(on("mps2-an505"));
-    tflite_models_run(on("mps2-an505"));
+    tflite_models_run(on("mps2-an505"), &SOFTMAX);
+}
+
+#[test]
+fn cortex_m33_runs_tflite_tables_and_linear_outputs_bit_exactly() {
+    tflite_models_run(on("mps2-an505"), &TABLES_AND_LINEAR);
 }
 
 #[test]
 fn cortex_m0_runs_int8_models_bit_exactly() {
     dendrite_model_runs(on("microbit"));
-    tflite_models_run(on("microbit"));
+    tflite_models_run(on("microbit"), &SOFTMAX);
+}
+
+#[test]
+fn cortex_m0_runs_tflite_tables_and_linear_outputs_bit_exactly() {
+    tflite_models_run(on("microbit"), &TABLES_AND_LINEAR);
 }
