@@ -279,42 +279,14 @@ mod symbols {
     }
 }
 
-/// ARMv6-M: addition, subtraction and multiplication from the Rust fast paths (no Thumb-2 for
-/// `armv7m.s`), compiler-builtins' general routines for the other cases.
+/// ARMv6-M: addition, subtraction and multiplication in Thumb-1 (`armv6m.s`), the same fast
+/// paths as [`add`](super::add) and [`mul`](super::mul); compiler-builtins' general routines
+/// for the other cases. Division stays compiler-builtins' (see the crate's documentation).
 #[cfg(all(target_arch = "arm", target_os = "none", armv6m))]
 mod symbols {
-    extern "aapcs" {
-        /// compiler-builtins' general single-precision addition.
-        fn __addsf3(a: u32, b: u32) -> u32;
-        /// compiler-builtins' general single-precision multiplication.
-        fn __mulsf3(a: u32, b: u32) -> u32;
-    }
-
-    /// `a + b`.
-    #[no_mangle]
-    pub extern "aapcs" fn __aeabi_fadd(a: u32, b: u32) -> u32 {
-        match super::add(a, b) {
-            Some(bits) => bits,
-            // SAFETY: compiler-builtins' routine takes any two floats' bits.
-            None => unsafe { __addsf3(a, b) },
-        }
-    }
-
-    /// `a - b`, as `a + (-b)`.
-    #[no_mangle]
-    pub extern "aapcs" fn __aeabi_fsub(a: u32, b: u32) -> u32 {
-        __aeabi_fadd(a, b ^ super::SIGN)
-    }
-
-    /// `a * b`.
-    #[no_mangle]
-    pub extern "aapcs" fn __aeabi_fmul(a: u32, b: u32) -> u32 {
-        match super::mul(a, b) {
-            Some(bits) => bits,
-            // SAFETY: compiler-builtins' routine takes any two floats' bits.
-            None => unsafe { __mulsf3(a, b) },
-        }
-    }
+    // `__aeabi_fadd`, `__aeabi_fsub`, `__aeabi_fmul`: every multiply-add of the forward pass.
+    // `raw`: the register lists of PUSH and POP are braces, not format arguments.
+    core::arch::global_asm!(include_str!("armv6m.s"), options(raw));
 }
 
 /// The comparisons, compiled from the Rust on every bare-metal ARM core.
