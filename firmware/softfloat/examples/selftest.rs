@@ -2,9 +2,9 @@
 //! `__addsf3`, `__subsf3` and `__mulsf3`, on the core itself: the Thumb-2 routines on the
 //! Cortex-M3 (QEMU's mps2-an385), the Thumb-1 ones on the Cortex-M0 (QEMU's microbit). Random
 //! operands over every exponent, operands a few binades apart (alignment, carries,
-//! cancellation, ties), products at the edges of the exponent range (subnormal and infinite
-//! results), significands with few bits (exact products and ties), and every pair of a table
-//! of edge cases (zeros, subnormals, the largest and smallest normals, infinities, NaNs). Any
+//! cancellation, ties), differences of near neighbours (cancellation of every depth), products
+//! at the edges of the exponent range (subnormal and infinite results), significands with few
+//! bits (exact products and ties), and every pair of a table of edge cases (zeros, subnormals, the largest and smallest normals, infinities, NaNs). Any
 //! difference in the bits ends the run with status 1 and the operands on stderr. On the
 //! Cortex-M0 the bits must be equal even for NaNs (its routines hand compiler-builtins the
 //! operands in their order); the Cortex-M3's addition may swap them, so NaNs are compared as
@@ -158,6 +158,11 @@ fn main() -> ! {
         let a = rng.short(100 + e, bits);
         let b = rng.short(100 + f, 26 - bits.min(25));
         check(a, b);
+        // Differences of neighbours: cancellation of every depth, down to one ulp.
+        let a = rng.next();
+        let delta = rng.next() >> (8 + rng.next() % 24);
+        check(a, (a ^ 0x8000_0000).wrapping_add(delta));
+        check(a, (a ^ 0x8000_0000).wrapping_sub(delta));
         // Results near the smallest normal: cancellation and sums there.
         let e = 1 + rng.next() % 4;
         let a = rng.short(e, 24);

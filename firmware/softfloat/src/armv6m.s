@@ -95,10 +95,27 @@
     lsls    r6, r6, #25
     b       .Lfadd_round_\tag
 .Lfadd_cancel_\tag:
+    @ The leading one is at bit 29 or below (one step taken): find it 16, 8 and 4 bits at a
+    @ time, then bit by bit; r5 counts the steps.
     movs    r5, #1
-1:  adds    r5, #1
+    lsrs    r4, r6, #16
+    bne     2f
+    lsls    r6, r6, #16
+    adds    r5, #16
+2:  lsrs    r4, r6, #24
+    bne     3f
+    lsls    r6, r6, #8
+    adds    r5, #8
+3:  lsrs    r4, r6, #28
+    bne     4f
+    lsls    r6, r6, #4
+    adds    r5, #4
+4:  cmp     r6, #0
+    blt     6f
+5:  adds    r5, #1
     lsls    r6, r6, #1
-    bpl     1b                      @ r5: the shift that brings the leading one to bit 31
+    bpl     5b
+6:
     cmp     \rea, r5
     bls     .Lfadd_sub_slow_\tag    @ a subnormal result
     lsrs    r4, \ra, #23
