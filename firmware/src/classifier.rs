@@ -4,13 +4,16 @@
 use dendrite_core::format::{Architecture, DecodeError, ModelView, Task};
 
 /// A model loaded from the weights region.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Loaded {
     /// The model file's CRC-32.
     pub crc: u32,
     /// Whether the model classifies (its outputs have a class); a regression or anomaly model's
     /// outputs are sent as they are.
     pub classifies: bool,
+    /// An anomaly model's threshold: its predictions carry the reconstruction error and the
+    /// verdict ([`dendrite_core::Reconstruction`]). `None` for the other tasks.
+    pub anomaly_threshold: Option<f32>,
 }
 
 /// A network the server can load and run.
@@ -27,6 +30,10 @@ pub trait Classifier {
     /// # Errors
     /// The reason the model is unusable; the network is then left unchanged.
     fn load(&mut self, region: &[u8]) -> Result<Loaded, DecodeError>;
+
+    /// The loaded model's input standardization, per input: mean and standard deviation (what
+    /// the forward pass applies to a raw input).
+    fn standardization(&self) -> (&[f32], &[f32]);
 
     /// Runs the forward pass on `x` and hands the outputs to `f`. `None` when `x` does not
     /// have [`input_width`](Self::input_width) values (callers check first).
@@ -54,7 +61,16 @@ impl Classifier for dendrite_network::Model {
         Ok(Loaded {
             crc,
             classifies: matches!(task, Task::Classification),
+            anomaly_threshold: match task {
+                Task::Anomaly { threshold } => Some(threshold),
+                _ => None,
+            },
         })
+    }
+
+    fn standardization(&self) -> (&[f32], &[f32]) {
+        let (mean, std) = dendrite_network::Model::standardization(self);
+        (mean, std)
     }
 
     fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R> {

@@ -125,7 +125,7 @@ pub mod quant;
 mod wire;
 
 pub use activation::{act, Activation};
-pub use format::{class_of, destandardize, reconstruction_error};
+pub use format::{class_of, destandardize, reconstruction_error, Reconstruction};
 pub use layer::{Chain, Dense, Layers};
 pub use layer_ref::{ChainRef, DenseRef, LayersRef};
 pub use network::Network;

@@ -86,6 +86,11 @@ impl Model {
         Ok(view.crc())
     }
 
+    /// The input standardization of the loaded model: per-input mean and standard deviation.
+    pub const fn standardization(&self) -> (&[f32; INPUT], &[f32; INPUT]) {
+        self.net.standardization()
+    }
+
     /// The forward pass: standardization, then every layer with its activation.
     ///
     /// # Shapes
