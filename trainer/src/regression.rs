@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::HostModel;
 use dendrite_core::format::Task;
 use dendrite_core::{destandardize, Reconstruction};
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
 use serde::Serialize;
 
 impl HostModel {
@@ -98,6 +98,22 @@ pub struct RegressionEvaluation {
     pub targets: Vec<TargetScores>,
 }
 
+/// Runs every row of raw inputs `x` through `model`: one row of values per sample, in the
+/// targets' units for a regression model ([`HostModel::values`]).
+///
+/// # Errors
+/// [`crate::Error::ColumnMismatch`] when `x` does not have the model's number of inputs.
+pub fn predict_values(model: &HostModel, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
+    let mut predicted = Array2::zeros((x.nrows(), model.output()));
+    let mut input = vec![0.0f32; x.ncols()];
+    for (row, mut out) in x.rows().into_iter().zip(predicted.rows_mut()) {
+        input.iter_mut().zip(row).for_each(|(d, &s)| *d = s);
+        let values = model.values(&model.predict(&input)?);
+        out.iter_mut().zip(values).for_each(|(d, v)| *d = v);
+    }
+    Ok(predicted)
+}
+
 /// Runs every row of raw inputs `x` through `model` and scores its values (in the targets'
 /// units) against `y`.
 ///
@@ -116,12 +132,8 @@ pub fn evaluate_regression(
             found: y.ncols(),
         });
     }
-    let mut predicted = Vec::with_capacity(x.nrows() * outputs);
-    let mut input = vec![0.0f32; x.ncols()];
-    for row in x.rows() {
-        input.iter_mut().zip(row).for_each(|(d, &s)| *d = s);
-        predicted.extend(model.values(&model.predict(&input)?));
-    }
+    let predicted = predict_values(model, x)?;
+    let predicted = predicted.as_slice().unwrap_or_default();
     let names = target_names(model);
     let n = x.nrows().max(1) as f64;
     let targets = (0..outputs)
