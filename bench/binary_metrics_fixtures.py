@@ -2,18 +2,19 @@
 
 Writes cli/tests/fixtures/binary/:
 - data.csv: 240 rows of two features, rounded to one decimal so that rows repeat (their scores
-  tie, which is where ROC AUC implementations differ), labels `ok` and `fault` (`fault` second);
+  tie, which is where ROC AUC implementations differ), labels `ok` and `worn` (`worn` second);
 - sigmoid.postcard and softmax.postcard: the two ways a two-class model ends, one sigmoid output
   (binary cross-entropy) and a softmax over two, trained on data.csv by `dendrite train`;
 - expected.json: for each model, scikit-learn's precision_score and recall_score of the positive
-  class (`fault`, the second label) and roc_auc_score of its score (the sigmoid's output, the
+  class (`worn`, the second label) and roc_auc_score of its score (the sigmoid's output, the
   softmax's second probability), from the outputs `dendrite predict --data --json` gives.
 
-Run from the repository root with the bench env: `python bench/binary_metrics_fixtures.py`
-(it builds `dendrite` with cargo).
+Run with the bench env: `python bench/binary_metrics_fixtures.py` (it builds and runs `dendrite`
+with cargo; the environment variable DENDRITE names a `dendrite` executable to use instead).
 """
 
 import json
+import os
 import pathlib
 import subprocess
 import tempfile
@@ -23,7 +24,9 @@ from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "cli/tests/fixtures/binary"
-LABELS = ["ok", "fault"]
+# Dendrite orders class names alphabetically: `worn` is the second class, the positive one.
+LABELS = ["ok", "worn"]
+assert sorted(LABELS) == LABELS
 
 SPEC = """
 [data]
@@ -55,9 +58,11 @@ MODELS = {
 
 
 def dendrite(*args):
+    command = os.environ.get("DENDRITE")
+    prefix = [command] if command else ["cargo", "run", "--quiet", "--release", "-p",
+                                        "dendrite-cli", "--"]
     return subprocess.run(
-        ["cargo", "run", "--quiet", "--release", "-p", "dendrite-cli", "--", *args],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        [*prefix, *args], cwd=ROOT, check=True, capture_output=True, text=True,
     ).stdout
 
 

@@ -65,7 +65,7 @@ fn the_text_report_names_the_positive_class_and_its_scores() {
     let text = evaluate("sigmoid", false);
     let want = &expected()["sigmoid"];
     assert!(
-        text.contains("positive class: fault (the second class)"),
+        text.contains("positive class: worn (the second class)"),
         "{text}"
     );
     let auc = want["roc_auc"].as_f64().expect("a figure");
