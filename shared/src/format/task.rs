@@ -196,8 +196,11 @@ impl Reconstruction {
     pub fn judge(error: f32, threshold: f32) -> Self {
         Self {
             error,
-            // `!(<=)`: NaN is anomalous.
-            anomalous: !(error <= threshold),
+            // NaN is anomalous: only an error at most the threshold is normal.
+            anomalous: !matches!(
+                error.partial_cmp(&threshold),
+                Some(core::cmp::Ordering::Less | core::cmp::Ordering::Equal)
+            ),
         }
     }
 
