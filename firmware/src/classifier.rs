@@ -14,8 +14,9 @@ pub struct Loaded {
     pub classifies: bool,
 }
 
-/// A network the server can run, whose weights are read in place from the weights region.
-pub trait Classifier: Sized {
+/// A network the server can run, whose weights are read in place from the weights region: a
+/// few words (references into the region), hence `Copy`.
+pub trait Classifier: Copy {
     /// The input width.
     const INPUT: usize;
 

@@ -20,7 +20,7 @@
 #![forbid(unsafe_code)]
 
 use dendrite_core::format::{Architecture, DecodeError, ModelView, Task};
-use dendrite_core::{Activation, NetworkRef};
+use dendrite_core::{kernel, Activation, LayersRef, NetworkRef};
 
 dendrite_core::model!(
     Shape,
@@ -42,6 +42,24 @@ pub type Layers = __dendrite_model_Shape::Layers;
 /// The network: standardization, then the layers, all read in place.
 type Net = NetworkRef<'static, INPUT, Layers>;
 
+/// The words of a model file's data section the network reads: the standardization (mean, std),
+/// then each layer's kernel and bias.
+// Evaluated at compile time only, where an index out of range is a build error; the loop bound
+// keeps it in range anyway.
+#[allow(clippy::indexing_slicing)]
+const PARAMS: usize = {
+    let mut total = 2 * INPUT;
+    let mut fan_in = INPUT;
+    let mut i = 0;
+    while i < LAYERS.len() {
+        let units = LAYERS[i].0 as usize;
+        total += (fan_in + 1) * units;
+        fan_in = units;
+        i += 1;
+    }
+    total
+};
+
 /// The protocol's bounds for this network: frame length and batch size follow from the widths.
 pub const LIMITS: dendrite_core::protocol::Limits =
     dendrite_core::protocol::Limits::new(INPUT, OUTPUT);
@@ -57,9 +75,13 @@ pub fn architecture() -> Architecture {
 }
 
 /// The network over the model file of a weights region: its weights stay in flash.
+///
+/// It keeps one reference, to the model's data section: every layer's weights are at offsets
+/// the shapes fix at compile time, so the forward pass reads no pointer per layer.
 #[derive(Clone, Copy, Debug)]
 pub struct Model {
-    net: Net,
+    data: &'static [f32; PARAMS],
+    standardize: bool,
     crc: u32,
     classifies: bool,
 }
@@ -75,8 +97,16 @@ impl Model {
     /// a 4-byte-aligned address.
     pub fn from_region(region: &'static [u8]) -> Result<Self, DecodeError> {
         let view = ModelView::from_prefix(region)?;
+        // Checks the architecture, the weight types and the alignment.
+        let net = Net::view(&view)?;
+        let data = view
+            .data()
+            .as_slice()
+            .and_then(|data| data.first_chunk::<PARAMS>())
+            .ok_or(DecodeError::Unaligned)?;
         Ok(Self {
-            net: Net::view(&view)?,
+            data,
+            standardize: net.standardizes(),
             crc: view.crc(),
             classifies: matches!(view.task(), Task::Classification),
         })
@@ -99,6 +129,21 @@ impl Model {
     /// `x`: [`INPUT`] raw values; the result: [`OUTPUT`] values (probabilities after a softmax).
     #[inline(never)]
     pub fn forward(&self, x: &[f32; INPUT]) -> [f32; OUTPUT] {
-        self.net.predict(x)
+        // `NetworkRef::predict`, on layers placed by `split`: the lengths are constants, so the
+        // checks below vanish at compile time and every weight is at a fixed offset of `data`.
+        let Some((mean, rest)) = self.data.split_first_chunk::<INPUT>() else {
+            return [f32::NAN; OUTPUT];
+        };
+        let Some((std, rest)) = rest.split_first_chunk::<INPUT>() else {
+            return [f32::NAN; OUTPUT];
+        };
+        let Some((layers, _)) = Layers::split(rest) else {
+            return [f32::NAN; OUTPUT];
+        };
+        let mut x = *x;
+        if self.standardize {
+            kernel::standardize(&mut x, mean, std);
+        }
+        layers.forward(&x)
     }
 }
