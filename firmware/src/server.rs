@@ -355,13 +355,8 @@ fn cost<C: Classifier, B: Platform>(
     platform: &mut B,
 ) -> CostReport {
     let iterations = iterations.min(protocol::MAX_COST_ITERATIONS);
-    // A copy in registers: the loop then times the forward pass, not reloads of the network's
-    // references from the server's memory around the opaque input.
-    let network = *network;
     let start = platform.ticks();
-    for _ in 0..iterations {
-        network.forward_opaque(core::hint::black_box(x));
-    }
+    network.forward_repeatedly(x, iterations);
     let middle = platform.ticks();
     for _ in 0..iterations {
         core::hint::black_box(core::hint::black_box(x));

@@ -74,14 +74,95 @@ pub fn architecture() -> Architecture {
     }
 }
 
-/// The network over the model file of a weights region: its weights stay in flash.
-///
-/// It keeps one reference, to the model's data section: every layer's weights are at offsets
-/// the shapes fix at compile time, so the forward pass reads no pointer per layer.
+/// Whether the forward pass addresses every weight from the start of the data section. A
+/// Cortex-M's VLDR reaches 1,020 bytes past its base register: a network whose words all fit
+/// in that reach reads them at constant offsets of one register, with no pointer loaded per
+/// layer; a larger one would need an address computed for every far group of weights, and
+/// reads each layer from its own pointer instead (BENCHMARKS.md has both cases' counts).
+const FLAT: bool = PARAMS * 4 <= 1020;
+
+/// How the forward pass finds the weights in the data section (see [`FLAT`]).
+trait Layout: Copy + core::fmt::Debug {
+    /// The layout over a validated network `net` whose data section starts with `data`.
+    fn new(net: Net, data: &'static [f32; PARAMS]) -> Self;
+
+    /// `NetworkRef::predict`.
+    fn predict(&self, x: &[f32; INPUT]) -> [f32; OUTPUT];
+}
+
+/// Each layer from its own references (the validated [`NetworkRef`]).
+impl Layout for Net {
+    fn new(net: Net, _: &'static [f32; PARAMS]) -> Self {
+        net
+    }
+
+    #[inline(always)]
+    fn predict(&self, x: &[f32; INPUT]) -> [f32; OUTPUT] {
+        Net::predict(self, x)
+    }
+}
+
+/// Every weight at a constant offset of the start of the data section.
 #[derive(Clone, Copy, Debug)]
-pub struct Model {
+struct Flat {
     data: &'static [f32; PARAMS],
     standardize: bool,
+}
+
+impl Layout for Flat {
+    fn new(net: Net, data: &'static [f32; PARAMS]) -> Self {
+        Flat {
+            data,
+            standardize: net.standardizes(),
+        }
+    }
+
+    #[inline(always)]
+    fn predict(&self, x: &[f32; INPUT]) -> [f32; OUTPUT] {
+        // `NetworkRef::predict`, on layers placed by `split`: the lengths are constants, so the
+        // checks below vanish at compile time (they cannot fail: `PARAMS` is the sum of the
+        // lengths) and every weight is at a fixed offset of `data`.
+        let Some((mean, rest)) = self.data.split_first_chunk::<INPUT>() else {
+            return [f32::NAN; OUTPUT];
+        };
+        let Some((std, rest)) = rest.split_first_chunk::<INPUT>() else {
+            return [f32::NAN; OUTPUT];
+        };
+        let Some((layers, _)) = Layers::split(rest) else {
+            return [f32::NAN; OUTPUT];
+        };
+        let mut x = *x;
+        if self.standardize {
+            kernel::standardize(&mut x, mean, std);
+        }
+        layers.forward(&x)
+    }
+}
+
+/// The choice of [`Layout`] by [`FLAT`], at compile time.
+struct Choose<const FLAT: bool>;
+
+/// The layout [`Choose`] picks.
+trait Chosen {
+    type Layout: Layout;
+}
+
+impl Chosen for Choose<true> {
+    type Layout = Flat;
+}
+
+impl Chosen for Choose<false> {
+    type Layout = Net;
+}
+
+/// The network over the model file of a weights region: its weights stay in flash.
+///
+/// It keeps references into the model's data section: one to its start, from which a small
+/// network's weights are at offsets fixed at compile time ([`FLAT`]), or one per layer's kernel
+/// and bias for the others.
+#[derive(Clone, Copy, Debug)]
+pub struct Model {
+    weights: <Choose<FLAT> as Chosen>::Layout,
     crc: u32,
     classifies: bool,
 }
@@ -105,8 +186,7 @@ impl Model {
             .and_then(|data| data.first_chunk::<PARAMS>())
             .ok_or(DecodeError::Unaligned)?;
         Ok(Self {
-            data,
-            standardize: net.standardizes(),
+            weights: Layout::new(net, data),
             crc: view.crc(),
             classifies: matches!(view.task(), Task::Classification),
         })
@@ -129,21 +209,6 @@ impl Model {
     /// `x`: [`INPUT`] raw values; the result: [`OUTPUT`] values (probabilities after a softmax).
     #[inline(never)]
     pub fn forward(&self, x: &[f32; INPUT]) -> [f32; OUTPUT] {
-        // `NetworkRef::predict`, on layers placed by `split`: the lengths are constants, so the
-        // checks below vanish at compile time and every weight is at a fixed offset of `data`.
-        let Some((mean, rest)) = self.data.split_first_chunk::<INPUT>() else {
-            return [f32::NAN; OUTPUT];
-        };
-        let Some((std, rest)) = rest.split_first_chunk::<INPUT>() else {
-            return [f32::NAN; OUTPUT];
-        };
-        let Some((layers, _)) = Layers::split(rest) else {
-            return [f32::NAN; OUTPUT];
-        };
-        let mut x = *x;
-        if self.standardize {
-            kernel::standardize(&mut x, mean, std);
-        }
-        layers.forward(&x)
+        self.weights.predict(x)
     }
 }
