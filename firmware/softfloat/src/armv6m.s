@@ -7,8 +7,8 @@
 @ operands or results, infinities, NaNs, overflow of the multiplication) goes on to
 @ compiler-builtins' __addsf3 / __mulsf3 with the operands as they came (same order, same
 @ registers), so those cases, NaN payloads included, are compiler-builtins' own bits. Results
-@ are IEEE 754's, rounded to nearest, ties to even: the host's FPU bits for every operand pair
-@ that is not a NaN. Checked against compiler-builtins on the core by examples/selftest.rs
+@ are IEEE 754's, rounded to nearest, ties to even: the host's FPU bits whenever the result is
+@ not a NaN. Checked against compiler-builtins on the core by examples/selftest.rs
 @ under QEMU's microbit, and the algorithm (in Rust) against the host's FPU by the unit tests.
 @
 @ Significands are held with the leading one at bit 31 and eight rounding bits below the 24
