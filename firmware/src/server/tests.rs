@@ -590,7 +590,7 @@ impl Classifier for Halver {
         dendrite_core::kernel::standardize(&mut z, &self.mean, &self.std);
         Some(f(&z.map(|v| v / 2.0)))
     }
-    fn forward_opaque(&self, _: &[f32]) {}
+    fn forward_repeatedly(&self, _: &[f32], _: u32) {}
 }
 
 #[test]
