@@ -40,10 +40,10 @@ pub trait Classifier: Sized {
     /// have [`INPUT`](Self::INPUT) values (callers check first).
     fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R>;
 
-    /// Runs the forward pass and discards the result without letting the compiler know: what
-    /// [`RequestView::Cost`](dendrite_core::protocol::RequestView::Cost) times. Does nothing
-    /// when `x` has the wrong width.
-    fn forward_opaque(&self, x: &[f32]);
+    /// Runs the forward pass on `x` `times` times and discards the results without letting
+    /// the compiler know: what [`RequestView::Cost`](dendrite_core::protocol::RequestView::Cost)
+    /// times. Does nothing when `x` has the wrong width.
+    fn forward_repeatedly(&self, x: &[f32], times: u32);
 }
 
 impl Classifier for dendrite_network::Model {
@@ -73,9 +73,12 @@ impl Classifier for dendrite_network::Model {
         Some(f(&self.forward(x)))
     }
 
-    fn forward_opaque(&self, x: &[f32]) {
-        if let Ok(x) = x.try_into() {
-            core::hint::black_box(self.forward(x));
+    fn forward_repeatedly(&self, x: &[f32], times: u32) {
+        let Ok(x) = x.try_into() else {
+            return;
+        };
+        for _ in 0..times {
+            core::hint::black_box(self.forward(core::hint::black_box(x)));
         }
     }
 }

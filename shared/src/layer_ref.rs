@@ -92,6 +92,13 @@ pub trait LayersRef<'a, const IN: usize>: Sized + Copy {
     /// [`DecodeError::ArchitectureMismatch`] when a layer is missing or differs from this
     /// type's; [`DecodeError::Unaligned`] when weights are not 4-byte aligned in memory.
     fn view(layers: &mut impl Iterator<Item = LayerView<'a>>) -> Result<Self, DecodeError>;
+
+    /// The layers over weights laid out one after another at the start of `data`, as a model
+    /// file's data section holds f32 layers (per layer its kernel, row-major, then its bias),
+    /// and the rest of `data`; `None` when `data` is too short. On an array of a length known at
+    /// compile time every offset is a constant: a network kept as one reference to its data
+    /// section builds its layers with no pointer read per layer.
+    fn split(data: &'a [f32]) -> Option<(Self, &'a [f32])>;
 }
 
 impl<'a, const IN: usize, const OUT: usize, A: Act> LayersRef<'a, IN> for DenseRef<'a, IN, OUT, A> {
@@ -108,6 +115,19 @@ impl<'a, const IN: usize, const OUT: usize, A: Act> LayersRef<'a, IN> for DenseR
 
     fn view(layers: &mut impl Iterator<Item = LayerView<'a>>) -> Result<Self, DecodeError> {
         DenseRef::view(&layers.next().ok_or(DecodeError::ArchitectureMismatch)?)
+    }
+
+    #[inline(always)]
+    fn split(data: &'a [f32]) -> Option<(Self, &'a [f32])> {
+        if IN == 0 {
+            return None;
+        }
+        let (kernel, rest) = data.split_at_checked(IN * OUT)?;
+        let (bias, rest) = rest.split_first_chunk::<OUT>()?;
+        let (rows, []) = kernel.as_chunks::<IN>() else {
+            return None;
+        };
+        Some((DenseRef::new(rows.try_into().ok()?, bias), rest))
     }
 }
 
@@ -151,5 +171,107 @@ impl<'a, const IN: usize, const MID: usize, A: Act, Rest: LayersRef<'a, MID>> La
     fn view(layers: &mut impl Iterator<Item = LayerView<'a>>) -> Result<Self, DecodeError> {
         let first = <DenseRef<'a, IN, MID, A> as LayersRef<'a, IN>>::view(layers)?;
         Ok(ChainRef::new(first, Rest::view(layers)?))
+    }
+
+    #[inline(always)]
+    fn split(data: &'a [f32]) -> Option<(Self, &'a [f32])> {
+        let (first, rest) = <DenseRef<'a, IN, MID, A> as LayersRef<'a, IN>>::split(data)?;
+        let (rest, data) = Rest::split(rest)?;
+        Some((ChainRef::new(first, rest), data))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::act::{Relu, Softmax, Tanh};
+    use crate::format::{LayerRef, LayerSpec, ModelRef, ModelView};
+    use crate::Activation;
+    use std::vec;
+    use std::vec::Vec;
+
+    type Layers<'a> =
+        ChainRef<'a, 3, 4, Relu, ChainRef<'a, 4, 5, Tanh, DenseRef<'a, 5, 2, Softmax>>>;
+
+    #[test]
+    fn split_finds_the_same_weights_as_the_layer_headers() {
+        let widths = [
+            (4u16, Activation::Relu),
+            (5, Activation::Tanh),
+            (2, Activation::Softmax),
+        ];
+        let mut fan_in = 3;
+        let mut next = 0.0f32;
+        let params: Vec<(Vec<f32>, Vec<f32>)> = widths
+            .iter()
+            .map(|&(units, _)| {
+                let units = usize::from(units);
+                let mut values = |n: usize| -> Vec<f32> {
+                    (0..n)
+                        .map(|_| {
+                            next += 0.25;
+                            next
+                        })
+                        .collect()
+                };
+                let layer = (values(units * fan_in), values(units));
+                fan_in = units;
+                layer
+            })
+            .collect();
+        let layers: Vec<LayerRef<'_>> = widths
+            .iter()
+            .zip(&params)
+            .map(|(&(units, activation), (kernel, bias))| LayerRef {
+                spec: LayerSpec {
+                    units,
+                    activation,
+                    name: "d",
+                },
+                kernel,
+                bias,
+            })
+            .collect();
+        let model = ModelRef {
+            input: 3,
+            mean: &[0.5; 3],
+            std: &[2.0; 3],
+            layers: &layers,
+            ..ModelRef::default()
+        };
+        let len = model.encoded_len().expect("valid model");
+        // Words, so the file is 4-byte aligned and its weights can be read in place.
+        let mut words = vec![0u32; len.div_ceil(4)];
+        let bytes = &mut bytemuck::cast_slice_mut::<u32, u8>(&mut words)[..len];
+        model.encode(bytes).expect("sized by encoded_len");
+        let view = ModelView::from_bytes(bytes).expect("valid model");
+
+        let mut headers = view.layers();
+        let viewed = Layers::view(&mut headers).expect("same architecture");
+        let data = view.data().as_slice().expect("aligned");
+        let (split, rest) = Layers::split(&data[6..]).expect("long enough");
+        assert!(rest.is_empty(), "{} words left", rest.len());
+        let pairs = [
+            (
+                viewed.first.kernel.as_flattened(),
+                split.first.kernel.as_flattened(),
+            ),
+            (viewed.first.bias.as_slice(), split.first.bias.as_slice()),
+            (
+                viewed.rest.first.kernel.as_flattened(),
+                split.rest.first.kernel.as_flattened(),
+            ),
+            (
+                viewed.rest.rest.bias.as_slice(),
+                split.rest.rest.bias.as_slice(),
+            ),
+        ];
+        for (a, b) in pairs {
+            assert!(core::ptr::eq(a, b), "the same words, in place");
+        }
+        assert_eq!(split.rest.rest.bias, &[13.0, 13.25]);
+        // Too short by one word: no layers.
+        assert!(Layers::split(&data[6..data.len() - 1]).is_none());
     }
 }

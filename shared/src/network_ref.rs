@@ -99,6 +99,12 @@ impl<'a, const IN: usize, L: LayersRef<'a, IN>> NetworkRef<'a, IN, L> {
         (self.mean, self.std)
     }
 
+    /// Whether [`predict`](Self::predict) standardizes its input: false when the mean is 0 and
+    /// the standard deviation 1 for every input, where skipping the step gives the same bits.
+    pub const fn standardizes(&self) -> bool {
+        self.standardize
+    }
+
     /// Runs the model on one raw (unstandardized) input.
     #[inline(always)]
     pub fn predict(&self, x: &[f32; IN]) -> L::Output {

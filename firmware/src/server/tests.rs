@@ -446,8 +446,8 @@ fn models_that_cannot_be_read_in_place_are_refused_at_boot() {
 
 #[test]
 fn the_network_is_pointers_into_the_region_not_a_copy_of_the_weights() {
-    // Standardization and each layer's kernel and bias are borrowed: two references each, a
-    // flag, the CRC and the task. A copy of the weights would be larger for every model.
+    // References into the model's data section, a flag, the CRC and the task. A copy of the
+    // weights would be larger for every model.
     let weights: usize = network::LAYERS
         .iter()
         .scan(network::INPUT, |fan_in, &(units, _)| {
@@ -458,8 +458,9 @@ fn the_network_is_pointers_into_the_region_not_a_copy_of_the_weights() {
         })
         .sum::<usize>()
         + 2 * network::INPUT;
-    let references = 2 + 2 * network::LAYERS.len();
     let size = core::mem::size_of::<Model>();
+    // At most a reference per standardization array and per kernel and bias, and the flags.
+    let references = 2 + 2 * network::LAYERS.len();
     assert!(
         size <= references * core::mem::size_of::<usize>() + 16,
         "{size} bytes"
@@ -589,7 +590,7 @@ impl Classifier for Halver {
         dendrite_core::kernel::standardize(&mut z, &self.mean, &self.std);
         Some(f(&z.map(|v| v / 2.0)))
     }
-    fn forward_opaque(&self, _: &[f32]) {}
+    fn forward_repeatedly(&self, _: &[f32], _: u32) {}
 }
 
 #[test]

@@ -304,6 +304,15 @@ impl<'a> ModelView<'a> {
         )
     }
 
+    /// The whole data section as 4-byte words, in file order: the standardization, then each
+    /// layer's weights (an f32 layer's kernel, row-major, then its bias), then the targets'
+    /// standardization (see [the layout](super)). A network whose layers are all f32 reads its
+    /// weights from one address and offsets fixed by its shapes
+    /// ([`LayersRef::split`](crate::LayersRef::split)).
+    pub fn data(&self) -> F32s<'a> {
+        F32s(self.data)
+    }
+
     /// Per-feature means of the standardization.
     pub fn mean(&self) -> F32s<'a> {
         self.data_floats(0, usize::from(self.input))
