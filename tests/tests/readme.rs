@@ -113,7 +113,15 @@ fn prose(readme: &str) -> Vec<(usize, &str)> {
 /// A measured figure in `line`: a number followed by a unit of time, "instructions", "cycles"
 /// or "×" (a speed-up), which only a benchmark run can produce.
 fn measured_figure(line: &str) -> Option<String> {
-    const UNITS: [&str; 7] = [" ms", " µs", " ns", " instructions", " cycles", "×", " s of CPU"];
+    const UNITS: [&str; 7] = [
+        " ms",
+        " µs",
+        " ns",
+        " instructions",
+        " cycles",
+        "×",
+        " s of CPU",
+    ];
     let chars: Vec<(usize, char)> = line.char_indices().collect();
     for (k, &(at, c)) in chars.iter().enumerate() {
         let starts_number =
@@ -151,9 +159,15 @@ fn readme_quotes_no_measured_figure_outside_console_blocks() {
 
 #[test]
 fn figure_finder_finds_timings_and_counts_but_not_sizes() {
-    assert_eq!(measured_figure("takes 12.3 ms here"), Some("12.3 ms".into()));
+    assert_eq!(
+        measured_figure("takes 12.3 ms here"),
+        Some("12.3 ms".into())
+    );
     assert_eq!(measured_figure("1,946× Keras"), Some("1,946×".into()));
-    assert_eq!(measured_figure("148 instructions."), Some("148 instructions".into()));
+    assert_eq!(
+        measured_figure("148 instructions."),
+        Some("148 instructions".into())
+    );
     assert_eq!(measured_figure("a 16 KiB region, 65,535 units"), None);
     assert_eq!(measured_figure("thumbv7m, W1 to W4"), None);
 }
@@ -202,10 +216,9 @@ fn readme_commands_run_as_written() {
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
     let scratch = scratch(&root);
     let bin = scratch.join("install/bin");
-    let path = std::env::join_paths(
-        std::iter::once(bin.clone())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
     .expect("a PATH");
     let steps = steps(&readme);
     assert!(steps.len() > 10, "the README's console blocks: {steps:?}");

@@ -62,7 +62,9 @@ fn train(
     model
         .fit_with_callbacks(x.view(), y.view(), &options, &mut rng, &mut callbacks)
         .expect("training succeeds");
-    model.to_model_bytes(preprocessing).expect("the model exports")
+    model
+        .to_model_bytes(preprocessing)
+        .expect("the model exports")
 }
 
 /// The seed tutorial as `examples/seed.toml` has it: relu and softmax, RMSprop, 10 epochs.

@@ -74,8 +74,17 @@ fn aarch64_tests(host: &std::path::Path) -> Result<()> {
         setup::Aarch64::Emulated { qemu, linker } => {
             let runner = format!("{qemu} -L /usr/aarch64-linux-gnu");
             let args = [
-                "test", "--release", "--target", setup::AARCH64, "-p", "dendrite-trainer",
-                "--no-default-features", "--test", "same_bytes", "--test", "seed_model",
+                "test",
+                "--release",
+                "--target",
+                setup::AARCH64,
+                "-p",
+                "dendrite-trainer",
+                "--no-default-features",
+                "--test",
+                "same_bytes",
+                "--test",
+                "seed_model",
             ];
             shell::cargo_env(
                 host,

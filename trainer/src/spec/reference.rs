@@ -24,7 +24,12 @@ struct Key {
     keras: &'static str,
 }
 
-fn key(key: &'static str, ty: &'static str, default: impl Into<String>, keras: &'static str) -> Key {
+fn key(
+    key: &'static str,
+    ty: &'static str,
+    default: impl Into<String>,
+    keras: &'static str,
+) -> Key {
     Key {
         key,
         ty,
@@ -229,7 +234,11 @@ pub fn markdown() -> String {
         }
         out.push_str("| key | type | default | Keras equivalent |\n|---|---|---|---|\n");
         for k in &table.keys {
-            let _ = writeln!(out, "| `{}` | {} | {} | {} |", k.key, k.ty, k.default, k.keras);
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                k.key, k.ty, k.default, k.keras
+            );
         }
         out.push('\n');
     }
@@ -249,7 +258,12 @@ pub const END: &str = "<!-- end of spec keys -->";
 pub fn regenerate(doc: &str) -> Option<String> {
     let start = doc.find(BEGIN)? + BEGIN.len();
     let end = start + doc[start..].find(END)?;
-    Some(format!("{}\n\n{}\n{}", &doc[..start], markdown(), &doc[end..]))
+    Some(format!(
+        "{}\n\n{}\n{}",
+        &doc[..start],
+        markdown(),
+        &doc[end..]
+    ))
 }
 
 #[cfg(test)]
@@ -259,7 +273,11 @@ mod tests {
     #[test]
     fn every_table_documents_exactly_the_keys_its_type_accepts() {
         for table in tables() {
-            assert!(!table.fields.is_empty(), "{}: no fields read", table.heading);
+            assert!(
+                !table.fields.is_empty(),
+                "{}: no fields read",
+                table.heading
+            );
             let mut documented: Vec<&str> = table.keys.iter().map(|k| k.key).collect();
             let mut accepted = table.fields.to_vec();
             documented.sort_unstable();
