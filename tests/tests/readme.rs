@@ -26,6 +26,8 @@
 //! version to version, so outside the console blocks (whose output is checked above) the README
 //! quotes none; `BENCHMARKS.md` holds them, in tables its commands write.
 
+#![cfg(unix)]
+
 use dendrite_tests::build::repo;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -135,7 +137,9 @@ fn measured_figure(line: &str) -> Option<String> {
             .map_or(line.len(), |&(e, _)| e);
         let number = line[at..end].trim_end_matches([',', '.']);
         let rest = &line[at + number.len()..];
-        if let Some(unit) = UNITS.iter().find(|u| rest.starts_with(*u)) {
+        // `8×8` is a shape, not a speed-up.
+        let shape = rest.starts_with('×') && rest[2..].starts_with(|c: char| c.is_ascii_digit());
+        if let Some(unit) = UNITS.iter().find(|u| rest.starts_with(*u) && !shape) {
             return Some(format!("{number}{unit}"));
         }
     }
@@ -202,6 +206,7 @@ fn figure_finder_finds_timings_and_counts_but_not_sizes() {
     );
     assert_eq!(measured_figure("a 16 KiB region, 65,535 units"), None);
     assert_eq!(measured_figure("thumbv7m, W1 to W4"), None);
+    assert_eq!(measured_figure("the 8×8 digits"), None);
 }
 
 #[test]
