@@ -79,6 +79,20 @@ impl Device {
     /// An unknown board, a firmware that cannot be built or started, a port that cannot be
     /// opened, a device that does not answer or holds another model.
     pub fn open(args: &DeviceArgs, model_path: &Path, model: &HostModel) -> Result<Self> {
+        let opened = Self::open_any(args, model_path, model);
+        match model.int8() {
+            // An int8 file goes to the link as it is; the firmware must run int8 layers.
+            Some(_) => opened.with_context(|| {
+                format!(
+                    "{} holds int8 layers: the device needs a firmware that runs them",
+                    model_path.display()
+                )
+            }),
+            None => opened,
+        }
+    }
+
+    fn open_any(args: &DeviceArgs, model_path: &Path, model: &HostModel) -> Result<Self> {
         let timeout = Duration::try_from_secs_f64(args.timeout)
             .ok()
             .filter(|t| !t.is_zero())
@@ -237,6 +251,9 @@ struct Report<'a> {
     /// None for a regression or anomaly model.
     class: Option<usize>,
     label: Option<&'a str>,
+    /// An int8 model's raw int8 outputs on the host (`outputs` are them dequantized).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quantized_outputs: Option<Vec<i8>>,
     device: &'a DeviceAnswer,
 }
 
@@ -261,6 +278,7 @@ pub fn predict(args: &DeviceArgs, model_path: &Path, inputs: &[f32], json: bool)
         label: class
             .and_then(|c| model.labels().get(c))
             .map(String::as_str),
+        quantized_outputs: model.predict_quantized(inputs)?,
         device: &answer,
     };
     if json {

@@ -284,29 +284,6 @@ fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> Str
         );
     }
 
-    // The same layers owning their weights (`Chain`/`Dense`, to load a model into RAM), for
-    // Dendrite's own server firmware, which copies any model of the architecture at boot.
-    let owned_dense = |i: usize| {
-        format!(
-            "::dendrite_core::Dense<{}, {}, {}>",
-            widths[i],
-            widths[i + 1],
-            marker(layers[i].activation)
-        )
-    };
-    let mut owned = owned_dense(n - 1);
-    let mut owned_value = "::dendrite_core::Dense::zeroed()".to_owned();
-    for i in (0..n - 1).rev() {
-        owned = format!(
-            "::dendrite_core::Chain<{}, {}, {}, {owned}>",
-            widths[i],
-            widths[i + 1],
-            marker(layers[i].activation)
-        );
-        owned_value =
-            format!("::dendrite_core::Chain::new(::dendrite_core::Dense::zeroed(), {owned_value})");
-    }
-
     let mean: Vec<f32> = view.mean().iter().collect();
     let std: Vec<f32> = view.std().iter().collect();
     let mut statics = String::new();
@@ -399,12 +376,6 @@ pub struct {name}(::dendrite_core::NetworkRef<'static, {input}, {module}::Layers
 pub mod {module} {{
     /// The layers, typed by their widths and activations.
     pub type Layers = {ty};
-    /// The same layers owning their weights, to copy a model into (`Network::load`).
-    pub type OwnedLayers = {owned};
-    /// [`OwnedLayers`] with all weights zero.
-    pub const fn zeroed_layers() -> OwnedLayers {{
-        {owned_value}
-    }}
     {statics}
     // The model file and the variable that names it are inputs of this crate: editing either
     // rebuilds it.
