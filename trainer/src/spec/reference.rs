@@ -8,7 +8,7 @@
 //! fails when the committed document differs.
 
 use super::{CheckpointSpec, CompileSpec, DataSpec, EarlyStoppingSpec, FitSpec, LayerEntry};
-use super::{ModelSpec, OptimizerSpec};
+use super::{ModelSpec, OptimizerSpec, QuantizeSpec};
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use std::fmt::Write as _;
 
@@ -114,6 +114,7 @@ fn tables() -> Vec<Table> {
                 key("compile", "table, below", "every key's default", "`model.compile(...)`"),
                 key("fit", "table, below", "every key's default", "`model.fit(...)`"),
                 key("callbacks", "tables, below", "none", "`fit(callbacks=[...])`"),
+                key("quantize", "table, below", "none: no int8 model", "TFLite's converter with a representative dataset"),
             ],
         },
         Table {
@@ -220,6 +221,16 @@ fn tables() -> Vec<Table> {
                 key("every", "integer ≥ 1; step", "required", "—"),
                 key("decay_rate", "in (0, 1]; exponential", "required", "`lr0 · decay_rate^(epoch / decay_epochs)`"),
                 key("decay_epochs", "number > 0; exponential", "1", "`decay_steps`, counted in epochs"),
+            ],
+        },
+        Table {
+            heading: "`[quantize]`",
+            intro: "Post-training int8 quantization right after `fit`, with TensorFlow Lite's scheme (the one\n`dendrite quantize` applies): weights symmetric int8 per output channel, activations asymmetric\nint8 per tensor with ranges from the calibration rows, int32 biases, TFLite's requantization and\nits int8 softmax, logistic and tanh. The table's presence switches it on; every key is optional,\nso an empty `[quantize]` calibrates on the training rows and writes the int8 model beside the\nf32 one. `train` then prints the report `dendrite quantize` prints (float against int8 accuracy\nand loss on the calibration rows and on the held-out test rows, the largest output difference,\nthe parameter bytes of each, what became of the standardization) and writes the int8 file.",
+            fields: fields_of::<QuantizeSpec>(),
+            keys: vec![
+                key("calibration", "path to a CSV file (same columns as the data)", "the training rows (all of them, the validation split included; not the test rows)", "`converter.representative_dataset`"),
+                key("out", "path of the int8 model file", "`--out` with `.int8` before its extension (`model.postcard` → `model.int8.postcard`)", "the `.tflite` file written"),
+                key("replace_float", "bool", format!("{}; `true` writes only the int8 model, at `--out` (not with `out`)", on_off(QuantizeSpec::default().replace_float)), "—"),
             ],
         },
     ]
