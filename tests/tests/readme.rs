@@ -171,10 +171,16 @@ fn printed(stdout: &str, expected: &str) -> bool {
 #[test]
 fn output_lines_match_with_ellipses() {
     let out = "wrote /home/me/target/demo/model.postcard (196 bytes)\nclass:   0 (female)\n";
-    assert!(printed(out, "wrote …/target/demo/model.postcard (196 bytes)"));
+    assert!(printed(
+        out,
+        "wrote …/target/demo/model.postcard (196 bytes)"
+    ));
     assert!(printed(out, "  class:   0 (female)"));
     assert!(printed(out, "…"));
-    assert!(!printed(out, "wrote …/target/demo/model.postcard (197 bytes)"));
+    assert!(!printed(
+        out,
+        "wrote …/target/demo/model.postcard (197 bytes)"
+    ));
     assert!(!printed(out, "(196 bytes) … wrote"));
 }
 

@@ -2,7 +2,8 @@
 //!
 //! - `setup`: install what a fresh machine lacks (what rustup lacks of `rust-toolchain.toml`:
 //!   the Cortex-M targets, rustfmt, clippy; qemu-system-arm), as `demo`, `test`, `size` and
-//!   `cost` do first;
+//!   `cost` do first; on x86_64 Linux also what `test` builds and runs the aarch64 host tests
+//!   with (the rustup target, a cross linker, qemu-user);
 //! - `demo`: train the seed network, put it on the emulated board, show the firmware's answer
 //!   next to the host's;
 //! - `test`: every check CI runs: formatting, clippy, host tests, firmware build and tests,
@@ -31,7 +32,7 @@ fn main() -> Result<()> {
         .split_first()
         .map_or(("help", &[][..]), |(v, r)| (v.as_str(), r));
     match verb {
-        "setup" => setup::all(),
+        "setup" => setup::all().and_then(|()| setup::aarch64().map(drop)),
         "demo" => demo(rest),
         "test" => test(rest),
         "size" => setup::all().and_then(|()| measure::size(rest)),
@@ -51,7 +52,8 @@ fn main() -> Result<()> {
 const USAGE: &str = "usage: cargo xtask <verb>
 
 verbs:
-  setup          install what a fresh machine lacks (Cortex-M targets, qemu-system-arm)
+  setup          install what a fresh machine lacks (Cortex-M targets, qemu-system-arm; on x86_64
+                 Linux the aarch64 target, cross linker and qemu-user `test` uses)
   demo           train the seed network, run it on the emulated Cortex-M4F, compare with the host
   test           run every check: fmt, clippy, host tests, firmware, QEMU end-to-end suite, docs
   size [--json] [--model FILE] [--board NAME]
