@@ -73,7 +73,7 @@ pub fn size(args: &[String]) -> Result<()> {
             let stack = stack_high_water(&elf, &model, board)?;
             rows.push(json!({
                 "board": board.name, "core": board.core, "emulated": true,
-                "architecture": firmware::architecture(&model)?.to_string(),
+                "architecture": label(&model)?,
                 "flash_bytes": s.flash(), "static_ram_bytes": s.static_ram(),
                 "sections": s.json(), "stack_high_water_bytes": stack,
             }));
@@ -134,7 +134,7 @@ pub fn cost(args: &[String]) -> Result<()> {
             let instructions = report.ticks_per_inference() * 1e9 / f64::from(report.tick_hz);
             rows.push(json!({
                 "board": board.name, "core": board.core, "emulated": true,
-                "architecture": firmware::architecture(&model)?.to_string(),
+                "architecture": label(&model)?,
                 "instructions_per_inference": instructions,
             }));
         }
@@ -171,6 +171,15 @@ pub fn cost(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The architecture of a model file as the reports print it, with `int8` after an int8 model's.
+fn label(model: &Path) -> Result<String> {
+    let architecture = firmware::architecture(model)?.to_string();
+    Ok(match firmware::weight_type(model)? {
+        dendrite_core::format::DType::I8 => format!("{architecture} int8"),
+        _ => architecture,
+    })
+}
+
 fn text(value: &Value) -> &str {
     value.as_str().unwrap_or("")
 }
@@ -178,8 +187,8 @@ fn text(value: &Value) -> &str {
 /// The firmware's own stack high-water mark after 2,000 predictions.
 fn stack_high_water(elf: &Path, model: &Path, board: QemuBoard) -> Result<u32> {
     let mut qemu = boot(elf, model, board, false)?;
-    let host = dendrite_trainer::HostModel::load(model)?;
-    let inputs = models::random_inputs(2_000, host.input(), 7);
+    let input = usize::from(firmware::architecture(model)?.input);
+    let inputs = models::random_inputs(2_000, input, 7);
     qemu.link()
         .predict_batch(&inputs)
         .context("running predictions")?;

@@ -97,9 +97,9 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let label = class.and_then(|c| model.labels().get(c).cloned());
     let (targets, reconstruction_error, anomalous) = match model.task() {
         Task::Regression { .. } => (Some(target_names(&model)), None, None),
-        Task::Anomaly { threshold } => {
-            let error = model.reconstruction_error(&args.inputs, &outputs);
-            (None, Some(error), Some(error > *threshold))
+        Task::Anomaly { .. } => {
+            let r = model.reconstruction(&args.inputs, &outputs);
+            (None, r.map(|r| r.error), r.map(|r| r.anomalous))
         }
         Task::Classification => (None, None, None),
     };

@@ -144,7 +144,6 @@ impl QuantizedModel {
             std: &self.std,
             layers: &refs,
             int8: &int8,
-            ..ModelRef::default()
         };
         let mut bytes = vec![0; model.encoded_len().map_err(Int8FileError::Encode)?];
         model.encode(&mut bytes).map_err(Int8FileError::Encode)?;
