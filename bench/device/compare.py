@@ -115,8 +115,9 @@ def markdown(ours, peers):
         "|---|---|---:|---:|---:|---:|---|",
         *rows,
         "",
-        "Dendrite's stack is the whole firmware's painted high-water mark (protocol included); the "
-        "peers' is the inference call's alone. keras2c is not measured: its C runtime is in neither "
+        "Dendrite's stack is the whole firmware's painted high-water mark (protocol included: the "
+        "stack is filled with a known pattern at start-up, and the deepest word overwritten is the "
+        "mark); the peers' is the inference call's alone. keras2c is not measured: its C runtime is in neither "
         "its wheel nor its sdist on PyPI.",
     ])
 

@@ -26,6 +26,7 @@
 
 mod callbacks;
 mod optimizer;
+pub mod reference;
 
 pub use callbacks::{CallbacksSpec, CheckpointSpec, EarlyStoppingSpec};
 pub use optimizer::OptimizerSpec;
@@ -35,6 +36,12 @@ use crate::ClassWeight;
 use crate::{activations, Activation, Initializer, Loss, Metric, Optimizer, Sequential};
 use serde::Deserialize;
 use std::path::PathBuf;
+
+/// The anomaly threshold's percentile when `threshold_percentile` is absent.
+pub const DEFAULT_PERCENTILE: f64 = 99.0;
+
+/// How many samples `[data] generator` draws when `samples` is absent.
+pub const DEFAULT_SAMPLES: usize = 1000;
 
 /// A spec file that cannot be used, naming the key at fault.
 #[derive(Debug, thiserror::Error)]
@@ -611,7 +618,7 @@ impl ModelSpec {
     /// [`SpecError::Invalid`] outside `[0, 100]` or for a task other than anomaly.
     pub fn threshold_percentile(&self) -> Result<f64, SpecError> {
         match self.threshold_percentile {
-            None => Ok(99.0),
+            None => Ok(DEFAULT_PERCENTILE),
             Some(_) if self.task() != TaskKind::Anomaly => Err(invalid(
                 "threshold_percentile",
                 "only an anomaly model (task = \"anomaly\") has a threshold",

@@ -33,6 +33,8 @@ pub struct DeviceArgs {
     /// The board the firmware runs on. With --qemu, the emulated board: mps2-an386
     /// (Cortex-M4F), mps2-an385 (Cortex-M3, soft float), mps2-an500 (Cortex-M7), mps2-an505
     /// (Cortex-M33) or microbit (Cortex-M0, soft float); each gets its own firmware build.
+    /// With --serial the firmware reports its own board, and NAME only selects a real board's
+    /// limits for the fit check (nucleo-f411re, nrf52840-dk, rp-pico); otherwise it is a label.
     #[arg(long, default_value = "mps2-an386", value_name = "NAME")]
     pub board: String,
     /// Seconds to wait for each answer: a silent device is an error, not a hang.

@@ -185,7 +185,12 @@ fn read_numeric(spec: &ModelSpec, path: &Path) -> Result<Dataset> {
 /// The samples: from the seed generator, or from the CSV file.
 fn load(spec: &ModelSpec, rng: &mut SeededRng) -> Result<(Dataset, PathBuf, String)> {
     if spec.data.generator == Some(Generator::Seed) {
-        let (x, gender) = datasets::seed(spec.data.samples.unwrap_or(1000), rng);
+        let (x, gender) = datasets::seed(
+            spec.data
+                .samples
+                .unwrap_or(dendrite_trainer::spec::DEFAULT_SAMPLES),
+            rng,
+        );
         let classes = spec
             .data
             .classes

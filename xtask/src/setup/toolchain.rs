@@ -49,6 +49,17 @@ impl Wanted {
         Self::parse(&text).with_context(|| format!("reading {}", path.display()))
     }
 
+    /// The same toolchain with `targets` alone: an extra target some checks need (the aarch64
+    /// host tests), installed by [`ensure`] like the file's own.
+    pub fn only_targets(&self, targets: &[&str]) -> Self {
+        Self {
+            channel: self.channel.clone(),
+            targets: targets.iter().map(|&t| t.to_owned()).collect(),
+            components: Vec::new(),
+            profile: self.profile.clone(),
+        }
+    }
+
     fn parse(text: &str) -> Result<Self> {
         Ok(toml::from_str::<ToolchainFile>(text)?.toolchain)
     }
