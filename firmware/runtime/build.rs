@@ -27,6 +27,7 @@ fn run() -> Result<(), String> {
     println!("cargo::rerun-if-changed=../boards-table/src/lib.rs");
     println!("cargo::rustc-check-cfg=cfg(dendrite_arch, values(\"v6m\", \"v7m\", \"v8m\"))");
     println!("cargo::rustc-check-cfg=cfg(dendrite_emulated)");
+    println!("cargo::rustc-check-cfg=cfg(dendrite_dsp)");
     println!("cargo::rustc-check-cfg=cfg(dendrite_uart, values(\"cmsdk\", \"nrf51\"))");
     let target = env::var("TARGET").map_err(|e| format!("TARGET: {e}"))?;
     let board = board(&target)?;
@@ -37,6 +38,9 @@ fn run() -> Result<(), String> {
     );
     if board.emulator.is_some() {
         println!("cargo::rustc-cfg=dendrite_emulated");
+    }
+    if board.dsp {
+        println!("cargo::rustc-cfg=dendrite_dsp");
     }
     match board.uart {
         dendrite_boards::Uart::Cmsdk { .. } => println!("cargo::rustc-cfg=dendrite_uart=\"cmsdk\""),
@@ -79,6 +83,8 @@ fn run() -> Result<(), String> {
     // A search path reaches every binary that links this crate: the one board it was built
     // for (a board's crate turns on its own feature).
     println!("cargo::rustc-link-search={}", dir.display());
+    // This crate's own example (the int8 kernel's self-test on the core) is such a binary.
+    println!("cargo::rustc-link-arg-examples=-Tlink.x");
     Ok(())
 }
 
