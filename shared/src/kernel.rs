@@ -64,6 +64,28 @@ pub fn standardize(x: &mut [f32], mean: &[f32], std: &[f32]) {
     }
 }
 
+/// Whether [`standardize`] with `mean` and `std` changes anything: false when every mean is 0
+/// and every std is 1, where skipping the step is bit-exact (`(x - 0) / 1 == x`) and saves a
+/// subtraction and a division per input.
+///
+/// Bit comparisons (float `==` is not `const`): a mean of -0.0 is not skipped, since
+/// `x - -0.0` turns an input of -0.0 into +0.0.
+///
+/// ```
+/// use dendrite_core::kernel::standardizes;
+/// assert!(!standardizes(&[0.0, 0.0], &[1.0, 1.0]));
+/// assert!(standardizes(&[-0.0, 0.0], &[1.0, 1.0]));
+/// ```
+pub const fn standardizes(mean: &[f32], std: &[f32]) -> bool {
+    let mut standardize = false;
+    let (mut m, mut s) = (mean, std);
+    while let ([mi, m_rest @ ..], [si, s_rest @ ..]) = (m, s) {
+        standardize |= mi.to_bits() != 0 || si.to_bits() != 1.0f32.to_bits();
+        (m, s) = (m_rest, s_rest);
+    }
+    standardize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,6 +115,7 @@ extern crate alloc;
 
 mod activation;
 pub mod format;
+mod int8_ref;
 pub mod kernel;
 mod layer;
 mod layer_ref;
@@ -126,6 +127,7 @@ mod wire;
 
 pub use activation::{act, Activation};
 pub use format::{class_of, destandardize, reconstruction_error};
+pub use int8_ref::{Int8ChainRef, Int8DenseRef, Int8LayersRef, Int8NetworkRef, Int8Params};
 pub use layer::{Chain, Dense, Layers};
 pub use layer_ref::{ChainRef, DenseRef, LayersRef};
 pub use network::Network;

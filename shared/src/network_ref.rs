@@ -53,18 +53,10 @@ impl<const IN: usize, L: Copy> Copy for NetworkRef<'_, IN, L> {}
 impl<'a, const IN: usize, L: LayersRef<'a, IN>> NetworkRef<'a, IN, L> {
     /// The network over a standardization (`mean`, `std`) and `layers`.
     pub const fn new(mean: &'a [f32; IN], std: &'a [f32; IN], layers: L) -> Self {
-        // Bit comparisons (float `==` is not `const`): a mean of -0.0 is not skipped, since
-        // `x - -0.0` turns an input of -0.0 into +0.0 on the host too.
-        let mut standardize = false;
-        let (mut m, mut s): (&[f32], &[f32]) = (mean, std);
-        while let ([mi, m_rest @ ..], [si, s_rest @ ..]) = (m, s) {
-            standardize |= mi.to_bits() != 0 || si.to_bits() != 1.0f32.to_bits();
-            (m, s) = (m_rest, s_rest);
-        }
         NetworkRef {
             mean,
             std,
-            standardize,
+            standardize: kernel::standardizes(mean, std),
             layers,
         }
     }

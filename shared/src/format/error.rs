@@ -76,10 +76,20 @@ impl core::fmt::Display for DecodeError {
             Self::ArchitectureMismatch => {
                 f.write_str("model's architecture differs from the network it is loaded into")
             }
-            Self::UnsupportedLayer { dtype } => write!(
-                f,
-                "model holds a layer of weight type {dtype}, which this build cannot run"
-            ),
+            Self::UnsupportedLayer { dtype } => match super::DType::from_code(dtype) {
+                Some(super::DType::I8) => f.write_str(
+                    "model holds int8 layers, but this network runs f32 ones: build it for \
+                     the int8 model, or give it an f32 model",
+                ),
+                Some(super::DType::F32) => f.write_str(
+                    "model holds f32 layers, but this network runs int8 ones: build it for \
+                     the f32 model, or give it a quantized one (`dendrite quantize`)",
+                ),
+                None => write!(
+                    f,
+                    "model holds a layer of weight type {dtype}, which this build cannot run"
+                ),
+            },
             Self::Unaligned => f.write_str(
                 "model is not at a 4-byte-aligned address: its weights cannot be read in place",
             ),

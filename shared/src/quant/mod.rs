@@ -12,13 +12,18 @@
 //! [`dequantize`] at the network's two ends, and in the one-time derivation of parameters
 //! ([`quantize_multiplier`], [`SoftmaxParams::new`], [`lut_populate`]).
 
+mod dot;
 pub mod fixed;
 mod model;
 mod ops;
 
+pub use dot::{Dot, Scalar, DOT_BLOCK};
 pub use fixed::quantize_multiplier;
-pub use model::{QuantError, QuantParams, QuantizedActivation, QuantizedDense, QuantizedModel};
+pub use model::{
+    dequantize_all, quantize_all, QuantError, QuantParams, QuantizedActivation, QuantizedDense,
+    QuantizedModel,
+};
 pub use ops::{
-    activation_range, dequantize, fully_connected, lookup, lut_populate, quantize, softmax, Lut,
-    Requantize, SoftmaxParams,
+    activation_range, dequantize, fully_connected, fully_connected_with, lookup, lut_populate,
+    quantize, softmax, Lut, Requantize, SoftmaxParams,
 };

@@ -2,8 +2,9 @@
 //! Keras dense model (fully connected with a fused relu/relu6, then optionally softmax,
 //! logistic or tanh), run with TFLite's reference kernels.
 
+use super::dot::{Dot, Scalar};
 use super::ops::{
-    dequantize, fully_connected, lookup, quantize, softmax, Lut, Requantize, SoftmaxParams,
+    dequantize, fully_connected_with, lookup, quantize, softmax, Lut, Requantize, SoftmaxParams,
 };
 
 /// The affine quantization of a tensor: `real = scale · (q - zero_point)`.
@@ -51,20 +52,25 @@ impl QuantizedDense<'_> {
         self.weights.len().checked_div(self.bias.len()).unwrap_or(0)
     }
 
-    /// Runs the layer: `x` has [`inputs`](Self::inputs) values, `out`
+    /// Runs the layer with the inner products of `D` ([`Scalar`] unless a target plugs in a
+    /// faster [`Dot`]): `x` has [`inputs`](Self::inputs) values, `out`
     /// [`units`](Self::units). `scratch` must hold `units` values when the activation is a
-    /// softmax.
-    fn forward(&self, x: &[i8], out: &mut [i8], scratch: &mut [i8]) {
+    /// softmax (the logits go there); it is not touched otherwise.
+    ///
+    /// Every int8 network of dendrite-core runs its layers through this function, so the host
+    /// and the device compute the same bits.
+    #[inline(always)]
+    pub fn forward_with<D: Dot>(&self, x: &[i8], out: &mut [i8], scratch: &mut [i8]) {
         match self.activation {
             QuantizedActivation::None => {
-                fully_connected(x, self.weights, self.bias, &self.requantize, out)
+                fully_connected_with::<D>(x, self.weights, self.bias, &self.requantize, out)
             }
             QuantizedActivation::Lut(lut) => {
-                fully_connected(x, self.weights, self.bias, &self.requantize, out);
+                fully_connected_with::<D>(x, self.weights, self.bias, &self.requantize, out);
                 lookup(lut, out);
             }
             QuantizedActivation::Softmax(params) => {
-                fully_connected(x, self.weights, self.bias, &self.requantize, scratch);
+                fully_connected_with::<D>(x, self.weights, self.bias, &self.requantize, scratch);
                 let n = scratch.len().min(out.len());
                 if let (Some(logits), Some(out)) = (scratch.get(..n), out.get_mut(..n)) {
                     softmax(logits, &params, out);
@@ -201,6 +207,20 @@ impl QuantizedModel<'_> {
         scratch: &mut [i8],
         out: &mut [i8],
     ) -> Result<(), QuantError> {
+        self.predict_quantized_with::<Scalar>(x, scratch, out)
+    }
+
+    /// [`predict_quantized`](Self::predict_quantized) with the inner products of `D` (see
+    /// [`Dot`]): the same bits.
+    ///
+    /// # Errors
+    /// As [`predict_quantized`](Self::predict_quantized).
+    pub fn predict_quantized_with<D: Dot>(
+        &self,
+        x: &[i8],
+        scratch: &mut [i8],
+        out: &mut [i8],
+    ) -> Result<(), QuantError> {
         self.validate()?;
         let width = scratch.len() / 3;
         if x.len() != self.inputs() || out.len() != self.outputs() || width * 3 < self.scratch_len()
@@ -221,7 +241,7 @@ impl QuantizedModel<'_> {
             let input = current.get(..len).ok_or(QuantError::WrongLength)?;
             let output = next.get_mut(..units).ok_or(QuantError::WrongLength)?;
             let tmp = tmp.get_mut(..units).ok_or(QuantError::WrongLength)?;
-            layer.forward(input, output, tmp);
+            layer.forward_with::<D>(input, output, tmp);
             core::mem::swap(&mut current, &mut next);
             len = units;
         }
@@ -247,6 +267,19 @@ impl QuantizedModel<'_> {
         scratch: &mut [i8],
         out: &mut [f32],
     ) -> Result<(), QuantError> {
+        self.predict_with::<Scalar>(x, scratch, out)
+    }
+
+    /// [`predict`](Self::predict) with the inner products of `D` (see [`Dot`]): the same bits.
+    ///
+    /// # Errors
+    /// As [`predict_quantized`](Self::predict_quantized).
+    pub fn predict_with<D: Dot>(
+        &self,
+        x: &[f32],
+        scratch: &mut [i8],
+        out: &mut [f32],
+    ) -> Result<(), QuantError> {
         if scratch.len() < self.predict_scratch_len()
             || x.len() != self.inputs()
             || out.len() != self.outputs()
@@ -255,14 +288,26 @@ impl QuantizedModel<'_> {
         }
         let (work, io) = scratch.split_at_mut(self.scratch_len());
         let (q_in, q_out) = io.split_at_mut(x.len());
-        for (q, &v) in q_in.iter_mut().zip(x) {
-            *q = quantize(v, self.input.scale, self.input.zero_point);
-        }
+        quantize_all(x, self.input, q_in);
         let q_out = q_out.get_mut(..out.len()).ok_or(QuantError::WrongLength)?;
-        self.predict_quantized(q_in, work, q_out)?;
-        for (o, &q) in out.iter_mut().zip(q_out.iter()) {
-            *o = dequantize(q, self.output.scale, self.output.zero_point);
-        }
+        self.predict_quantized_with::<D>(q_in, work, q_out)?;
+        dequantize_all(q_out, self.output, out);
         Ok(())
+    }
+}
+
+/// TFLite's `QUANTIZE` on a tensor: [`quantize`] of each value of `x` into `q`, in order.
+#[inline(always)]
+pub fn quantize_all(x: &[f32], params: QuantParams, q: &mut [i8]) {
+    for (q, &v) in q.iter_mut().zip(x) {
+        *q = quantize(v, params.scale, params.zero_point);
+    }
+}
+
+/// TFLite's `DEQUANTIZE` on a tensor: [`dequantize`] of each value of `q` into `out`, in order.
+#[inline(always)]
+pub fn dequantize_all(q: &[i8], params: QuantParams, out: &mut [f32]) {
+    for (o, &v) in out.iter_mut().zip(q) {
+        *o = dequantize(v, params.scale, params.zero_point);
     }
 }

@@ -1,6 +1,7 @@
 //! TFLite's int8 reference kernels over slices: fully connected, quantize, dequantize,
 //! softmax, and the 256-entry lookup table its logistic and tanh use.
 
+use super::dot::{Dot, Scalar, DOT_BLOCK};
 use super::fixed::{
     exp_on_negative_values, multiply_by_quantized_multiplier,
     multiply_by_quantized_multiplier_greater_than_one, quantize_multiplier, reciprocal,
@@ -61,31 +62,62 @@ pub fn fully_connected(
     params: &Requantize,
     out: &mut [i8],
 ) {
-    let rows = weights.chunks_exact(x.len().max(1));
-    let per_channel = params.multiplier.len() > 1;
+    fully_connected_with::<Scalar>(x, weights, bias, params, out);
+}
+
+/// [`fully_connected`] with the inner products from `D` (a target's faster kernel: see
+/// [`Dot`]): the same bits as [`Scalar`] for any `D` that meets the contract.
+#[inline(always)]
+pub fn fully_connected_with<D: Dot>(
+    x: &[i8],
+    weights: &[i8],
+    bias: &[i32],
+    params: &Requantize,
+    out: &mut [i8],
+) {
+    let n = x.len();
+    if n == 0 {
+        return;
+    }
     let (Some(&m0), Some(&s0)) = (params.multiplier.first(), params.shift.first()) else {
         return;
     };
-    let mut scales = params.multiplier.iter().zip(params.shift);
-    for ((o, row), &b) in out.iter_mut().zip(rows).zip(bias) {
-        let (m, s) = if per_channel {
-            match scales.next() {
-                Some((&m, &s)) => (m, s),
-                None => return,
-            }
-        } else {
-            (m0, s0)
+    let per_channel = params.multiplier.len() > 1;
+    let units = out.len().min(bias.len()).min(weights.len() / n);
+    let input_offset = params.input_zero_point.wrapping_neg();
+    let (min, max) = (
+        i32::from(params.activation_min),
+        i32::from(params.activation_max),
+    );
+    let mut acc = [0i32; DOT_BLOCK];
+    let mut start = 0;
+    while start < units {
+        let rows = (units - start).min(DOT_BLOCK);
+        let (Some(block), Some(acc)) = (
+            weights.get(start * n..(start + rows) * n),
+            acc.get_mut(..rows),
+        ) else {
+            return;
         };
-        let mut acc = 0i32;
-        for (&w, &xi) in row.iter().zip(x) {
-            acc = acc.wrapping_add(i32::from(w) * (i32::from(xi) - params.input_zero_point));
+        D::dot_rows(x, input_offset, block, acc);
+        for (j, &sum) in (start..start + rows).zip(acc.iter()) {
+            let (m, s) = if per_channel {
+                match (params.multiplier.get(j), params.shift.get(j)) {
+                    (Some(&m), Some(&s)) => (m, s),
+                    _ => return,
+                }
+            } else {
+                (m0, s0)
+            };
+            let (Some(&b), Some(o)) = (bias.get(j), out.get_mut(j)) else {
+                return;
+            };
+            let scaled = multiply_by_quantized_multiplier(sum.wrapping_add(b), m, s);
+            *o = scaled
+                .saturating_add(params.output_zero_point)
+                .clamp(min, max) as i8;
         }
-        acc = multiply_by_quantized_multiplier(acc.wrapping_add(b), m, s);
-        let acc = acc.saturating_add(params.output_zero_point);
-        *o = acc.clamp(
-            i32::from(params.activation_min),
-            i32::from(params.activation_max),
-        ) as i8;
+        start += rows;
     }
 }
 

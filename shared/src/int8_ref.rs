@@ -1,0 +1,427 @@
+//! An int8 model whose parameters are read in place: f32 standardization, TFLite's `QUANTIZE`,
+//! typed int8 layers, `DEQUANTIZE`.
+//!
+//! [`Int8DenseRef`] is the int8 counterpart of [`DenseRef`](crate::DenseRef): its weights,
+//! biases and requantization arrays are borrowed (`&'a` arrays, thin pointers), from statics
+//! compiled into the program or from a model file in a flash region. Each layer runs through
+//! [`QuantizedDense::forward_with`], the same function the host's int8 path
+//! ([`QuantizedModel`](crate::quant::QuantizedModel)) runs, so both compute the same bits. The
+//! inner products come from a [`Dot`] kernel: [`Scalar`] unless a target plugs in its own.
+
+use crate::act::Act;
+use crate::format::{DType, DecodeError, LayerView, ModelView};
+use crate::kernel;
+use crate::quant::{
+    dequantize_all, quantize_all, Dot, QuantParams, QuantizedActivation, QuantizedDense,
+    Requantize, Scalar,
+};
+use core::marker::PhantomData;
+
+/// The scalar parameters of an int8 layer: its quantizations and the fused activation's clamp.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Int8Params {
+    /// The input's quantization (the zero point enters the sums).
+    pub input: QuantParams,
+    /// The fully-connected output's quantization (its zero point is added after scaling).
+    pub output: QuantParams,
+    /// The quantization after the activation: the layer's output tensor (equal to `output`
+    /// without a softmax, sigmoid or tanh).
+    pub activation_output: QuantParams,
+    /// The lowest output value: -128, or the quantized 0 of a fused relu.
+    pub activation_min: i8,
+    /// The highest output value: 127, or the quantized 6 of a fused relu6.
+    pub activation_max: i8,
+}
+
+/// An int8 fully connected layer from `IN` to `OUT` units, whose activation has the kind `A`
+/// (its parameters, a softmax's or a table, are data), with its arrays borrowed for `'a`.
+///
+/// # Shapes
+/// Input `[i8; IN]`, output `[i8; OUT]`; `weights[j]` holds the weights into unit `j`; one
+/// bias, multiplier and shift per unit (a per-tensor scaling repeated).
+#[derive(Debug, PartialEq)]
+pub struct Int8DenseRef<'a, const IN: usize, const OUT: usize, A> {
+    /// Symmetric int8 weights, one row per unit.
+    pub weights: &'a [[i8; IN]; OUT],
+    /// int32 biases, in units of `input_scale · weight_scale`.
+    pub bias: &'a [i32; OUT],
+    /// Q0.31 significands of each unit's output scaling.
+    pub multiplier: &'a [i32; OUT],
+    /// Their power-of-two exponents.
+    pub shift: &'a [i32; OUT],
+    /// Quantizations and clamp.
+    pub params: Int8Params,
+    /// What follows the fully-connected step: nothing, TFLite's softmax, or a table.
+    pub activation: QuantizedActivation<'a>,
+    kind: PhantomData<A>,
+}
+
+impl<const IN: usize, const OUT: usize, A> Clone for Int8DenseRef<'_, IN, OUT, A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<const IN: usize, const OUT: usize, A> Copy for Int8DenseRef<'_, IN, OUT, A> {}
+
+impl<'a, const IN: usize, const OUT: usize, A: Act> Int8DenseRef<'a, IN, OUT, A> {
+    /// The layer over its arrays (statics in flash, for a model compiled in).
+    pub const fn new(
+        weights: &'a [[i8; IN]; OUT],
+        bias: &'a [i32; OUT],
+        multiplier: &'a [i32; OUT],
+        shift: &'a [i32; OUT],
+        params: Int8Params,
+        activation: QuantizedActivation<'a>,
+    ) -> Self {
+        Int8DenseRef {
+            weights,
+            bias,
+            multiplier,
+            shift,
+            params,
+            activation,
+            kind: PhantomData,
+        }
+    }
+
+    /// The layer over the parameters of `layer`, in place.
+    ///
+    /// # Errors
+    /// [`DecodeError::UnsupportedLayer`] when the layer's weights are not int8;
+    /// [`DecodeError::ArchitectureMismatch`] when its width or activation differ from this
+    /// type's; [`DecodeError::Unaligned`] when its arrays are not at a 4-byte-aligned address.
+    pub fn view(layer: &LayerView<'a>) -> Result<Self, DecodeError> {
+        let Some(q) = layer.int8.filter(|_| layer.dtype == DType::I8) else {
+            return Err(DecodeError::UnsupportedLayer {
+                dtype: layer.dtype.code(),
+            });
+        };
+        if usize::from(layer.units) != OUT
+            || layer.activation != A::ACTIVATION
+            || q.weights.len() != IN * OUT
+            || IN == 0
+        {
+            return Err(DecodeError::ArchitectureMismatch);
+        }
+        let dense = q.dense().ok_or(DecodeError::Unaligned)?;
+        let array = |s: &'a [i32]| -> Result<&'a [i32; OUT], DecodeError> {
+            s.try_into().map_err(|_| DecodeError::ArchitectureMismatch)
+        };
+        let (rows, _) = dense.weights.as_chunks::<IN>();
+        Ok(Int8DenseRef::new(
+            rows.try_into()
+                .map_err(|_| DecodeError::ArchitectureMismatch)?,
+            array(dense.bias)?,
+            array(dense.requantize.multiplier)?,
+            array(dense.requantize.shift)?,
+            Int8Params {
+                input: q.input,
+                output: q.output,
+                activation_output: q.activation_output,
+                activation_min: q.activation_min,
+                activation_max: q.activation_max,
+            },
+            dense.activation,
+        ))
+    }
+
+    /// The layer as dendrite-core's slice-based [`QuantizedDense`], borrowing the same arrays.
+    pub fn dense(&self) -> QuantizedDense<'a> {
+        QuantizedDense {
+            weights: self.weights.as_flattened(),
+            bias: self.bias,
+            requantize: Requantize {
+                input_zero_point: self.params.input.zero_point,
+                output_zero_point: self.params.output.zero_point,
+                multiplier: self.multiplier,
+                shift: self.shift,
+                activation_min: self.params.activation_min,
+                activation_max: self.params.activation_max,
+            },
+            activation: self.activation,
+        }
+    }
+}
+
+/// A sequence of int8 layers from `IN` to `OUT` values: [`Int8DenseRef`] (the last layer) or
+/// [`Int8ChainRef`] (a layer followed by more).
+pub trait Int8LayersRef<'a, const IN: usize, const OUT: usize>: Sized + Copy {
+    /// The number of layers.
+    const DEPTH: usize;
+
+    /// Runs the layers on int8 inputs, with the inner products of `D`.
+    fn forward<D: Dot>(&self, x: &[i8; IN]) -> [i8; OUT];
+
+    /// The first layer's input quantization.
+    fn input(&self) -> QuantParams;
+
+    /// The last layer's output quantization (after its activation).
+    fn output(&self) -> QuantParams;
+
+    /// The layers over the parameters of `layers`, one item per layer, in place.
+    ///
+    /// # Errors
+    /// As [`Int8DenseRef::view`]; [`DecodeError::ArchitectureMismatch`] when a layer is missing.
+    fn view(layers: &mut impl Iterator<Item = LayerView<'a>>) -> Result<Self, DecodeError>;
+}
+
+impl<'a, const IN: usize, const OUT: usize, A: Act> Int8LayersRef<'a, IN, OUT>
+    for Int8DenseRef<'a, IN, OUT, A>
+{
+    const DEPTH: usize = 1;
+
+    #[inline(always)]
+    fn forward<D: Dot>(&self, x: &[i8; IN]) -> [i8; OUT] {
+        let mut out = [0i8; OUT];
+        let mut logits = [0i8; OUT];
+        self.dense().forward_with::<D>(x, &mut out, &mut logits);
+        out
+    }
+
+    fn input(&self) -> QuantParams {
+        self.params.input
+    }
+
+    fn output(&self) -> QuantParams {
+        self.params.activation_output
+    }
+
+    fn view(layers: &mut impl Iterator<Item = LayerView<'a>>) -> Result<Self, DecodeError> {
+        Int8DenseRef::view(&layers.next().ok_or(DecodeError::ArchitectureMismatch)?)
+    }
+}
+
+/// An [`Int8DenseRef`] layer from `IN` to `MID` units with activation kind `A`, followed by
+/// `Rest`.
+#[derive(Debug, PartialEq)]
+pub struct Int8ChainRef<'a, const IN: usize, const MID: usize, A, Rest> {
+    /// The first layer.
+    pub first: Int8DenseRef<'a, IN, MID, A>,
+    /// The layers after it.
+    pub rest: Rest,
+}
+
+impl<const IN: usize, const MID: usize, A, Rest: Copy> Clone
+    for Int8ChainRef<'_, IN, MID, A, Rest>
+{
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<const IN: usize, const MID: usize, A, Rest: Copy> Copy for Int8ChainRef<'_, IN, MID, A, Rest> {}
+
+impl<'a, const IN: usize, const MID: usize, A, Rest> Int8ChainRef<'a, IN, MID, A, Rest> {
+    /// Chains `first` and `rest`.
+    pub const fn new(first: Int8DenseRef<'a, IN, MID, A>, rest: Rest) -> Self {
+        Int8ChainRef { first, rest }
+    }
+}
+
+impl<'a, const IN: usize, const MID: usize, const OUT: usize, A, Rest> Int8LayersRef<'a, IN, OUT>
+    for Int8ChainRef<'a, IN, MID, A, Rest>
+where
+    A: Act,
+    Rest: Int8LayersRef<'a, MID, OUT>,
+{
+    const DEPTH: usize = 1 + Rest::DEPTH;
+
+    #[inline(always)]
+    fn forward<D: Dot>(&self, x: &[i8; IN]) -> [i8; OUT] {
+        let hidden = self.first.forward::<D>(x);
+        self.rest.forward::<D>(&hidden)
+    }
+
+    fn input(&self) -> QuantParams {
+        self.first.params.input
+    }
+
+    fn output(&self) -> QuantParams {
+        self.rest.output()
+    }
+
+    fn view(layers: &mut impl Iterator<Item = LayerView<'a>>) -> Result<Self, DecodeError> {
+        let first = <Int8DenseRef<'a, IN, MID, A> as Int8LayersRef<'a, IN, MID>>::view(layers)?;
+        Ok(Int8ChainRef::new(first, Rest::view(layers)?))
+    }
+}
+
+/// An int8 model with compile-time shapes whose parameters are borrowed for `'a`: raw f32
+/// inputs are standardized (in f32, as the host does), quantized (TFLite's `QUANTIZE`), run
+/// through the int8 layers `L`, and dequantized (TFLite's `DEQUANTIZE`). Running it costs the
+/// RAM of the int8 activations.
+///
+/// [`model!`](crate::model) generates a named type around it from an int8 model file.
+///
+/// # Examples
+/// ```
+/// use dendrite_core::act::{Linear, Relu};
+/// use dendrite_core::quant::{quantize_multiplier, QuantParams, QuantizedActivation, Scalar};
+/// use dendrite_core::{Int8ChainRef, Int8DenseRef, Int8NetworkRef, Int8Params};
+///
+/// const Q: QuantParams = QuantParams { scale: 0.25, zero_point: 0 };
+/// const P: Int8Params = Int8Params {
+///     input: Q, output: Q, activation_output: Q, activation_min: 0, activation_max: 127,
+/// };
+/// // 2 → 2 (relu) → 1, every multiplier 1.0 (0.25 · 1 / 0.25, weights of scale 1).
+/// static W1: [[i8; 2]; 2] = [[1, 0], [0, -1]];
+/// static W2: [[i8; 2]; 1] = [[1, 1]];
+/// static M: [i32; 2] = [1 << 30; 2];
+/// static S: [i32; 2] = [1; 2];
+/// static MEAN: [f32; 2] = [0.0; 2];
+/// static STD: [f32; 2] = [1.0; 2];
+/// type Net = Int8NetworkRef<'static, 2, 1,
+///     Int8ChainRef<'static, 2, 2, Relu, Int8DenseRef<'static, 2, 1, Linear>>>;
+/// static NET: Net = Int8NetworkRef::new(&MEAN, &STD, Int8ChainRef::new(
+///     Int8DenseRef::new(&W1, &[0; 2], &M, &S, P, QuantizedActivation::None),
+///     Int8DenseRef::new(&W2, &[0], &[1 << 30], &[1],
+///         Int8Params { activation_min: -128, ..P }, QuantizedActivation::None),
+/// ));
+/// // x = [1.0, 0.5] quantizes to [4, 2]; relu([4, -2]) = [4, 0]; 4 + 0 = 4 → 1.0.
+/// assert_eq!(NET.predict(&[1.0, 0.5]), [1.0]);
+/// assert_eq!(NET.predict_quantized(&[1.0, 0.5]), [4]);
+/// assert_eq!(NET.predict_with::<Scalar>(&[1.0, 0.5]), [1.0]);
+/// ```
+#[derive(Debug, PartialEq)]
+pub struct Int8NetworkRef<'a, const IN: usize, const OUT: usize, L> {
+    mean: &'a [f32; IN],
+    std: &'a [f32; IN],
+    /// False when mean is 0 and std is 1 everywhere: skipping the step is then bit-exact.
+    standardize: bool,
+    /// The layers.
+    pub layers: L,
+}
+
+impl<const IN: usize, const OUT: usize, L: Copy> Clone for Int8NetworkRef<'_, IN, OUT, L> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<const IN: usize, const OUT: usize, L: Copy> Copy for Int8NetworkRef<'_, IN, OUT, L> {}
+
+impl<'a, const IN: usize, const OUT: usize, L: Int8LayersRef<'a, IN, OUT>>
+    Int8NetworkRef<'a, IN, OUT, L>
+{
+    /// The network over a standardization (`mean`, `std`) and `layers`.
+    pub const fn new(mean: &'a [f32; IN], std: &'a [f32; IN], layers: L) -> Self {
+        Int8NetworkRef {
+            mean,
+            std,
+            standardize: kernel::standardizes(mean, std),
+            layers,
+        }
+    }
+
+    /// The network over the parameters of a validated int8 model file, in place.
+    ///
+    /// # Errors
+    /// [`DecodeError::UnsupportedLayer`] when the file's layers are not int8 (an f32 model);
+    /// [`DecodeError::ArchitectureMismatch`] when its input width, layer widths or activations
+    /// differ from this network's; [`DecodeError::Unaligned`] when the file is not at a
+    /// 4-byte-aligned address.
+    pub fn view(model: &ModelView<'a>) -> Result<Self, DecodeError> {
+        if let Some(l) = model.layers().find(|l| l.dtype != DType::I8) {
+            return Err(DecodeError::UnsupportedLayer {
+                dtype: l.dtype.code(),
+            });
+        }
+        let mut layers = model.layers();
+        if usize::from(model.input()) != IN || layers.len() != L::DEPTH {
+            return Err(DecodeError::ArchitectureMismatch);
+        }
+        let layers = L::view(&mut layers)?;
+        let mean = model.mean().as_slice().ok_or(DecodeError::Unaligned)?;
+        let std = model.std().as_slice().ok_or(DecodeError::Unaligned)?;
+        Ok(Int8NetworkRef::new(
+            mean.try_into()
+                .map_err(|_| DecodeError::ArchitectureMismatch)?,
+            std.try_into()
+                .map_err(|_| DecodeError::ArchitectureMismatch)?,
+            layers,
+        ))
+    }
+
+    /// Validates the int8 model file at the start of `region` (magic, version, checksum,
+    /// parameters in range, architecture; what follows it is ignored) and returns the network
+    /// over its parameters, in place.
+    ///
+    /// # Errors
+    /// Why the region holds no usable model: any [`DecodeError`] but `TrailingBytes`.
+    pub fn from_region(region: &'a [u8]) -> Result<Self, DecodeError> {
+        Self::view(&ModelView::from_prefix(region)?)
+    }
+
+    /// The input standardization: per-input mean and standard deviation.
+    pub const fn standardization(&self) -> (&'a [f32; IN], &'a [f32; IN]) {
+        (self.mean, self.std)
+    }
+
+    /// The input tensor's quantization (after the standardization).
+    pub fn input_quantization(&self) -> QuantParams {
+        self.layers.input()
+    }
+
+    /// The output tensor's quantization.
+    pub fn output_quantization(&self) -> QuantParams {
+        self.layers.output()
+    }
+
+    /// Runs the int8 layers on int8 inputs (what TFLite's interpreter computes for a model with
+    /// int8 input and output tensors), with the inner products of `D`.
+    #[inline(always)]
+    pub fn forward_quantized<D: Dot>(&self, x: &[i8; IN]) -> [i8; OUT] {
+        self.layers.forward::<D>(x)
+    }
+
+    /// Standardizes and quantizes one raw input, runs the int8 layers with the inner products
+    /// of `D`, and returns the int8 outputs.
+    #[inline(always)]
+    pub fn predict_quantized_with<D: Dot>(&self, x: &[f32; IN]) -> [i8; OUT] {
+        let mut x = *x;
+        if self.standardize {
+            kernel::standardize(&mut x, self.mean, self.std);
+        }
+        let mut q = [0i8; IN];
+        quantize_all(&x, self.layers.input(), &mut q);
+        self.layers.forward::<D>(&q)
+    }
+
+    /// [`predict_quantized_with`](Self::predict_quantized_with) with the portable kernel.
+    pub fn predict_quantized(&self, x: &[f32; IN]) -> [i8; OUT] {
+        self.predict_quantized_with::<Scalar>(x)
+    }
+
+    /// Runs the model on one raw input with the inner products of `D`: the int8 outputs of
+    /// [`predict_quantized_with`](Self::predict_quantized_with), dequantized.
+    #[inline(always)]
+    pub fn predict_with<D: Dot>(&self, x: &[f32; IN]) -> [f32; OUT] {
+        let q = self.predict_quantized_with::<D>(x);
+        let mut out = [0.0; OUT];
+        dequantize_all(&q, self.layers.output(), &mut out);
+        out
+    }
+
+    /// Runs the model on one raw input with the portable kernel ([`Scalar`]).
+    #[inline(always)]
+    pub fn predict(&self, x: &[f32; IN]) -> [f32; OUT] {
+        self.predict_with::<Scalar>(x)
+    }
+
+    /// Runs the model on each input of `inputs`, writing the outputs in order; stops at the end
+    /// of the shorter slice and returns how many it ran. The same bits as one
+    /// [`predict_with`](Self::predict_with) per input.
+    pub fn predict_batch_with<D: Dot>(
+        &self,
+        inputs: &[[f32; IN]],
+        outputs: &mut [[f32; OUT]],
+    ) -> usize {
+        let mut count = 0;
+        for (x, y) in inputs.iter().zip(outputs) {
+            *y = self.predict_with::<D>(x);
+            count += 1;
+        }
+        count
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,73 @@
+//! The inner products of the int8 fully-connected layers: the one place where a target may plug
+//! in a faster kernel.
+//!
+//! Every int8 network of dendrite-core ([`QuantizedModel`](super::QuantizedModel),
+//! [`Int8NetworkRef`](crate::Int8NetworkRef), the type `model!` generates for an int8 model
+//! file) computes its fully-connected layers through [`fully_connected_with`]: the integer
+//! sums come from a [`Dot`] implementation, everything else (bias, requantization, clamp,
+//! softmax, tables) is dendrite-core's code, the same on every target.
+//!
+//! [`Scalar`] is the portable implementation, the default everywhere. A target with faster
+//! instructions (the Cortex-M4/M7/M33 DSP extension's `SMLAD` on pairs of sign-extended bytes,
+//! as CMSIS-NN does) implements [`Dot`] in the firmware's runtime crate (where `unsafe` and
+//! inline assembly are allowed) and passes it as the type parameter of `predict_with`. Integer
+//! sums do not depend on their order, so an implementation that meets the contract below gives
+//! the same bits as [`Scalar`]; the QEMU tests check it on every core.
+//!
+//! [`fully_connected_with`]: super::fully_connected_with
+
+/// Most rows one [`Dot::dot_rows`] call computes: the caller's accumulators live on the stack,
+/// `4 · DOT_BLOCK` bytes.
+pub const DOT_BLOCK: usize = 4;
+
+/// A kernel for the inner products of an int8 fully-connected layer.
+///
+/// # Contract
+/// `dot_rows(x, input_offset, weights, out)` sets, for every `r` in `0..out.len()`,
+///
+/// ```text
+/// out[r] = Σ_{i < x.len()} weights[r · x.len() + i] · (x[i] + input_offset)
+/// ```
+///
+/// in wrapping `i32` arithmetic (the sums of a model file's layers never wrap: at most 65,535
+/// terms of magnitude at most 128 · 255). dendrite-core calls it with
+/// - `x`: the layer's int8 input, at least one value;
+/// - `input_offset`: minus the input's zero point, in `[-127, 128]`, so `x[i] + input_offset`
+///   fits in an `i16`;
+/// - `weights`: `out.len()` consecutive rows of the layer's `units × x.len()` row-major int8
+///   weights (TFLite's `[out, in]`), exactly `out.len() · x.len()` values, at any byte address
+///   (rows are not word-aligned when `x.len()` is not a multiple of 4);
+/// - `out`: between 1 and [`DOT_BLOCK`] accumulators.
+///
+/// An implementation must not panic or read out of bounds even if the lengths disagree (it is
+/// safe code's to call); what it writes then is unspecified.
+///
+/// # Examples
+/// ```
+/// use dendrite_core::quant::{Dot, Scalar};
+/// let mut out = [0i32; 2];
+/// // Rows [1, 2] and [-3, 4] on x + 1 = [2, -1].
+/// Scalar::dot_rows(&[1, -2], 1, &[1, 2, -3, 4], &mut out);
+/// assert_eq!(out, [0, -10]);
+/// ```
+pub trait Dot {
+    /// Computes `out.len()` inner products: see [the contract](Dot#contract).
+    fn dot_rows(x: &[i8], input_offset: i32, weights: &[i8], out: &mut [i32]);
+}
+
+/// The portable [`Dot`]: one multiply-add per weight, in plain Rust, on every target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Scalar;
+
+impl Dot for Scalar {
+    #[inline(always)]
+    fn dot_rows(x: &[i8], input_offset: i32, weights: &[i8], out: &mut [i32]) {
+        for (acc, row) in out.iter_mut().zip(weights.chunks_exact(x.len().max(1))) {
+            let mut sum = 0i32;
+            for (&w, &xi) in row.iter().zip(x) {
+                sum = sum.wrapping_add(i32::from(w) * (i32::from(xi) + input_offset));
+            }
+            *acc = sum;
+        }
+    }
+}
