@@ -4,9 +4,10 @@
 //! The board is the one a `board-<name>` feature names, or else the target's default emulated
 //! board (`thumbv7em-none-eabihf`: mps2-an386, `thumbv7m-none-eabi`: mps2-an385,
 //! `thumbv8m.main-none-eabihf`: mps2-an505, `thumbv6m-none-eabi`: microbit). The code sees
-//! `DENDRITE_BOARD` (its name, for `dendrite_boards::board`), `cfg(dendrite_arch = "v6m" |
-//! "v7m" | "v8m")` (the stack guard) and `cfg(dendrite_emulated)` (semihosting always answers,
-//! the runtime drives the UART and timer).
+//! `DENDRITE_BOARD` (its name, for `dendrite_boards::board`), `DENDRITE_CPU` (its CPU, for the
+//! assembler), `cfg(dendrite_arch = "v6m" | "v7m" | "v8m")` (the stack guard),
+//! `cfg(dendrite_emulated)` (semihosting always answers, the runtime drives the UART and timer)
+//! and `cfg(dendrite_dsp)` (the core has the DSP extension: the int8 kernel uses `SMLAD`).
 //!
 //! For bare-metal builds it writes the board's `memory.x` (and for an emulated board an empty
 //! `device.x`: the runtime's interrupt table) into a directory of its own, on the linker's search
@@ -32,6 +33,7 @@ fn run() -> Result<(), String> {
     let target = env::var("TARGET").map_err(|e| format!("TARGET: {e}"))?;
     let board = board(&target)?;
     println!("cargo::rustc-env=DENDRITE_BOARD={}", board.name);
+    println!("cargo::rustc-env=DENDRITE_CPU={}", board.cpu);
     println!(
         "cargo::rustc-cfg=dendrite_arch=\"{}\"",
         board.arch.cfg_name()

@@ -1,25 +1,35 @@
-//! The runtime's int8 kernel (`dendrite_runtime::int8::accumulate`: `SMLAD` on the cores with
-//! the DSP extension) against the portable loop, on the core itself: random inputs, weights,
-//! input offsets and starting sums, for every input length from 1 to 80 and longer ones (odd,
-//! not multiples of 4, and the widths of real layers), 1 to 9 rows and more, slices starting at
-//! every alignment, sums that wrap. Any difference ends the run with status 1 and the case on
-//! stderr; success prints the number of cases and exits 0.
+//! The runtime's int8 kernel (`dendrite_runtime::int8::Kernel`: `SMLAD` on the cores with the
+//! DSP extension) against dendrite-core's portable `Scalar`, on the core itself:
+//!
+//! - `Dot::dot_rows` on random inputs, weights, input offsets (the ends of the range among
+//!   them), for every input length from 1 to 80 and longer ones (odd, not multiples of 4, the
+//!   widths of real layers), blocks of 1 to 4 rows, slices starting at every alignment;
+//! - whole fully-connected layers (`quant::fully_connected_with`, requantization and clamp
+//!   included) of random shapes, per-tensor and per-channel scales.
+//!
+//! Any difference ends the run with status 1 and the case on stderr; success prints the number
+//! of cases and exits 0.
 //!
 //! ```text
 //! cargo run --release -p dendrite-runtime --example int8_selftest                    # Cortex-M4F
 //! cargo run --release -p dendrite-runtime --example int8_selftest --target thumbv8m.main-none-eabihf
 //! ```
-//! (and every emulated board: `cargo xtask test` runs it on each).
+//! `cargo xtask test` runs it on every emulated core.
 #![no_std]
 #![no_main]
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::heprintln;
+use dendrite_core::quant::{fully_connected_with, quantize_multiplier, Requantize};
 use dendrite_runtime::exit::exit;
-use dendrite_runtime::int8::accumulate;
+use dendrite_runtime::int8::{Dot, Kernel, Scalar, DOT_BLOCK};
 
-/// The longest input and the most weights of a case.
+/// The most weights of a case.
 const MAX_WEIGHTS: usize = 4096;
+/// The longest input of a case.
+const MAX_INPUT: usize = 1024;
+/// The most units of a layer case.
+const MAX_UNITS: usize = 64;
 
 /// xorshift32: the same cases on every run.
 struct Rng(u32);
@@ -42,64 +52,114 @@ impl Rng {
             _ => r as i8,
         }
     }
-}
 
-/// TFLite's reference loop (dendrite-core's portable kernel), in wrapping i32.
-fn portable(x: &[i8], weights: &[i8], offset: i32, acc: &mut [i32]) {
-    for (a, row) in acc.iter_mut().zip(weights.chunks_exact(x.len())) {
-        for (&w, &xi) in row.iter().zip(x) {
-            *a = a.wrapping_add(i32::from(w).wrapping_mul(i32::from(xi) + offset));
+    /// An input offset (minus a zero point): the ends of `[-127, 128]` now and then.
+    fn offset(&mut self) -> i32 {
+        match self.next() % 8 {
+            0 => -127,
+            1 => 128,
+            _ => (self.next() % 256) as i32 - 127,
         }
     }
+
+    fn below(&mut self, n: usize) -> usize {
+        self.next() as usize % n
+    }
 }
 
-/// One case: `rows` units of `n` inputs, slices starting `skew` bytes into the buffers.
-fn check(
-    rng: &mut Rng,
-    buffers: &mut ([i8; MAX_WEIGHTS + 4], [i8; 1024]),
-    n: usize,
-    rows: usize,
-    skew: usize,
-) -> bool {
-    let (weights, x) = buffers;
-    let (Some(w), Some(x)) = (
-        weights.get_mut(skew..skew + n * rows),
-        x.get_mut(skew..skew + n),
-    ) else {
+/// The buffers cases are cut from, `skew` bytes in (any alignment).
+struct Buffers {
+    weights: [i8; MAX_WEIGHTS + 4],
+    x: [i8; MAX_INPUT + 4],
+}
+
+/// Fills `len` random bytes of `buffer` from `skew` on.
+fn random<'a>(rng: &mut Rng, buffer: &'a mut [i8], skew: usize, len: usize) -> &'a mut [i8] {
+    let slice = buffer.get_mut(skew..skew + len).unwrap_or(&mut []);
+    slice.iter_mut().for_each(|v| *v = rng.byte());
+    slice
+}
+
+/// One `dot_rows` case: `rows` rows of `n` inputs. Returns whether both kernels agree.
+fn dot_case(rng: &mut Rng, b: &mut Buffers, n: usize, rows: usize, skew: usize) -> bool {
+    let w = random(rng, &mut b.weights, skew, n * rows);
+    let x = random(rng, &mut b.x, (skew + 1) % 4, n);
+    let offset = rng.offset();
+    let mut fast = [0x5A5A_5A5Ai32; DOT_BLOCK];
+    let mut slow = [0x1234_5678i32; DOT_BLOCK];
+    let (Some(f), Some(s)) = (fast.get_mut(..rows), slow.get_mut(..rows)) else {
         return true;
     };
-    w.iter_mut().for_each(|v| *v = rng.byte());
-    x.iter_mut().for_each(|v| *v = rng.byte());
-    let offset = match rng.next() % 8 {
-        0 => -127,
-        1 => 128,
-        _ => (rng.next() % 256) as i32 - 127,
-    };
-    let mut fast = [0i32; 160];
-    let mut slow = [0i32; 160];
-    let (Some(fast), Some(slow)) = (fast.get_mut(..rows), slow.get_mut(..rows)) else {
-        return true;
-    };
-    for (f, s) in fast.iter_mut().zip(slow.iter_mut()) {
-        // Near the ends of the range now and then, so that some sums wrap.
-        let start = match rng.next() % 4 {
-            0 => i32::MAX - (rng.next() % 65_536) as i32,
-            1 => i32::MIN + (rng.next() % 65_536) as i32,
-            _ => rng.next() as i32 >> 12,
-        };
-        (*f, *s) = (start, start);
-    }
-    accumulate(x, w, offset, fast);
-    portable(x, w, offset, slow);
-    if fast != slow {
-        let unit = fast
+    Kernel::dot_rows(x, offset, w, f);
+    Scalar::dot_rows(x, offset, w, s);
+    if f != s {
+        let unit = f
             .iter()
-            .zip(slow.iter())
-            .position(|(f, s)| f != s)
+            .zip(s.iter())
+            .position(|(a, b)| a != b)
             .unwrap_or(0);
         heprintln!(
-            "int8 selftest: {} inputs, {} rows, skew {}, offset {}: unit {} gives {}, the portable loop {}",
-            n, rows, skew, offset, unit, fast.get(unit).copied().unwrap_or(0), slow.get(unit).copied().unwrap_or(0)
+            "int8 selftest: {} inputs, {} rows, skew {}, offset {}: row {} gives {}, Scalar {}",
+            n,
+            rows,
+            skew,
+            offset,
+            unit,
+            f.get(unit).copied().unwrap_or(0),
+            s.get(unit).copied().unwrap_or(0)
+        );
+        return false;
+    }
+    true
+}
+
+/// One fully-connected layer of `n` inputs and `units` units through both kernels.
+fn layer_case(rng: &mut Rng, b: &mut Buffers, n: usize, units: usize) -> bool {
+    let skew = rng.below(4);
+    let w = random(rng, &mut b.weights, skew, n * units);
+    let x_skew = rng.below(4);
+    let x = random(rng, &mut b.x, x_skew, n);
+    let mut bias = [0i32; MAX_UNITS];
+    let mut multiplier = [0i32; MAX_UNITS];
+    let mut shift = [0i32; MAX_UNITS];
+    let per_channel = rng.next().is_multiple_of(2);
+    let scales = if per_channel { units } else { 1 };
+    for j in 0..units {
+        if let (Some(b), Some(m), Some(s)) =
+            (bias.get_mut(j), multiplier.get_mut(j), shift.get_mut(j))
+        {
+            *b = (rng.next() as i32) >> 14;
+            // Scales that keep the outputs mostly inside the int8 range for these sums.
+            let real = f64::from(1 + rng.next() % 1000) / 1e6 * 64.0 / (n as f64);
+            (*m, *s) = quantize_multiplier(real);
+        }
+    }
+    let params = Requantize {
+        input_zero_point: -rng.offset(),
+        output_zero_point: (rng.next() % 256) as i32 - 128,
+        multiplier: multiplier.get(..scales).unwrap_or(&[]),
+        shift: shift.get(..scales).unwrap_or(&[]),
+        activation_min: if rng.next().is_multiple_of(2) {
+            -128
+        } else {
+            rng.byte().min(0)
+        },
+        activation_max: 127,
+    };
+    let bias = bias.get(..units).unwrap_or(&[]);
+    let mut fast = [0i8; MAX_UNITS];
+    let mut slow = [0i8; MAX_UNITS];
+    let (Some(f), Some(s)) = (fast.get_mut(..units), slow.get_mut(..units)) else {
+        return true;
+    };
+    fully_connected_with::<Kernel>(x, w, bias, &params, f);
+    fully_connected_with::<Scalar>(x, w, bias, &params, s);
+    if f != s {
+        heprintln!(
+            "int8 selftest: layer {}-{} (per-channel {}) gives other outputs than with Scalar",
+            n,
+            units,
+            per_channel
         );
         return false;
     }
@@ -108,57 +168,76 @@ fn check(
 
 #[entry]
 fn main() -> ! {
-    static mut BUFFERS: ([i8; MAX_WEIGHTS + 4], [i8; 1024]) = ([0; MAX_WEIGHTS + 4], [0; 1024]);
+    static mut BUFFERS: Buffers = Buffers {
+        weights: [0; MAX_WEIGHTS + 4],
+        x: [0; MAX_INPUT + 4],
+    };
     dendrite_runtime::start();
+    let b = BUFFERS;
     let mut rng = Rng(0x2545_F491);
     let mut cases = 0u32;
-    let mut run = |n: usize, rows: usize, skew: usize, rng: &mut Rng| {
+    let mut dot = |n: usize, rows: usize, skew: usize, rng: &mut Rng, b: &mut Buffers| {
         cases += 1;
-        if !check(rng, BUFFERS, n, rows, skew) {
+        if !dot_case(rng, b, n, rows, skew) {
             exit(1);
         }
     };
     for n in 1..=80 {
-        for rows in 1..=9 {
+        for rows in 1..=DOT_BLOCK {
             for skew in 0..4 {
-                run(n, rows, skew, &mut rng);
+                dot(n, rows, skew, &mut rng, b);
             }
         }
     }
-    // Real layers' widths (the autoencoder's 640, 128 and 8; 16-32-32-4; the digits' 64) and
-    // odd ones, with row counts that leave every remainder of the blocks of four.
+    // Real layers' widths (the autoencoder's 640, 128 and 8; the digits' 64) and odd ones.
     for n in [127, 128, 129, 255, 256, 257, 511, 640, 1000, 1023] {
-        for rows in [1, 2, 3, 4, 5, 6, 7] {
-            if n * rows <= MAX_WEIGHTS {
-                run(n, rows, (n + rows) % 4, &mut rng);
+        for rows in 1..=DOT_BLOCK {
+            for skew in 0..4 {
+                dot(n, rows, skew, &mut rng, b);
             }
         }
     }
-    for (n, rows) in [
-        (8, 128),
+    for _ in 0..2_000 {
+        let n = 1 + rng.below(MAX_INPUT);
+        let rows = 1 + rng.below(DOT_BLOCK);
+        let skew = rng.below(4);
+        dot(n, rows, skew, &mut rng, b);
+    }
+    // Whole layers: every width of 16-32-32-4, the digits' 64-32-10, odd shapes.
+    let mut layers = 0u32;
+    let mut layer = |n: usize, units: usize, rng: &mut Rng, b: &mut Buffers| {
+        layers += 1;
+        if !layer_case(rng, b, n, units) {
+            exit(1);
+        }
+    };
+    for (n, units) in [
         (16, 32),
         (32, 32),
         (32, 4),
         (64, 32),
         (32, 10),
-        (3, 160),
-        (31, 129),
+        (3, 4),
+        (4, 3),
+        (7, 9),
+        (128, 8),
+        (8, 64),
+        (640, 6),
     ] {
-        for skew in 0..4 {
-            run(n, rows, skew, &mut rng);
+        for _ in 0..8 {
+            layer(n, units, &mut rng, b);
         }
     }
-    // Random shapes.
-    for _ in 0..2_000 {
-        let n = 1 + (rng.next() % 200) as usize;
-        let rows = 1 + (rng.next() as usize % (MAX_WEIGHTS / n).min(160));
-        let skew = (rng.next() % 4) as usize;
-        run(n, rows, skew, &mut rng);
+    for _ in 0..500 {
+        let n = 1 + rng.below(200);
+        let units = 1 + rng.below((MAX_WEIGHTS / n).min(MAX_UNITS));
+        layer(n, units, &mut rng, b);
     }
     heprintln!(
-        "int8 selftest on {}: {} cases, every sum equal to the portable loop's",
+        "int8 selftest on {}: {} dot_rows cases and {} layers, Kernel equal to Scalar in every bit",
         dendrite_runtime::NAME,
-        cases
+        cases,
+        layers
     );
     exit(0)
 }

@@ -1,87 +1,55 @@
 //! The int8 inner products of a fully-connected layer, with the DSP extension's SIMD
-//! instructions where the core has them (Cortex-M4, M7, M33), as CMSIS-NN computes them.
+//! instructions where the core has them (Cortex-M4, M7, M33), as CMSIS-NN computes them:
+//! [`Kernel`], dendrite-core's [`Dot`] hook for this core.
 //!
-//! For every output unit `j` of a layer with `n` inputs:
-//! `acc[j] += Σ_i weights[j·n + i] · (x[i] + input_offset)`, in wrapping 32-bit arithmetic.
-//! Integer sums do not depend on their order, so this gives exactly the bits of dendrite-core's
-//! portable kernel (TFLite's reference loop) on every core; the firmware runs it in place of
-//! that loop.
+//! For the rows of a block of a layer with `n` inputs:
+//! `out[r] = Σ_i weights[r·n + i] · (x[i] + input_offset)`, in wrapping 32-bit arithmetic.
+//! Integer sums do not depend on their order, so [`Kernel`] gives exactly the bits of
+//! dendrite-core's portable [`Scalar`] on every core; `examples/int8_selftest.rs` checks it on
+//! the core itself.
 //!
 //! With the DSP extension (`cfg(dendrite_dsp)`, from the board table), four inputs at a time:
 //! `SXTAB16` sign-extends the input's bytes 0 and 2 (and, rotated by 8, bytes 1 and 3) into two
 //! 16-bit halves and adds the input offset to each in the same instruction (`x + offset` is in
-//! `[-255, 255]`, within 16 bits); `SXTB16` does the same for four weights; `SMLAD` multiplies
-//! both pairs of halves and adds the two products to the accumulator. Four rows share each
-//! extended input word, so four inputs of four rows (16 multiply-adds) take 5 loads, 10
-//! extensions and 8 `SMLAD`s. Without it, a plain loop with no bounds checks in its body.
+//! `[-255, 255]`, within 16 bits); `SXTB16` does the same for four weights, without the offset;
+//! `SMLAD` multiplies both pairs of halves and adds the two products to a row's sum. The four
+//! rows of a block share each extended input word, so four inputs of four rows (16
+//! multiply-adds) take 5 loads, 10 extensions and 8 `SMLAD`s. Without the DSP extension,
+//! [`Kernel`] is [`Scalar`].
 
-/// Adds the inner products of `weights`' rows with `x + input_offset` to `acc`:
-/// `acc[j] += Σ_i weights[j·n + i] · (x[i] + input_offset)` with `n = x.len()`, wrapping.
-///
-/// `weights` holds the rows one after another (`OUT × IN`, row-major, TFLite's layout). Rows
-/// beyond `acc`'s length are ignored, and so are the units of `acc` beyond the whole rows of
-/// `weights`; an empty `x` adds nothing.
-///
-/// `input_offset` is the negated input zero point, in `[-127, 128]` for an int8 zero point;
-/// any value gives the portable kernel's wrapping result on a core without the DSP extension,
-/// and on one with it as long as `x[i] + input_offset` fits 16 bits (`[-32768, 32767]`).
-///
-/// ```
-/// let mut acc = [10, 20];
-/// // Rows [1, 2, 3] and [-1, 0, 4]; x + 1 = [2, 0, -1].
-/// dendrite_runtime::int8::accumulate(&[1, -1, -2], &[1, 2, 3, -1, 0, 4], 1, &mut acc);
-/// assert_eq!(acc, [10 + 2 - 3, 20 - 2 - 4]);
-/// ```
-pub fn accumulate(x: &[i8], weights: &[i8], input_offset: i32, acc: &mut [i32]) {
-    let n = x.len();
-    if n == 0 {
-        return;
-    }
-    #[cfg(all(target_arch = "arm", dendrite_dsp))]
-    {
-        if (-32768..=32767).contains(&input_offset) {
-            dsp::accumulate(x, weights, input_offset, acc);
-            return;
-        }
-    }
-    portable(x, weights, input_offset, acc);
-}
+pub use dendrite_core::quant::{Dot, Scalar, DOT_BLOCK};
 
-/// One row's inner product with `x + input_offset`, wrapping: [`accumulate`] for one unit,
-/// starting from 0. `row` and `x` are paired up to the shorter's length.
-///
-/// ```
-/// assert_eq!(dendrite_runtime::int8::dot(&[1, 2, 3], &[4, -5, 6], -1), 4 * 0 - 5 * 1 + 6 * 2);
-/// ```
-pub fn dot(x: &[i8], row: &[i8], input_offset: i32) -> i32 {
-    let n = x.len().min(row.len());
-    let (Some(x), Some(row)) = (x.get(..n), row.get(..n)) else {
-        return 0;
-    };
-    let mut acc = [0i32];
-    accumulate(x, row, input_offset, &mut acc);
-    let [sum] = acc;
-    sum
-}
+/// This core's int8 inner-product kernel: [`Simd`] on the cores with the DSP extension
+/// (Cortex-M4, M7, M33), [`Scalar`] elsewhere (Cortex-M0, M3). Pass it to dendrite-core's
+/// `*_with::<Kernel>` functions.
+#[cfg(all(target_arch = "arm", dendrite_dsp))]
+pub type Kernel = Simd;
+/// This core's int8 inner-product kernel: [`Simd`] on the cores with the DSP extension
+/// (Cortex-M4, M7, M33), [`Scalar`] elsewhere (Cortex-M0, M3). Pass it to dendrite-core's
+/// `*_with::<Kernel>` functions.
+#[cfg(not(all(target_arch = "arm", dendrite_dsp)))]
+pub type Kernel = Scalar;
 
-/// The portable loop: TFLite's reference order, no bounds checks in the body (zipped slices).
-fn portable(x: &[i8], weights: &[i8], input_offset: i32, acc: &mut [i32]) {
-    for (a, row) in acc.iter_mut().zip(weights.chunks_exact(x.len())) {
-        let mut sum = *a;
-        for (&w, &xi) in row.iter().zip(x) {
-            sum = sum
-                .wrapping_add(i32::from(w).wrapping_mul(i32::from(xi).wrapping_add(input_offset)));
-        }
-        *a = sum;
+/// The DSP extension's [`Dot`]: `SXTB16`, `SXTAB16` and `SMLAD` on four inputs at a time.
+#[cfg(all(target_arch = "arm", dendrite_dsp))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Simd;
+
+#[cfg(all(target_arch = "arm", dendrite_dsp))]
+impl Dot for Simd {
+    #[inline]
+    fn dot_rows(x: &[i8], input_offset: i32, weights: &[i8], out: &mut [i32]) {
+        dsp::dot_rows(x, input_offset, weights, out);
     }
 }
 
 #[cfg(all(target_arch = "arm", dendrite_dsp))]
 mod dsp {
-    //! The DSP extension's instructions, each in its own `asm!` so that the compiler allocates
-    //! registers and schedules the loads around them.
+    //! The DSP extension's instructions: the four-row loop as a function in assembly (it needs
+    //! every register), the rest in Rust around one `asm!` per instruction.
 
-    use core::arch::asm;
+    use super::{Dot, Scalar};
+    use core::arch::{asm, naked_asm};
 
     /// `SXTB16`: bytes 0 and 2 of `x`, sign-extended into the two 16-bit halves.
     #[inline(always)]
@@ -150,211 +118,160 @@ mod dsp {
     }
 
     /// Four bytes as one little-endian word (one `LDR`: ARMv7E-M and ARMv8-M Mainline load
-    /// unaligned words).
+    /// words from any address).
     #[inline(always)]
     fn word(bytes: &[i8; 4]) -> u32 {
         u32::from_le_bytes(bytes.map(|b| b as u8))
     }
 
-    /// Adds `w · x` to `acc` for four weights and an input word already split into
-    /// offset-added halves (`lo`: bytes 0 and 2, `hi`: bytes 1 and 3).
+    /// One row's sum over whole words of four inputs, in Rust around the instructions above
+    /// (the blocks of fewer than four rows: a layer whose width is not a multiple of 4).
     #[inline(always)]
-    fn mac4(acc: i32, w: &[i8; 4], lo: u32, hi: u32) -> i32 {
-        let w = word(w);
-        smlad(sxtb16_ror8(w), hi, smlad(sxtb16(w), lo, acc))
+    fn row(x4: &[[i8; 4]], w4: &[[i8; 4]], offset2: u32) -> i32 {
+        x4.iter().zip(w4).fold(0, |s, (xw, w)| {
+            let (xw, w) = (word(xw), word(w));
+            let lo = sxtab16(offset2, xw);
+            let hi = sxtab16_ror8(offset2, xw);
+            smlad(sxtb16_ror8(w), hi, smlad(sxtb16(w), lo, s))
+        })
     }
 
-    /// Leftover columns (fewer than four), in plain arithmetic.
+    /// Four rows' sums over the first `4·groups` inputs (`groups` ≥ 1), written to `out`.
+    ///
+    /// Arguments (AAPCS): r0 `x`, r1 the first row, r2 `n` (the distance between rows), r3
+    /// `groups`; on the stack the input offset in both halves, then `out`. Registers in the
+    /// loop: r0 the input's distance from row 0 (constant as r1 advances), r1 row 0 (rows 1-3
+    /// at r1 + n, r5 = r1 + 2n, r5 + n), r2 `n`, r3 r1's end, r4 the offset, r6/r7 the input's
+    /// extended halves, r8-r11 the four sums, r12/lr temporaries. Two groups per turn; an odd
+    /// count enters at the second.
+    ///
+    /// # Safety
+    /// For k < 4·`groups`, `x + k` and `rows + r·n + k` (r < 4) must be readable; `out` must be
+    /// valid for writing four words, word-aligned.
+    #[unsafe(naked)]
+    unsafe extern "C" fn dot4(
+        x: *const i8,
+        rows: *const i8,
+        n: usize,
+        groups: usize,
+        offset2: u32,
+        out: *mut [i32; 4],
+    ) {
+        naked_asm!(
+            // The assembler of a naked function does not always see `-C target-cpu` (an
+            // optimized build assembles it for the bare target, where ARMv8-M Mainline lacks
+            // the optional DSP extension): name the board's CPU, which has it.
+            concat!(".cpu ", env!("DENDRITE_CPU")),
+            "push {{r4-r11, lr}}",
+            "ldr r4, [sp, #36]",
+            "subs r0, r0, r1",
+            "add.w r3, r1, r3, lsl #2",
+            "add.w r5, r1, r2, lsl #1",
+            "movs r8, #0",
+            "movs r9, #0",
+            "movs r10, #0",
+            "movs r11, #0",
+            "sub r12, r3, r1",
+            "tst r12, #4",
+            "bne 3f",
+            "2:",
+            "ldr r12, [r1, r0]",
+            "ldr lr, [r1, r2]",
+            "sxtab16 r6, r4, r12",
+            "sxtab16 r7, r4, r12, ror #8",
+            "sxtb16 r12, lr",
+            "smlad r9, r12, r6, r9",
+            "sxtb16 lr, lr, ror #8",
+            "smlad r9, lr, r7, r9",
+            "ldr r12, [r5, r2]",
+            "sxtb16 lr, r12",
+            "smlad r11, lr, r6, r11",
+            "sxtb16 r12, r12, ror #8",
+            "smlad r11, r12, r7, r11",
+            "ldr r12, [r5], #4",
+            "sxtb16 lr, r12",
+            "smlad r10, lr, r6, r10",
+            "sxtb16 r12, r12, ror #8",
+            "smlad r10, r12, r7, r10",
+            "ldr r12, [r1], #4",
+            "sxtb16 lr, r12",
+            "smlad r8, lr, r6, r8",
+            "sxtb16 r12, r12, ror #8",
+            "smlad r8, r12, r7, r8",
+            "3:",
+            "ldr r12, [r1, r0]",
+            "ldr lr, [r1, r2]",
+            "sxtab16 r6, r4, r12",
+            "sxtab16 r7, r4, r12, ror #8",
+            "sxtb16 r12, lr",
+            "smlad r9, r12, r6, r9",
+            "sxtb16 lr, lr, ror #8",
+            "smlad r9, lr, r7, r9",
+            "ldr r12, [r5, r2]",
+            "sxtb16 lr, r12",
+            "smlad r11, lr, r6, r11",
+            "sxtb16 r12, r12, ror #8",
+            "smlad r11, r12, r7, r11",
+            "ldr r12, [r5], #4",
+            "sxtb16 lr, r12",
+            "smlad r10, lr, r6, r10",
+            "sxtb16 r12, r12, ror #8",
+            "smlad r10, r12, r7, r10",
+            "ldr r12, [r1], #4",
+            "sxtb16 lr, r12",
+            "smlad r8, lr, r6, r8",
+            "sxtb16 r12, r12, ror #8",
+            "smlad r8, r12, r7, r8",
+            "cmp r1, r3",
+            "bne 2b",
+            "ldr r12, [sp, #40]",
+            "stm r12, {{r8-r11}}",
+            "pop {{r4-r11, pc}}",
+        )
+    }
+
+    /// The inputs' last `n mod 4` values against a row's, added to `sum`.
     #[inline(always)]
-    fn tail(acc: i32, w: &[i8], x: &[i8], offset: i32) -> i32 {
-        w.iter().zip(x).fold(acc, |a, (&w, &xi)| {
+    fn tail(sum: i32, w: &[i8], x: &[i8], offset: i32) -> i32 {
+        w.iter().zip(x).fold(sum, |a, (&w, &xi)| {
             a.wrapping_add(i32::from(w).wrapping_mul(i32::from(xi) + offset))
         })
     }
 
-    /// One row over `x4` (whole words of four inputs), in Rust around the instructions above.
+    /// [`Dot::dot_rows`]: a block of four rows through [`dot4`], other blocks a row at a
+    /// time; any block whose lengths break the contract, or an offset beyond 16 bits, through
+    /// [`Scalar`] (which reads nothing out of bounds either).
     #[inline(always)]
-    fn row(x4: &[[i8; 4]], w4: &[[i8; 4]], offset2: u32) -> i32 {
-        x4.iter().zip(w4).fold(0, |s, (xw, w)| {
-            let xw = word(xw);
-            mac4(s, w, sxtab16(offset2, xw), sxtab16_ror8(offset2, xw))
-        })
-    }
-
-    /// Three rows starting at `rows` (`n` bytes apart) over the first `4·groups` inputs of
-    /// `x`, added to `acc`: the hot loop, in assembly because it needs all twelve allocatable
-    /// registers (three row sums, the input's two halves, the offset, two temporaries, the row
-    /// pointer, the row stride, the input's distance from the row pointer and the loop's end),
-    /// which the compiler's allocation spills to the stack.
-    ///
-    /// Per four inputs of the three rows (12 multiply-adds): 4 `LDR`, 2 `SXTAB16`, 6 `SXTB16`,
-    /// 6 `SMLAD`; the loop does two such groups per turn (entering in its middle when `groups`
-    /// is odd).
-    #[inline(always)]
-    fn rows3(
-        x: &[i8],
-        rows: &[i8],
-        n: usize,
-        groups: usize,
-        offset2: u32,
-        acc: [i32; 3],
-    ) -> [i32; 3] {
-        let [mut a0, mut a1, mut a2] = acc;
-        if groups == 0 || x.len() < 4 * groups || n < 4 * groups || rows.len() < 2 * n + 4 * groups
-        {
-            return acc;
-        }
-        let start = rows.as_ptr();
-        // The input's distance from row 0: constant as the row pointer advances.
-        let distance = (x.as_ptr() as usize).wrapping_sub(start as usize);
-        let end = start.wrapping_add(4 * groups);
-        // SAFETY: the loop reads the words at `start + 4k`, `start + n + 4k`,
-        // `start + 2n + 4k` and `x + 4k` for k < `groups`: within `rows` (whose length was
-        // checked above to reach `2n + 4·groups`) and `x` (at least `4·groups` long). ARMv7E-M
-        // and ARMv8-M Mainline load words from any address. It writes only registers (the
-        // operands) and the flags (not preserved: no `preserves_flags`), touches no stack, and
-        // the DSP extension is present (`cfg(dendrite_dsp)`).
-        unsafe {
-            asm!(
-                // An odd number of groups: enter at the loop's second half.
-                "sub {t0}, {end}, {p}",
-                "tst {t0}, #4",
-                "bne 3f",
-                "2:",
-                "ldr {t0}, [{p}, {d}]",
-                "ldr {t1}, [{p}, {n}]",
-                "sxtab16 {lo}, {off}, {t0}",
-                "sxtab16 {hi}, {off}, {t0}, ror #8",
-                "sxtb16 {t0}, {t1}",
-                "smlad {a1}, {t0}, {lo}, {a1}",
-                "sxtb16 {t1}, {t1}, ror #8",
-                "smlad {a1}, {t1}, {hi}, {a1}",
-                "ldr {t0}, [{p}, {n}, lsl #1]",
-                "sxtb16 {t1}, {t0}",
-                "smlad {a2}, {t1}, {lo}, {a2}",
-                "sxtb16 {t0}, {t0}, ror #8",
-                "smlad {a2}, {t0}, {hi}, {a2}",
-                "ldr {t0}, [{p}], #4",
-                "sxtb16 {t1}, {t0}",
-                "smlad {a0}, {t1}, {lo}, {a0}",
-                "sxtb16 {t0}, {t0}, ror #8",
-                "smlad {a0}, {t0}, {hi}, {a0}",
-                "3:",
-                "ldr {t0}, [{p}, {d}]",
-                "ldr {t1}, [{p}, {n}]",
-                "sxtab16 {lo}, {off}, {t0}",
-                "sxtab16 {hi}, {off}, {t0}, ror #8",
-                "sxtb16 {t0}, {t1}",
-                "smlad {a1}, {t0}, {lo}, {a1}",
-                "sxtb16 {t1}, {t1}, ror #8",
-                "smlad {a1}, {t1}, {hi}, {a1}",
-                "ldr {t0}, [{p}, {n}, lsl #1]",
-                "sxtb16 {t1}, {t0}",
-                "smlad {a2}, {t1}, {lo}, {a2}",
-                "sxtb16 {t0}, {t0}, ror #8",
-                "smlad {a2}, {t0}, {hi}, {a2}",
-                "ldr {t0}, [{p}], #4",
-                "sxtb16 {t1}, {t0}",
-                "smlad {a0}, {t1}, {lo}, {a0}",
-                "sxtb16 {t0}, {t0}, ror #8",
-                "smlad {a0}, {t0}, {hi}, {a0}",
-                "cmp {p}, {end}",
-                "bne 2b",
-                p = inout(reg) start => _,
-                n = in(reg) n,
-                d = in(reg) distance,
-                end = in(reg) end,
-                off = in(reg) offset2,
-                a0 = inout(reg) a0,
-                a1 = inout(reg) a1,
-                a2 = inout(reg) a2,
-                lo = out(reg) _,
-                hi = out(reg) _,
-                t0 = out(reg) _,
-                t1 = out(reg) _,
-                options(readonly, nostack),
-            );
-        }
-        [a0, a1, a2]
-    }
-
-    /// [`super::accumulate`] with SMLAD: three rows at a time ([`rows3`]), then one at a time.
-    /// `x` is not empty and `offset` fits 16 bits.
-    pub(super) fn accumulate(x: &[i8], weights: &[i8], offset: i32, acc: &mut [i32]) {
+    pub(super) fn dot_rows(x: &[i8], offset: i32, weights: &[i8], out: &mut [i32]) {
         let n = x.len();
+        let rows = out.len();
+        if n == 0 || weights.len() != rows * n || !(-32768..=32767).contains(&offset) {
+            return Scalar::dot_rows(x, offset, weights, out);
+        }
         // The offset in both halves.
         let offset2 = (offset as u32 & 0xFFFF) | ((offset as u32) << 16);
         let (x4, x_tail) = x.as_chunks::<4>();
-        let mut blocks = weights.chunks_exact(3 * n);
-        let mut acc3 = acc.chunks_exact_mut(3);
-        for (block, a) in (&mut blocks).zip(&mut acc3) {
-            let sums = rows3(x, block, n, x4.len(), offset2, [0; 3]);
-            for ((a, s), row) in a.iter_mut().zip(sums).zip(block.chunks_exact(n)) {
-                let t = row.get(4 * x4.len()..).unwrap_or(&[]);
-                *a = a.wrapping_add(tail(s, t, x_tail, offset));
+        let whole = 4 * x4.len();
+        if let Ok(out4) = <&mut [i32; 4]>::try_from(&mut *out) {
+            if !x4.is_empty() {
+                // SAFETY: `weights` holds exactly 4 rows of `n` values (checked above), so
+                // `weights + r·n + k` is in bounds for r < 4 and k < 4·groups ≤ n, and so is
+                // `x + k`; `out4` is an exclusive reference to four aligned words. `dot4`
+                // reads only those and writes only `out4`.
+                unsafe {
+                    dot4(x.as_ptr(), weights.as_ptr(), n, x4.len(), offset2, out4);
+                }
+            } else {
+                *out4 = [0; 4];
             }
-        }
-        for (a, r) in acc3
-            .into_remainder()
-            .iter_mut()
-            .zip(blocks.remainder().chunks_exact(n))
-        {
-            let (w, t) = r.as_chunks::<4>();
-            *a = a.wrapping_add(tail(row(x4, w, offset2), t, x_tail, offset));
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    extern crate std;
-    use super::*;
-    use std::vec::Vec;
-
-    /// The definition, in i64.
-    fn reference(x: &[i8], weights: &[i8], offset: i32, acc: &[i32]) -> Vec<i32> {
-        acc.iter()
-            .zip(weights.chunks_exact(x.len()))
-            .map(|(&a, row)| {
-                let s: i64 = row
-                    .iter()
-                    .zip(x)
-                    .map(|(&w, &xi)| i64::from(w) * (i64::from(xi) + i64::from(offset)))
-                    .sum();
-                (i64::from(a) + s) as i32
-            })
-            .collect()
-    }
-
-    #[test]
-    fn matches_the_definition_for_many_shapes() {
-        let mut seed = 0x9E37_79B9u32;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed
-        };
-        for n in 1..40 {
-            for rows in [1, 3, 4, 5, 9] {
-                let x: Vec<i8> = (0..n).map(|_| next() as i8).collect();
-                let w: Vec<i8> = (0..n * rows).map(|_| next() as i8).collect();
-                let offset = (next() % 256) as i32 - 127;
-                let mut acc: Vec<i32> = (0..rows).map(|_| next() as i32 >> 8).collect();
-                let want = reference(&x, &w, offset, &acc);
-                accumulate(&x, &w, offset, &mut acc);
-                assert_eq!(acc, want, "n {n}, rows {rows}");
+            for (s, row) in out4.iter_mut().zip(weights.chunks_exact(n)) {
+                *s = tail(*s, row.get(whole..).unwrap_or(&[]), x_tail, offset);
             }
+            return;
         }
-    }
-
-    #[test]
-    fn short_weights_and_empty_input_leave_the_rest() {
-        let mut acc = [1, 2, 3];
-        accumulate(&[1, 1], &[1, 1, 1, 1, 9], 0, &mut acc);
-        assert_eq!(acc, [3, 4, 3]);
-        accumulate(&[], &[1, 2], 5, &mut acc);
-        assert_eq!(acc, [3, 4, 3]);
-        assert_eq!(dot(&[1, 2], &[3], 0), 3);
+        for (s, r) in out.iter_mut().zip(weights.chunks_exact(n)) {
+            let (w4, w_tail) = r.as_chunks::<4>();
+            *s = tail(row(x4, w4, offset2), w_tail, x_tail, offset);
+        }
     }
 }
