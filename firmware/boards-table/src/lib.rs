@@ -162,14 +162,15 @@ pub struct Board {
 }
 
 /// The MPS2 FPGA boards' code memory: 4 MiB of SSRAM at 0, of which the firmware uses the first
-/// 256 KiB as flash; the 16 KiB after it are the WEIGHTS region.
+/// 256 KiB as flash; the 512 KiB after it are the WEIGHTS region (room for an int8 model of
+/// about 500,000 parameters, such as the MLPerf Tiny anomaly-detection autoencoder's 270,000).
 const MPS2_FLASH: Region = Region {
     origin: 0x0000_0000,
     length: 256 * 1024,
 };
 const MPS2_WEIGHTS: Region = Region {
     origin: 0x0004_0000,
-    length: 16 * 1024,
+    length: 512 * 1024,
 };
 const MPS2_RAM: Region = Region {
     origin: 0x2000_0000,
@@ -604,7 +605,7 @@ mod tests {
     #[test]
     fn memory_x_names_every_region() {
         let text = memory_x(&MPS2_AN386);
-        assert!(text.contains("WEIGHTS : ORIGIN = 0x00040000, LENGTH = 0x4000"));
+        assert!(text.contains("WEIGHTS : ORIGIN = 0x00040000, LENGTH = 0x80000"));
         assert!(text.contains("STACK   : ORIGIN = 0x20000000, LENGTH = 0x4000"));
         assert!(text.contains("RAM     : ORIGIN = 0x20004000, LENGTH = 0xC000"));
         assert!(text.contains("_stack_end = ORIGIN(STACK);"));

@@ -89,8 +89,24 @@ pub fn saturating_rounding_multiply_by_pot(x: i32, exponent: i32) -> i32 {
 #[inline(always)]
 pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
     let total_shift = (31 - shift).clamp(1, 62) as u32;
-    let round = 1i64 << (total_shift - 1);
-    ((i64::from(x) * i64::from(multiplier) + round) >> total_shift) as i32
+    let product = i64::from(x) * i64::from(multiplier);
+    if total_shift < 32 {
+        let round = 1i64 << (total_shift - 1);
+        return ((product + round) >> total_shift) as i32;
+    }
+    // A multiplier below 1 (every layer's requantization): the shift takes the whole low word,
+    // so the sum is computed on the high word alone, without 64-bit additions and shifts (a
+    // 32-bit core's `SMULL`, an add and an `ASR`). With `product = high · 2^32 + low`:
+    // `(product + 2^(31 + s)) >> (32 + s)` is `(high + 2^(s - 1)) >> s` for `s ≥ 1` (`low` adds
+    // less than one to a numerator that is a whole multiple of 2^32), and `high` plus the carry
+    // out of `low + 2^31` for `s = 0`. `|high| ≤ 2^30`, so nothing overflows.
+    let high = (product >> 32) as i32;
+    let s = total_shift - 32;
+    if s == 0 {
+        high + ((product as u32) >> 31) as i32
+    } else {
+        (high + (1 << (s - 1))) >> s
+    }
 }
 
 /// TFLite's double-rounding `MultiplyByQuantizedMultiplier` (`TFLITE_SINGLE_ROUNDING` off, and
@@ -328,6 +344,36 @@ mod tests {
         assert!((value - 0.5).abs() < 1e-9, "{value} {bits}");
     }
 
+    #[test]
+    fn single_rounding_at_the_extremes_equals_the_64_bit_formula() {
+        let values = [
+            i32::MIN,
+            i32::MIN + 1,
+            -(1 << 30),
+            -3,
+            -1,
+            0,
+            1,
+            2,
+            1 << 30,
+            i32::MAX,
+        ];
+        for x in values {
+            for m in values {
+                for shift in -40..40 {
+                    let total_shift = (31 - shift).clamp(1, 62) as u32;
+                    let want = ((i64::from(x) * i64::from(m) + (1i64 << (total_shift - 1)))
+                        >> total_shift) as i32;
+                    assert_eq!(
+                        multiply_by_quantized_multiplier(x, m, shift),
+                        want,
+                        "{x} {m} {shift}"
+                    );
+                }
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn srdhm_is_the_rounded_product(a: i32, b: i32) {
@@ -363,6 +409,14 @@ mod tests {
             let exact = f64::from(x) * f64::from(q) / 2f64.powi(31 - shift);
             let got = f64::from(multiply_by_quantized_multiplier(x, q, shift));
             prop_assert!(got - exact <= 0.5 && exact - got < 0.5, "{got} vs {exact}");
+        }
+
+        #[test]
+        fn single_rounding_equals_the_64_bit_formula(x: i32, m: i32, shift in -40i32..40) {
+            // The definition, in 64 bits, for any operands (the shift clamped as documented).
+            let total_shift = (31 - shift).clamp(1, 62) as u32;
+            let want = ((i64::from(x) * i64::from(m) + (1i64 << (total_shift - 1))) >> total_shift) as i32;
+            prop_assert_eq!(multiply_by_quantized_multiplier(x, m, shift), want);
         }
 
         #[test]

@@ -84,40 +84,47 @@ pub fn fully_connected_with<D: Dot>(
     };
     let per_channel = params.multiplier.len() > 1;
     let units = out.len().min(bias.len()).min(weights.len() / n);
+    let (Some(weights), Some(out), Some(bias)) = (
+        weights.get(..units * n),
+        out.get_mut(..units),
+        bias.get(..units),
+    ) else {
+        return;
+    };
     let input_offset = params.input_zero_point.wrapping_neg();
     let (min, max) = (
         i32::from(params.activation_min),
         i32::from(params.activation_max),
     );
+    // Per-tensor scaling: the one multiplier and shift for every unit of a block.
+    let (tensor_m, tensor_s) = ([m0; DOT_BLOCK], [s0; DOT_BLOCK]);
+    let mut channel_m = params.multiplier.chunks(DOT_BLOCK);
+    let mut channel_s = params.shift.chunks(DOT_BLOCK);
     let mut acc = [0i32; DOT_BLOCK];
-    let mut start = 0;
-    while start < units {
-        let rows = (units - start).min(DOT_BLOCK);
-        let (Some(block), Some(acc)) = (
-            weights.get(start * n..(start + rows) * n),
-            acc.get_mut(..rows),
-        ) else {
+    let blocks = weights
+        .chunks(DOT_BLOCK * n)
+        .zip(out.chunks_mut(DOT_BLOCK))
+        .zip(bias.chunks(DOT_BLOCK));
+    for ((block, out), bias) in blocks {
+        let (Some(ms), Some(ss)) = (if per_channel {
+            (channel_m.next(), channel_s.next())
+        } else {
+            (Some(&tensor_m[..]), Some(&tensor_s[..]))
+        }) else {
+            return;
+        };
+        let Some(acc) = acc.get_mut(..out.len()) else {
             return;
         };
         D::dot_rows(x, input_offset, block, acc);
-        for (j, &sum) in (start..start + rows).zip(acc.iter()) {
-            let (m, s) = if per_channel {
-                match (params.multiplier.get(j), params.shift.get(j)) {
-                    (Some(&m), Some(&s)) => (m, s),
-                    _ => return,
-                }
-            } else {
-                (m0, s0)
-            };
-            let (Some(&b), Some(o)) = (bias.get(j), out.get_mut(j)) else {
-                return;
-            };
+        // Units whose scaling is missing (a malformed per-channel layer) are left untouched.
+        let units = out.iter_mut().zip(acc.iter()).zip(bias).zip(ms).zip(ss);
+        for ((((o, &sum), &b), &m), &s) in units {
             let scaled = multiply_by_quantized_multiplier(sum.wrapping_add(b), m, s);
             *o = scaled
                 .saturating_add(params.output_zero_point)
                 .clamp(min, max) as i8;
         }
-        start += rows;
     }
 }
 
