@@ -1,9 +1,10 @@
 //! What the server needs from a network, over slices, so it does not depend on the network's
-//! compile-time widths.
+//! compile-time widths. The firmware's network ([`dendrite_network::Model`]) is one kind; another
+//! kind of network (other weight types) plugs into the server by implementing the trait.
 
-use dendrite_core::format::{Architecture, DecodeError, ModelView, Task};
+use dendrite_core::format::{Architecture, DecodeError};
 
-/// A model loaded from the weights region.
+/// A model found in the weights region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Loaded {
     /// The model file's CRC-32.
@@ -13,23 +14,23 @@ pub struct Loaded {
     pub classifies: bool,
 }
 
-/// A network the server can load and run.
-pub trait Classifier {
+/// A network the server can run, whose weights are read in place from the weights region.
+pub trait Classifier: Sized {
     /// The input width.
-    fn input_width(&self) -> usize;
+    const INPUT: usize;
 
     /// The architecture the network was built for: a model file must have exactly this one.
-    fn architecture(&self) -> Architecture;
+    fn architecture() -> Architecture;
 
     /// Validates the model file at the start of `region` (magic, version, CRC, finite values,
-    /// architecture) and loads its weights.
+    /// architecture) and returns the network over its weights, in place, with what it is.
     ///
     /// # Errors
-    /// The reason the model is unusable; the network is then left unchanged.
-    fn load(&mut self, region: &[u8]) -> Result<Loaded, DecodeError>;
+    /// The reason the model is unusable.
+    fn from_region(region: &'static [u8]) -> Result<(Self, Loaded), DecodeError>;
 
     /// Runs the forward pass on `x` and hands the outputs to `f`. `None` when `x` does not
-    /// have [`input_width`](Self::input_width) values (callers check first).
+    /// have [`INPUT`](Self::INPUT) values (callers check first).
     fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R>;
 
     /// Runs the forward pass and discards the result without letting the compiler know: what
@@ -39,22 +40,19 @@ pub trait Classifier {
 }
 
 impl Classifier for dendrite_network::Model {
-    fn input_width(&self) -> usize {
-        dendrite_network::INPUT
-    }
+    const INPUT: usize = dendrite_network::INPUT;
 
-    fn architecture(&self) -> Architecture {
+    fn architecture() -> Architecture {
         dendrite_network::architecture()
     }
 
-    fn load(&mut self, region: &[u8]) -> Result<Loaded, DecodeError> {
-        let crc = dendrite_network::Model::load(self, region)?;
-        // Validated just now: the view cannot fail where `load` succeeded.
-        let task = ModelView::from_prefix(region)?.task();
-        Ok(Loaded {
-            crc,
-            classifies: matches!(task, Task::Classification),
-        })
+    fn from_region(region: &'static [u8]) -> Result<(Self, Loaded), DecodeError> {
+        let model = dendrite_network::Model::from_region(region)?;
+        let loaded = Loaded {
+            crc: model.crc(),
+            classifies: model.classifies(),
+        };
+        Ok((model, loaded))
     }
 
     fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R> {

@@ -17,11 +17,11 @@
 //! impl Platform for Host {
 //!     const TICK_HZ: u32 = 1;
 //!     fn ticks(&mut self) -> u32 { 0 }
-//!     fn weights(&self) -> &[u8] { &[0xFF; 64] } // erased flash: no model
+//!     fn weights(&self) -> &'static [u8] { &[0xFF; 64] } // erased flash: no model
 //! }
 //!
-//! let (mut model, mut buffers) = (network::Model::new(), Buffers::new());
-//! let mut server = Server::new(&mut model, &mut buffers, "doc", &Host);
+//! let mut buffers = Buffers::new();
+//! let mut server = Server::new(&mut buffers, "doc", &Host);
 //! let mut wire = [0u8; network::FRAME];
 //! let mut reply = Vec::new();
 //! for &byte in encode(&Request::Info, &mut wire).unwrap() {
@@ -38,15 +38,19 @@
 
 mod classifier;
 mod serial;
-mod server;
+pub mod server;
 
 pub use classifier::{Classifier, Loaded};
 pub use serial::SplitSerial;
-pub use server::{NoPin, Platform, Server};
+pub use server::{NoPin, Platform};
 
 /// The link's buffers for the firmware's network: frames of [`network::FRAME`] bytes, inputs of
 /// [`network::INPUT`] values.
 pub type Buffers = server::Buffers<{ network::FRAME }, { network::INPUT }>;
+
+/// The server of the firmware's network ([`network::Model`], weights read in place from the
+/// weights region) over [`Buffers`]; [`server::Server`] serves any [`Classifier`].
+pub type Server<'a> = server::Server<'a, network::Model, { network::FRAME }, { network::INPUT }>;
 
 /// The network type of the firmware, generated from the model file's architecture.
 pub use dendrite_network as network;

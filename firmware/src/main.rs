@@ -26,7 +26,7 @@ use dendrite_softfloat as _;
 
 use cortex_m_rt::entry;
 use dendrite_core::protocol::Fault;
-use dendrite_firmware::{network, Buffers, NoPin, Platform, Server};
+use dendrite_firmware::{Buffers, NoPin, Platform, Server};
 use dendrite_runtime::emulated::{Board, Timer};
 
 dendrite_firmware::architecture_symbol!();
@@ -43,7 +43,7 @@ impl Platform for Emulated {
         self.timer.now()
     }
 
-    fn weights(&self) -> &[u8] {
+    fn weights(&self) -> &'static [u8] {
         dendrite_runtime::weights_region()
     }
 
@@ -65,9 +65,9 @@ impl Platform for Emulated {
 
 #[entry]
 fn main() -> ! {
-    // cortex-m-rt hands these to `main` as `&'static mut`: zero-initialized statics in .bss, so
-    // the network's weights and the frame buffers never pass through the stack.
-    static mut NETWORK: network::Model = network::Model::new();
+    // cortex-m-rt hands it to `main` as `&'static mut`: a zero-initialized static in .bss, so the
+    // frame buffers never pass through the stack. The network's weights stay in the weights
+    // region, read in place.
     static mut BUFFERS: Buffers = Buffers::new();
 
     dendrite_runtime::start();
@@ -77,7 +77,7 @@ fn main() -> ! {
         dendrite_runtime::halt()
     };
     let mut platform = Emulated { timer };
-    let mut server = Server::new(NETWORK, BUFFERS, dendrite_runtime::NAME, &platform);
+    let mut server = Server::new(BUFFERS, dendrite_runtime::NAME, &platform);
     // The UART never ends its input; its errors are `Infallible`. The emulated boards' LEDs are
     // not modelled usefully by QEMU: the class pin does nothing.
     let _ = server.serve(&mut serial, &mut platform, &mut NoPin);

@@ -19,8 +19,9 @@ pub trait Platform {
     /// A free-running counter that goes up and wraps.
     fn ticks(&mut self) -> u32;
 
-    /// The weights region: a model file at its start, unused space after it.
-    fn weights(&self) -> &[u8];
+    /// The weights region: a model file at its start, unused space after it. The network reads
+    /// its weights there in place for as long as the firmware runs, hence `'static` (flash).
+    fn weights(&self) -> &'static [u8];
 
     /// Deepest stack use since boot and the stack's size, in bytes (zeros when unknown).
     fn stack_usage(&self) -> (u32, u32) {
@@ -80,15 +81,17 @@ impl<const FRAME: usize, const INPUT: usize> Default for Buffers<FRAME, INPUT> {
     }
 }
 
-/// The firmware's state: the network, what was loaded into it, and the link's buffers.
+/// The firmware's state: the network over the weights region, and the link's buffers.
 ///
-/// It borrows the network and the buffers, so a firmware can keep both in statics (`.bss`): the
-/// server itself is a few words on the stack.
+/// The network is a few pointers into the weights region (its weights stay in flash), and the
+/// buffers are borrowed, so a firmware keeps them in a static (`.bss`): the server itself is a
+/// few words on the stack.
 pub struct Server<'a, C, const FRAME: usize, const INPUT: usize> {
-    network: &'a C,
+    /// The network over the model of the weights region and that model's CRC-32, or why the
+    /// region held no usable model at boot.
+    network: Result<(C, u32), DecodeError>,
     buffers: &'a mut Buffers<FRAME, INPUT>,
     board: &'static str,
-    status: ModelStatus,
     /// Whether predictions carry a class (a classification model), and the activation that
     /// reads it ([`dendrite_core::class_of`]).
     classes: Option<Activation>,
@@ -97,20 +100,18 @@ pub struct Server<'a, C, const FRAME: usize, const INPUT: usize> {
 }
 
 impl<'a, C: Classifier, const FRAME: usize, const INPUT: usize> Server<'a, C, FRAME, INPUT> {
-    /// Loads the model of `platform`'s weights region into `network` (zeroed, of the
-    /// architecture the firmware was built for). A missing or bad model is remembered: every
-    /// prediction is then refused with its reason.
+    /// Validates the model of `platform`'s weights region (of the architecture the firmware was
+    /// built for) and runs the network over it in place. A missing or bad model is remembered:
+    /// every prediction is then refused with its reason.
     pub fn new(
-        network: &'a mut C,
         buffers: &'a mut Buffers<FRAME, INPUT>,
         board: &'static str,
         platform: &impl Platform,
     ) -> Self {
-        let architecture = network.architecture();
-        let (status, classifies) = match network.load(platform.weights()) {
-            Ok(loaded) => (ModelStatus::Loaded { crc: loaded.crc }, loaded.classifies),
-            Err(reason) => (ModelStatus::Invalid(reason), false),
-        };
+        let architecture = C::architecture();
+        let loaded = C::from_region(platform.weights());
+        let classifies = loaded.as_ref().is_ok_and(|(_, loaded)| loaded.classifies);
+        let network = loaded.map(|(network, loaded)| (network, loaded.crc));
         let last = architecture
             .layers
             .last()
@@ -120,7 +121,6 @@ impl<'a, C: Classifier, const FRAME: usize, const INPUT: usize> Server<'a, C, FR
             network,
             buffers,
             board,
-            status,
             classes: classifies.then_some(last),
             // Buffers smaller than the architecture's limits (a board's own choice) take
             // single predictions only.
@@ -132,9 +132,12 @@ impl<'a, C: Classifier, const FRAME: usize, const INPUT: usize> Server<'a, C, FR
         }
     }
 
-    /// The state of the model loaded at boot.
+    /// The state of the model found at boot.
     pub fn status(&self) -> ModelStatus {
-        self.status
+        match &self.network {
+            Ok((_, crc)) => ModelStatus::Loaded { crc: *crc },
+            Err(reason) => ModelStatus::Invalid(*reason),
+        }
     }
 
     /// Serves requests until `serial` reports the end of its input (never, on a device).
@@ -175,24 +178,22 @@ impl<'a, C: Classifier, const FRAME: usize, const INPUT: usize> Server<'a, C, FR
         platform: &mut B,
         pin: &mut P,
     ) -> Option<&[u8]> {
+        let status = self.status();
+        let network = self.network.as_ref().map(|(network, _)| network);
         let Buffers { rx, tx, input } = &mut *self.buffers;
         let request = match rx.push(byte)? {
             Ok(frame) => protocol::decode_request(frame, self.max_batch),
             Err(e) => Err(e),
         };
-        let network = self.network;
-        let status = self.status;
         let classes = self.classes;
         // Each answer is encoded from references: no owned response is built on the stack, and
         // a batch is answered one input at a time. Every answer fits the frame (dendrite-core's
         // tests check `Limits`).
         let frame = match &request {
-            Ok(RequestView::Info) => {
-                encode(tx, ResponseRef::Info(&info(status, network, self.board)))
-            }
+            Ok(RequestView::Info) => encode(tx, ResponseRef::Info(&info::<C>(status, self.board))),
             Ok(RequestView::Predict(x)) => {
-                match ready(status).and_then(|()| check_input(network, x)) {
-                    Ok(()) => {
+                match ready(network).and_then(|n| check_input::<C>(x).map(|()| n)) {
+                    Ok(network) => {
                         x.copy_to(input);
                         predict_checked(network, input, classes, platform, |p| {
                             // The pin shows the class: high for any class but the first.
@@ -207,10 +208,10 @@ impl<'a, C: Classifier, const FRAME: usize, const INPUT: usize> Server<'a, C, FR
                 }
             }
             Ok(RequestView::PredictBatch(xs)) => {
-                let checked = ready(status)
-                    .and_then(|()| xs.iter().try_for_each(|x| check_input(network, &x)));
+                let checked = ready(network)
+                    .and_then(|n| xs.iter().try_for_each(|x| check_input::<C>(&x)).map(|()| n));
                 match checked {
-                    Ok(()) => {
+                    Ok(network) => {
                         let mut batch = BatchEncoder::new(xs.len(), tx);
                         for x in xs.iter() {
                             x.copy_to(input);
@@ -225,10 +226,10 @@ impl<'a, C: Classifier, const FRAME: usize, const INPUT: usize> Server<'a, C, FR
             }
             Ok(RequestView::SelfCheck) => encode(
                 tx,
-                ResponseRef::SelfCheck(&self_check(platform, &network.architecture())),
+                ResponseRef::SelfCheck(&self_check(platform, &C::architecture())),
             ),
-            Ok(RequestView::Cost { iterations }) => match ready(status) {
-                Ok(()) => {
+            Ok(RequestView::Cost { iterations }) => match ready(network) {
+                Ok(network) => {
                     input.fill(0.0);
                     encode(
                         tx,
@@ -251,7 +252,7 @@ fn encode<'t>(tx: &'t mut [u8], response: ResponseRef<'_>) -> Result<&'t [u8], F
     protocol::encode_response(response, tx)
 }
 
-fn info<C: Classifier>(status: ModelStatus, network: &C, board: &str) -> DeviceInfo {
+fn info<C: Classifier>(status: ModelStatus, board: &str) -> DeviceInfo {
     let mut name = heapless::String::new();
     for c in board.chars() {
         if name.push(c).is_err() {
@@ -262,23 +263,21 @@ fn info<C: Classifier>(status: ModelStatus, network: &C, board: &str) -> DeviceI
         protocol: protocol::PROTOCOL_VERSION,
         firmware: crate::VERSION,
         board: name,
-        architecture: network.architecture(),
+        architecture: C::architecture(),
         model: status,
     }
 }
 
-fn ready(status: ModelStatus) -> Result<(), DeviceError> {
-    match status {
-        ModelStatus::Loaded { .. } => Ok(()),
-        ModelStatus::Invalid(reason) => Err(DeviceError::NoValidModel(reason)),
-    }
+/// The network, or why there is none: the reason every prediction is refused.
+fn ready<'n, C>(network: Result<&'n C, &DecodeError>) -> Result<&'n C, DeviceError> {
+    network.map_err(|reason| DeviceError::NoValidModel(*reason))
 }
 
 /// Checks an input's width and values.
-fn check_input<C: Classifier>(network: &C, x: &Floats<'_>) -> Result<(), DeviceError> {
-    if x.len() != network.input_width() {
+fn check_input<C: Classifier>(x: &Floats<'_>) -> Result<(), DeviceError> {
+    if x.len() != C::INPUT {
         return Err(DeviceError::WrongInputWidth {
-            expected: network.input_width() as u16,
+            expected: C::INPUT as u16,
             found: u16::try_from(x.len()).unwrap_or(u16::MAX),
         });
     }

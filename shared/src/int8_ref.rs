@@ -153,10 +153,10 @@ pub trait Int8LayersRef<'a, const IN: usize, const OUT: usize>: Sized + Copy {
     fn forward<D: Dot>(&self, x: &[i8; IN]) -> [i8; OUT];
 
     /// The first layer's input quantization.
-    fn input(&self) -> QuantParams;
+    fn input_quantization(&self) -> QuantParams;
 
     /// The last layer's output quantization (after its activation).
-    fn output(&self) -> QuantParams;
+    fn output_quantization(&self) -> QuantParams;
 
     /// The layers over the parameters of `layers`, one item per layer, in place.
     ///
@@ -178,11 +178,11 @@ impl<'a, const IN: usize, const OUT: usize, A: Act> Int8LayersRef<'a, IN, OUT>
         out
     }
 
-    fn input(&self) -> QuantParams {
+    fn input_quantization(&self) -> QuantParams {
         self.params.input
     }
 
-    fn output(&self) -> QuantParams {
+    fn output_quantization(&self) -> QuantParams {
         self.params.activation_output
     }
 
@@ -231,12 +231,12 @@ where
         self.rest.forward::<D>(&hidden)
     }
 
-    fn input(&self) -> QuantParams {
+    fn input_quantization(&self) -> QuantParams {
         self.first.params.input
     }
 
-    fn output(&self) -> QuantParams {
-        self.rest.output()
+    fn output_quantization(&self) -> QuantParams {
+        self.rest.output_quantization()
     }
 
     fn view(layers: &mut impl Iterator<Item = LayerView<'a>>) -> Result<Self, DecodeError> {
@@ -357,12 +357,12 @@ impl<'a, const IN: usize, const OUT: usize, L: Int8LayersRef<'a, IN, OUT>>
 
     /// The input tensor's quantization (after the standardization).
     pub fn input_quantization(&self) -> QuantParams {
-        self.layers.input()
+        self.layers.input_quantization()
     }
 
     /// The output tensor's quantization.
     pub fn output_quantization(&self) -> QuantParams {
-        self.layers.output()
+        self.layers.output_quantization()
     }
 
     /// Runs the int8 layers on int8 inputs (what TFLite's interpreter computes for a model with
@@ -381,7 +381,7 @@ impl<'a, const IN: usize, const OUT: usize, L: Int8LayersRef<'a, IN, OUT>>
             kernel::standardize(&mut x, self.mean, self.std);
         }
         let mut q = [0i8; IN];
-        quantize_all(&x, self.layers.input(), &mut q);
+        quantize_all(&x, self.layers.input_quantization(), &mut q);
         self.layers.forward::<D>(&q)
     }
 
@@ -396,7 +396,7 @@ impl<'a, const IN: usize, const OUT: usize, L: Int8LayersRef<'a, IN, OUT>>
     pub fn predict_with<D: Dot>(&self, x: &[f32; IN]) -> [f32; OUT] {
         let q = self.predict_quantized_with::<D>(x);
         let mut out = [0.0; OUT];
-        dequantize_all(&q, self.layers.output(), &mut out);
+        dequantize_all(&q, self.layers.output_quantization(), &mut out);
         out
     }
 

@@ -69,7 +69,12 @@
 //! ```
 //!
 //! [`model!`](crate::model) generates a [`NetworkRef`] over [`DenseRef`] layers; they can also
-//! be written by hand, as can [`Network`], whose layers own their weights (in RAM).
+//! be written by hand, as can [`Network`], whose layers own their weights (in RAM). For an int8
+//! model file (`dendrite quantize`, `dendrite import` of a TFLite int8 model) it generates an
+//! [`Int8NetworkRef`] over [`Int8DenseRef`] layers, with the same `predict` and class rule:
+//! the weights stay int8 in flash, the layers run TensorFlow Lite's integer kernels
+//! ([`quant`]), bit for bit the host's. A target with faster instructions plugs its own inner
+//! products in through [`quant::Dot`].
 //!
 //! # What else is here
 //!

@@ -118,3 +118,116 @@ pub fn with_version(model: &[u8], version: u8) -> Vec<u8> {
     bytes[body..].copy_from_slice(&crc.to_le_bytes());
     bytes
 }
+
+/// The int8 model files the suites run, committed in `tests/models/` because `model!` reads
+/// them at compile time; `tests/tests/int8_on_device.rs` checks that each is what Dendrite's
+/// tools make from its source today.
+pub mod int8 {
+    use super::random_inputs;
+    use dendrite_trainer::quantize::quantize;
+    use dendrite_trainer::tflite::{import, Imported};
+    use dendrite_trainer::HostModel;
+    use std::path::{Path, PathBuf};
+
+    /// The directory of the committed test models.
+    pub fn dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
+    }
+
+    /// The directory of the TFLite fixtures made by TensorFlow's converter and run by its
+    /// interpreter (`bench/tflite_fixtures.py`), with their recorded inputs and outputs.
+    pub fn tflite_dir() -> PathBuf {
+        crate::build::repo().join("trainer/tests/fixtures/tflite")
+    }
+
+    /// The calibration rows of the 16-32-32-4 model: 2,000 random inputs of the suites' range.
+    pub fn wide_calibration() -> Vec<f32> {
+        random_inputs(2_000, 16, 0x1632_3204).concat()
+    }
+
+    /// `tests/models/16-32-32-4.postcard` quantized by Dendrite
+    /// (`dendrite_trainer::quantize`, what `dendrite quantize` runs) on
+    /// [`wide_calibration`]: the bytes of `tests/models/16-32-32-4.int8.postcard`.
+    ///
+    /// # Panics
+    /// When the float model cannot be read or quantized.
+    pub fn wide() -> Vec<u8> {
+        let float = HostModel::load(dir().join("16-32-32-4.postcard")).expect("the float model");
+        quantize(&float, &wide_calibration())
+            .expect("quantizable")
+            .to_model_bytes(float.labels())
+            .expect("an encodable int8 model")
+    }
+
+    /// The TFLite fixture `name` (`dense_softmax.int8`, …) imported by Dendrite
+    /// (`dendrite import`): the bytes of `tests/models/tflite/<name>.postcard`.
+    ///
+    /// # Panics
+    /// When the fixture cannot be read or imported, or is not an int8 model.
+    pub fn tflite(name: &str) -> Vec<u8> {
+        let bytes =
+            std::fs::read(tflite_dir().join(format!("{name}.tflite"))).expect("a TFLite fixture");
+        let imported = import(&bytes).expect("an importable fixture");
+        assert!(
+            matches!(imported, Imported::Int8 { .. }),
+            "{name}: not int8"
+        );
+        imported.to_model_bytes().expect("an encodable model")
+    }
+
+    /// The TFLite fixtures the suites run on the device: per-channel softmax, per-tensor
+    /// softmax, float input and output around int8 layers, logistic, tanh with relu6, linear
+    /// regression.
+    pub const TFLITE_FIXTURES: [&str; 6] = [
+        "dense_softmax.int8",
+        "dense_softmax.int8_per_tensor",
+        "dense_softmax.int8_float_io",
+        "dense_sigmoid.int8",
+        "dense_tanh.int8",
+        "regression.int8",
+    ];
+}
+
+/// What TensorFlow Lite's interpreter (reference kernels) recorded for a TFLite fixture.
+#[derive(Clone, Debug)]
+pub struct TfliteRecord {
+    /// The inputs it was given, one row each: int8 values, or floats for a model with float
+    /// input.
+    pub inputs: Vec<Vec<f32>>,
+    /// Its outputs, one row each: int8 values, or floats for a model with float output.
+    pub outputs: Vec<Vec<f32>>,
+    /// Whether the model's input and output tensors are int8 (the rows' values are integers).
+    pub int8_io: bool,
+}
+
+impl TfliteRecord {
+    /// The record of the fixture `name` (`dense_softmax.int8`, …).
+    ///
+    /// # Panics
+    /// When the JSON file is missing or not a record.
+    pub fn load(name: &str) -> Self {
+        let path = int8::tflite_dir().join(format!("{name}.json"));
+        let text = std::fs::read_to_string(&path).expect("a TFLite fixture's record");
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        // Every value is an int8 or a float32 printed exactly: the casts are exact.
+        let rows = |key: &str| -> Vec<Vec<f32>> {
+            doc[key]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .map(|r| {
+                    r.as_array()
+                        .expect("a row")
+                        .iter()
+                        .map(|v| v.as_f64().expect("a number") as f32)
+                        .collect()
+                })
+                .collect()
+        };
+        TfliteRecord {
+            inputs: rows("inputs"),
+            outputs: rows("outputs"),
+            int8_io: doc["input"]["dtype"] == "int8",
+        }
+    }
+}

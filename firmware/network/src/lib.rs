@@ -3,20 +3,24 @@
 //! variable `DENDRITE_MODEL`; a missing or invalid file is a compile error).
 //!
 //! Its own crate so that the forward pass is compiled at `opt-level = 3` while the rest of the
-//! firmware is optimized for size (see the firmware's `Cargo.toml`). Only the shapes are built in;
-//! the weights are loaded at run time from any model file of the same architecture.
+//! firmware is optimized for size (see the firmware's `Cargo.toml`). Only the shapes are built in
+//! (`model!`'s region mode): the weights are those of any model file of the same architecture in
+//! the weights region, validated at start-up and read in place, so the network costs the RAM of
+//! its activations and a few pointers.
 //!
 //! ```
+//! use dendrite_core::format::DecodeError;
 //! use dendrite_network::{Model, INPUT, OUTPUT};
-//! let model = Model::new(); // zero weights until `load`
-//! let p = model.forward(&[0.0; INPUT]);
-//! assert_eq!(p.len(), OUTPUT);
+//! // Erased flash holds no model.
+//! static ERASED: [u8; 64] = [0xFF; 64];
+//! assert_eq!(Model::from_region(&ERASED).unwrap_err(), DecodeError::Empty);
+//! # let _ = (INPUT, OUTPUT);
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]
 
-use dendrite_core::format::{Architecture, DecodeError, ModelView};
-use dendrite_core::{Activation, Network};
+use dendrite_core::format::{Architecture, DecodeError, ModelView, Task};
+use dendrite_core::{Activation, NetworkRef};
 
 dendrite_core::model!(
     Shape,
@@ -33,14 +37,10 @@ pub const INPUT: usize = Shape::INPUT;
 pub const OUTPUT: usize = Shape::OUTPUT;
 /// Each layer's width and activation, input side first.
 pub const LAYERS: [(u16, Activation); Shape::LAYERS.len()] = Shape::LAYERS;
-/// The layers, typed by their widths, owning their weights (loaded at boot).
-pub type Layers = __dendrite_model_Shape::OwnedLayers;
-/// The network: standardization, then the layers.
-type Net = Network<INPUT, Layers>;
-
-const fn zeroed() -> Net {
-    Network::new(__dendrite_model_Shape::zeroed_layers())
-}
+/// The layers, typed by their widths and activations, borrowing their weights from flash.
+pub type Layers = __dendrite_model_Shape::Layers;
+/// The network: standardization, then the layers, all read in place.
+type Net = NetworkRef<'static, INPUT, Layers>;
 
 /// The protocol's bounds for this network: frame length and batch size follow from the widths.
 pub const LIMITS: dendrite_core::protocol::Limits =
@@ -48,7 +48,7 @@ pub const LIMITS: dendrite_core::protocol::Limits =
 /// The longest frame the firmware sends or accepts, in bytes ([`LIMITS`]).
 pub const FRAME: usize = LIMITS.frame;
 
-/// The architecture a model file must have to load into [`Model`].
+/// The architecture a model file must have to run on [`Model`].
 pub fn architecture() -> Architecture {
     Architecture {
         input: INPUT as u16,
@@ -56,34 +56,41 @@ pub fn architecture() -> Architecture {
     }
 }
 
-/// The network, with the weights of the model it was loaded from.
-#[derive(Clone, Debug)]
+/// The network over the model file of a weights region: its weights stay in flash.
+#[derive(Clone, Copy, Debug)]
 pub struct Model {
     net: Net,
-}
-
-impl Default for Model {
-    fn default() -> Self {
-        Self::new()
-    }
+    crc: u32,
+    classifies: bool,
 }
 
 impl Model {
-    /// The network with all weights zero, ready for [`load`](Self::load).
-    pub const fn new() -> Self {
-        Self { net: zeroed() }
-    }
-
     /// Validates the model file at the start of `region` (magic, version, CRC, finite values,
-    /// architecture) and loads its weights; what follows the model in `region` is ignored.
-    /// Returns the model's CRC-32.
+    /// architecture; what follows the model, such as erased flash, is ignored) and returns the
+    /// network over its weights, in place.
     ///
     /// # Errors
-    /// Why the model is unusable; the weights are then left unchanged.
-    pub fn load(&mut self, region: &[u8]) -> Result<u32, DecodeError> {
+    /// Why the region holds no usable model: [`DecodeError::ArchitectureMismatch`] for a valid
+    /// file of another architecture, [`DecodeError::Unaligned`] when `region` does not start at
+    /// a 4-byte-aligned address.
+    pub fn from_region(region: &'static [u8]) -> Result<Self, DecodeError> {
         let view = ModelView::from_prefix(region)?;
-        self.net.load(&view)?;
-        Ok(view.crc())
+        Ok(Self {
+            net: Net::view(&view)?,
+            crc: view.crc(),
+            classifies: matches!(view.task(), Task::Classification),
+        })
+    }
+
+    /// The model file's CRC-32.
+    pub const fn crc(&self) -> u32 {
+        self.crc
+    }
+
+    /// Whether the model classifies (its outputs have a class); a regression or anomaly
+    /// model's outputs are answered as they are.
+    pub const fn classifies(&self) -> bool {
+        self.classifies
     }
 
     /// The forward pass: standardization, then every layer with its activation.

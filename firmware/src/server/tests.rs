@@ -3,6 +3,7 @@ extern crate std;
 use super::*;
 use crate::network::{self, Model};
 use crate::Buffers;
+use crate::Server;
 use dendrite_core::format::Task;
 use dendrite_core::format::{LayerRef, LayerSpec, ModelRef};
 use dendrite_core::protocol::{decode, encode, Fault, Request, Response};
@@ -16,6 +17,12 @@ fn model_file(seed: u32) -> Vec<u8> {
 
 /// As [`model_file`], for `task`.
 fn model_file_for(seed: u32, task: Task<&[f32]>) -> Vec<u8> {
+    model_file_with_input(seed, task, network::INPUT)
+}
+
+/// As [`model_file_for`], with `input` inputs (another architecture unless it is the
+/// firmware's).
+fn model_file_with_input(seed: u32, task: Task<&[f32]>, input: usize) -> Vec<u8> {
     let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
     let mut next = move || {
         state ^= state << 13;
@@ -23,7 +30,7 @@ fn model_file_for(seed: u32, task: Task<&[f32]>) -> Vec<u8> {
         state ^= state << 5;
         (state % 2000) as f32 / 1000.0 - 1.0
     };
-    let mut fan_in = network::INPUT;
+    let mut fan_in = input;
     let mut params = Vec::new();
     for &(units, _) in &network::LAYERS {
         let units = usize::from(units);
@@ -49,10 +56,10 @@ fn model_file_for(seed: u32, task: Task<&[f32]>) -> Vec<u8> {
             bias,
         })
         .collect();
-    let mean = vec![1.5; network::INPUT];
-    let std = vec![2.0; network::INPUT];
+    let mean = vec![1.5; input];
+    let std = vec![2.0; input];
     let model = ModelRef {
-        input: network::INPUT as u16,
+        input: input as u16,
         labels: "",
         mean: &mean,
         std: &std,
@@ -65,9 +72,24 @@ fn model_file_for(seed: u32, task: Task<&[f32]>) -> Vec<u8> {
     bytes
 }
 
+/// `bytes` at a 4-byte-aligned address that lives as long as the test program, as a weights
+/// region in flash does (the network reads it in place).
+fn flash(bytes: &[u8]) -> &'static [u8] {
+    aligned_at(bytes, 0)
+}
+
+/// `bytes` at an address 4-byte-aligned plus `offset`, for the whole test program.
+fn aligned_at(bytes: &[u8], offset: usize) -> &'static [u8] {
+    let memory = Vec::leak(vec![0u8; bytes.len() + 3 + offset]);
+    let start = memory.as_ptr().align_offset(4) + offset;
+    let region = &mut memory[start..start + bytes.len()];
+    region.copy_from_slice(bytes);
+    region
+}
+
 /// A board on the host: a weights region, a counter that advances by one per read.
 struct TestBoard {
-    region: Vec<u8>,
+    region: &'static [u8],
     ticks: u32,
     faults: Vec<Fault>,
 }
@@ -78,7 +100,7 @@ impl TestBoard {
         let mut region = model.to_vec();
         region.resize(model.len() + 256, 0xFF);
         Self {
-            region,
+            region: flash(&region),
             ticks: 0,
             faults: Vec::new(),
         }
@@ -91,8 +113,8 @@ impl Platform for TestBoard {
         self.ticks = self.ticks.wrapping_add(1);
         self.ticks
     }
-    fn weights(&self) -> &[u8] {
-        &self.region
+    fn weights(&self) -> &'static [u8] {
+        self.region
     }
     fn stack_usage(&self) -> (u32, u32) {
         (100, 4096)
@@ -160,8 +182,8 @@ fn frame(request: &Request) -> Vec<u8> {
 
 /// Serves `wire` through the in-memory port; returns every response, in order.
 fn exchange(board: &mut TestBoard, led: &mut Led, wire: &[u8]) -> Vec<Response> {
-    let (mut model, mut buffers) = (Model::new(), Buffers::new());
-    let mut server = Server::new(&mut model, &mut buffers, "test", board);
+    let mut buffers = Buffers::new();
+    let mut server = Server::new(&mut buffers, "test", board);
     let mut port = MemPort {
         input: wire.to_vec(),
         ..MemPort::default()
@@ -182,8 +204,7 @@ fn zeros() -> Vec<f32> {
 }
 
 fn expected(model: &[u8], x: &[f32]) -> Vec<f32> {
-    let mut m = Model::new();
-    Classifier::load(&mut m, model).expect("valid test model");
+    let (m, _) = <Model as Classifier>::from_region(flash(model)).expect("valid test model");
     m.run(x, <[f32]>::to_vec).expect("right width")
 }
 
@@ -403,13 +424,59 @@ fn cost_requests_are_clamped_so_a_bad_one_cannot_stall_the_device() {
 }
 
 #[test]
+fn models_that_cannot_be_read_in_place_are_refused_at_boot() {
+    let model = model_file(11);
+    let other = model_file_with_input(11, Task::Classification, network::INPUT + 1);
+    let cases = [
+        (flash(&other), DecodeError::ArchitectureMismatch),
+        // Weights at an odd address cannot be read as f32 in place.
+        (aligned_at(&model, 1), DecodeError::Unaligned),
+    ];
+    for (region, reason) in cases {
+        let board = TestBoard {
+            region,
+            ticks: 0,
+            faults: Vec::new(),
+        };
+        let mut buffers = Buffers::new();
+        let server = Server::new(&mut buffers, "t", &board);
+        assert_eq!(server.status(), ModelStatus::Invalid(reason));
+    }
+}
+
+#[test]
+fn the_network_is_pointers_into_the_region_not_a_copy_of_the_weights() {
+    // Standardization and each layer's kernel and bias are borrowed: two references each, a
+    // flag, the CRC and the task. A copy of the weights would be larger for every model.
+    let weights: usize = network::LAYERS
+        .iter()
+        .scan(network::INPUT, |fan_in, &(units, _)| {
+            let units = usize::from(units);
+            let count = (*fan_in + 1) * units;
+            *fan_in = units;
+            Some(count)
+        })
+        .sum::<usize>()
+        + 2 * network::INPUT;
+    let references = 2 + 2 * network::LAYERS.len();
+    let size = core::mem::size_of::<Model>();
+    assert!(
+        size <= references * core::mem::size_of::<usize>() + 16,
+        "{size} bytes"
+    );
+    assert!(size < weights * 4, "{size} bytes for {weights} weights");
+}
+
+#[test]
 fn self_check_revalidates_the_region_and_reports_the_stack() {
     let model = model_file(9);
     let mut board = TestBoard::with_model(&model);
-    let (mut model, mut buffers) = (Model::new(), Buffers::new());
-    let mut server = Server::new(&mut model, &mut buffers, "t", &board);
-    // The region is damaged after boot: the self-check sees it, the loaded model serves on.
-    board.region[20] ^= 1;
+    let mut buffers = Buffers::new();
+    let mut server = Server::new(&mut buffers, "t", &board);
+    // The region is damaged after boot: the self-check sees it.
+    let mut damaged = board.region.to_vec();
+    damaged[20] ^= 1;
+    board.region = flash(&damaged);
     let mut port = MemPort {
         input: frame(&Request::SelfCheck),
         ..MemPort::default()

@@ -58,6 +58,14 @@ use format::{ModelView, Task};
 ///
 /// Either way the forward pass reads the weights in place: the model costs the RAM of its
 /// activations only.
+///
+/// An **int8** model file (`dendrite quantize`, or a TFLite int8 model through `dendrite
+/// import`) gives the same API over a `dendrite_core::Int8NetworkRef`: `predict` standardizes
+/// in f32, quantizes, runs the int8 layers and dequantizes, the bits of the host's int8 path.
+/// Its type also has `INPUT_QUANTIZATION`, `OUTPUT_QUANTIZATION`, `predict_quantized` (the int8
+/// outputs), `forward_quantized` (int8 in, int8 out) and `predict_with::<D>`, which takes its
+/// inner products from a target's `dendrite_core::quant::Dot` kernel. `DTYPE` says which kind
+/// a type is; `from_region` refuses a model file of the other kind (`UnsupportedLayer`).
 #[proc_macro]
 pub fn model(input: TokenStream) -> TokenStream {
     match expand(input) {
@@ -194,20 +202,6 @@ fn expand(input: TokenStream) -> Result<TokenStream, Error> {
             args.path_span,
         )
     })?;
-    if let Some((i, layer)) = view
-        .layers()
-        .enumerate()
-        .find(|(_, l)| l.dtype != format::DType::F32)
-    {
-        return Err((
-            format!(
-                "model file `{chosen}`: layer {} stores {:?} weights; `model!` runs f32 models",
-                i + 1,
-                layer.dtype
-            ),
-            args.path_span,
-        ));
-    }
     let code = generate(&args, &chosen, &file, &view);
     code.parse().map_err(|e| {
         (
@@ -247,7 +241,157 @@ fn marker(a: Activation) -> String {
     format!("::dendrite_core::act::{a:?}")
 }
 
+/// `QuantParams { scale, zero_point }` as a Rust expression.
+fn quant_params(p: quant::QuantParams) -> String {
+    format!(
+        "::dendrite_core::quant::QuantParams {{ scale: {}, zero_point: {} }}",
+        float(p.scale),
+        p.zero_point
+    )
+}
+
+fn ints(values: impl IntoIterator<Item = impl std::fmt::Display>) -> String {
+    let mut out = String::from("[");
+    for v in values {
+        let _ = write!(out, "{v},");
+    }
+    out.push(']');
+    out
+}
+
+/// The typed layers of a model: their type, their value (over the statics of `module`, when
+/// compiled in) and the statics.
+struct Layers {
+    ty: String,
+    value: String,
+    statics: String,
+}
+
+/// `ChainRef<w0, w1, A0, ChainRef<… DenseRef<w_{n-1}, w_n, A_{n-1}>>>` (or their int8
+/// counterparts, prefixed `Int8`), and its value from the per-layer values `layer(i)`.
+fn chain(
+    prefix: &str,
+    widths: &[usize],
+    layers: &[format::LayerView<'_>],
+    layer: impl Fn(usize) -> String,
+) -> (String, String) {
+    let n = layers.len();
+    let mut ty = format!(
+        "::dendrite_core::{prefix}DenseRef<'static, {}, {}, {}>",
+        widths[n - 1],
+        widths[n],
+        marker(layers[n - 1].activation)
+    );
+    let mut value = layer(n - 1);
+    for i in (0..n - 1).rev() {
+        ty = format!(
+            "::dendrite_core::{prefix}ChainRef<'static, {}, {}, {}, {ty}>",
+            widths[i],
+            widths[i + 1],
+            marker(layers[i].activation)
+        );
+        value = format!(
+            "::dendrite_core::{prefix}ChainRef::new({}, {value})",
+            layer(i)
+        );
+    }
+    (ty, value)
+}
+
+fn f32_layers(
+    module: &str,
+    widths: &[usize],
+    layers: &[format::LayerView<'_>],
+    compiled_in: bool,
+) -> Layers {
+    let (ty, value) = chain("", widths, layers, |i| {
+        format!("::dendrite_core::DenseRef::new(&{module}::K{i}, &{module}::B{i})")
+    });
+    let mut statics = String::new();
+    for (i, layer) in layers.iter().enumerate().filter(|_| compiled_in) {
+        let weights: Vec<f32> = layer.kernel.iter().collect();
+        let mut rows = String::from("[");
+        for row in weights.chunks(widths[i].max(1)) {
+            rows.push_str(&floats(row));
+            rows.push(',');
+        }
+        rows.push(']');
+        let bias: Vec<f32> = layer.bias.iter().collect();
+        let _ = write!(
+            statics,
+            "pub static K{i}: [[f32; {}]; {}] = {rows};\npub static B{i}: [f32; {}] = {};\n",
+            widths[i],
+            widths[i + 1],
+            widths[i + 1],
+            floats(&bias)
+        );
+    }
+    Layers { ty, value, statics }
+}
+
+fn int8_layers(
+    module: &str,
+    widths: &[usize],
+    layers: &[format::LayerView<'_>],
+    compiled_in: bool,
+) -> Layers {
+    // Every layer is int8 (the reader refuses a model that mixes weight types).
+    let q = |i: usize| layers[i].int8.expect("an int8 layer");
+    let (ty, value) = chain("Int8", widths, layers, |i| {
+        let l = q(i);
+        let activation = match (l.softmax, l.lut) {
+            (Some(p), _) => format!(
+                "::dendrite_core::quant::QuantizedActivation::Softmax(\
+                 ::dendrite_core::quant::SoftmaxParams {{ input_multiplier: {}, \
+                 input_left_shift: {}, diff_min: {} }})",
+                p.input_multiplier, p.input_left_shift, p.diff_min
+            ),
+            (None, Some(_)) => {
+                format!("::dendrite_core::quant::QuantizedActivation::Lut(&{module}::T{i})")
+            }
+            (None, None) => "::dendrite_core::quant::QuantizedActivation::None".to_owned(),
+        };
+        format!(
+            "::dendrite_core::Int8DenseRef::new(&{module}::W{i}, &{module}::B{i}, \
+             &{module}::M{i}, &{module}::S{i}, ::dendrite_core::Int8Params {{ input: {}, \
+             output: {}, activation_output: {}, activation_min: {}, activation_max: {} }}, \
+             {activation})",
+            quant_params(l.input),
+            quant_params(l.output),
+            quant_params(l.activation_output),
+            l.activation_min,
+            l.activation_max
+        )
+    });
+    let mut statics = String::new();
+    for i in (0..layers.len()).filter(|_| compiled_in) {
+        let l = q(i);
+        let (fan_in, units) = (widths[i], widths[i + 1]);
+        let mut rows = String::from("[");
+        for row in l.weights.chunks(fan_in.max(1)) {
+            rows.push_str(&ints(row));
+            rows.push(',');
+        }
+        rows.push(']');
+        let _ = writeln!(
+            statics,
+            "pub static W{i}: [[i8; {fan_in}]; {units}] = {rows};\n\
+             pub static B{i}: [i32; {units}] = {};\n\
+             pub static M{i}: [i32; {units}] = {};\n\
+             pub static S{i}: [i32; {units}] = {};",
+            ints(l.bias.iter()),
+            ints(l.multiplier.iter()),
+            ints(l.shift.iter()),
+        );
+        if let Some(lut) = l.lut {
+            let _ = writeln!(statics, "pub static T{i}: [i8; 256] = {};", ints(lut));
+        }
+    }
+    Layers { ty, value, statics }
+}
+
 fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> String {
+    let int8 = view.layers().any(|l| l.dtype == format::DType::I8);
     let name = args.name.to_string();
     let module = format!("__dendrite_model_{name}");
     let arch = view.architecture();
@@ -258,83 +402,27 @@ fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> Str
     widths.extend(layers.iter().map(|l| usize::from(l.units)));
     let n = layers.len();
 
-    // ChainRef<w0, w1, A0, ChainRef<… DenseRef<w_{n-1}, w_n, A_{n-1}>>>, and its value.
-    let dense = |i: usize| {
-        format!(
-            "::dendrite_core::DenseRef<'static, {}, {}, {}>",
-            widths[i],
-            widths[i + 1],
-            marker(layers[i].activation)
-        )
+    let compiled_in = !args.region_only;
+    let Layers {
+        ty,
+        value,
+        statics: layer_statics,
+    } = if int8 {
+        int8_layers(&module, &widths, &layers, compiled_in)
+    } else {
+        f32_layers(&module, &widths, &layers, compiled_in)
     };
-    let mut ty = dense(n - 1);
-    let mut value = format!(
-        "::dendrite_core::DenseRef::new(&{module}::K{0}, &{module}::B{0})",
-        n - 1
-    );
-    for i in (0..n - 1).rev() {
-        ty = format!(
-            "::dendrite_core::ChainRef<'static, {}, {}, {}, {ty}>",
-            widths[i],
-            widths[i + 1],
-            marker(layers[i].activation)
-        );
-        value = format!(
-            "::dendrite_core::ChainRef::new(::dendrite_core::DenseRef::new(&{module}::K{i}, &{module}::B{i}), {value})"
-        );
-    }
-
-    // The same layers owning their weights (`Chain`/`Dense`, to load a model into RAM), for
-    // Dendrite's own server firmware, which copies any model of the architecture at boot.
-    let owned_dense = |i: usize| {
-        format!(
-            "::dendrite_core::Dense<{}, {}, {}>",
-            widths[i],
-            widths[i + 1],
-            marker(layers[i].activation)
-        )
-    };
-    let mut owned = owned_dense(n - 1);
-    let mut owned_value = "::dendrite_core::Dense::zeroed()".to_owned();
-    for i in (0..n - 1).rev() {
-        owned = format!(
-            "::dendrite_core::Chain<{}, {}, {}, {owned}>",
-            widths[i],
-            widths[i + 1],
-            marker(layers[i].activation)
-        );
-        owned_value =
-            format!("::dendrite_core::Chain::new(::dendrite_core::Dense::zeroed(), {owned_value})");
-    }
 
     let mean: Vec<f32> = view.mean().iter().collect();
     let std: Vec<f32> = view.std().iter().collect();
     let mut statics = String::new();
-    if !args.region_only {
+    if compiled_in {
         let _ = write!(
             statics,
-            "pub static MEAN: [f32; {input}] = {};\npub static STD: [f32; {input}] = {};\n",
+            "pub static MEAN: [f32; {input}] = {};\npub static STD: [f32; {input}] = {};\n{layer_statics}",
             floats(&mean),
             floats(&std)
         );
-        for (i, layer) in layers.iter().enumerate() {
-            let weights: Vec<f32> = layer.kernel.iter().collect();
-            let mut rows = String::from("[");
-            for row in weights.chunks(widths[i].max(1)) {
-                rows.push_str(&floats(row));
-                rows.push(',');
-            }
-            rows.push(']');
-            let bias: Vec<f32> = layer.bias.iter().collect();
-            let _ = write!(
-                statics,
-                "pub static K{i}: [[f32; {}]; {}] = {rows};\npub static B{i}: [f32; {}] = {};\n",
-                widths[i],
-                widths[i + 1],
-                widths[i + 1],
-                floats(&bias)
-            );
-        }
     }
     let env_dependency = args.env.as_ref().map_or(String::new(), |var| {
         format!("const _: ::core::option::Option<&str> = ::core::option_env!({var:?});\n")
@@ -365,46 +453,94 @@ fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> Str
     layer_list.push(']');
     let last = layers[n - 1].activation;
 
-    let constructor = if args.region_only {
-        String::new()
+    let network = if int8 {
+        format!("::dendrite_core::Int8NetworkRef<'static, {input}, {output}, {module}::Layers>")
     } else {
+        format!("::dendrite_core::NetworkRef<'static, {input}, {module}::Layers>")
+    };
+    let network_new = if int8 {
+        "::dendrite_core::Int8NetworkRef::new"
+    } else {
+        "::dendrite_core::NetworkRef::new"
+    };
+    let constructor = if compiled_in {
         format!(
             "/// The model compiled into the program: its weights are statics (in flash on the \
              target), read in place by [`predict`](Self::predict).\n\
              pub const fn new() -> Self {{\n\
-                 {name}(::dendrite_core::NetworkRef::new(&{module}::MEAN, &{module}::STD, {value}))\n\
+                 {name}({network_new}(&{module}::MEAN, &{module}::STD, {value}))\n\
              }}\n"
         )
-    };
-    let default = if args.region_only {
-        String::new()
     } else {
+        String::new()
+    };
+    let default = if compiled_in {
         format!(
             "impl ::core::default::Default for {name} {{\n\
                  fn default() -> Self {{ Self::new() }}\n\
              }}\n"
         )
+    } else {
+        String::new()
+    };
+    let dtype = if int8 { "I8" } else { "F32" };
+    let int8_api = if int8 {
+        let (first, last_q) = (
+            layers[0].int8.expect("an int8 layer").input,
+            layers[n - 1].int8.expect("an int8 layer").activation_output,
+        );
+        format!(
+            r#"
+    /// The quantization of the standardized inputs (TFLite's `QUANTIZE`).
+    pub const INPUT_QUANTIZATION: ::dendrite_core::quant::QuantParams = {};
+    /// The quantization of the int8 outputs ([`predict`](Self::predict) dequantizes them).
+    pub const OUTPUT_QUANTIZATION: ::dendrite_core::quant::QuantParams = {};
+
+    /// [`predict`](Self::predict) with the inner products of `D`, a target's faster kernel
+    /// (`dendrite_core::quant::Dot`): the same bits.
+    #[inline(never)]
+    pub fn predict_with<D: ::dendrite_core::quant::Dot>(&self, x: &[f32; {input}]) -> [f32; {output}] {{
+        self.0.predict_with::<D>(x)
+    }}
+
+    /// The int8 outputs of one raw input, before the dequantization: standardization,
+    /// quantization, the int8 layers.
+    pub fn predict_quantized(&self, x: &[f32; {input}]) -> [i8; {output}] {{
+        self.0.predict_quantized(x)
+    }}
+
+    /// [`predict_quantized`](Self::predict_quantized) with the inner products of `D`.
+    pub fn predict_quantized_with<D: ::dendrite_core::quant::Dot>(&self, x: &[f32; {input}]) -> [i8; {output}] {{
+        self.0.predict_quantized_with::<D>(x)
+    }}
+
+    /// The int8 layers on int8 inputs (what TFLite's interpreter computes for a model with
+    /// int8 input and output tensors).
+    pub fn forward_quantized(&self, x: &[i8; {input}]) -> [i8; {output}] {{
+        self.0.forward_quantized::<::dendrite_core::quant::Scalar>(x)
+    }}
+"#,
+            quant_params(first),
+            quant_params(last_q)
+        )
+    } else {
+        String::new()
     };
     let crc = view.crc();
     let path_literal = format!("{:?}", file.display().to_string());
+    let kind = if int8 { "an int8" } else { "an f32" };
 
     format!(
         r#"
-/// A Dendrite model of architecture `{arch}`, from the model file `{chosen}`.
+/// A Dendrite model of architecture `{arch}`, from the model file `{chosen}` ({kind} model).
 #[derive(Clone, Copy, Debug)]
-pub struct {name}(::dendrite_core::NetworkRef<'static, {input}, {module}::Layers>);
+pub struct {name}({network});
 
 #[doc(hidden)]
 #[allow(non_snake_case, clippy::all, clippy::pedantic)]
 pub mod {module} {{
     /// The layers, typed by their widths and activations.
     pub type Layers = {ty};
-    /// The same layers owning their weights, to copy a model into (`Network::load`).
-    pub type OwnedLayers = {owned};
-    /// [`OwnedLayers`] with all weights zero.
-    pub const fn zeroed_layers() -> OwnedLayers {{
-        {owned_value}
-    }}
     {statics}
     // The model file and the variable that names it are inputs of this crate: editing either
     // rebuilds it.
@@ -422,6 +558,8 @@ impl {name} {{
     pub const ARCHITECTURE: &'static str = "{arch}";
     /// Each layer's width and activation, input side first.
     pub const LAYERS: [(u16, ::dendrite_core::Activation); {n}] = {layer_list};
+    /// How the layers store their weights: every model file of this type has the same.
+    pub const DTYPE: ::dendrite_core::format::DType = ::dendrite_core::format::DType::{dtype};
     /// The class names (the target names for a regression), one per class, when the file has
     /// them.
     pub const CLASSES: [&'static str; {class_count}] = {classes};
@@ -438,17 +576,18 @@ impl {name} {{
 
     {constructor}
 
-    /// The model of this architecture at the start of `region` (a flash region that `dendrite
-    /// flash` or probe-rs rewrites), validated (magic, version, checksum, finite values,
-    /// architecture); its weights are read in place.
+    /// The model of this architecture and weight type at the start of `region` (a flash region
+    /// that `dendrite flash` or probe-rs rewrites), validated (magic, version, checksum, finite
+    /// values, architecture); its weights are read in place.
     ///
     /// # Errors
-    /// Why the region holds no model of this architecture, or `Unaligned` when it does not
-    /// start at a 4-byte-aligned address.
+    /// Why the region holds no model of this architecture, `UnsupportedLayer` when its
+    /// weights are of the other type (f32 or int8), or `Unaligned` when it does not start at a
+    /// 4-byte-aligned address.
     pub fn from_region(
         region: &'static [u8],
     ) -> ::core::result::Result<Self, ::dendrite_core::format::DecodeError> {{
-        ::dendrite_core::NetworkRef::from_region(region).map({name})
+        <{network}>::from_region(region).map({name})
     }}
 
     /// The forward pass: standardization, then every layer, on one raw input.
@@ -456,7 +595,7 @@ impl {name} {{
     pub fn predict(&self, x: &[f32; {input}]) -> [f32; {output}] {{
         self.0.predict(x)
     }}
-
+{int8_api}
     /// The class that `outputs` pick: Dendrite's one class rule (`dendrite_core::class_of`).
     pub fn class(&self, outputs: &[f32; {output}]) -> usize {{
         ::dendrite_core::class_of(outputs, ::dendrite_core::Activation::{last:?})
@@ -479,7 +618,7 @@ impl {name} {{
     }}
 
     /// The network itself: its layers and standardization, borrowed in place.
-    pub const fn network(&self) -> &::dendrite_core::NetworkRef<'static, {input}, {module}::Layers> {{
+    pub const fn network(&self) -> &{network} {{
         &self.0
     }}
 }}

@@ -28,6 +28,34 @@ enum Region {
     Corrupted,
 }
 
+impl Region {
+    const ALL: [Region; 3] = [Region::Valid, Region::Erased, Region::Corrupted];
+
+    /// The region's bytes, as flash holds them: at a 4-byte-aligned address for the whole
+    /// program (the firmware reads the weights in place), erased after the model. Made once per
+    /// kind.
+    fn bytes(self) -> &'static [u8] {
+        static REGIONS: OnceLock<[&'static [u8]; 3]> = OnceLock::new();
+        let regions = REGIONS.get_or_init(|| {
+            Region::ALL.map(|region| {
+                let (bytes, _) = model();
+                let mut content = match region {
+                    Region::Valid => bytes.clone(),
+                    Region::Erased => Vec::new(),
+                    Region::Corrupted => models::corrupted(bytes),
+                };
+                content.resize(content.len() + 64, 0xFF);
+                let memory = Vec::leak(vec![0u8; content.len() + 3]);
+                let start = memory.as_ptr().align_offset(4);
+                let flash = &mut memory[start..start + content.len()];
+                flash.copy_from_slice(&content);
+                &*flash
+            })
+        });
+        regions[self as usize]
+    }
+}
+
 /// A valid model file of the firmware's architecture, and the host's reading of it.
 fn model() -> &'static (Vec<u8>, HostModel) {
     static MODEL: OnceLock<(Vec<u8>, HostModel)> = OnceLock::new();
@@ -41,7 +69,7 @@ fn model() -> &'static (Vec<u8>, HostModel) {
 
 /// A board on the host: a weights region, a clock that stands still, a record of fault requests.
 struct FuzzBoard {
-    region: Vec<u8>,
+    region: &'static [u8],
     faults: usize,
 }
 
@@ -50,8 +78,8 @@ impl Platform for FuzzBoard {
     fn ticks(&mut self) -> u32 {
         0
     }
-    fn weights(&self) -> &[u8] {
-        &self.region
+    fn weights(&self) -> &'static [u8] {
+        self.region
     }
     fn stack_usage(&self) -> (u32, u32) {
         (512, 8192)
@@ -90,20 +118,14 @@ pub fn firmware_serve(data: &[u8]) -> usize {
     let Some((&pick, stream)) = data.split_first() else {
         return 0;
     };
-    let (bytes, host) = model();
-    let region = [Region::Valid, Region::Erased, Region::Corrupted][usize::from(pick % 3)];
-    let mut region_bytes = match region {
-        Region::Valid => bytes.clone(),
-        Region::Erased => Vec::new(),
-        Region::Corrupted => models::corrupted(bytes),
-    };
-    region_bytes.resize(region_bytes.len() + 64, 0xFF);
+    let (_, host) = model();
+    let region = Region::ALL[usize::from(pick % 3)];
     let mut board = FuzzBoard {
-        region: region_bytes,
+        region: region.bytes(),
         faults: 0,
     };
-    let (mut net, mut buffers) = (network::Model::new(), Buffers::new());
-    let mut server = Server::new(&mut net, &mut buffers, "fuzz", &board);
+    let mut buffers = Buffers::new();
+    let mut server = Server::new(&mut buffers, "fuzz", &board);
     let status = server.status();
     match (region, status) {
         (Region::Valid, ModelStatus::Loaded { crc }) => assert_eq!(crc, host.crc()),

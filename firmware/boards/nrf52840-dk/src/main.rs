@@ -17,7 +17,7 @@ mod uart;
 
 use cortex_m::peripheral::DWT;
 use cortex_m_rt::entry;
-use dendrite_firmware::{network, Buffers, Platform, Server};
+use dendrite_firmware::{Buffers, Platform, Server};
 use nrf_hal_common::gpio::{p0, Level};
 use nrf_hal_common::pac;
 use nrf_hal_common::uarte::{Baudrate, Parity, Pins, Uarte};
@@ -35,7 +35,7 @@ impl Platform for Dk {
         DWT::cycle_count()
     }
 
-    fn weights(&self) -> &[u8] {
+    fn weights(&self) -> &'static [u8] {
         dendrite_runtime::weights_region()
     }
 
@@ -46,8 +46,8 @@ impl Platform for Dk {
 
 #[entry]
 fn main() -> ! {
-    // Zero-initialized statics in .bss: the weights and frame buffers never touch the stack.
-    static mut NETWORK: network::Model = network::Model::new();
+    // A zero-initialized static in .bss: the frame buffers never touch the stack (the weights
+    // are read in place from the weights region).
     static mut BUFFERS: Buffers = Buffers::new();
 
     dendrite_runtime::start();
@@ -69,7 +69,7 @@ fn main() -> ! {
     let uarte = Uarte::new(dp.UARTE0, pins, Parity::EXCLUDED, Baudrate::BAUD115200);
     let mut serial = uart::Serial(uarte);
     let mut platform = Dk;
-    let mut server = Server::new(NETWORK, BUFFERS, dendrite_runtime::NAME, &platform);
+    let mut server = Server::new(BUFFERS, dendrite_runtime::NAME, &platform);
     // Returns only if the transmitter fails.
     let _ = server.serve(&mut serial, &mut platform, &mut led);
     dendrite_runtime::halt()

@@ -15,7 +15,7 @@
 
 use cortex_m::peripheral::DWT;
 use cortex_m_rt::entry;
-use dendrite_firmware::{network, Buffers, Platform, Server, SplitSerial};
+use dendrite_firmware::{Buffers, Platform, Server, SplitSerial};
 use stm32f4xx_hal::{pac, prelude::*, rcc::Config};
 
 dendrite_firmware::architecture_symbol!();
@@ -34,7 +34,7 @@ impl Platform for Nucleo {
         DWT::cycle_count()
     }
 
-    fn weights(&self) -> &[u8] {
+    fn weights(&self) -> &'static [u8] {
         dendrite_runtime::weights_region()
     }
 
@@ -45,8 +45,8 @@ impl Platform for Nucleo {
 
 #[entry]
 fn main() -> ! {
-    // Zero-initialized statics in .bss: the weights and frame buffers never touch the stack.
-    static mut NETWORK: network::Model = network::Model::new();
+    // A zero-initialized static in .bss: the frame buffers never touch the stack (the weights
+    // are read in place from the weights region).
     static mut BUFFERS: Buffers = Buffers::new();
 
     dendrite_runtime::start();
@@ -68,7 +68,7 @@ fn main() -> ! {
     let (tx, rx) = usart.split();
     let mut serial = SplitSerial { rx, tx };
     let mut platform = Nucleo;
-    let mut server = Server::new(NETWORK, BUFFERS, dendrite_runtime::NAME, &platform);
+    let mut server = Server::new(BUFFERS, dendrite_runtime::NAME, &platform);
     // Returns only if the transmitter fails.
     let _ = server.serve(&mut serial, &mut platform, &mut led);
     dendrite_runtime::halt()

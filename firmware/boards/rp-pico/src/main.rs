@@ -18,7 +18,7 @@
 // The soft-float fast paths (same bits as compiler-builtins').
 use dendrite_softfloat as _;
 
-use dendrite_firmware::{network, Buffers, Platform, Server, SplitSerial};
+use dendrite_firmware::{Buffers, Platform, Server, SplitSerial};
 use rp2040_hal::clocks::{init_clocks_and_plls, Clock};
 use rp2040_hal::fugit::RateExtU32;
 use rp2040_hal::gpio::{FunctionUart, Pins};
@@ -44,7 +44,7 @@ impl Platform for Pico {
         self.timer.get_counter_low()
     }
 
-    fn weights(&self) -> &[u8] {
+    fn weights(&self) -> &'static [u8] {
         dendrite_runtime::weights_region()
     }
 
@@ -75,8 +75,8 @@ impl<D: UartDevice, P: ValidUartPinout<D>> embedded_io::Write for Tx<D, P> {
 
 #[entry]
 fn main() -> ! {
-    // Zero-initialized statics in .bss: the weights and frame buffers never touch the stack.
-    static mut NETWORK: network::Model = network::Model::new();
+    // A zero-initialized static in .bss: the frame buffers never touch the stack (the weights
+    // are read in place from the weights region).
     static mut BUFFERS: Buffers = Buffers::new();
 
     dendrite_runtime::start();
@@ -118,7 +118,7 @@ fn main() -> ! {
     let mut serial = SplitSerial { rx, tx: Tx(tx) };
     let timer = Timer::new(pac.TIMER, &mut pac.RESETS, &clocks);
     let mut platform = Pico { timer };
-    let mut server = Server::new(NETWORK, BUFFERS, dendrite_runtime::NAME, &platform);
+    let mut server = Server::new(BUFFERS, dendrite_runtime::NAME, &platform);
     // Returns only if the transmitter fails.
     let _ = server.serve(&mut serial, &mut platform, &mut led);
     dendrite_runtime::halt()
