@@ -1,10 +1,11 @@
 //! Finding or building the firmware image that runs a given model file.
 //!
-//! The firmware's network type is generated at build time from a model's architecture
-//! (`DENDRITE_MODEL`, see `firmware/README.md`); its weights are loaded at run time. So a model
-//! with the default architecture (the committed seed model's) runs on the default build in
-//! `firmware/target/`, and any other architecture gets a build of its own, cached under
-//! `target/firmware-cache/<architecture>/` and reused by every model of that architecture.
+//! The firmware's network type is generated at build time from a model's architecture and
+//! weight type, f32 or int8 (`DENDRITE_MODEL`, see `firmware/README.md`); its weights are read
+//! at run time. So an f32 model with the default architecture (the committed seed model's) runs
+//! on the default build in `firmware/target/`, and any other architecture or an int8 model gets
+//! a build of its own, cached under `target/firmware-cache/<board>[-int8]-<architecture>/` and
+//! reused by every model of that architecture and weight type.
 //!
 //! The firmware sources are wherever the caller says ([`FirmwareSource`]): the command line
 //! passes the checkout named by [`FIRMWARE_DIR_ENV`] (`DENDRITE_FIRMWARE_DIR`), else the one it
@@ -12,7 +13,7 @@
 //! firmware ELF instead, for a firmware built by hand.
 
 use super::QemuBoard;
-use dendrite_core::format::{Architecture, ModelView};
+use dendrite_core::format::{Architecture, DType, ModelView};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -224,10 +225,10 @@ pub fn for_model(
     if let Some(elf) = std::env::var_os(FIRMWARE_ENV) {
         return Ok(PathBuf::from(elf));
     }
-    let wanted = architecture(model)?;
+    let wanted = kind(model)?;
     FirmwareSource::check(source.dir())?;
     let seed = source.seed_model();
-    if seed.is_file() && architecture(&seed)? == wanted {
+    if seed.is_file() && kind(&seed)? == wanted {
         let build = FirmwareBuild {
             quiet,
             ..FirmwareBuild::default_for(source, board)
@@ -247,7 +248,9 @@ pub fn for_model(
     };
     if !quiet && !build.elf().is_file() {
         eprintln!(
-            "building the firmware for architecture {wanted} (once; cached in {})",
+            "building the firmware for {} architecture {} (once; cached in {})",
+            dtype_name(wanted.1),
+            wanted.0,
             build.target_dir.display()
         );
     }
@@ -259,33 +262,71 @@ pub fn for_model(
 /// # Errors
 /// An unreadable file or an invalid model.
 pub fn architecture(model: &Path) -> Result<Architecture, FirmwareError> {
+    read_view(model, |view| view.architecture())
+}
+
+/// `f` of the validated model file at `model`.
+fn read_view<T>(model: &Path, f: impl FnOnce(&ModelView<'_>) -> T) -> Result<T, FirmwareError> {
     let bytes = std::fs::read(model).map_err(|source| FirmwareError::Io {
         path: model.to_owned(),
         source,
     })?;
     ModelView::from_bytes(&bytes)
-        .map(|view| view.architecture())
+        .map(|view| f(&view))
         .map_err(|source| FirmwareError::Model {
             path: model.to_owned(),
             source,
         })
 }
 
-/// A directory name for an architecture on a board: `mps2-an386-3-8-2-relu-softmax`.
-fn cache_key(architecture: &Architecture, board: QemuBoard) -> String {
-    let text = format!("{}-{architecture}", board.name);
+/// What a firmware build depends on in a model file: its architecture and its weight type (the
+/// network's type is generated from both; the weights are read at run time).
+type Kind = (Architecture, DType);
+
+/// The architecture and weight type of a model file.
+fn kind(model: &Path) -> Result<Kind, FirmwareError> {
+    read_view(model, |view| {
+        let dtype = view.layers().next().map_or(DType::F32, |l| l.dtype);
+        (view.architecture(), dtype)
+    })
+}
+
+/// The weight type of a model file: [`DType::I8`] for a quantized model (`dendrite quantize`,
+/// a TFLite int8 import), [`DType::F32`] otherwise. Its firmware is built for that type.
+///
+/// # Errors
+/// An unreadable file or an invalid model.
+pub fn weight_type(model: &Path) -> Result<DType, FirmwareError> {
+    kind(model).map(|(_, dtype)| dtype)
+}
+
+fn dtype_name(dtype: DType) -> &'static str {
+    match dtype {
+        DType::F32 => "f32",
+        DType::I8 => "int8",
+        _ => "other",
+    }
+}
+
+/// A directory name for an architecture and weight type on a board:
+/// `mps2-an386-3-8-2-relu-softmax`, `mps2-an386-int8-3-8-2-relu-softmax`.
+fn cache_key((architecture, dtype): &Kind, board: QemuBoard) -> String {
+    let text = match dtype {
+        DType::F32 => format!("{}-{architecture}", board.name),
+        other => format!("{}-{}-{architecture}", board.name, dtype_name(*other)),
+    };
     text.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect()
 }
 
 /// Copies `model` into the cache directory once, so that every later model of the same
-/// architecture builds against an unchanged `DENDRITE_MODEL` file (cargo then has nothing to
-/// redo). Only the architecture of the copy matters.
-fn pin_model(model: &Path, wanted: &Architecture, cache: &Path) -> Result<PathBuf, FirmwareError> {
+/// architecture and weight type builds against an unchanged `DENDRITE_MODEL` file (cargo then
+/// has nothing to redo). Only the architecture and weight type of the copy matter.
+fn pin_model(model: &Path, wanted: &Kind, cache: &Path) -> Result<PathBuf, FirmwareError> {
     let pinned = cache.join("architecture.postcard");
     // A copy this build cannot read (pinned by an older format version) is replaced.
-    if architecture(&pinned).is_ok_and(|found| found == *wanted) {
+    if kind(&pinned).is_ok_and(|found| found == *wanted) {
         return Ok(pinned);
     }
     let io = |path: &Path| {

@@ -39,17 +39,17 @@ pub enum FitError {
     /// The network and the frame buffers need more RAM than the board has.
     #[error(
         "the model does not fit {board}: the firmware for {architecture} needs about {need} \
-         bytes of RAM (weights {weights}, frame buffers 2 × {frame}), the board has {ram}"
+         bytes of RAM (frame buffers 2 × {frame}, activations {activations}), the board has {ram}"
     )]
     Ram {
         /// The board.
         board: &'static str,
         /// The architecture.
         architecture: String,
-        /// The estimated static RAM.
+        /// The estimated RAM.
         need: usize,
-        /// Of which the weights, biases and standardization.
-        weights: usize,
+        /// Of which the forward pass's activations (on the stack).
+        activations: usize,
         /// The length of one frame buffer.
         frame: usize,
         /// The board's RAM for static data.
@@ -57,14 +57,23 @@ pub enum FitError {
     },
 }
 
-/// The static RAM a firmware built for `architecture` takes, in bytes: the network's weights,
-/// biases and standardization (copied from the weights region at boot), two frame buffers of
-/// [`Limits::frame`] bytes, one input, and the rest of the firmware's statics.
+/// The RAM a firmware built for `architecture` takes, in bytes: two frame buffers of
+/// [`Limits::frame`] bytes, one input, the forward pass's activations (two layers' outputs
+/// in f32, an upper bound for an int8 network's bytes), and the rest of the firmware's
+/// statics. The weights are not in it: the firmware reads them in place from the weights
+/// region, f32 and int8 alike. Returns `(total, activations, frame)`.
 pub fn static_ram(architecture: &Architecture) -> (usize, usize, usize) {
     let limits = Limits::for_architecture(architecture);
-    let weights = 4 * (architecture.param_count() + 2 * usize::from(architecture.input));
-    let need = weights + 2 * limits.frame + 4 * limits.inputs + OTHER_STATICS;
-    (need, weights, limits.frame)
+    let widest = architecture
+        .layers
+        .iter()
+        .map(|&(units, _)| usize::from(units))
+        .chain([usize::from(architecture.input)])
+        .max()
+        .unwrap_or(0);
+    let activations = 4 * 2 * widest;
+    let need = activations + 2 * limits.frame + 4 * limits.inputs + OTHER_STATICS;
+    (need, activations, limits.frame)
 }
 
 /// Checks that a model of `architecture` whose file is `file_len` bytes fits `budget`.
@@ -83,13 +92,13 @@ pub fn check(
             region: budget.weights_len,
         });
     }
-    let (need, weights, frame) = static_ram(architecture);
+    let (need, activations, frame) = static_ram(architecture);
     if need > budget.ram_len as usize {
         return Err(FitError::Ram {
             board: budget.board,
             architecture: architecture.to_string(),
             need,
-            weights,
+            activations,
             frame,
             ram: budget.ram_len,
         });

@@ -8,6 +8,11 @@
 //! the weights region, validated at start-up and read in place, so the network costs the RAM of
 //! its activations and a few pointers.
 //!
+//! The model file's kind is built in too: an f32 model file gives an f32 network, an int8 one
+//! (`dendrite quantize`, `dendrite import` of a TFLite int8 model) an int8 network, whose inner
+//! products come from [`Kernel`]; a region holding a model of the other kind is refused
+//! (`DecodeError::UnsupportedLayer`, reported by `Info` and every prediction).
+//!
 //! ```
 //! use dendrite_core::format::DecodeError;
 //! use dendrite_network::{Model, INPUT, OUTPUT};
@@ -19,8 +24,8 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
-use dendrite_core::format::{Architecture, DecodeError, ModelView, Task};
-use dendrite_core::{Activation, NetworkRef};
+use dendrite_core::format::{Architecture, DType, DecodeError, ModelView, Task};
+use dendrite_core::Activation;
 
 dendrite_core::model!(
     Shape,
@@ -37,10 +42,15 @@ pub const INPUT: usize = Shape::INPUT;
 pub const OUTPUT: usize = Shape::OUTPUT;
 /// Each layer's width and activation, input side first.
 pub const LAYERS: [(u16, Activation); Shape::LAYERS.len()] = Shape::LAYERS;
+/// How the layers store their weights (f32 or int8), from the model file built in.
+pub const DTYPE: DType = Shape::DTYPE;
 /// The layers, typed by their widths and activations, borrowing their weights from flash.
 pub type Layers = __dendrite_model_Shape::Layers;
 /// The network: standardization, then the layers, all read in place.
-type Net = NetworkRef<'static, INPUT, Layers>;
+type Net = Shape;
+/// The inner products of an int8 network's layers (`dendrite_core::quant::Dot`): the portable
+/// kernel. Unused by an f32 network.
+pub type Kernel = dendrite_core::quant::Scalar;
 
 /// The protocol's bounds for this network: frame length and batch size follow from the widths.
 pub const LIMITS: dendrite_core::protocol::Limits =
@@ -71,12 +81,13 @@ impl Model {
     ///
     /// # Errors
     /// Why the region holds no usable model: [`DecodeError::ArchitectureMismatch`] for a valid
-    /// file of another architecture, [`DecodeError::Unaligned`] when `region` does not start at
+    /// file of another architecture, [`DecodeError::UnsupportedLayer`] for one of the other
+    /// kind (f32 or int8), [`DecodeError::Unaligned`] when `region` does not start at
     /// a 4-byte-aligned address.
     pub fn from_region(region: &'static [u8]) -> Result<Self, DecodeError> {
         let view = ModelView::from_prefix(region)?;
         Ok(Self {
-            net: Net::view(&view)?,
+            net: Net::from_view(&view)?,
             crc: view.crc(),
             classifies: matches!(view.task(), Task::Classification),
         })
@@ -99,6 +110,6 @@ impl Model {
     /// `x`: [`INPUT`] raw values; the result: [`OUTPUT`] values (probabilities after a softmax).
     #[inline(never)]
     pub fn forward(&self, x: &[f32; INPUT]) -> [f32; OUTPUT] {
-        self.net.predict(x)
+        self.net.predict_with::<Kernel>(x)
     }
 }

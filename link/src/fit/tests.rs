@@ -36,8 +36,8 @@ fn a_file_larger_than_the_weights_region_is_named_with_both_figures() {
 
 #[test]
 fn a_network_larger_than_the_ram_is_named_with_both_figures() {
-    // 1,024 inputs to 16 units: 66 KB of weights.
-    let wide = architecture(1024, &[(16, Relu), (1024, Softmax)]);
+    // 8,192 inputs: two frames of 32 KB each.
+    let wide = architecture(8192, &[(16, Relu), (4, Softmax)]);
     let budget = Budget {
         weights_len: 1 << 20,
         ..MPS2
@@ -45,9 +45,36 @@ fn a_network_larger_than_the_ram_is_named_with_both_figures() {
     let err = check(&wide, 1000, &budget).unwrap_err();
     let text = err.to_string();
     assert!(
-        text.starts_with("the model does not fit mps2-an386: the firmware for 1024-16-1024"),
+        text.starts_with("the model does not fit mps2-an386: the firmware for 8192-16-4"),
         "{text}"
     );
     assert!(text.ends_with("the board has 49152"), "{text}");
-    assert!(matches!(err, FitError::Ram { need, .. } if need > 4 * (1024 * 16 + 16 * 1024)));
+    assert!(matches!(err, FitError::Ram { need, .. } if need > 2 * 4 * 8192));
+}
+
+#[test]
+fn weights_read_in_place_take_no_ram() {
+    // An autoencoder of about 270,000 weights (1 MB in f32, 270 KB in int8), all in the
+    // weights region: RAM holds the frames and the activations.
+    let autoencoder = architecture(
+        640,
+        &[
+            (128, Relu),
+            (128, Relu),
+            (128, Relu),
+            (128, Relu),
+            (8, Relu),
+            (128, Relu),
+            (128, Relu),
+            (640, dendrite_core::Activation::Linear),
+        ],
+    );
+    let budget = Budget {
+        weights_len: 1 << 20,
+        ..MPS2
+    };
+    assert_eq!(check(&autoencoder, 280_000, &budget), Ok(()));
+    let (need, activations, _) = static_ram(&autoencoder);
+    assert_eq!(activations, 4 * 2 * 640);
+    assert!(need < 32 * 1024, "{need}"); // the frames for 640 values dominate
 }

@@ -64,7 +64,8 @@ use format::{ModelView, Task};
 /// in f32, quantizes, runs the int8 layers and dequantizes, the bits of the host's int8 path.
 /// Its type also has `INPUT_QUANTIZATION`, `OUTPUT_QUANTIZATION`, `predict_quantized` (the int8
 /// outputs), `forward_quantized` (int8 in, int8 out) and `predict_with::<D>`, which takes its
-/// inner products from a target's `dendrite_core::quant::Dot` kernel. `DTYPE` says which kind
+/// inner products from a target's `dendrite_core::quant::Dot` kernel (an f32 type has
+/// `predict_with` too, which ignores `D`, so code written for both kinds compiles for either). `DTYPE` says which kind
 /// a type is; `from_region` refuses a model file of the other kind (`UnsupportedLayer`).
 #[proc_macro]
 pub fn model(input: TokenStream) -> TokenStream {
@@ -524,7 +525,17 @@ fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> Str
             quant_params(last_q)
         )
     } else {
-        String::new()
+        format!(
+            r#"
+    /// [`predict`](Self::predict): an f32 model has no integer inner products, so `D` (a
+    /// `dendrite_core::quant::Dot` kernel for int8 models) is not used. Code written for both
+    /// kinds of model calls this one.
+    #[inline(always)]
+    pub fn predict_with<D: ::dendrite_core::quant::Dot>(&self, x: &[f32; {input}]) -> [f32; {output}] {{
+        self.predict(x)
+    }}
+"#
+        )
     };
     let crc = view.crc();
     let path_literal = format!("{:?}", file.display().to_string());
@@ -588,6 +599,17 @@ impl {name} {{
         region: &'static [u8],
     ) -> ::core::result::Result<Self, ::dendrite_core::format::DecodeError> {{
         <{network}>::from_region(region).map({name})
+    }}
+
+    /// The model of this architecture and weight type in a validated model file, read in
+    /// place (what [`from_region`](Self::from_region) does after validating the region).
+    ///
+    /// # Errors
+    /// As [`from_region`](Self::from_region), but for the file's own validation.
+    pub fn from_view(
+        view: &::dendrite_core::format::ModelView<'static>,
+    ) -> ::core::result::Result<Self, ::dendrite_core::format::DecodeError> {{
+        <{network}>::view(view).map({name})
     }}
 
     /// The forward pass: standardization, then every layer, on one raw input.
