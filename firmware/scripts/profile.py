@@ -176,9 +176,17 @@ def main():
                  re.finditer(r"\[[0-9a-f]+/([0-9a-f]+)/", open(log.name).read())]
     (entry, end) = span
     mix, total, calls, est, inside, after_mem = collections.Counter(), 0, 0, 0, False, False
+    previous, back = None, None
     for pc, nxt in zip(trace, trace[1:] + [0]):
-        if pc == entry:
+        if pc == entry and not inside:
             inside, calls = True, calls + 1
+            # The pass ends where the call returns: after the caller's `bl` (forward may
+            # tail-call the network's code, so its own span does not bound the pass).
+            caller = insns.get(previous)
+            back = previous + caller[2] if caller and caller[0].startswith("bl") else None
+        previous = pc
+        if inside and pc == back:
+            inside = False
         if not inside:
             continue
         mn, ops, size = insns.get(pc, ("?", "", 2))
@@ -186,10 +194,10 @@ def main():
         after_mem = mn.startswith(("ldr", "str"))
         mix[mn.split(".")[0]] += 1
         total += 1
-        # The pass ends when control leaves forward's code for good: a return from inside it
-        # to outside it (its callees return into it).
+        # Without a known return address: the pass ends when control leaves forward's code
+        # for good, a return from inside it to outside it (its callees return into it).
         is_call = mn.startswith("b") and not mn.startswith("bx")
-        if entry <= pc < end and not entry <= nxt < end and not is_call:
+        if back is None and entry <= pc < end and not entry <= nxt < end and not is_call:
             inside = False
     if calls == 0:
         sys.exit("error: the forward pass never ran (no valid model?)")

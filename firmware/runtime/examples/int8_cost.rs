@@ -25,7 +25,7 @@ use dendrite_runtime::exit::exit;
 use dendrite_runtime::int8::{Dot, Kernel, Scalar};
 
 /// Forward passes timed per kernel.
-const PASSES: u32 = 10;
+const PASSES: u32 = 2_000;
 
 /// xorshift32: the same network on every run.
 struct Rng(u32);

@@ -26,8 +26,16 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     }
     let ab = i64::from(a) * i64::from(b);
     let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // C's division truncates toward zero, as Rust's does.
-    ((ab + nudge) / (1i64 << 31)) as i32
+    // C's division truncates toward zero.
+    truncating_div_pow2(ab + nudge, 31) as i32
+}
+
+/// `v / 2^k` truncated toward zero, as C's (and Rust's) division: by shifts, so that no build
+/// (an `opt-level = "z"` one neither) calls a 64-bit division routine.
+#[inline(always)]
+fn truncating_div_pow2(v: i64, k: u32) -> i64 {
+    // A negative `v` is first moved up by 2^k - 1, so the floor of the shift rounds toward 0.
+    (v + ((v >> 63) & ((1i64 << k) - 1))) >> k
 }
 
 /// `x / 2^exponent` rounded to nearest, ties away from zero: gemmlowp's `RoundingDivideByPOT`.
@@ -179,7 +187,7 @@ pub fn quantize_multiplier(m: f64) -> (i32, i32) {
 fn rounding_half_sum(a: i32, b: i32) -> i32 {
     let sum = i64::from(a) + i64::from(b);
     let sign = if sum >= 0 { 1 } else { -1 };
-    ((sum + sign) / 2) as i32
+    truncating_div_pow2(sum + sign, 1) as i32
 }
 
 /// `exp(a)` for `a` in `[-1/4, 0)`, both in Q0.31: a Taylor expansion around `-1/8`.
@@ -345,6 +353,29 @@ mod tests {
     }
 
     #[test]
+    fn truncating_division_by_powers_of_two_is_rusts() {
+        let values = [
+            i64::MIN / 4,
+            -(1 << 40) - 7,
+            -(1 << 31),
+            -5,
+            -4,
+            -3,
+            -1,
+            0,
+            1,
+            3,
+            5,
+            1 << 40,
+        ];
+        for v in values {
+            for k in [1, 2, 30, 31] {
+                assert_eq!(truncating_div_pow2(v, k), v / (1i64 << k), "{v} {k}");
+            }
+        }
+    }
+
+    #[test]
     fn single_rounding_at_the_extremes_equals_the_64_bit_formula() {
         let values = [
             i32::MIN,
@@ -417,6 +448,11 @@ mod tests {
             let total_shift = (31 - shift).clamp(1, 62) as u32;
             let want = ((i64::from(x) * i64::from(m) + (1i64 << (total_shift - 1))) >> total_shift) as i32;
             prop_assert_eq!(multiply_by_quantized_multiplier(x, m, shift), want);
+        }
+
+        #[test]
+        fn truncating_division_matches_on_random_values(v in i64::MIN / 4..i64::MAX / 4, k in 1u32..40) {
+            prop_assert_eq!(truncating_div_pow2(v, k), v / (1i64 << k));
         }
 
         #[test]
