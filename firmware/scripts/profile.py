@@ -129,6 +129,16 @@ def varints(data):
             value, shift = 0, 0
 
 
+def varint(n):
+    """postcard's unsigned varint (LEB128)."""
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
 def stack_used(frame):
     """Response::SelfCheck (variant 3) of a loaded model: 3, 0, crc, stack_used, stack_size."""
     fields = list(varints(uncobs(frame)))
@@ -154,7 +164,7 @@ def main():
     assert 0 < iterations < 128
     width = input_width(model)
     # postcard: Request::PredictBatch (variant 2) of 8 inputs, Cost (4), SelfCheck (3).
-    batch = bytes([2, 8]) + b"".join(bytes([width]) + struct.pack(f"<{width}f",
+    batch = bytes([2, 8]) + b"".join(varint(width) + struct.pack(f"<{width}f",
                                      *[(i * 7 + j) % 5 - 2.0 for j in range(width)])
                                      for i in range(8))
     frames = cobs(batch) + cobs(bytes([4, iterations])) + cobs(bytes([3]))

@@ -6,8 +6,11 @@
 //! (a painted stack) after 2,000 predictions under QEMU. Instructions per inference come from
 //! the `Cost` request under `qemu-system-arm -icount shift=0` (one instruction per virtual
 //! nanosecond), net of an empty loop of as many turns. The emulated boards are measured with
-//! the seed model, a 16-32-32-4 model and a 64-32-10 model; the real boards
-//! (`firmware/boards/`), which cannot run here, are built and sized for the seed model.
+//! the seed model, a 16-32-32-4 model and a 64-32-10 model, the 16-32-32-4 model quantized to
+//! int8, and (where the WEIGHTS region holds it) the MLPerf Tiny anomaly-detection
+//! autoencoder's shape in int8; the real boards (`firmware/boards/`), which cannot run here, are
+//! built and sized for the seed model. The models are written to `target/xtask/` from fixed
+//! seeds, the same bytes on every run.
 
 use anyhow::{bail, Context, Result};
 use dendrite_core::Activation::{Linear, Relu, Softmax};
