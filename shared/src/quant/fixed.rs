@@ -191,6 +191,7 @@ fn rounding_half_sum(a: i32, b: i32) -> i32 {
 }
 
 /// `exp(a)` for `a` in `[-1/4, 0)`, both in Q0.31: a Taylor expansion around `-1/8`.
+#[inline]
 fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
     const EXP_MINUS_ONE_EIGHTH: i32 = 1_895_147_668; // exp(-1/8) in Q0.31
     const ONE_THIRD: i32 = 715_827_883;
@@ -210,6 +211,7 @@ fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
 /// `exp(a)` for `a <= 0` given with `INTEGER_BITS` integer bits, result in Q0.31 (gemmlowp's
 /// `exp_on_negative_values`): the fractional part by a polynomial, the integer part by a barrel
 /// of constant multiplications `exp(-2^k)`.
+#[inline]
 pub fn exp_on_negative_values<const INTEGER_BITS: i32>(a: i32) -> i32 {
     let fractional_bits = 31 - INTEGER_BITS;
     let one_quarter = 1i32 << (fractional_bits - 2);

@@ -191,6 +191,8 @@ pub struct SoftmaxParams {
 const SCALED_DIFF_INTEGER_BITS: i32 = 5;
 /// The integer bits of the sum of exponentials: Q12.19.
 const ACCUMULATION_INTEGER_BITS: i32 = 12;
+/// The longest softmax row whose exponentials [`softmax`] keeps between its two passes.
+const CACHED: usize = 16;
 
 impl SoftmaxParams {
     /// TFLite's `PreprocessSoftmaxScaling` and `CalculateInputRadius` for an int8 input of
@@ -217,6 +219,7 @@ impl SoftmaxParams {
         }
     }
 
+    #[inline]
     fn exp_of_diff(&self, diff: i32) -> i32 {
         let scaled = multiply_by_quantized_multiplier_greater_than_one(
             diff,
@@ -235,21 +238,31 @@ impl SoftmaxParams {
 /// `x` and `out`: the same length, one row.
 pub fn softmax(x: &[i8], params: &SoftmaxParams, out: &mut [i8]) {
     let max = x.iter().copied().max().unwrap_or(i8::MIN);
+    // The exponentials of a row of up to `CACHED` values are computed once and kept for the
+    // second pass (TFLite's kernel computes each twice; the values are the same).
+    let mut exps = [0i32; CACHED];
+    let cached = x.len() <= CACHED;
     let mut sum_of_exps = 0i32; // Q12.19
-    for &v in x {
+    for (i, &v) in x.iter().enumerate() {
         let diff = i32::from(v) - i32::from(max);
         if diff >= params.diff_min {
             let e = params.exp_of_diff(diff);
+            if let Some(slot) = exps.get_mut(i) {
+                *slot = e;
+            }
             sum_of_exps = sum_of_exps
                 .wrapping_add(rounding_divide_by_pot(e, ACCUMULATION_INTEGER_BITS as u32));
         }
     }
     let (shifted_scale, num_bits_over_unit) = reciprocal(sum_of_exps, ACCUMULATION_INTEGER_BITS);
     let exponent = (num_bits_over_unit + 31 - 8).clamp(0, 31) as u32;
-    for (o, &v) in out.iter_mut().zip(x) {
+    for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
         let diff = i32::from(v) - i32::from(max);
         *o = if diff >= params.diff_min {
-            let e = params.exp_of_diff(diff);
+            let e = match exps.get(i) {
+                Some(&e) if cached => e,
+                _ => params.exp_of_diff(diff),
+            };
             let unsat = rounding_divide_by_pot(
                 saturating_rounding_doubling_high_mul(shifted_scale, e),
                 exponent,
