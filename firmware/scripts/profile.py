@@ -2,10 +2,10 @@
 """Instruction mix and a cycle estimate of the firmware's forward pass on a Cortex-M4F, and its
 stack high-water mark.
 
-    firmware/scripts/profile.py ELF MODEL [ITERATIONS]
+    firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]]
 
 Runs ELF under qemu-system-arm (mps2-an386) with MODEL in the weights region, one guest
-instruction per translation block (`-singlestep -d exec,nochain`), sends a batch of 8
+instruction per translation block (`-singlestep -d exec,nochain`), sends a batch of BATCH (default 8)
 predictions, one `Cost` request of ITERATIONS forward passes (default 20) and a `SelfCheck`, and
 follows the trace from each entry into `dendrite_network::Model::forward` to its return (callees
 included). The stack high-water mark is the firmware's own (painted stack) after those requests. QEMU counts instructions,
@@ -23,6 +23,7 @@ Standard library only; needs qemu-system-arm and arm-none-eabi-objdump/nm.
 """
 import collections
 import re
+import socket
 import struct
 import subprocess
 import sys
@@ -156,34 +157,52 @@ def input_width(model):
 
 
 def main():
-    if len(sys.argv) not in (3, 4):
-        sys.exit("usage: firmware/scripts/profile.py ELF MODEL [ITERATIONS]")
+    if len(sys.argv) not in (3, 4, 5):
+        sys.exit("usage: firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]]")
     elf, model = sys.argv[1], sys.argv[2]
-    iterations = int(sys.argv[3]) if len(sys.argv) == 4 else 20
+    iterations = int(sys.argv[3]) if len(sys.argv) >= 4 else 20
+    # Predictions sent before the cost request: 8, or fewer for a large network (each pass is
+    # traced instruction by instruction: half a million lines for the autoencoder).
+    count = int(sys.argv[4]) if len(sys.argv) == 5 else 8
     insns, span = disassemble(elf)
     assert 0 < iterations < 128
     width = input_width(model)
     # postcard: Request::PredictBatch (variant 2) of 8 inputs, Cost (4), SelfCheck (3).
-    batch = bytes([2, 8]) + b"".join(varint(width) + struct.pack(f"<{width}f",
+    batch = bytes([2, count]) + b"".join(varint(width) + struct.pack(f"<{width}f",
                                      *[(i * 7 + j) % 5 - 2.0 for j in range(width)])
-                                     for i in range(8))
+                                     for i in range(count))
     frames = cobs(batch) + cobs(bytes([4, iterations])) + cobs(bytes([3]))
-    with tempfile.NamedTemporaryFile(suffix=".log") as log:
+    with tempfile.TemporaryDirectory() as tmp:
+        log, monitor = f"{tmp}/exec.log", f"{tmp}/monitor.sock"
         cmd = ["qemu-system-arm", "-machine", "mps2-an386", "-cpu", "cortex-m4", "-display",
-               "none", "-monitor", "none", "-serial", "stdio", "-semihosting-config",
-               "enable=on,target=native", "-kernel", elf, "-device",
-               f"loader,file={model},addr=0x40000", "-singlestep", "-d", "exec,nochain",
-               "-D", log.name]
+               "none", "-monitor", f"unix:{monitor},server,nowait", "-serial", "stdio",
+               "-semihosting-config", "enable=on,target=native", "-kernel", elf, "-device",
+               f"loader,file={model},addr=0x40000", "-singlestep", "-D", log]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        proc.stdin.write(frames)
+        # Boot (the model's validation: millions of instructions for a large model) runs
+        # untraced: a first self-check answers once it is over, then the monitor turns the
+        # execution log on.
+        proc.stdin.write(cobs(bytes([3])))
         proc.stdin.flush()
         answers = b""
+        while answers.count(0) < 1:
+            answers += proc.stdout.read1(4096)
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.connect(monitor)
+            sock.sendall(b"log exec,nochain\n")
+            reply = b""
+            while not reply.endswith(b"(qemu) ") or reply.count(b"(qemu) ") < 2:
+                reply += sock.recv(4096)
+        answers = b""
+        proc.stdin.write(frames)
+        proc.stdin.flush()
         while answers.count(0) < 3:  # three answers: the batch, the cost, the self-check
             answers += proc.stdout.read1(4096)
         proc.kill()
         proc.wait()
-        trace = [int(m.group(1), 16) for m in
-                 re.finditer(r"\[[0-9a-f]+/([0-9a-f]+)/", open(log.name).read())]
+        pattern = re.compile(r"\[[0-9a-f]+/([0-9a-f]+)/")
+        with open(log) as lines:
+            trace = [int(m.group(1), 16) for line in lines for m in [pattern.search(line)] if m]
     (entry, end) = span
     mix, total, calls, est, inside, after_mem = collections.Counter(), 0, 0, 0, False, False
     previous, back = None, None
