@@ -181,8 +181,8 @@ fn text(value: &Value) -> &str {
 /// The firmware's own stack high-water mark after 2,000 predictions.
 fn stack_high_water(elf: &Path, model: &Path, board: QemuBoard) -> Result<u32> {
     let mut qemu = boot(elf, model, board, false)?;
-    let host = dendrite_trainer::HostModel::load(model)?;
-    let inputs = models::random_inputs(2_000, host.input(), 7);
+    let input = usize::from(firmware::architecture(model)?.input);
+    let inputs = models::random_inputs(2_000, input, 7);
     qemu.link()
         .predict_batch(&inputs)
         .context("running predictions")?;
