@@ -189,15 +189,31 @@ def main():
             answers += proc.stdout.read1(4096)
         with socket.socket(socket.AF_UNIX) as sock:
             sock.connect(monitor)
-            sock.sendall(b"log exec,nochain\n")
-            reply = b""
-            while not reply.endswith(b"(qemu) ") or reply.count(b"(qemu) ") < 2:
-                reply += sock.recv(4096)
-        answers = b""
-        proc.stdin.write(frames)
-        proc.stdin.flush()
-        while answers.count(0) < 3:  # three answers: the batch, the cost, the self-check
-            answers += proc.stdout.read1(4096)
+
+            def prompt():
+                reply = b""
+                while not reply.endswith(b"(qemu) "):
+                    reply += sock.recv(4096)
+
+            def command(text):
+                sock.sendall(text + b"\n")
+                prompt()
+
+            prompt()  # the monitor's banner
+
+            command(b"log exec,nochain")
+            # The batch and the cost requests are traced; the self-check (which checks the
+            # model's CRC again) is not.
+            answers = b""
+            proc.stdin.write(frames[:-len(cobs(bytes([3])))])
+            proc.stdin.flush()
+            while answers.count(0) < 2:
+                answers += proc.stdout.read1(4096)
+            command(b"log none")
+            proc.stdin.write(cobs(bytes([3])))
+            proc.stdin.flush()
+            while answers.count(0) < 3:  # three answers: the batch, the cost, the self-check
+                answers += proc.stdout.read1(4096)
         proc.kill()
         proc.wait()
         pattern = re.compile(r"\[[0-9a-f]+/([0-9a-f]+)/")
