@@ -1225,3 +1225,92 @@ fn class1_very_long_names_do_not_overflow_formatting() {
         );
     }
 }
+
+/// Class 4, the converters: `quantize --out` and `import --out` never replace their own input
+/// (the same file by inode: the path itself, a symbolic link, a hard link, another spelling),
+/// and say so before any work.
+#[test]
+fn class4_quantize_and_import_refuse_their_input_as_output() {
+    let tmp = scratch("class4-int8");
+    let dir = tmp.path();
+    let model = dir.join("model.postcard");
+    let model_bytes = trained(&model);
+    let csv = dir.join("calibration.csv");
+    std::fs::write(&csv, "weight,height,age\n70,175,30\n55,160,40\n90,185,25\n").unwrap();
+    let csv_bytes = std::fs::read(&csv).unwrap();
+    let spellings = |file: &Path, stem: &str| {
+        let link = dir.join(format!("{stem}.link"));
+        std::os::unix::fs::symlink(file, &link).unwrap();
+        let hard = dir.join(format!("{stem}.hard"));
+        std::fs::hard_link(file, &hard).unwrap();
+        vec![
+            file.to_owned(),
+            link,
+            hard,
+            dir.join(".").join(file.file_name().unwrap()),
+        ]
+    };
+    for out in spellings(&model, "model")
+        .into_iter()
+        .chain(spellings(&csv, "calibration"))
+    {
+        let err = failure(&dendrite(&[
+            "quantize",
+            "--model",
+            path(&model),
+            "--calibration",
+            path(&csv),
+            "--out",
+            path(&out),
+        ]));
+        assert!(
+            err.contains("--out") && err.contains("is also the input file"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(&model).unwrap(),
+        model_bytes,
+        "the model survives"
+    );
+    assert_eq!(std::fs::read(&csv).unwrap(), csv_bytes, "the data survives");
+
+    // A TFLite file and a Keras file given as their own --out.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../trainer/tests/fixtures");
+    for (name, source) in [
+        (
+            "m.tflite",
+            fixtures.join("tflite/dense_softmax.int8.tflite"),
+        ),
+        ("m.keras", fixtures.join("keras/dense_relu.keras")),
+    ] {
+        let copy = dir.join(name);
+        std::fs::copy(&source, &copy).unwrap();
+        let before = std::fs::read(&copy).unwrap();
+        for out in spellings(&copy, name) {
+            let err = failure(&dendrite(&["import", path(&copy), "--out", path(&out)]));
+            assert!(
+                err.contains("--out") && err.contains("is also the input file"),
+                "{name}: {err}"
+            );
+        }
+        assert_eq!(std::fs::read(&copy).unwrap(), before, "{name} survives");
+    }
+    // Other outputs are still written.
+    let int8 = dir.join("model.int8.postcard");
+    let ok = dendrite(&[
+        "quantize",
+        "--model",
+        path(&model),
+        "--calibration",
+        path(&csv),
+        "--out",
+        path(&int8),
+    ]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(std::fs::read(&int8).unwrap().starts_with(b"DNDR"));
+}

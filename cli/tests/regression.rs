@@ -23,6 +23,26 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The width and height of the PNG at `path`, after decoding every pixel of it.
+fn png_size(path: &Path) -> (u32, u32) {
+    let file = std::fs::File::open(path).expect("the picture was written");
+    let mut reader = png::Decoder::new(file).read_info().expect("a PNG header");
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let frame = reader
+        .next_frame(&mut pixels)
+        .expect("whole PNG image data");
+    // Not a blank canvas: the points, axes and text take more than one colour.
+    let first = &pixels[..frame.color_type.samples()];
+    assert!(
+        pixels[..frame.buffer_size()]
+            .chunks(frame.color_type.samples())
+            .any(|p| p != first),
+        "{} is blank",
+        path.display()
+    );
+    (frame.width, frame.height)
+}
+
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("JSON on standard output")
 }
@@ -44,6 +64,7 @@ fn the_sine_example_learns_sin_x_to_within_005() {
     let info = json(&dendrite(&["info", model, "--json"]));
     assert_eq!(info["task"], "regression");
     assert_eq!(info["labels"][0], "y");
+    let plot = dir.path().join("sine.png");
     let report = json(&dendrite(&[
         "evaluate",
         "--model",
@@ -51,7 +72,11 @@ fn the_sine_example_learns_sin_x_to_within_005() {
         "--data",
         "examples/data/sine_test.csv",
         "--json",
+        "--plot",
+        plot.to_str().expect("a UTF-8 path"),
     ]));
+    // Predicted against true and the residuals, side by side.
+    assert_eq!(png_size(&plot), (1200, 500));
     let mae = report["targets"][0]["mae"].as_f64().expect("an MAE");
     assert!(mae < 0.05, "MAE {mae} on the held-out points");
     assert!(report["targets"][0]["r2"].as_f64().expect("an R²") > 0.99);
@@ -152,4 +177,72 @@ fn regression_from_the_command_line_needs_only_the_task() {
     let info = json(&dendrite(&["info", model, "--json"]));
     assert_eq!(info["architecture"], "1-8-1 relu/linear");
     assert_eq!(info["task"], "regression");
+}
+
+#[test]
+fn a_two_target_regression_plots_both_and_an_anomaly_detector_refuses_to_plot() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data = dir.path().join("two.csv");
+    let mut csv = String::from("x,y,z\n");
+    for i in 0..200 {
+        let x = f64::from(i) / 50.0 - 2.0;
+        csv.push_str(&format!("{x},{},{}\n", 3.0 * x + 1.0, -x * x));
+    }
+    std::fs::write(&data, csv).expect("writing the table");
+    let data = data.to_str().expect("a UTF-8 path");
+    let model = dir.path().join("two.postcard");
+    let model = model.to_str().expect("a UTF-8 path");
+    dendrite(&[
+        "train",
+        "--data",
+        data,
+        "--label",
+        "y,z",
+        "--task",
+        "regression",
+        "--layers",
+        "8",
+        "--epochs",
+        "5",
+        "--out",
+        model,
+        "--verbose",
+        "0",
+    ]);
+    let plot = dir.path().join("two.png");
+    let plot = plot.to_str().expect("a UTF-8 path");
+    let out = dendrite(&["evaluate", "--model", model, "--data", data, "--plot", plot]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("wrote {plot}")));
+    assert_eq!(png_size(Path::new(plot)), (1200, 500));
+
+    // --plot on an anomaly detector is refused, not silently ignored.
+    let anomaly = dir.path().join("anomaly.postcard");
+    let anomaly = anomaly.to_str().expect("a UTF-8 path");
+    dendrite(&[
+        "train",
+        "--data",
+        data,
+        "--label",
+        "z",
+        "--task",
+        "anomaly",
+        "--layers",
+        "4",
+        "--epochs",
+        "1",
+        "--out",
+        anomaly,
+        "--verbose",
+        "0",
+    ]);
+    let refused = Command::new(env!("CARGO_BIN_EXE_dendrite"))
+        .args([
+            "evaluate", "--model", anomaly, "--data", data, "--plot", plot,
+        ])
+        .current_dir(repo())
+        .output()
+        .expect("running dendrite");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("which have no plot"), "{stderr}");
 }

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Instruction mix and a cycle estimate of the firmware's forward pass on a Cortex-M4F, and its
-stack high-water mark.
+"""Instruction mix, the instructions by function and a cycle estimate of the firmware's forward
+pass on a Cortex-M4F (or a Cortex-M0), and its stack high-water mark.
 
-    firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]]
+    firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]] [--microbit]
 
-Runs ELF under qemu-system-arm (mps2-an386) with MODEL in the weights region, one guest
-instruction per translation block (`-singlestep -d exec,nochain`), sends a batch of BATCH (default 8)
-predictions, one `Cost` request of ITERATIONS forward passes (default 20) and a `SelfCheck`, and
+Runs ELF under qemu-system-arm (mps2-an386, or microbit with --microbit: the Cortex-M0 image)
+with MODEL in the weights region, one guest instruction per translation block (`-singlestep`,
+the execution log turned on by QEMU's monitor once the firmware has booted), sends a batch of
+BATCH predictions (default 8; fewer for a large network, whose every pass is half a million
+traced instructions), one `Cost` request of ITERATIONS forward passes (default 20) and a `SelfCheck`, and
 follows the trace from each entry into `dendrite_network::Model::forward` to its return (callees
 included). The stack high-water mark is the firmware's own (painted stack) after those requests. QEMU counts instructions,
 not cycles; the estimate weighs each executed instruction with the Cortex-M4 Technical Reference
@@ -19,8 +21,12 @@ Manual's timings (ARM DDI 0439, "Instruction set summary"; FPU: "FPU instruction
 - a taken branch 3 (1 + a refill of 1 to 3: the worst case), an untaken one 1; everything else 1.
 
 Zero-wait-state memory is assumed (QEMU's SSRAM; flash wait states on a real part add to it).
+The Cortex-M0's estimate follows its Technical Reference Manual (ARM DDI 0432, "Instruction set
+summary"): LDR/STR 2; LDM/STM/PUSH/POP 1 + registers, POP into pc 3 more; BL 4; BX/BLX 3; a
+taken branch 3, an untaken one 1; MULS 1 (the single-cycle multiplier); everything else 1.
 Standard library only; needs qemu-system-arm and arm-none-eabi-objdump/nm.
 """
+import bisect
 import collections
 import re
 import socket
@@ -55,6 +61,21 @@ def disassemble(elf):
     return insns, (start & ~1, (start & ~1) + size)
 
 
+def symbols(elf):
+    """pc -> the name of the function that holds it."""
+    out = subprocess.run(["arm-none-eabi-nm", "-C", "-S", "--defined-only", elf], check=True,
+                         capture_output=True, text=True).stdout
+    table = sorted((int(f[0], 16) & ~1, f[3]) for f in
+                   (line.split(maxsplit=3) for line in out.splitlines())
+                   if len(f) == 4 and f[2] in "tTwW")
+    starts = [start for start, _ in table]
+
+    def name(pc):
+        i = bisect.bisect_right(starts, pc) - 1
+        return table[i][1] if i >= 0 else "?"
+    return name
+
+
 def registers(operands):
     """Number of registers in a {list}, ranges counted."""
     inner = operands[operands.find("{") + 1:operands.find("}")]
@@ -67,6 +88,21 @@ def registers(operands):
         elif part:
             n += 1
     return n
+
+
+def cycles_m0(mn, ops, taken):
+    base = mn.split(".")[0]
+    if base in ("ldm", "ldmia", "stm", "stmia", "push", "pop"):
+        return 1 + registers(ops) + (3 if "pc" in ops else 0)
+    if base.startswith(("ldr", "str")):
+        return 2
+    if base == "bl":
+        return 4
+    if base in ("bx", "blx"):
+        return 3
+    if base.startswith("b") and not base.startswith("bic"):
+        return 3 if taken else 1
+    return 1
 
 
 def cycles(mn, ops, taken, after_mem):
@@ -157,14 +193,15 @@ def input_width(model):
 
 
 def main():
-    if len(sys.argv) not in (3, 4, 5):
-        sys.exit("usage: firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]]")
-    elf, model = sys.argv[1], sys.argv[2]
-    iterations = int(sys.argv[3]) if len(sys.argv) >= 4 else 20
-    # Predictions sent before the cost request: 8, or fewer for a large network (each pass is
-    # traced instruction by instruction: half a million lines for the autoencoder).
-    count = int(sys.argv[4]) if len(sys.argv) == 5 else 8
+    args = [a for a in sys.argv[1:] if a != "--microbit"]
+    m0 = len(args) < len(sys.argv) - 1
+    if len(args) not in (2, 3, 4):
+        sys.exit("usage: firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]] [--microbit]")
+    elf, model = args[0], args[1]
+    iterations = int(args[2]) if len(args) >= 3 else 20
+    count = int(args[3]) if len(args) == 4 else 8
     insns, span = disassemble(elf)
+    functions = symbols(elf)
     assert 0 < iterations < 128
     width = input_width(model)
     # postcard: Request::PredictBatch (variant 2) of 8 inputs, Cost (4), SelfCheck (3).
@@ -174,10 +211,12 @@ def main():
     frames = cobs(batch) + cobs(bytes([4, iterations])) + cobs(bytes([3]))
     with tempfile.TemporaryDirectory() as tmp:
         log, monitor = f"{tmp}/exec.log", f"{tmp}/monitor.sock"
-        cmd = ["qemu-system-arm", "-machine", "mps2-an386", "-cpu", "cortex-m4", "-display",
-               "none", "-monitor", f"unix:{monitor},server,nowait", "-serial", "stdio",
+        machine, cpu, weights = (("microbit", "cortex-m0", 0x3C000) if m0
+                                  else ("mps2-an386", "cortex-m4", 0x40000))
+        cmd = ["qemu-system-arm", "-machine", machine, "-cpu", cpu, "-display", "none",
+               "-monitor", f"unix:{monitor},server,nowait", "-serial", "stdio",
                "-semihosting-config", "enable=on,target=native", "-kernel", elf, "-device",
-               f"loader,file={model},addr=0x40000", "-singlestep", "-D", log]
+               f"loader,file={model},addr={weights:#x}", "-singlestep", "-D", log]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         # Boot (the model's validation: millions of instructions for a large model) runs
         # untraced: a first self-check answers once it is over, then the monitor turns the
@@ -222,6 +261,7 @@ def main():
     (entry, end) = span
     mix, total, calls, est, inside, after_mem = collections.Counter(), 0, 0, 0, False, False
     previous, back = None, None
+    by_function = collections.Counter()
     for pc, nxt in zip(trace, trace[1:] + [0]):
         if pc == entry and not inside:
             inside, calls = True, calls + 1
@@ -235,7 +275,9 @@ def main():
         if not inside:
             continue
         mn, ops, size = insns.get(pc, ("?", "", 2))
-        est += cycles(mn, ops, nxt != pc + size, after_mem)
+        taken = nxt != pc + size
+        est += cycles_m0(mn, ops, taken) if m0 else cycles(mn, ops, taken, after_mem)
+        by_function[functions(pc)] += 1
         after_mem = mn.startswith(("ldr", "str"))
         mix[mn.split(".")[0]] += 1
         total += 1
@@ -249,8 +291,11 @@ def main():
     print(f"{calls} forward passes traced")
     print(f"stack high-water mark: {stack_used(answers.split(bytes([0]))[2])} B")
     print(f"instructions per inference: {total / calls:.1f}")
-    print(f"estimated Cortex-M4 cycles per inference: {est / calls:.0f}")
+    print(f"estimated Cortex-M{0 if m0 else 4} cycles per inference: {est / calls:.0f}")
     print("mix per inference:", ", ".join(f"{k} {v / calls:.1f}" for k, v in mix.most_common(14)))
+    print("instructions per inference by function:")
+    for name, n in by_function.most_common(12):
+        print(f"  {n / calls:8.1f}  {name}")
 
 
 if __name__ == "__main__":

@@ -5,13 +5,16 @@
 use dendrite_core::format::{Architecture, DecodeError};
 
 /// A model found in the weights region.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Loaded {
     /// The model file's CRC-32.
     pub crc: u32,
     /// Whether the model classifies (its outputs have a class); a regression or anomaly model's
     /// outputs are sent as they are.
     pub classifies: bool,
+    /// An anomaly model's threshold: its predictions carry the reconstruction error and the
+    /// verdict ([`dendrite_core::Reconstruction`]). `None` for the other tasks.
+    pub anomaly_threshold: Option<f32>,
 }
 
 /// A network the server can run, whose weights are read in place from the weights region.
@@ -28,6 +31,10 @@ pub trait Classifier: Sized {
     /// # Errors
     /// The reason the model is unusable.
     fn from_region(region: &'static [u8]) -> Result<(Self, Loaded), DecodeError>;
+
+    /// The loaded model's input standardization, per input: mean and standard deviation (what
+    /// the forward pass applies to a raw input).
+    fn standardization(&self) -> (&[f32], &[f32]);
 
     /// Runs the forward pass on `x` and hands the outputs to `f`. `None` when `x` does not
     /// have [`INPUT`](Self::INPUT) values (callers check first).
@@ -47,12 +54,18 @@ impl Classifier for dendrite_network::Model {
     }
 
     fn from_region(region: &'static [u8]) -> Result<(Self, Loaded), DecodeError> {
-        let model = dendrite_network::Model::from_region(region)?;
+        let (model, anomaly_threshold) = dendrite_network::Model::with_threshold(region)?;
         let loaded = Loaded {
             crc: model.crc(),
             classifies: model.classifies(),
+            anomaly_threshold,
         };
         Ok((model, loaded))
+    }
+
+    fn standardization(&self) -> (&[f32], &[f32]) {
+        let (mean, std) = dendrite_network::Model::standardization(self);
+        (mean, std)
     }
 
     fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R> {

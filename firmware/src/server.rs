@@ -7,7 +7,7 @@ use dendrite_core::protocol::{
     self, BatchEncoder, CostReport, DeviceError, DeviceInfo, Fault, Floats, FrameError,
     FrameReceiver, Limits, ModelStatus, PredictionRef, RequestView, ResponseRef, SelfCheckReport,
 };
-use dendrite_core::Activation;
+use dendrite_core::{Activation, Reconstruction};
 use embedded_hal::digital::OutputPin;
 use embedded_io::{Read, Write};
 
@@ -95,6 +95,9 @@ pub struct Server<'a, C, const FRAME: usize, const INPUT: usize> {
     /// Whether predictions carry a class (a classification model), and the activation that
     /// reads it ([`dendrite_core::class_of`]).
     classes: Option<Activation>,
+    /// An anomaly model's threshold: its predictions carry the device's reconstruction error
+    /// and verdict.
+    anomaly_threshold: Option<f32>,
     /// The most inputs in one batch: as many as the frame holds answers for.
     max_batch: usize,
 }
@@ -111,6 +114,10 @@ impl<'a, C: Classifier, const FRAME: usize, const INPUT: usize> Server<'a, C, FR
         let architecture = C::architecture();
         let loaded = C::from_region(platform.weights());
         let classifies = loaded.as_ref().is_ok_and(|(_, loaded)| loaded.classifies);
+        let anomaly_threshold = loaded
+            .as_ref()
+            .ok()
+            .and_then(|(_, loaded)| loaded.anomaly_threshold);
         let network = loaded.map(|(network, loaded)| (network, loaded.crc));
         let last = architecture
             .layers
@@ -122,6 +129,7 @@ impl<'a, C: Classifier, const FRAME: usize, const INPUT: usize> Server<'a, C, FR
             buffers,
             board,
             classes: classifies.then_some(last),
+            anomaly_threshold,
             // Buffers smaller than the architecture's limits (a board's own choice) take
             // single predictions only.
             max_batch: if FRAME >= limits.frame {
@@ -185,7 +193,10 @@ impl<'a, C: Classifier, const FRAME: usize, const INPUT: usize> Server<'a, C, FR
             Ok(frame) => protocol::decode_request(frame, self.max_batch),
             Err(e) => Err(e),
         };
-        let classes = self.classes;
+        let reading = Reading {
+            classes: self.classes,
+            anomaly_threshold: self.anomaly_threshold,
+        };
         // Each answer is encoded from references: no owned response is built on the stack, and
         // a batch is answered one input at a time. Every answer fits the frame (dendrite-core's
         // tests check `Limits`).
@@ -195,7 +206,7 @@ impl<'a, C: Classifier, const FRAME: usize, const INPUT: usize> Server<'a, C, FR
                 match ready(network).and_then(|n| check_input::<C>(x).map(|()| n)) {
                     Ok(network) => {
                         x.copy_to(input);
-                        predict_checked(network, input, classes, platform, |p| {
+                        predict_checked(network, input, reading, platform, |p| {
                             // The pin shows the class: high for any class but the first.
                             if let Some(class) = p.class {
                                 let _ = pin.set_state((class != 0).into());
@@ -215,7 +226,7 @@ impl<'a, C: Classifier, const FRAME: usize, const INPUT: usize> Server<'a, C, FR
                         let mut batch = BatchEncoder::new(xs.len(), tx);
                         for x in xs.iter() {
                             x.copy_to(input);
-                            let _ = predict_checked(network, input, classes, platform, |p| {
+                            let _ = predict_checked(network, input, reading, platform, |p| {
                                 batch.push(p)
                             });
                         }
@@ -289,13 +300,24 @@ fn check_input<C: Classifier>(x: &Floats<'_>) -> Result<(), DeviceError> {
     }
 }
 
+/// How a model's outputs are read into a reply, beside the outputs themselves.
+#[derive(Clone, Copy)]
+struct Reading {
+    /// A classifier's last activation, which [`dendrite_core::class_of`] reads the class with.
+    classes: Option<Activation>,
+    /// An anomaly model's threshold ([`dendrite_core::Reconstruction::of`]).
+    anomaly_threshold: Option<f32>,
+}
+
 /// Runs the network on an input [`check_input`] accepted, times it, and hands the prediction
-/// to `answer`: the outputs, and the class by [`dendrite_core::class_of`] when the model
-/// classifies. Returns what `answer` returns (`None` never: `x` has the network's width).
+/// to `answer`: the outputs; the class by [`dendrite_core::class_of`] when the model
+/// classifies; the reconstruction error and verdict by [`dendrite_core::Reconstruction::of`]
+/// (the host's code) when it detects anomalies. The ticks time the forward pass only. Returns
+/// what `answer` returns (`None` never: `x` has the network's width).
 fn predict_checked<C: Classifier, B: Platform, R>(
     network: &C,
     x: &[f32],
-    classes: Option<Activation>,
+    reading: Reading,
     platform: &mut B,
     answer: impl FnOnce(PredictionRef<'_>) -> R,
 ) -> Option<R> {
@@ -304,11 +326,18 @@ fn predict_checked<C: Classifier, B: Platform, R>(
     let answered = network
         .run(x, |outputs| {
             let ticks = platform.ticks().wrapping_sub(start);
-            let class = classes.map(|last| dendrite_core::class_of(outputs, last) as u16);
+            let class = reading
+                .classes
+                .map(|last| dendrite_core::class_of(outputs, last) as u16);
+            let reconstruction = reading.anomaly_threshold.map(|threshold| {
+                let (mean, std) = network.standardization();
+                Reconstruction::of(x, mean, std, outputs, threshold)
+            });
             answer.take().map(|answer| {
                 answer(PredictionRef {
                     outputs,
                     class,
+                    reconstruction,
                     ticks,
                 })
             })
@@ -321,6 +350,7 @@ fn predict_checked<C: Classifier, B: Platform, R>(
             answer(PredictionRef {
                 outputs: &[],
                 class: None,
+                reconstruction: None,
                 ticks: 0,
             })
         })

@@ -38,6 +38,18 @@ pub enum LinkError {
     /// The device answered with a response of the wrong kind.
     #[error("the device answered {0} to a {1} request")]
     Unexpected(&'static str, &'static str),
+    /// The device speaks another version of the protocol than this host: its answers cannot
+    /// be read.
+    #[error(
+        "the device's firmware speaks protocol version {device}, this dendrite speaks version \
+         {host}: build and flash the firmware from this version of dendrite"
+    )]
+    ProtocolMismatch {
+        /// The device's [`PROTOCOL_VERSION`](dendrite_core::protocol::PROTOCOL_VERSION).
+        device: u16,
+        /// This host's.
+        host: u16,
+    },
     /// An input has more values than the device's model takes (its frames would not hold it).
     #[error("an input has {found} values; the device's model takes {width}")]
     InputTooWide {
@@ -155,12 +167,21 @@ impl<P: Read + Write> Link<P> {
         Err(LinkError::BadFrame(FrameError::TooLong))
     }
 
-    /// The firmware's description: architecture, model status, versions.
+    /// The firmware's description: architecture, model status, versions. A device must speak
+    /// this host's [`PROTOCOL_VERSION`](protocol::PROTOCOL_VERSION) (every version lays out this
+    /// answer alike, so any device's version can be read).
     ///
     /// # Errors
-    /// As [`request`](Self::request); [`LinkError::Device`] when refused.
+    /// As [`request`](Self::request); [`LinkError::Device`] when refused;
+    /// [`LinkError::ProtocolMismatch`] when the device speaks another protocol version.
     pub fn info(&mut self) -> Result<DeviceInfo, LinkError> {
         match self.request(&Request::Info)? {
+            Response::Info(info) if info.protocol != protocol::PROTOCOL_VERSION => {
+                Err(LinkError::ProtocolMismatch {
+                    device: info.protocol,
+                    host: protocol::PROTOCOL_VERSION,
+                })
+            }
             Response::Info(info) => {
                 self.set_architecture(&info.architecture);
                 Ok(info)

@@ -59,9 +59,15 @@ pub fn affine(x: &[f32], kernel: &[f32], bias: &[f32], out: &mut [f32]) {
 /// Storing the standardization in the model lets the device take raw sensor values.
 #[inline(always)]
 pub fn standardize(x: &mut [f32], mean: &[f32], std: &[f32]) {
-    for ((v, m), s) in x.iter_mut().zip(mean).zip(std) {
-        *v = (*v - m) / s;
+    for ((v, &m), &s) in x.iter_mut().zip(mean).zip(std) {
+        *v = standardized(*v, m, s);
     }
+}
+
+/// One raw input value standardized: `(x - mean) / std`, the step [`standardize`] takes.
+#[inline(always)]
+pub fn standardized(x: f32, mean: f32, std: f32) -> f32 {
+    (x - mean) / std
 }
 
 /// Whether [`standardize`] with `mean` and `std` changes anything: false when every mean is 0

@@ -131,7 +131,7 @@ pub mod quant;
 mod wire;
 
 pub use activation::{act, Activation};
-pub use format::{class_of, destandardize, reconstruction_error};
+pub use format::{class_of, destandardize, reconstruction_error, Reconstruction};
 pub use int8_ref::{Int8ChainRef, Int8DenseRef, Int8LayersRef, Int8NetworkRef, Int8Params};
 pub use layer::{Chain, Dense, Layers};
 pub use layer_ref::{ChainRef, DenseRef, LayersRef};

@@ -96,6 +96,12 @@ impl<const IN: usize, L: Layers<IN>> Network<IN, L> {
         self.load(&ModelView::from_prefix(bytes)?)
     }
 
+    /// The input standardization: per-input mean and standard deviation (zeros before
+    /// [`load`](Self::load); mean 0 and std 1 for a model that does not standardize).
+    pub const fn standardization(&self) -> (&[f32; IN], &[f32; IN]) {
+        (&self.mean, &self.std)
+    }
+
     /// Runs the model on one raw (unstandardized) input.
     #[inline(always)]
     pub fn predict(&self, x: &[f32; IN]) -> L::Output {

@@ -37,7 +37,7 @@
 //! # }
 //! ```
 
-use crate::format::{Architecture, DecodeError, MAX_LAYERS};
+use crate::format::{Architecture, DecodeError, Reconstruction, MAX_LAYERS};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "alloc")]
@@ -46,12 +46,20 @@ use alloc::vec::Vec;
 mod view;
 mod write;
 pub use view::{decode_request, Floats, Inputs, RequestView};
+#[cfg(feature = "alloc")]
+pub use write::encode_owned_response;
 pub use write::{encode_response, BatchEncoder};
 
 /// Version of this protocol; [`DeviceInfo::protocol`] carries it. Bumped on any wire change.
 /// Version 2: widths follow the model ([`Limits`]); a prediction's class is optional (none for a
-/// regression or anomaly model).
-pub const PROTOCOL_VERSION: u16 = 2;
+/// regression or anomaly model). Version 3: a prediction carries an anomaly model's
+/// [`Reconstruction`] (the device's reconstruction error and verdict), between its class and its
+/// ticks.
+///
+/// [`DeviceInfo`] is laid out alike in every version, its `protocol` field first, so a host
+/// reads any device's version and refuses a device that speaks another one before it sends a
+/// prediction request (dendrite-link's `Link::info`).
+pub const PROTOCOL_VERSION: u16 = 3;
 /// The most inputs in one [`Request::PredictBatch`] on any device; a device whose inputs are
 /// wide takes fewer ([`Limits::batch`]), and a host splits longer batches.
 pub const MAX_BATCH: usize = 8;
@@ -98,12 +106,12 @@ impl Limits {
     /// The limits of a device whose model takes `inputs` values and gives `outputs`.
     ///
     /// Message sizes, before COBS: a length is a varint (at most 3 bytes for a width, which is
-    /// a `u16`), a float 4 bytes; a prediction is its outputs, an optional class (1 + 3) and
-    /// ticks (at most 5). COBS adds one byte per 254 and the terminator. A test checks the bound
+    /// a `u16`), a float 4 bytes; a prediction is its outputs, an optional class (1 + 3), an
+    /// optional [`Reconstruction`] (1 + 4 + 1) and ticks (at most 5). COBS adds one byte per 254 and the terminator. A test checks the bound
     /// against real encodings.
     pub const fn new(inputs: usize, outputs: usize) -> Self {
         let input = 3 + 4 * inputs;
-        let prediction = 3 + 4 * outputs + 4 + 5;
+        let prediction = 3 + 4 * outputs + 4 + 6 + 5;
         let widest = if input > prediction {
             input
         } else {
@@ -270,6 +278,10 @@ pub struct Prediction {
     /// The class, by [`class_of`](crate::class_of), for a classification model; `None` for a
     /// regression or anomaly model, whose outputs have no class.
     pub class: Option<u16>,
+    /// For an anomaly model, the reconstruction error of the input and whether it is anomalous,
+    /// computed on the device by [`Reconstruction::of`] with the model's standardization and
+    /// threshold (the host's code); `None` for the other tasks.
+    pub reconstruction: Option<Reconstruction>,
     /// Timer ticks the forward pass took on the device (see [`CostReport::tick_hz`]).
     pub ticks: u32,
 }
@@ -281,6 +293,8 @@ pub struct PredictionRef<'a> {
     pub outputs: &'a [f32],
     /// As [`Prediction::class`].
     pub class: Option<u16>,
+    /// As [`Prediction::reconstruction`].
+    pub reconstruction: Option<Reconstruction>,
     /// As [`Prediction::ticks`].
     pub ticks: u32,
 }
@@ -291,6 +305,7 @@ impl<'a> From<&'a Prediction> for PredictionRef<'a> {
         Self {
             outputs: &p.outputs,
             class: p.class,
+            reconstruction: p.reconstruction,
             ticks: p.ticks,
         }
     }

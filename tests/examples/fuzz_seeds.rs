@@ -94,12 +94,23 @@ fn protocol_messages() -> std::io::Result<()> {
     let prediction = Prediction {
         outputs: vec![0.25, 0.75],
         class: Some(1),
+        reconstruction: None,
         ticks: 1234,
     };
     let regression = Prediction {
         outputs: vec![-1.5],
         class: None,
+        reconstruction: None,
         ticks: 99,
+    };
+    let anomaly = Prediction {
+        outputs: vec![0.5, -0.5, 2.0],
+        class: None,
+        reconstruction: Some(dendrite_core::Reconstruction {
+            error: 1.25,
+            anomalous: true,
+        }),
+        ticks: 77,
     };
     let responses = [
         ("prediction", Response::Prediction(prediction.clone())),
@@ -108,6 +119,7 @@ fn protocol_messages() -> std::io::Result<()> {
             Response::Batch(vec![prediction.clone(), prediction]),
         ),
         ("regression", Response::Prediction(regression)),
+        ("anomaly", Response::Prediction(anomaly)),
         (
             "error",
             Response::Error(DeviceError::WrongInputWidth {

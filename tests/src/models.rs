@@ -175,6 +175,26 @@ pub mod int8 {
         imported.to_model_bytes().expect("an encodable model")
     }
 
+    /// The held-out rows of the 8×8 digits (`examples/data/digits_test.csv`), pixels only.
+    ///
+    /// # Panics
+    /// When the file is missing or not numbers.
+    pub fn digits_test_rows() -> Vec<Vec<f32>> {
+        let path = crate::build::repo().join("examples/data/digits_test.csv");
+        let text = std::fs::read_to_string(path).expect("the digits' test rows");
+        text.lines()
+            .skip(1)
+            .map(|line| {
+                let mut values: Vec<f32> = line
+                    .split(',')
+                    .map(|v| v.parse().expect("a number"))
+                    .collect();
+                values.pop(); // the label column, `digit`
+                values
+            })
+            .collect()
+    }
+
     /// The TFLite fixtures the suites run on the device: per-channel softmax, per-tensor
     /// softmax, float input and output around int8 layers, logistic, tanh with relu6, linear
     /// regression.

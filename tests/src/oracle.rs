@@ -174,6 +174,7 @@ impl Oracle<'_> {
         let outputs = self.host.predict(x).unwrap_or_default();
         Prediction {
             class: self.host.class_of(&outputs).map(|c| c as u16),
+            reconstruction: self.host.reconstruction(x, &outputs),
             outputs,
             ticks: 0,
         }

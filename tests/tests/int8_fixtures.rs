@@ -34,3 +34,30 @@ fn imported_tflite_models_are_the_importers_output() {
         );
     }
 }
+
+/// `tests/models/digits.postcard` was trained by Dendrite on the 8×8 digits:
+/// `dendrite train --data examples/data/digits_train.csv --label digit --layers 32 --epochs 30
+/// --batch-size 16 --optimizer adam --learning-rate 0.001 --seed 0`; its int8 sibling is what
+/// `dendrite quantize` makes of it with the training rows as calibration.
+#[test]
+fn dendrite_trained_digits_model_is_what_dendrite_quantize_makes() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("digits.int8.postcard");
+    let data = dendrite_tests::build::repo().join("examples/data");
+    let status = std::process::Command::new(dendrite_tests::build::dendrite_cli())
+        .arg("quantize")
+        .arg("--model")
+        .arg(int8::dir().join("digits.postcard"))
+        .arg("--calibration")
+        .arg(data.join("digits_train.csv"))
+        .args(["--label", "digit", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("running dendrite quantize");
+    assert!(status.success());
+    check(
+        &int8::dir().join("digits.int8.postcard"),
+        &std::fs::read(&out).expect("the quantized model"),
+    );
+}

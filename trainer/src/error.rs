@@ -144,14 +144,16 @@ pub enum Error {
         /// Why it was not read.
         reason: String,
     },
-    /// A valid model file holds int8 layers, which the f32 host forward pass does not run.
+    /// A model file with int8 layers given where f32 weights are needed.
     #[error(
-        "{path}: holds int8 layers (from `dendrite quantize` or `dendrite import`), which this \
-         command does not run yet"
+        "{path}: holds int8 layers; {what} needs f32 weights: give the f32 model file it was \
+         quantized from"
     )]
     Int8Layers {
         /// The file.
         path: PathBuf,
+        /// What needs f32 weights (`quantizing`, `a Keras export`, …).
+        what: &'static str,
     },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]

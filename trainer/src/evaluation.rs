@@ -25,6 +25,72 @@ pub struct Evaluation {
     pub macro_avg: Scores,
     /// `confusion[true][predicted]`: sample counts.
     pub confusion: Vec<Vec<u64>>,
+    /// For a two-class model (two outputs, or one sigmoid output): the positive class's
+    /// precision and recall and the ROC AUC. `None` for more classes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binary: Option<BinaryScores>,
+}
+
+/// A two-class model's scores, with the second class (index 1, the second label) as the
+/// positive one, as scikit-learn's `pos_label=1` on labels 0 and 1.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BinaryScores {
+    /// The positive class's name.
+    pub positive: String,
+    /// Samples predicted positive that are positive, over all predicted positive (0 when
+    /// none is).
+    pub precision: f64,
+    /// Positive samples predicted positive, over all positive samples (0 when there are none).
+    pub recall: f64,
+    /// Area under the ROC curve of the positive class's score ([`roc_auc`]); `None` when the
+    /// samples hold only one class (it is then undefined, as scikit-learn refuses it).
+    pub roc_auc: Option<f64>,
+}
+
+/// The area under the ROC curve of `scores` (higher: more likely positive) against `positive`:
+/// the probability that a random positive sample scores above a random negative one, ties
+/// counting one half. Computed exactly, as scikit-learn's `roc_auc_score` defines it (tied
+/// scores are one point of the curve): the count of pairs is an integer, divided once. `None`
+/// without both a positive and a negative sample.
+///
+/// ```
+/// use dendrite_trainer::evaluation::roc_auc;
+/// // Positives score 0.9 and 0.5, negatives 0.5 and 0.1: 3 pairs won, one tied, of 4.
+/// let auc = roc_auc(&[0.9, 0.5, 0.5, 0.1], &[true, true, false, false]);
+/// assert_eq!(auc, Some(0.875));
+/// ```
+pub fn roc_auc(scores: &[f32], positive: &[bool]) -> Option<f64> {
+    let mut ranked: Vec<(f32, bool)> = scores
+        .iter()
+        .copied()
+        .zip(positive.iter().copied())
+        .collect();
+    ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Twice the number of (positive, negative) pairs the positive wins, a tie counting one.
+    let (mut twice_won, mut negatives_below) = (0u128, 0u128);
+    let (mut positives, mut negatives) = (0u128, 0u128);
+    for group in ranked.chunk_by(|a, b| a.0.total_cmp(&b.0).is_eq()) {
+        let pos = group.iter().filter(|(_, p)| *p).count() as u128;
+        let neg = group.len() as u128 - pos;
+        twice_won += pos * (2 * negatives_below + neg);
+        negatives_below += neg;
+        positives += pos;
+        negatives += neg;
+    }
+    let pairs = positives * negatives;
+    (pairs > 0).then(|| twice_won as f64 / (2 * pairs) as f64)
+}
+
+/// The positive class's score in a two-class model's `outputs`: the single output, the second
+/// of a softmax's two probabilities, or the difference of two other outputs (which ranks the
+/// samples as the class rule, an argmax, splits them).
+fn positive_score(outputs: &[f32], last: dendrite_core::Activation) -> f32 {
+    match outputs {
+        [p] => *p,
+        [_, p] if last == dendrite_core::Activation::Softmax => *p,
+        [a, b] => b - a,
+        _ => 0.0,
+    }
 }
 
 /// Precision, recall and F1 (0 where undefined, as scikit-learn's `zero_division=0`).
@@ -79,15 +145,32 @@ pub fn evaluate(model: &HostModel, x: ArrayView2<'_, f32>, labels: &[u32]) -> Re
     let mut confusion = vec![vec![0u64; n]; n];
     let mut loss = 0.0f64;
     let mut input = vec![0.0f32; x.ncols()];
+    let last = model
+        .architecture()
+        .layers
+        .last()
+        .map_or(dendrite_core::Activation::Linear, |&(_, a)| a);
+    let mut scores = Vec::with_capacity(labels.len());
     for (row, &label) in x.rows().into_iter().zip(labels) {
         input.iter_mut().zip(row).for_each(|(d, &s)| *d = s);
         let outputs = model.predict(&input)?;
         loss += sample_loss(&outputs, label as usize);
+        scores.push(positive_score(&outputs, last));
         // The class by dendrite-core's rule, the firmware's.
         let predicted = model.class_of(&outputs).unwrap_or(0).min(n - 1);
         confusion[(label as usize).min(n - 1)][predicted] += 1;
     }
-    Ok(score(confusion, classes, loss))
+    let mut report = score(confusion, classes, loss);
+    if n == 2 {
+        let positive: Vec<bool> = labels.iter().map(|&l| l == 1).collect();
+        report.binary = Some(BinaryScores {
+            positive: report.classes[1].clone(),
+            precision: report.per_class[1].scores.precision,
+            recall: report.per_class[1].scores.recall,
+            roc_auc: roc_auc(&scores, &positive),
+        });
+    }
+    Ok(report)
 }
 
 /// Cross-entropy of one sample, with Keras' clipping of probabilities to [ε, 1 − ε].
@@ -144,6 +227,7 @@ pub fn score(confusion: Vec<Vec<u64>>, classes: Vec<String>, loss_sum: f64) -> E
         per_class,
         macro_avg,
         confusion,
+        binary: None,
     }
 }
 
@@ -183,6 +267,18 @@ mod tests {
         );
         assert_eq!(e.per_class[1].scores, Scores::default());
         assert!((e.per_class[0].scores.precision - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn roc_auc_counts_ties_as_one_half() {
+        // Every positive above every negative, and the reverse.
+        assert_eq!(roc_auc(&[0.9, 0.8, 0.1], &[true, true, false]), Some(1.0));
+        assert_eq!(roc_auc(&[0.1, 0.8, 0.9], &[true, false, false]), Some(0.0));
+        // All tied: one half, whatever the order.
+        assert_eq!(roc_auc(&[0.5; 4], &[true, false, true, false]), Some(0.5));
+        // One class only: undefined.
+        assert_eq!(roc_auc(&[0.1, 0.2], &[true, true]), None);
+        assert_eq!(roc_auc(&[], &[]), None);
     }
 
     #[test]

@@ -2,13 +2,17 @@
 //! prints exactly the numbers the firmware computes from the same file.
 
 use crate::error::{Error, Result};
-use dendrite_core::format::{Architecture, ModelView, Task};
+use crate::quantize::{Int8Model, QuantizedModel};
+use dendrite_core::format::{Architecture, DType, ModelView, Task};
 use dendrite_core::{kernel, Activation};
 use std::path::Path;
 
-/// A model file, validated and unpacked for inference on the host.
+/// A model file, validated and unpacked for inference on the host: f32 layers through
+/// dendrite-core's dense kernel, int8 layers through dendrite-core's int8 kernels
+/// ([`dendrite_core::quant`]), as the firmware runs each.
 #[derive(Clone, Debug)]
 pub struct HostModel {
+    path: std::path::PathBuf,
     architecture: Architecture,
     input: usize,
     mean: Vec<f32>,
@@ -17,6 +21,8 @@ pub struct HostModel {
     labels: Vec<String>,
     task: Task<Vec<f32>>,
     layers: Vec<HostLayer>,
+    /// The int8 network, for a file with int8 layers (its `layers` then hold no f32 weights).
+    int8: Option<QuantizedModel>,
     crc: u32,
     file_len: usize,
 }
@@ -38,9 +44,11 @@ pub struct HostLayer {
     pub units: usize,
     /// The activation applied to the outputs.
     pub activation: Activation,
-    /// `units × fan_in` weights, row-major.
+    /// The type of the weights the file stores for this layer.
+    pub dtype: DType,
+    /// `units × fan_in` weights, row-major (empty for an int8 layer: see [`HostModel::int8`]).
     pub kernel: Vec<f32>,
-    /// `units` biases.
+    /// `units` biases (empty for an int8 layer).
     pub bias: Vec<f32>,
 }
 
@@ -48,30 +56,49 @@ impl HostModel {
     /// Validates and unpacks a model file's bytes.
     ///
     /// # Errors
-    /// [`Error::InvalidModelFile`] with dendrite-core's reason (magic, version, CRC, …),
-    /// [`Error::Int8Layers`] for a valid file with int8 layers; `origin` names the source in the
-    /// message.
+    /// [`Error::InvalidModelFile`] with dendrite-core's reason (magic, version, CRC, …);
+    /// `origin` names the source in the message.
     pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<Self> {
-        let view = ModelView::from_bytes(bytes).map_err(|reason| Error::InvalidModelFile {
+        let invalid = |reason| Error::InvalidModelFile {
             path: origin.to_owned(),
             reason,
-        })?;
-        if view.layers().any(|l| l.int8.is_some()) {
-            return Err(Error::Int8Layers {
-                path: origin.to_owned(),
-            });
-        }
+        };
+        let view = ModelView::from_bytes(bytes).map_err(invalid)?;
+        let int8 = if view.layers().any(|l| l.int8.is_some()) {
+            let model =
+                QuantizedModel::from_model_bytes(bytes).map_err(|e| Error::ModelFileRefused {
+                    path: origin.to_owned(),
+                    reason: e.to_string(),
+                })?;
+            // Checked once here, so a prediction fails only on its input.
+            model
+                .int8
+                .with_view(|m| m.validate())
+                .map_err(|e| Error::ModelFileRefused {
+                    path: origin.to_owned(),
+                    reason: e.to_string(),
+                })?;
+            Some(model)
+        } else {
+            None
+        };
         let layers = view
             .layers()
             .map(|l| HostLayer {
                 name: l.name().to_owned(),
                 units: usize::from(l.units),
                 activation: l.activation,
+                dtype: if l.int8.is_some() {
+                    DType::I8
+                } else {
+                    DType::F32
+                },
                 kernel: l.kernel.iter().collect(),
                 bias: l.bias.iter().collect(),
             })
             .collect();
         Ok(HostModel {
+            path: origin.to_owned(),
             architecture: view.architecture(),
             input: usize::from(view.input()),
             mean: view.mean().iter().collect(),
@@ -87,6 +114,7 @@ impl HostModel {
                 Task::Anomaly { threshold } => Task::Anomaly { threshold },
             },
             layers,
+            int8,
             crc: view.crc(),
             file_len: view.len(),
         })
@@ -144,6 +172,20 @@ impl HostModel {
                 value: x[index],
             });
         }
+        if let Some(int8) = &self.int8 {
+            let (outputs, _) = self.run_int8(int8, x)?;
+            let found = buffers.a.len();
+            let out = buffers
+                .a
+                .get_mut(..outputs.len())
+                .ok_or(Error::ColumnMismatch {
+                    what: "the prediction buffers",
+                    expected: outputs.len(),
+                    found,
+                })?;
+            out.copy_from_slice(&outputs);
+            return Ok(out);
+        }
         let widest = self.widest();
         if buffers.a.len() < widest || buffers.b.len() < widest {
             return Err(Error::ColumnMismatch {
@@ -169,6 +211,36 @@ impl HostModel {
             std::mem::swap(&mut current, &mut next);
         }
         Ok(&current[..width])
+    }
+
+    /// For a model with int8 layers: the raw int8 outputs for one sample of raw inputs (the
+    /// standardization, TFLite's input quantization, the int8 layers), what TFLite's interpreter
+    /// computes for the same int8 network; [`predict`](Self::predict) returns them
+    /// dequantized. `None` for an f32 model.
+    ///
+    /// # Errors
+    /// As [`predict_into`](Self::predict_into).
+    pub fn predict_quantized(&self, x: &[f32]) -> Result<Option<Vec<i8>>> {
+        self.check_input(x.len())?;
+        match &self.int8 {
+            Some(int8) => Ok(Some(self.run_int8(int8, x)?.1)),
+            None => Ok(None),
+        }
+    }
+
+    /// The int8 path: finite inputs checked, then dendrite-core's int8 network.
+    fn run_int8(&self, int8: &QuantizedModel, x: &[f32]) -> Result<(Vec<f32>, Vec<i8>)> {
+        self.check_input(x.len())?;
+        if let Some(index) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NotFinite {
+                index,
+                value: x[index],
+            });
+        }
+        int8.predict_both(x).map_err(|e| Error::ModelFileRefused {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })
     }
 
     /// Predicts every row of `rows` (row-major, [`input`](Self::input) values each) into
@@ -269,6 +341,32 @@ impl HostModel {
                 Some(dendrite_core::class_of(outputs, activation))
             }
             Task::Regression { .. } | Task::Anomaly { .. } => None,
+        }
+    }
+
+    /// The int8 network (with the f32 standardization before it) of a file with int8 layers;
+    /// `None` for an f32 model.
+    pub fn int8(&self) -> Option<&QuantizedModel> {
+        self.int8.as_ref()
+    }
+
+    /// The int8 layers of a file with int8 layers, `None` for an f32 model.
+    pub fn int8_layers(&self) -> Option<&Int8Model> {
+        self.int8.as_ref().map(|q| &q.int8)
+    }
+
+    /// Refuses a model with int8 layers for a use that needs f32 weights (`what`: quantizing,
+    /// exporting to Keras, initial weights).
+    ///
+    /// # Errors
+    /// [`Error::Int8Layers`] naming the file and `what`.
+    pub fn require_f32(&self, what: &'static str) -> Result<()> {
+        match self.int8 {
+            Some(_) => Err(Error::Int8Layers {
+                path: self.path.clone(),
+                what,
+            }),
+            None => Ok(()),
         }
     }
 

@@ -317,6 +317,7 @@ pub fn set_initial_weights(model: &mut Sequential, path: impl AsRef<Path>) -> Re
     let bytes = read_file(path)?;
     let source = if bytes.starts_with(&dendrite_core::format::MAGIC) {
         let host = crate::HostModel::from_bytes(&bytes, path)?;
+        host.require_f32("training from initial weights")?;
         KerasModel::from_model_file(&host)
     } else if reader::has_own_config(&bytes) {
         KerasModel::from_bytes(bytes, path, None)?

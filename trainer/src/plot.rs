@@ -1,5 +1,6 @@
 //! PNG pictures of a training run and of an evaluation, drawn with plotters: the loss and
-//! accuracy per epoch ([`training_curves`]) and the confusion matrix ([`confusion_matrix`]).
+//! accuracy per epoch ([`training_curves`]), the confusion matrix ([`confusion_matrix`]), and a
+//! regression model's predictions against the truth with their residuals ([`regression`]).
 //!
 //! Text is set in DejaVu Sans, embedded in the binary (see `trainer/assets/`), so the pictures
 //! look the same on every machine and need no system fonts.
@@ -236,6 +237,145 @@ fn heatmap(
             );
             chart.draw_series([Text::new(count.to_string(), (x + 0.5, y + 0.5), style)])?;
         }
+    }
+    Ok(())
+}
+
+/// One color per regression target, in order (then around again).
+const TARGET_COLORS: [RGBColor; 6] = [
+    TRAIN_COLOR,
+    VAL_COLOR,
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// Draws a regression model's values against the truth into a 1200 × 500 PNG at `path`: on the
+/// left each sample's predicted value against its true value, with the diagonal `y = x` where
+/// a perfect model's points lie; on the right the residuals (predicted − true) against the true
+/// value, around a zero line. `truth` and `predicted` hold one row per sample and one column
+/// per target (named by `targets`, one color each, in the targets' units).
+///
+/// # Errors
+/// [`PlotError`] when there are no samples, the shapes differ, `path` does not end in `.png`,
+/// or the file cannot be written.
+pub fn regression(
+    truth: ndarray::ArrayView2<'_, f32>,
+    predicted: ndarray::ArrayView2<'_, f32>,
+    targets: &[String],
+    path: &Path,
+) -> Result<(), PlotError> {
+    check_png(path)?;
+    register_font();
+    let err = failed(path);
+    if truth.nrows() == 0 || truth.ncols() == 0 {
+        return Err(err(&"no samples to draw"));
+    }
+    if truth.dim() != predicted.dim() || targets.len() != truth.ncols() {
+        return Err(err(
+            &"the true and predicted values must have the same samples and targets",
+        ));
+    }
+    let root = BitMapBackend::new(path, (1200, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let (left, right) = root.split_horizontally(600);
+    let series = |j: usize| {
+        truth
+            .column(j)
+            .iter()
+            .zip(predicted.column(j))
+            .map(|(&t, &p)| (f64::from(t), f64::from(p)))
+            .filter(|(t, p)| t.is_finite() && p.is_finite())
+            .collect::<Vec<_>>()
+    };
+    let columns: Vec<Vec<(f64, f64)>> = (0..targets.len()).map(series).collect();
+    scatter(&left, &columns, targets, false).map_err(|e| err(&e))?;
+    scatter(&right, &columns, targets, true).map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))
+}
+
+/// The smallest and largest of `values`, widened by 5 % (and to a non-empty range).
+fn span(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    if !lo.is_finite() {
+        return (-1.0, 1.0);
+    }
+    let margin = ((hi - lo) * 0.05).max(1e-6 * hi.abs().max(1.0));
+    (lo - margin, hi + margin)
+}
+
+/// One regression chart: predicted against true with the diagonal, or (`residuals`) predicted
+/// minus true against true with the zero line.
+fn scatter(
+    area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    columns: &[Vec<(f64, f64)>],
+    targets: &[String],
+    residuals: bool,
+) -> DrawResult {
+    let point = |&(t, p): &(f64, f64)| if residuals { (t, p - t) } else { (t, p) };
+    let points = || columns.iter().flatten().map(point);
+    let (x_lo, x_hi) = span(points().map(|(x, _)| x));
+    let (y_lo, y_hi) = if residuals {
+        let (lo, hi) = span(points().map(|(_, y)| y));
+        let reach = lo.abs().max(hi.abs());
+        (-reach, reach)
+    } else {
+        // The same range on both axes, so the diagonal is at 45 degrees.
+        let (lo, hi) = span(points().flat_map(|(x, y)| [x, y]));
+        (lo, hi)
+    };
+    let (x_lo, x_hi) = if residuals {
+        (x_lo, x_hi)
+    } else {
+        (y_lo, y_hi)
+    };
+    let (title, y_desc) = if residuals {
+        ("Residuals", "predicted - true")
+    } else {
+        ("Predicted against true", "predicted")
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FONT, 24))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(75)
+        .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)?;
+    chart
+        .configure_mesh()
+        .x_desc("true")
+        .y_desc(y_desc)
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 18))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
+    let reference = if residuals {
+        [(x_lo, 0.0), (x_hi, 0.0)]
+    } else {
+        [(x_lo, x_lo), (x_hi, x_hi)]
+    };
+    chart.draw_series(LineSeries::new(reference, BLACK.stroke_width(1)))?;
+    for (j, (column, name)) in columns.iter().zip(targets).enumerate() {
+        let color = TARGET_COLORS[j % TARGET_COLORS.len()];
+        chart
+            .draw_series(
+                column
+                    .iter()
+                    .map(|p| Circle::new(point(p), 3, color.mix(0.6).filled())),
+            )?
+            .label(name.as_str())
+            .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+    }
+    if targets.len() > 1 {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 16))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()?;
     }
     Ok(())
 }

@@ -13,8 +13,18 @@
 //!   and 0), sigmoid and tanh through tables built with the C library's `expf`/`tanhf` as
 //!   TFLite builds them.
 //!
-//! The standardization stays in f32 before the input quantization: the device standardizes,
-//! quantizes, and runs the integer layers.
+//! The standardization and the input quantization: TFLite quantizes its input per tensor (one
+//! scale, one zero point), so a per-feature standardization cannot fold into it. The
+//! standardization folds exactly, and the model file then stores none (mean 0, std 1), when
+//! every feature has mean 0 and the same power-of-two std `p` (among them the identity of
+//! `standardize = false` and of imported models) and the input scale `s` lies in
+//! `[f32::EPSILON, 1e30]`: the folded input scale is `s · p`, an exact product, and for every
+//! finite input `x`, `round((x / p) / s)` and `round(x / (s · p))` are the same rounding of the
+//! same real number, so the int8 inputs, and every output, are the bits the unfolded model
+//! computes. Any other standardization (per-feature means and stds, the usual case, or a
+//! non-power-of-two std whose division rounds) stays an f32 step before the input
+//! quantization: the host and the device standardize, quantize, and run the integer layers.
+//! [`standardization_step`] says which a quantized model got.
 
 mod file;
 mod model;
@@ -26,7 +36,8 @@ pub use report::{compare, Comparison};
 
 use crate::host::HostModel;
 use dendrite_core::quant::{
-    activation_range, lut_populate, quantize_multiplier, QuantParams, SoftmaxParams,
+    self as quant, activation_range, lut_populate, quantize_multiplier, QuantError, QuantParams,
+    SoftmaxParams,
 };
 use dendrite_core::{kernel, Activation};
 
@@ -45,6 +56,9 @@ pub enum QuantizeError {
     /// A calibration value or a weight is NaN or infinite.
     #[error("a calibration value or weight is NaN or infinite: clean the data or retrain")]
     NonFinite,
+    /// The model already has int8 layers.
+    #[error("the model is already int8: quantize the f32 model file it came from")]
+    AlreadyInt8,
 }
 
 /// An int8 model with the float standardization that precedes it.
@@ -63,11 +77,94 @@ impl QuantizedModel {
     ///
     /// # Errors
     /// dendrite-core's [`QuantError`](dendrite_core::quant::QuantError) for a wrong input width.
-    pub fn predict(&self, x: &[f32]) -> Result<Vec<f32>, dendrite_core::quant::QuantError> {
+    pub fn predict(&self, x: &[f32]) -> Result<Vec<f32>, QuantError> {
+        self.predict_both(x).map(|(real, _)| real)
+    }
+
+    /// Standardizes raw inputs, quantizes them with the input's parameters (TFLite's
+    /// `QUANTIZE`), runs dendrite-core's int8 layers, and returns the outputs both dequantized
+    /// (TFLite's `DEQUANTIZE`) and as the raw int8 values.
+    ///
+    /// # Errors
+    /// dendrite-core's [`QuantError`] for a wrong input width or a malformed network.
+    pub fn predict_both(&self, x: &[f32]) -> Result<(Vec<f32>, Vec<i8>), QuantError> {
+        let (Some(input), Some(output)) = (self.int8.input(), self.int8.output()) else {
+            return Err(QuantError::Malformed);
+        };
+        if x.len() != self.int8.inputs() {
+            return Err(QuantError::WrongLength);
+        }
         let mut x = x.to_vec();
         kernel::standardize(&mut x, &self.mean, &self.std);
-        self.int8.predict(&x)
+        let mut q = vec![0i8; x.len()];
+        quant::quantize_all(&x, input, &mut q);
+        let out = self.int8.predict_quantized(&q)?;
+        let mut real = vec![0.0f32; out.len()];
+        quant::dequantize_all(&out, output, &mut real);
+        Ok((real, out))
     }
+
+    /// Whether the model stores no standardization (every mean 0, every std 1).
+    pub fn has_identity_standardization(&self) -> bool {
+        is_identity(&self.mean, &self.std)
+    }
+}
+
+fn is_identity(mean: &[f32], std: &[f32]) -> bool {
+    mean.iter().all(|&m| m == 0.0) && std.iter().all(|&s| s == 1.0)
+}
+
+/// What became of a float model's standardization in its int8 model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StandardizationStep {
+    /// The float model has none (mean 0, std 1): nothing to fold.
+    None,
+    /// Folded into the input quantization (exact; see the [module](self) documentation).
+    Folded,
+    /// Kept as an f32 step before the input quantization (per-feature, or not exact).
+    KeptF32,
+}
+
+impl StandardizationStep {
+    /// One line for the report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::None => "none (the model has no standardization)",
+            Self::Folded => "folded into the input quantization (exact)",
+            Self::KeptF32 => {
+                "kept as an f32 step before the input quantization (TFLite's input quantization \
+                 is per tensor; the standardization is per feature or not exactly foldable)"
+            }
+        }
+    }
+}
+
+/// What [`quantize`] did with `float`'s standardization to make `int8`.
+pub fn standardization_step(float: &HostModel, int8: &QuantizedModel) -> StandardizationStep {
+    let (mean, std) = float.standardization();
+    if is_identity(mean, std) {
+        StandardizationStep::None
+    } else if int8.has_identity_standardization() {
+        StandardizationStep::Folded
+    } else {
+        StandardizationStep::KeptF32
+    }
+}
+
+/// The power of two `p` that a standardization with every mean 0 and every std `p` divides by,
+/// when it folds exactly into an input scale `scale` (see the [module](self) documentation).
+fn foldable(mean: &[f32], std: &[f32], scale: f32) -> Option<f32> {
+    let p = *std.first()?;
+    let power_of_two = p.is_normal() && p > 0.0 && p.to_bits() & 0x007f_ffff == 0;
+    let folded = scale * p;
+    (power_of_two
+        && mean.iter().all(|&m| m == 0.0)
+        && std.iter().all(|&s| s.to_bits() == p.to_bits())
+        && (f32::EPSILON..=1e30).contains(&scale)
+        && folded.is_normal()
+        && folded / p == scale)
+        .then_some(p)
 }
 
 /// TFLite's asymmetric int8 parameters for a range: widened to contain 0, 255 steps, the
@@ -110,6 +207,9 @@ pub fn asymmetric_params(min: f32, max: f32) -> QuantParams {
 /// [`QuantizeError::Calibration`] for an empty or ragged calibration set;
 /// [`QuantizeError::NonFinite`] for a NaN or infinite value.
 pub fn quantize(model: &HostModel, calibration: &[f32]) -> Result<QuantizedModel, QuantizeError> {
+    if model.int8().is_some() {
+        return Err(QuantizeError::AlreadyInt8);
+    }
     let inputs = model.input();
     if inputs == 0 || calibration.is_empty() || !calibration.len().is_multiple_of(inputs) {
         return Err(QuantizeError::Calibration {
@@ -158,6 +258,17 @@ pub fn quantize(model: &HostModel, calibration: &[f32]) -> Result<QuantizedModel
             activation_output,
         });
         input = activation_output;
+    }
+    let first_scale = layers.first().map_or(0.0, |l| l.input.scale);
+    if let (Some(p), Some(first)) = (foldable(mean, std, first_scale), layers.first_mut()) {
+        // The integer layers are unchanged (the bias and the multipliers keep the standardized
+        // scale); only the raw inputs' quantization takes the standardization in.
+        first.input.scale = first_scale * p;
+        return Ok(QuantizedModel {
+            mean: vec![0.0; inputs],
+            std: vec![1.0; inputs],
+            int8: Int8Model { layers },
+        });
     }
     Ok(QuantizedModel {
         mean: mean.to_vec(),

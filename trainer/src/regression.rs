@@ -6,8 +6,8 @@
 use crate::error::Result;
 use crate::HostModel;
 use dendrite_core::format::Task;
-use dendrite_core::{destandardize, kernel, reconstruction_error};
-use ndarray::ArrayView2;
+use dendrite_core::{destandardize, Reconstruction};
+use ndarray::{Array2, ArrayView2};
 use serde::Serialize;
 
 impl HostModel {
@@ -24,12 +24,21 @@ impl HostModel {
 
     /// The reconstruction error of an autoencoder's `outputs` for the raw `input`: the mean
     /// squared difference from the standardized input (dendrite-core's
-    /// [`reconstruction_error`], the device's code).
+    /// [`Reconstruction::of`], the device's code).
     pub fn reconstruction_error(&self, input: &[f32], outputs: &[f32]) -> f32 {
-        let mut standardized = input.to_vec();
         let (mean, std) = self.standardization();
-        kernel::standardize(&mut standardized, mean, std);
-        reconstruction_error(&standardized, outputs)
+        Reconstruction::of(input, mean, std, outputs, self.task().threshold()).error
+    }
+
+    /// An anomaly model's verdict on its `outputs` for the raw `input`: the reconstruction error
+    /// and whether it is above the model's threshold, by dendrite-core's
+    /// [`Reconstruction::of`], the code the device runs. `None` for the other tasks.
+    pub fn reconstruction(&self, input: &[f32], outputs: &[f32]) -> Option<Reconstruction> {
+        let Task::Anomaly { threshold } = *self.task() else {
+            return None;
+        };
+        let (mean, std) = self.standardization();
+        Some(Reconstruction::of(input, mean, std, outputs, threshold))
     }
 
     /// The reconstruction error of every row of raw inputs `x`.
@@ -43,10 +52,7 @@ impl HostModel {
         for row in x.rows() {
             input.iter_mut().zip(row).for_each(|(d, &s)| *d = s);
             let outputs = self.predict_into(&input, &mut buffers)?;
-            let mut standardized = input.clone();
-            let (mean, std) = self.standardization();
-            kernel::standardize(&mut standardized, mean, std);
-            errors.push(reconstruction_error(&standardized, outputs));
+            errors.push(self.reconstruction_error(&input, outputs));
         }
         Ok(errors)
     }
@@ -92,6 +98,22 @@ pub struct RegressionEvaluation {
     pub targets: Vec<TargetScores>,
 }
 
+/// Runs every row of raw inputs `x` through `model`: one row of values per sample, in the
+/// targets' units for a regression model ([`HostModel::values`]).
+///
+/// # Errors
+/// [`crate::Error::ColumnMismatch`] when `x` does not have the model's number of inputs.
+pub fn predict_values(model: &HostModel, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
+    let mut predicted = Array2::zeros((x.nrows(), model.output()));
+    let mut input = vec![0.0f32; x.ncols()];
+    for (row, mut out) in x.rows().into_iter().zip(predicted.rows_mut()) {
+        input.iter_mut().zip(row).for_each(|(d, &s)| *d = s);
+        let values = model.values(&model.predict(&input)?);
+        out.iter_mut().zip(values).for_each(|(d, v)| *d = v);
+    }
+    Ok(predicted)
+}
+
 /// Runs every row of raw inputs `x` through `model` and scores its values (in the targets'
 /// units) against `y`.
 ///
@@ -110,12 +132,8 @@ pub fn evaluate_regression(
             found: y.ncols(),
         });
     }
-    let mut predicted = Vec::with_capacity(x.nrows() * outputs);
-    let mut input = vec![0.0f32; x.ncols()];
-    for row in x.rows() {
-        input.iter_mut().zip(row).for_each(|(d, &s)| *d = s);
-        predicted.extend(model.values(&model.predict(&input)?));
-    }
+    let predicted = predict_values(model, x)?;
+    let predicted = predicted.as_slice().unwrap_or_default();
     let names = target_names(model);
     let n = x.nrows().max(1) as f64;
     let targets = (0..outputs)
@@ -163,7 +181,7 @@ pub struct AnomalyEvaluation {
     pub threshold: f32,
     /// Mean reconstruction error.
     pub mean_error: f64,
-    /// Rows flagged anomalous (error above the threshold).
+    /// Rows flagged anomalous (error above the threshold, [`Reconstruction::judge`]).
     pub flagged: usize,
     /// With labels (1 or `true` = anomalous): share of flagged rows that are anomalous.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,7 +203,10 @@ pub fn evaluate_anomaly(
 ) -> Result<AnomalyEvaluation> {
     let threshold = model.task().threshold();
     let errors = model.reconstruction_errors(x)?;
-    let flags: Vec<bool> = errors.iter().map(|&e| e > threshold).collect();
+    let flags: Vec<bool> = errors
+        .iter()
+        .map(|&e| Reconstruction::judge(e, threshold).anomalous)
+        .collect();
     let (precision, recall) = match anomalous {
         Some(truth) => {
             let hits = flags.iter().zip(truth).filter(|(&f, &t)| f && t).count() as f64;

@@ -95,6 +95,28 @@ pub struct ModelSpec {
     /// training starts from, instead of the initializers (relative to the spec file).
     #[serde(default)]
     pub initial_weights: Option<PathBuf>,
+    /// `[quantize]`: quantize to int8 right after training (TFLite's post-training scheme, as
+    /// `dendrite quantize`); absent: no int8 model.
+    #[serde(default)]
+    pub quantize: Option<QuantizeSpec>,
+}
+
+/// `[quantize]`: post-training int8 quantization after `fit`, as TFLite's converter with a
+/// representative dataset. Every key is optional; an empty `[quantize]` table calibrates on the
+/// training rows and writes the int8 model beside the f32 one.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QuantizeSpec {
+    /// CSV file whose rows set the activation ranges (TFLite's `representative_dataset`;
+    /// relative to the spec file). Default: the training rows.
+    pub calibration: Option<PathBuf>,
+    /// Where to write the int8 model file (relative to the spec file).
+    /// Default: the f32 model's path with `.int8` before its extension.
+    pub out: Option<PathBuf>,
+    /// `true`: the int8 model is written at `--out` in place of the f32 one, and no f32 file is
+    /// written. Default `false`.
+    #[serde(default)]
+    pub replace_float: bool,
 }
 
 /// `[data]`: a CSV file, or the seed tutorial's generator.
@@ -442,6 +464,14 @@ impl ModelSpec {
                 "both `path` and `generator`: give one source of samples",
             ));
         }
+        if let Some(q) = &self.quantize {
+            if q.replace_float && q.out.is_some() {
+                return Err(invalid(
+                    "quantize.out",
+                    "with `replace_float = true` the int8 model goes to --out: drop one of them",
+                ));
+            }
+        }
         if let Some(n) = d.samples {
             if !(2..=MAX_GENERATED_SAMPLES).contains(&n) {
                 return Err(invalid(
@@ -528,10 +558,16 @@ impl ModelSpec {
         })?;
         let mut spec = Self::from_toml(&text, &path.display().to_string())?;
         let dir = path.parent().unwrap_or(std::path::Path::new(""));
+        let (calibration, int8_out) = match spec.quantize.as_mut() {
+            Some(q) => (q.calibration.as_mut(), q.out.as_mut()),
+            None => (None, None),
+        };
         for p in [
-            &mut spec.data.path,
-            &mut spec.data.validation_data,
-            &mut spec.initial_weights,
+            spec.data.path.as_mut(),
+            spec.data.validation_data.as_mut(),
+            spec.initial_weights.as_mut(),
+            calibration,
+            int8_out,
         ]
         .into_iter()
         .flatten()

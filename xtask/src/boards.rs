@@ -1,7 +1,7 @@
 //! Every board's firmware, built and checked for `cargo xtask test`: the emulated boards' images
-//! (which the QEMU suite then runs), the Cortex-M3's soft-float self-test and the int8 kernel's
-//! self-test (on every emulated core) under QEMU, and the real boards' images (which cannot run
-//! here) with clippy and a flash budget.
+//! (which the QEMU suite then runs), the Cortex-M3's and Cortex-M0's soft-float self-tests and
+//! the int8 kernel's self-test (on every emulated core) under QEMU, and the real boards' images
+//! (which cannot run here) with clippy and a flash budget.
 
 use anyhow::{ensure, Context, Result};
 use dendrite_link::{FirmwareBuild, QemuBoard, QEMU_BOARDS, REAL_BOARDS};
@@ -40,18 +40,21 @@ pub fn check_all(firmware_dir: &Path) -> Result<()> {
         let elf = FirmwareBuild::default_for(&firmware_source(), board).build()?;
         within_budget(&elf, board.name)?;
     }
-    // The Thumb-2 soft float against compiler-builtins, on the Cortex-M3 under QEMU.
-    let selftest = [
-        "run",
-        "--release",
-        "--example",
-        "selftest",
-        "--features",
-        "selftest",
-        "--target",
-        "thumbv7m-none-eabi",
-    ];
-    cargo(&firmware_dir.join("softfloat"), &selftest)?;
+    // The soft float against compiler-builtins, under QEMU: the Thumb-2 routines on the
+    // Cortex-M3, the Thumb-1 ones on the Cortex-M0.
+    for target in ["thumbv7m-none-eabi", "thumbv6m-none-eabi"] {
+        let selftest = [
+            "run",
+            "--release",
+            "--example",
+            "selftest",
+            "--features",
+            "selftest",
+            "--target",
+            target,
+        ];
+        cargo(&firmware_dir.join("softfloat"), &selftest)?;
+    }
     // The runtime's int8 kernel (SMLAD on the cores with the DSP extension) against the
     // portable loop, on every emulated core.
     for &board in QEMU_BOARDS {

@@ -76,7 +76,7 @@ pub fn size(args: &[String]) -> Result<()> {
             let stack = stack_high_water(&elf, &model, board)?;
             rows.push(json!({
                 "board": board.name, "core": board.core, "emulated": true,
-                "architecture": firmware::architecture(&model)?.to_string(),
+                "architecture": label(&model)?,
                 "flash_bytes": s.flash(), "static_ram_bytes": s.static_ram(),
                 "sections": s.json(), "stack_high_water_bytes": stack,
             }));
@@ -137,7 +137,7 @@ pub fn cost(args: &[String]) -> Result<()> {
             let instructions = report.ticks_per_inference() * 1e9 / f64::from(report.tick_hz);
             rows.push(json!({
                 "board": board.name, "core": board.core, "emulated": true,
-                "architecture": firmware::architecture(&model)?.to_string(),
+                "architecture": label(&model)?,
                 "instructions_per_inference": instructions,
             }));
         }
@@ -172,6 +172,15 @@ pub fn cost(args: &[String]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The architecture of a model file as the reports print it, with `int8` after an int8 model's.
+fn label(model: &Path) -> Result<String> {
+    let architecture = firmware::architecture(model)?.to_string();
+    Ok(match firmware::weight_type(model)? {
+        dendrite_core::format::DType::I8 => format!("{architecture} int8"),
+        _ => architecture,
+    })
 }
 
 fn text(value: &Value) -> &str {

@@ -5,6 +5,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use dendrite_core::protocol::{DeviceInfo, ModelStatus, Prediction};
+use dendrite_core::Reconstruction;
 use dendrite_link::QEMU_BOARDS;
 use dendrite_link::{firmware, fit, open_serial, FirmwareSource, Link, LinkError, Qemu, QemuBoard};
 use dendrite_link::{QemuOptions, SerialPort};
@@ -62,11 +63,18 @@ pub struct DeviceAnswer {
     pub outputs: Vec<f32>,
     /// The class the device picked (none for a regression or anomaly model).
     pub class: Option<u16>,
+    /// An anomaly model's reconstruction error, computed on the device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconstruction_error: Option<f32>,
+    /// Whether the device flags the input as anomalous (its error above the model's threshold).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anomalous: Option<bool>,
     /// Timer ticks of the device's forward pass.
     pub ticks: u32,
     /// Instructions, under QEMU's `-icount shift=0` (one per virtual nanosecond).
     pub instructions: Option<u64>,
-    /// Whether every raw output has the host's exact bits and the class is the host's.
+    /// Whether every raw output has the host's exact bits, the class is the host's, and an
+    /// anomaly model's reconstruction error has the host's bits and its verdict is the host's.
     pub agrees_bit_for_bit: bool,
 }
 
@@ -77,6 +85,20 @@ impl Device {
     /// An unknown board, a firmware that cannot be built or started, a port that cannot be
     /// opened, a device that does not answer or holds another model.
     pub fn open(args: &DeviceArgs, model_path: &Path, model: &HostModel) -> Result<Self> {
+        let opened = Self::open_any(args, model_path, model);
+        match model.int8() {
+            // An int8 file goes to the link as it is; the firmware must run int8 layers.
+            Some(_) => opened.with_context(|| {
+                format!(
+                    "{} holds int8 layers: the device needs a firmware that runs them",
+                    model_path.display()
+                )
+            }),
+            None => opened,
+        }
+    }
+
+    fn open_any(args: &DeviceArgs, model_path: &Path, model: &HostModel) -> Result<Self> {
         let timeout = Duration::try_from_secs_f64(args.timeout)
             .ok()
             .filter(|t| !t.is_zero())
@@ -115,7 +137,9 @@ impl Device {
     }
 
     /// Runs `x` on the device and compares with the host's raw outputs for it (`host`, from
-    /// `model`'s forward pass): the outputs bit for bit, and the class by dendrite-core's rule.
+    /// `model`'s forward pass): the outputs bit for bit, the class by dendrite-core's rule, and
+    /// an anomaly model's reconstruction error (bit for bit) and verdict, which the device
+    /// computes itself.
     ///
     /// # Errors
     /// The device refused or did not answer.
@@ -126,12 +150,14 @@ impl Device {
         }
         .context("predicting on the device")?;
         let host_class = model.class_of(host).map(|c| c as u16);
+        let verdict = |r: Option<Reconstruction>| r.map(|r| (r.error.to_bits(), r.anomalous));
         let agrees = p.outputs.len() == host.len()
             && p.outputs
                 .iter()
                 .zip(host)
                 .all(|(d, h)| d.to_bits() == h.to_bits())
-            && p.class == host_class;
+            && p.class == host_class
+            && verdict(p.reconstruction) == verdict(model.reconstruction(x, host));
         // Under `-icount shift=0` one instruction is one virtual nanosecond: 40 per tick of a
         // 25 MHz timer.
         let instructions = match self {
@@ -143,6 +169,8 @@ impl Device {
         Ok(DeviceAnswer {
             outputs: model.values(&p.outputs),
             class: p.class,
+            reconstruction_error: p.reconstruction.map(|r| r.error),
+            anomalous: p.reconstruction.map(|r| r.anomalous),
             ticks: p.ticks,
             instructions,
             agrees_bit_for_bit: agrees,
@@ -235,6 +263,15 @@ struct Report<'a> {
     /// None for a regression or anomaly model.
     class: Option<usize>,
     label: Option<&'a str>,
+    /// An anomaly model's reconstruction error on the host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reconstruction_error: Option<f32>,
+    /// Whether the host flags the input as anomalous.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    anomalous: Option<bool>,
+    /// An int8 model's raw int8 outputs on the host (`outputs` are them dequantized).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quantized_outputs: Option<Vec<i8>>,
     device: &'a DeviceAnswer,
 }
 
@@ -252,6 +289,7 @@ pub fn predict(args: &DeviceArgs, model_path: &Path, inputs: &[f32], json: bool)
     let answer = device.predict(&model, inputs, &host)?;
     let class = model.class_of(&host);
     let values = model.values(&host);
+    let reconstruction = model.reconstruction(inputs, &host);
     let report = Report {
         inputs,
         outputs: &values,
@@ -259,6 +297,9 @@ pub fn predict(args: &DeviceArgs, model_path: &Path, inputs: &[f32], json: bool)
         label: class
             .and_then(|c| model.labels().get(c))
             .map(String::as_str),
+        reconstruction_error: reconstruction.map(|r| r.error),
+        anomalous: reconstruction.map(|r| r.anomalous),
+        quantized_outputs: model.predict_quantized(inputs)?,
         device: &answer,
     };
     if json {
@@ -268,7 +309,7 @@ pub fn predict(args: &DeviceArgs, model_path: &Path, inputs: &[f32], json: bool)
     }
     anyhow::ensure!(
         answer.agrees_bit_for_bit,
-        "the device's outputs differ from the host's: please report this with the model file"
+        "the device's answer differs from the host's: please report this with the model file"
     );
     Ok(())
 }
@@ -285,6 +326,14 @@ pub fn check_width(model: &HostModel, path: &Path, inputs: &[f32]) -> Result<()>
     Ok(())
 }
 
+/// `error 0.123 -> normal` (the error with enough digits to round-trip its bits), for an anomaly
+/// model's verdict.
+pub fn verdict(error: Option<f32>, anomalous: Option<bool>) -> Option<String> {
+    let (error, anomalous) = (error?, anomalous?);
+    let word = if anomalous { "anomalous" } else { "normal" };
+    Some(format!("reconstruction error {error:?} -> {word}"))
+}
+
 /// `[a, b, c]` with enough digits to round-trip each float's bits.
 pub fn list(values: &[f32]) -> String {
     let items: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
@@ -299,21 +348,32 @@ fn print_report(r: &Report<'_>, device: &str) {
         (Some(class), None) => println!("class:   {class}"),
         (None, _) => {}
     }
+    if let Some(verdict) = verdict(r.reconstruction_error, r.anomalous) {
+        println!("host:    {verdict}");
+    }
     let d = r.device;
     let cost = match d.instructions {
         Some(n) => format!("{} timer ticks, {n} instructions", d.ticks),
         None => format!("{} timer ticks", d.ticks),
     };
-    match d.class {
-        Some(class) => println!("device:  {device}: class {class}, {cost}"),
-        None => println!("device:  {device}: {cost}"),
+    match (d.class, verdict(d.reconstruction_error, d.anomalous)) {
+        (Some(class), _) => println!("device:  {device}: class {class}, {cost}"),
+        (None, Some(verdict)) => println!("device:  {device}: {verdict}, {cost}"),
+        (None, None) => println!("device:  {device}: {cost}"),
     }
+    let what = if d.reconstruction_error.is_some() {
+        "outputs, reconstruction error and verdict"
+    } else {
+        "outputs"
+    };
     if d.agrees_bit_for_bit {
-        println!("         outputs equal the host's bit for bit");
+        println!("         {what} equal the host's bit for bit");
     } else {
         println!(
-            "         outputs {} DIFFER from the host's",
-            list(&d.outputs)
+            "         {what} DIFFER from the host's: outputs {}{}",
+            list(&d.outputs),
+            verdict(d.reconstruction_error, d.anomalous)
+                .map_or_else(String::new, |v| format!(", {v}"))
         );
     }
 }

@@ -1,12 +1,15 @@
 //! `dendrite evaluate`: a model file against labelled samples, with dendrite-core's forward
-//! pass: loss, accuracy, per-class precision, recall and F1, and the confusion matrix.
+//! pass: loss, accuracy, per-class precision, recall and F1, and the confusion matrix; for a
+//! two-class model the positive (second) class's precision and recall and the ROC AUC.
 
 use super::model_data::read_for_model;
 use anyhow::{Context, Result};
 use clap::Args;
 use dendrite_core::format::Task;
 use dendrite_trainer::evaluation::{evaluate, Evaluation};
-use dendrite_trainer::regression::{evaluate_anomaly, evaluate_regression, target_names};
+use dendrite_trainer::regression::{
+    evaluate_anomaly, evaluate_regression, predict_values, target_names,
+};
 use dendrite_trainer::{plot, HostModel};
 use std::path::PathBuf;
 
@@ -30,7 +33,9 @@ pub struct EvaluateArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
-    /// Draw the confusion matrix into this PNG file.
+    /// Draw into this PNG file: a classifier's confusion matrix; for a regression model the
+    /// predicted values against the true ones with the diagonal (left) and the residuals,
+    /// predicted minus true, against the true values (right).
     #[arg(long)]
     plot: Option<PathBuf>,
 }
@@ -44,7 +49,15 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     let model = HostModel::load(&args.model)?;
     match model.task() {
         Task::Regression { .. } => return regression(args, &model),
-        Task::Anomaly { .. } => return anomaly(args, &model),
+        Task::Anomaly { .. } => {
+            anyhow::ensure!(
+                args.plot.is_none(),
+                "--plot draws a classifier's or a regression model's results; {} detects \
+                 anomalies, which have no plot",
+                args.model.display()
+            );
+            return anomaly(args, &model);
+        }
         Task::Classification => {}
     }
     let label = args.label.as_deref().with_context(|| {
@@ -97,6 +110,16 @@ fn print_text(e: &Evaluation) {
         "{:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}",
         "macro avg", m.precision, m.recall, m.f1, e.samples
     );
+    if let Some(b) = &e.binary {
+        println!();
+        println!("positive class: {} (the second class)", b.positive);
+        println!("precision:  {:.4}", b.precision);
+        println!("recall:     {:.4}", b.recall);
+        match b.roc_auc {
+            Some(auc) => println!("roc auc:    {auc:.4}"),
+            None => println!("roc auc:    undefined (the samples hold one class only)"),
+        }
+    }
     println!();
     println!("confusion matrix (rows: true class, columns: predicted class)");
     let cell = e
@@ -125,6 +148,12 @@ fn regression(args: &EvaluateArgs, model: &HostModel) -> Result<()> {
     check_width(model, args, &data)?;
     let report = evaluate_regression(model, data.x.view(), y.view())
         .with_context(|| format!("running {}", args.model.display()))?;
+    if let Some(path) = &args.plot {
+        let predicted = predict_values(model, data.x.view())
+            .with_context(|| format!("running {}", args.model.display()))?;
+        let names: Vec<String> = report.targets.iter().map(|t| t.target.clone()).collect();
+        plot::regression(y.view(), predicted.view(), &names, path)?;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
@@ -136,6 +165,9 @@ fn regression(args: &EvaluateArgs, model: &HostModel) -> Result<()> {
     for t in &report.targets {
         let name: String = t.target.chars().take(40).collect();
         println!("{name:<12} {:>12.6} {:>12.6} {:>9.4}", t.mae, t.rmse, t.r2);
+    }
+    if let Some(path) = &args.plot {
+        println!("wrote {}", path.display());
     }
     Ok(())
 }

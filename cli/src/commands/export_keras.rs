@@ -1,6 +1,6 @@
 //! `dendrite export`: a model file as a Keras file that `keras.models.load_model` opens.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use dendrite_trainer::keras::{self, KerasFormat, KerasModel};
 use dendrite_trainer::HostModel;
@@ -34,7 +34,9 @@ pub fn run(args: &ExportArgs) -> Result<()> {
             args.out.display()
         ),
     };
+    dendrite_trainer::export::check_output(&args.out, &[&args.model]).context("--out")?;
     let host = HostModel::load(&args.model)?;
+    host.require_f32("a Keras export")?;
     let model = KerasModel::from_model_file(&host);
     keras::save(&model, &args.out, format)?;
     println!(

@@ -27,16 +27,23 @@ pub struct ImportArgs {
 }
 
 pub fn run(args: &ImportArgs) -> Result<()> {
+    // Before any work: the output is writable and is none of the inputs (by inode, so a link
+    // to the input counts).
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("model.postcard"));
+    if args.out.is_some() || !is_tflite(&args.file) {
+        let mut inputs = vec![args.file.as_path()];
+        inputs.extend(args.config.as_deref());
+        dendrite_trainer::export::check_output(&out, &inputs).context("--out")?;
+    }
     if is_tflite(&args.file) {
         return super::int8::run_import(&super::int8::ImportArgs {
             model: args.file.clone(),
             out: args.out.clone(),
         });
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("model.postcard"));
     let model = match &args.config {
         Some(config) => {
             let json = std::fs::read_to_string(config)

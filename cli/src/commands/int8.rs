@@ -3,7 +3,11 @@
 use super::model_data::read_for_model;
 use anyhow::{Context, Result};
 use clap::Args;
-use dendrite_trainer::quantize::{compare, quantize, Comparison, QuantizedModel};
+use dendrite_trainer::export::{check_output, write_atomically};
+use dendrite_trainer::limits::{read_limited, MAX_MODEL_FILE_BYTES};
+use dendrite_trainer::quantize::{
+    compare, quantize, standardization_step, Comparison, QuantizedModel, StandardizationStep,
+};
 use dendrite_trainer::tflite::{import, Imported};
 use dendrite_trainer::HostModel;
 use std::path::{Path, PathBuf};
@@ -47,42 +51,88 @@ fn rows_of(model: &HostModel, path: &Path, label: Option<&str>) -> Result<(Vec<f
     Ok((data.x.iter().copied().collect(), labels))
 }
 
-fn compared(
+/// Raw rows (row-major) and, when labelled, their class indices.
+pub(super) struct Rows {
+    pub x: Vec<f32>,
+    pub labels: Option<Vec<usize>>,
+}
+
+impl Rows {
+    /// A CSV file's rows, columns matched to `model`'s features.
+    pub fn read(model: &HostModel, path: &Path, label: Option<&str>) -> Result<Self> {
+        let (x, labels) = rows_of(model, path, label)?;
+        Ok(Rows {
+            x,
+            labels: label.map(|_| labels),
+        })
+    }
+}
+
+/// What `dendrite quantize` (and `dendrite train` with `[quantize]`) reports.
+#[derive(serde::Serialize)]
+pub(super) struct Report {
+    calibration: Comparison,
+    test: Option<Comparison>,
+    /// What became of the standardization: `none`, `folded` or `kept_f32`.
+    standardization: StandardizationStep,
+}
+
+/// Quantizes `float` with the ranges it reaches on `calibration`, and compares float with
+/// int8 on the calibration rows and on `test`.
+pub(super) fn quantize_and_compare(
     float: &HostModel,
-    int8: &QuantizedModel,
-    path: &Path,
-    label: Option<&str>,
-) -> Result<Comparison> {
-    let (x, labels) = rows_of(float, path, label)?;
-    let labels = label.map(|_| labels.as_slice());
-    Ok(compare(float, int8, &x, labels)?)
+    origin: &Path,
+    calibration: &Rows,
+    test: Option<&Rows>,
+) -> Result<(QuantizedModel, Report)> {
+    let int8 = quantize(float, &calibration.x)
+        .with_context(|| format!("quantizing {}", origin.display()))?;
+    let compared = |rows: &Rows| compare(float, &int8, &rows.x, rows.labels.as_deref());
+    let report = Report {
+        calibration: compared(calibration)?,
+        test: test.map(compared).transpose()?,
+        standardization: standardization_step(float, &int8),
+    };
+    Ok((int8, report))
+}
+
+impl Report {
+    /// Prints the report as text, or as JSON.
+    pub fn print(&self, json: bool) -> Result<()> {
+        if json {
+            println!("{}", serde_json::to_string_pretty(self)?);
+        } else {
+            print_comparison("calibration", &self.calibration);
+            if let Some(t) = &self.test {
+                print_comparison("test", t);
+            }
+            println!("standardization: {}", self.standardization.describe());
+        }
+        Ok(())
+    }
 }
 
 /// Quantizes a model file and reports float against int8.
 pub fn run_quantize(args: &QuantizeArgs) -> Result<()> {
+    if let Some(out) = &args.out {
+        let mut inputs = vec![args.model.as_path(), args.calibration.as_path()];
+        inputs.extend(args.test.as_deref());
+        check_output(out, &inputs).context("--out")?;
+    }
     let float = HostModel::load(&args.model)?;
+    float.require_f32("quantizing")?;
     let label = args.label.as_deref();
-    let (calibration, _) = rows_of(&float, &args.calibration, label)?;
-    let int8 = quantize(&float, &calibration)
-        .with_context(|| format!("quantizing {}", args.model.display()))?;
-    let on_calibration = compared(&float, &int8, &args.calibration, label)?;
-    let on_test = args
+    let calibration = Rows::read(&float, &args.calibration, label)?;
+    let test = args
         .test
         .as_deref()
-        .map(|t| compared(&float, &int8, t, label))
+        .map(|t| Rows::read(&float, t, label))
         .transpose()?;
-    if args.json {
-        let report = serde_json::json!({ "calibration": on_calibration, "test": on_test });
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_comparison("calibration", &on_calibration);
-        if let Some(t) = &on_test {
-            print_comparison("test", t);
-        }
-    }
+    let (int8, report) = quantize_and_compare(&float, &args.model, &calibration, test.as_ref())?;
+    report.print(args.json)?;
     if let Some(out) = &args.out {
-        let bytes = int8.to_model_bytes(float.labels())?;
-        std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+        let bytes = int8.to_model_file(&float)?;
+        write_atomically(out, &bytes)?;
         eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
     }
     Ok(())
@@ -115,8 +165,11 @@ fn print_comparison(name: &str, c: &Comparison) {
 
 /// Reads a TFLite file, describes it and writes float32 models as model files.
 pub fn run_import(args: &ImportArgs) -> Result<()> {
-    let bytes =
-        std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
+    if let Some(out) = &args.out {
+        check_output(out, &[&args.model]).context("--out")?;
+    }
+    let bytes = read_limited(&args.model, MAX_MODEL_FILE_BYTES)
+        .with_context(|| format!("reading {}", args.model.display()))?;
     let imported = import(&bytes).with_context(|| format!("importing {}", args.model.display()))?;
     match &imported {
         Imported::Float { inputs, layers } => {
@@ -150,7 +203,7 @@ pub fn run_import(args: &ImportArgs) -> Result<()> {
     }
     if let Some(out) = &args.out {
         let model_bytes = imported.to_model_bytes()?;
-        std::fs::write(out, model_bytes).with_context(|| format!("writing {}", out.display()))?;
+        write_atomically(out, &model_bytes)?;
         println!("wrote {}", out.display());
     }
     Ok(())

@@ -55,6 +55,10 @@ struct Prediction {
     /// Whether the error is above the model's threshold.
     #[serde(skip_serializing_if = "Option::is_none")]
     anomalous: Option<bool>,
+    /// An int8 model's raw int8 outputs (`outputs` are them dequantized), to compare with
+    /// TFLite's interpreter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quantized_outputs: Option<Vec<i8>>,
 }
 
 pub fn run(args: &PredictArgs) -> Result<()> {
@@ -86,13 +90,16 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let outputs = model
         .predict(&args.inputs)
         .with_context(|| format!("running {}", args.model.display()))?;
+    let quantized_outputs = model
+        .predict_quantized(&args.inputs)
+        .with_context(|| format!("running {}", args.model.display()))?;
     let class = model.class_of(&outputs);
     let label = class.and_then(|c| model.labels().get(c).cloned());
     let (targets, reconstruction_error, anomalous) = match model.task() {
         Task::Regression { .. } => (Some(target_names(&model)), None, None),
-        Task::Anomaly { threshold } => {
-            let error = model.reconstruction_error(&args.inputs, &outputs);
-            (None, Some(error), Some(error > *threshold))
+        Task::Anomaly { .. } => {
+            let r = model.reconstruction(&args.inputs, &outputs);
+            (None, r.map(|r| r.error), r.map(|r| r.anomalous))
         }
         Task::Classification => (None, None, None),
     };
@@ -104,6 +111,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         targets,
         reconstruction_error,
         anomalous,
+        quantized_outputs,
     };
     if args.json {
         println!("{}", serde_json::to_string(&prediction)?);
@@ -123,6 +131,10 @@ fn print_text(p: &Prediction) {
             }
         }
         None => println!("outputs: [{}]", join(&p.outputs)),
+    }
+    if let Some(q) = &p.quantized_outputs {
+        let q: Vec<String> = q.iter().map(i8::to_string).collect();
+        println!("int8:    [{}]", q.join(", "));
     }
     if let (Some(error), Some(anomalous)) = (p.reconstruction_error, p.anomalous) {
         let verdict = if anomalous { "anomalous" } else { "normal" };

@@ -22,11 +22,15 @@ struct RowPrediction<'a> {
     class: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     label: Option<&'a str>,
+    /// An int8 model's raw int8 outputs (`outputs` dequantized).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quantized_outputs: Option<Vec<i8>>,
 }
 
 /// Writes one line per row of `data`: `row`, one column per output (`p_<class>`; outputs
 /// printed with the shortest decimals that round-trip the f32), the predicted `class` name;
-/// with `json`, a JSON array of `{row, outputs, class, label}` objects instead.
+/// with `json`, a JSON array of `{row, outputs, class, label}` objects instead (and an int8
+/// model's `quantized_outputs`).
 /// `out`: a file, or standard output when `None`.
 pub fn run(
     model_path: &Path,
@@ -45,9 +49,11 @@ pub fn run(
         let classes = class_names(&model);
         let mut rows = Vec::with_capacity(samples.rows());
         for (i, row) in samples.x.rows().into_iter().enumerate() {
+            let row = row.to_vec();
             let outputs = model
-                .predict(&row.to_vec())
+                .predict(&row)
                 .with_context(|| format!("running {}", model_path.display()))?;
+            let quantized_outputs = model.predict_quantized(&row)?;
             let class = model.class_of(&outputs);
             let label = class.and_then(|c| classes.get(c)).map(String::as_str);
             let values = (model.class_of(&outputs).is_none()).then(|| model.values(&outputs));
@@ -57,6 +63,7 @@ pub fn run(
                 values,
                 class,
                 label,
+                quantized_outputs,
             });
         }
         let mut text = serde_json::to_vec_pretty(&rows)?;

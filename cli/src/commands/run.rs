@@ -63,7 +63,8 @@ pub fn run(args: &RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// One line in, one line out: `class label  [outputs]`, then the device's cost and agreement.
+/// One line in, one line out: `class label  [outputs]` (an anomaly model's reconstruction error
+/// and verdict after them), then the device's cost, verdict and agreement.
 fn answer(model: &HostModel, path: &Path, device: Option<&mut Device>, text: &str) -> Result<()> {
     let x = parse(text)?;
     device::check_width(model, path, &x)?;
@@ -76,12 +77,19 @@ fn answer(model: &HostModel, path: &Path, device: Option<&mut Device>, text: &st
         }
         None => format!("{} -> {values}", device::list(&x)),
     };
+    if let Some(r) = model.reconstruction(&x, &host) {
+        if let Some(verdict) = device::verdict(Some(r.error), Some(r.anomalous)) {
+            line.push_str(&format!(" {verdict}"));
+        }
+    }
     if let Some(device) = device {
         let d = device.predict(model, &x, &host)?;
+        let on_device = device::verdict(d.reconstruction_error, d.anomalous)
+            .map_or_else(String::new, |v| format!("device: {v}; "));
         let agreement = if d.agrees_bit_for_bit {
-            "device agrees bit for bit".to_owned()
+            format!("{on_device}device agrees bit for bit")
         } else {
-            format!("DEVICE DIFFERS: {}", device::list(&d.outputs))
+            format!("{on_device}DEVICE DIFFERS: {}", device::list(&d.outputs))
         };
         let cost = d.instructions.map_or_else(
             || format!("{} ticks", d.ticks),
@@ -91,7 +99,7 @@ fn answer(model: &HostModel, path: &Path, device: Option<&mut Device>, text: &st
         println!("{line}");
         anyhow::ensure!(
             d.agrees_bit_for_bit,
-            "the device's outputs differ from the host's"
+            "the device's answer differs from the host's"
         );
         return Ok(());
     }

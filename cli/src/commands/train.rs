@@ -8,7 +8,7 @@ use dendrite_trainer::callbacks::{
     EarlyStopping, LearningRateScheduler, ModelCheckpoint, TerminateOnNaN,
 };
 use dendrite_trainer::metrics::LOGGED;
-use dendrite_trainer::spec::{ClassWeightSpec, ModelSpec, OptimizerSpec, TaskKind};
+use dendrite_trainer::spec::{ClassWeightSpec, ModelSpec, OptimizerSpec, QuantizeSpec, TaskKind};
 use dendrite_trainer::{limits, plot, utils, Verbosity};
 use dendrite_trainer::{Callback, FitOptions, History, HostModel, Preprocessing, Sequential};
 use std::path::Path;
@@ -94,6 +94,20 @@ pub struct TrainArgs {
     /// Where to write the model file.
     #[arg(long, default_value = "model.postcard")]
     out: PathBuf,
+    /// Quantize to int8 after training (TFLite's post-training scheme, as `dendrite quantize`),
+    /// calibrated on the training rows, and write the int8 model beside the f32 one (`--out`
+    /// with `.int8` before its extension). The spec's `[quantize]` table does the same.
+    #[arg(long)]
+    quantize: bool,
+    /// With quantization: calibrate on this CSV file's rows instead of the training rows.
+    #[arg(long)]
+    calibration: Option<PathBuf>,
+    /// With quantization: write the int8 model here.
+    #[arg(long, conflicts_with = "int8_only")]
+    int8_out: Option<PathBuf>,
+    /// With quantization: write only the int8 model, at --out, in place of the f32 one.
+    #[arg(long)]
+    int8_only: bool,
     /// Draw loss and accuracy per epoch (training and validation) into this PNG file.
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -178,7 +192,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             threshold: anomaly_threshold(&model, &preprocessing, raw, percentile)?,
         };
     }
-    save(&model, args, &preprocessing, data.is_seed)
+    save(&model, args, &spec, &preprocessing, &data)
 }
 
 /// The spec file (or the built-in default), with the flags laid over it.
@@ -223,6 +237,18 @@ fn resolve_spec(args: &TrainArgs) -> Result<ModelSpec> {
     if let Some(lr) = args.learning_rate {
         spec.compile.optimizer.0.learning_rate = Some(lr);
     }
+    if args.quantize || args.calibration.is_some() || args.int8_out.is_some() || args.int8_only {
+        let q = spec.quantize.get_or_insert_with(QuantizeSpec::default);
+        override_opt(&mut q.calibration, &args.calibration);
+        if args.int8_out.is_some() {
+            override_opt(&mut q.out, &args.int8_out);
+            q.replace_float = false;
+        }
+        if args.int8_only {
+            q.replace_float = true;
+            q.out = None;
+        }
+    }
     match &args.layers {
         Some(widths) => train_data::replace_hidden_layers(&mut spec, widths)?,
         // The built-in CSV spec's output follows the task: linear for regression and anomaly.
@@ -247,8 +273,24 @@ fn check_outputs(args: &TrainArgs, spec: &ModelSpec) -> Result<()> {
     inputs.extend(spec.data.path.as_deref());
     inputs.extend(spec.data.validation_data.as_deref());
     inputs.extend(args.spec.as_deref());
+    let calibration = spec
+        .quantize
+        .as_ref()
+        .and_then(|q| q.calibration.as_deref());
+    inputs.extend(calibration);
     let out = dendrite_trainer::export::check_output(&args.out, &inputs).context("--out")?;
     inputs.push(&args.out);
+    if let Some(int8) = int8_path(args, spec) {
+        if !spec.quantize.as_ref().is_some_and(|q| q.replace_float) {
+            anyhow::ensure!(
+                normal(&int8) != normal(&out),
+                "{}: the int8 model would overwrite the f32 one at --out; give --int8-only to \
+                 write only the int8 model there, or another --int8-out",
+                int8.display()
+            );
+            dendrite_trainer::export::check_output(&int8, &inputs).context("the int8 model")?;
+        }
+    }
     if let Some(plot) = &args.plot {
         check_png(plot, "--plot")?;
         dendrite_trainer::export::check_output(plot, &inputs).context("--plot")?;
@@ -264,6 +306,24 @@ fn check_outputs(args: &TrainArgs, spec: &ModelSpec) -> Result<()> {
             .context("callbacks.model_checkpoint.path")?;
     }
     Ok(())
+}
+
+/// Where the int8 model goes, when the spec quantizes: `--out` itself (`replace_float`), the
+/// spec's `quantize.out`, or `--out` with `.int8` before its extension.
+fn int8_path(args: &TrainArgs, spec: &ModelSpec) -> Option<PathBuf> {
+    let q = spec.quantize.as_ref()?;
+    if q.replace_float {
+        return Some(args.out.clone());
+    }
+    if let Some(out) = &q.out {
+        return Some(out.clone());
+    }
+    let stem = args.out.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match args.out.extension() {
+        Some(ext) => format!("{stem}.int8.{}", ext.to_string_lossy()),
+        None => format!("{stem}.int8"),
+    };
+    Some(args.out.with_file_name(name))
 }
 
 /// `path` with its directory made absolute and links resolved, the file name kept: two
@@ -507,24 +567,34 @@ fn verbosity(args: &TrainArgs) -> Verbosity {
 }
 
 /// Writes the model file and reads it back; for the seed tutorial, predicts [0, 0, 0] with
-/// dendrite-core's forward pass: the very numbers the firmware will print.
+/// dendrite-core's forward pass: the very numbers the firmware will print. With `[quantize]`,
+/// quantizes the model as written and writes the int8 model file too (or instead).
 fn save(
     model: &Sequential,
     args: &TrainArgs,
+    spec: &ModelSpec,
     preprocessing: &Preprocessing,
-    seed: bool,
+    data: &Prepared,
 ) -> Result<()> {
-    model
-        .save(&args.out, preprocessing)
-        .with_context(|| format!("writing the model to {}", args.out.display()))?;
-    let exported = HostModel::load(&args.out)?;
-    println!(
-        "wrote {} ({} bytes, CRC-32 {:#010x})",
-        args.out.display(),
-        exported.file_len(),
-        exported.crc()
-    );
-    if seed && exported.input() == 3 && exported.labels().len() == 2 {
+    let int8_out = int8_path(args, spec);
+    let replace = spec.quantize.as_ref().is_some_and(|q| q.replace_float);
+    let exported = if replace {
+        let bytes = model.to_model_bytes(preprocessing)?;
+        HostModel::from_bytes(&bytes, &args.out)?
+    } else {
+        model
+            .save(&args.out, preprocessing)
+            .with_context(|| format!("writing the model to {}", args.out.display()))?;
+        let exported = HostModel::load(&args.out)?;
+        println!(
+            "wrote {} ({} bytes, CRC-32 {:#010x})",
+            args.out.display(),
+            exported.file_len(),
+            exported.crc()
+        );
+        exported
+    };
+    if data.is_seed && exported.input() == 3 && exported.labels().len() == 2 {
         let p = exported.predict(&[0.0, 0.0, 0.0])?;
         let labels = exported.labels();
         let class = exported
@@ -536,5 +606,64 @@ fn save(
             labels[0], p[0], labels[1], p[1]
         );
     }
+    if let (Some(q), Some(out)) = (&spec.quantize, int8_out) {
+        quantize_trained(&exported, args, spec, q, data, &out)?;
+    }
+    Ok(())
+}
+
+/// `[quantize]`: the trained model quantized with TFLite's scheme, the report `dendrite
+/// quantize` prints (float against int8 on the calibration rows and the held-out test rows),
+/// and the int8 model file.
+fn quantize_trained(
+    float: &HostModel,
+    args: &TrainArgs,
+    spec: &ModelSpec,
+    q: &QuantizeSpec,
+    data: &Prepared,
+    out: &Path,
+) -> Result<()> {
+    let Some((raw_train, raw_test)) = &data.raw_inputs else {
+        anyhow::bail!("the training rows were not kept for quantization");
+    };
+    let classifies = spec.task() == TaskKind::Classification;
+    let labels = |d: &dendrite_trainer::data::Dataset| {
+        classifies.then(|| d.labels.iter().map(|&l| l as usize).collect())
+    };
+    let label = spec.data.label.as_deref().filter(|_| classifies);
+    let calibration = match &q.calibration {
+        Some(path) => super::int8::Rows::read(float, path, label)?,
+        None => super::int8::Rows {
+            x: raw_train.iter().copied().collect(),
+            labels: labels(&data.train),
+        },
+    };
+    let test = match (raw_test, &data.test) {
+        (Some(x), Some(t)) => Some(super::int8::Rows {
+            x: x.iter().copied().collect(),
+            labels: labels(t),
+        }),
+        _ => None,
+    };
+    let (int8, report) =
+        super::int8::quantize_and_compare(float, &args.out, &calibration, test.as_ref())?;
+    println!(
+        "int8 quantization ({}):",
+        match &q.calibration {
+            Some(path) => format!("calibrated on {}", path.display()),
+            None => "calibrated on the training rows".to_owned(),
+        }
+    );
+    report.print(false)?;
+    let bytes = int8.to_model_file(float)?;
+    dendrite_trainer::export::write_atomically(out, &bytes)
+        .with_context(|| format!("writing the int8 model to {}", out.display()))?;
+    let written = HostModel::load(out)?;
+    println!(
+        "wrote {} (int8, {} bytes, CRC-32 {:#010x})",
+        out.display(),
+        written.file_len(),
+        written.crc()
+    );
     Ok(())
 }

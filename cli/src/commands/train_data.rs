@@ -19,6 +19,9 @@ pub struct Prepared {
     pub test: Option<Dataset>,
     pub scaler: Standardization,
     pub is_seed: bool,
+    /// With `[quantize]`: the raw (unstandardized) training and test inputs, for calibration
+    /// and the float-against-int8 report.
+    pub raw_inputs: Option<(Array2<f32>, Option<Array2<f32>>)>,
     source: PathBuf,
     label: String,
     /// Regression and anomaly detection: what the model learns, per part.
@@ -78,6 +81,10 @@ pub fn prepare(spec: &ModelSpec, rng: &mut SeededRng) -> Result<Prepared> {
         });
     }
     let raw_train = train.x.clone();
+    let raw_inputs = spec
+        .quantize
+        .as_ref()
+        .map(|_| (train.x.clone(), test.as_ref().map(|t| t.x.clone())));
     let scaler = if spec.data.standardize {
         // Keras' validation_split holds out the last rows: fit on the rows `fit` trains on.
         let split = if validation.is_some() {
@@ -142,6 +149,7 @@ pub fn prepare(spec: &ModelSpec, rng: &mut SeededRng) -> Result<Prepared> {
         test,
         scaler,
         is_seed: spec.data.generator.is_some(),
+        raw_inputs,
         source,
         label,
         numeric,

@@ -92,12 +92,26 @@ impl Model {
     /// kind (f32 or int8), [`DecodeError::Unaligned`] when `region` does not start at
     /// a 4-byte-aligned address.
     pub fn from_region(region: &'static [u8]) -> Result<Self, DecodeError> {
+        Self::with_threshold(region).map(|(model, _)| model)
+    }
+
+    /// As [`from_region`](Self::from_region), with an anomaly model's threshold on the
+    /// reconstruction error (`None` for the other tasks), from the one validation of the region.
+    ///
+    /// # Errors
+    /// As [`from_region`](Self::from_region).
+    pub fn with_threshold(region: &'static [u8]) -> Result<(Self, Option<f32>), DecodeError> {
         let view = ModelView::from_prefix(region)?;
-        Ok(Self {
+        let model = Self {
             net: Net::from_view(&view)?,
             crc: view.crc(),
             classifies: matches!(view.task(), Task::Classification),
-        })
+        };
+        let threshold = match view.task() {
+            Task::Anomaly { threshold } => Some(threshold),
+            _ => None,
+        };
+        Ok((model, threshold))
     }
 
     /// The model file's CRC-32.
@@ -109,6 +123,11 @@ impl Model {
     /// model's outputs are answered as they are.
     pub const fn classifies(&self) -> bool {
         self.classifies
+    }
+
+    /// The input standardization of the model: per-input mean and standard deviation.
+    pub const fn standardization(&self) -> (&[f32; INPUT], &[f32; INPUT]) {
+        self.net.network().standardization()
     }
 
     /// The forward pass: standardization, then every layer with its activation.

@@ -1,32 +1,42 @@
-//! IEEE 754 single-precision arithmetic for Cortex-M cores without an FPU (the Cortex-M3
-//! firmware), faster than compiler-builtins' and bit-identical to it: both round to nearest,
-//! ties to even, as IEEE 754 requires, so every result is *the* correctly rounded one, which
-//! the host's FPU computes too.
+//! IEEE 754 single-precision arithmetic for Cortex-M cores without an FPU (the Cortex-M3 and
+//! the Cortex-M0/M0+ firmware), faster than compiler-builtins' and bit-identical to it: both
+//! round to nearest, ties to even, as IEEE 754 requires, so every result is *the* correctly
+//! rounded one, which the host's FPU computes too.
 //!
 //! On a soft-float target every `f32` `+`, `-`, `*`, `/` and comparison is a call:
 //! `__aeabi_fadd`, `__aeabi_fsub`, `__aeabi_fmul`, `__aeabi_fdiv`, `__aeabi_fcmpeq` and kin.
 //! compiler-builtins implements them generically for every float width, plus a wrapper: the
-//! instructions per operation, theirs and these, are in BENCHMARKS.md (the Cortex-M3 notes).
-//! This crate defines those symbols with a fast path for the cases inference lives in (normal
-//! operands with a normal result, and zeros), and hands every other case (subnormals,
-//! infinities, NaNs, overflow, underflow) to compiler-builtins' `__addsf3`, `__mulsf3`,
-//! `__divsf3`. The arithmetic is the same; only the work to get there is less.
+//! instructions per operation, theirs and these, are in BENCHMARKS.md (the Cortex-M3 and
+//! Cortex-M0 notes). This crate defines those symbols with a fast path for the cases inference
+//! lives in (normal operands with a normal result, and zeros), and hands every other case
+//! (subnormals, infinities, NaNs, overflow, underflow) to compiler-builtins' `__addsf3`,
+//! `__subsf3`, `__mulsf3`, `__divsf3`. The arithmetic is the same; only the work to get there
+//! is less.
 //!
-//! - [`add`] and [`mul`] are the fast paths in Rust, the specification; `src/armv7m.s` is the
-//!   same algorithm in Thumb-2 (no register saved), which the symbols use: LLVM's code for the
-//!   Rust takes more instructions.
+//! - [`add`] and [`mul`] are the fast paths in Rust, the specification. The symbols are the
+//!   same algorithm in assembly, which LLVM's code for the Rust does not match: `src/armv7m.s`
+//!   in Thumb-2 for ARMv7-M (no register saved), `src/armv6m.s` in Thumb-1 for ARMv6-M.
 //! - [`div`] (three UDIVs) and the comparisons are compiled from the Rust.
 //!
-//! Testing: the Rust against the host's FPU on millions of operands and every class of edge
-//! case (`cargo test-host` in `firmware/`), and the Thumb-2 against compiler-builtins on the
-//! Cortex-M3 under QEMU (`examples/selftest.rs`, run by `cargo xtask test`).
+//! ARMv6-M (the Cortex-M0 and M0+) has no Thumb-2, no 32x32->64-bit multiply, no divide and
+//! no CLZ, and most of its instructions reach only r0-r7: `armv6m.s` builds the 48-bit product
+//! of the significands from three 32-bit `MULS` (see [`widening_mul`] for the four-product
+//! form of the Rust), aligns and rounds with shifts, and counts the leading zeros of a
+//! cancellation one bit at a time (only differences of operands less than a binade apart need
+//! more than one). Division stays compiler-builtins' there: [`div`] needs a divide instruction,
+//! and a quotient by long division (24 compare-and-subtract steps) measured slower on the
+//! Cortex-M0 than compiler-builtins' reciprocal iteration.
 //!
-//! On ARMv6-M (the Cortex-M0 and M0+: no Thumb-2, no 32x32->64 multiply, no divide, no CLZ)
-//! the addition, subtraction and multiplication symbols are the Rust fast paths themselves,
-//! the multiplication's 64-bit product made of four 16x16-bit `MULS` ([`widening_mul`])
-//! instead of compiler-builtins' `__aeabi_lmul`. Division stays compiler-builtins': [`div`]
-//! needs a divide instruction, and a quotient by long division (24 compare-and-subtract steps)
-//! measured slower on the Cortex-M0 than compiler-builtins' reciprocal iteration.
+//! NaNs: every operation with a NaN operand (or a NaN result, like `inf - inf`) is
+//! compiler-builtins', with its operands in their order on the Cortex-M0 (so its NaN bits too;
+//! `examples/selftest.rs` compares them exactly). The Cortex-M3's addition may swap the
+//! operands first, which can change which NaN comes back when both are NaNs. A network on
+//! finite inputs with finite weights does not make NaNs.
+//!
+//! Testing: the Rust against the host's FPU on millions of operands and every class of edge
+//! case (`cargo test-host` in `firmware/`), and the assembly against compiler-builtins on the
+//! core under QEMU (`examples/selftest.rs` on the Cortex-M3 and on the Cortex-M0, run by
+//! `cargo xtask test`).
 //!
 //! Linking: a firmware that wants the symbols names the crate (`use dendrite_softfloat as _;`);
 //! they exist only when building for a bare-metal ARM target.
@@ -163,10 +173,9 @@ pub fn mul(a: u32, b: u32) -> Option<u32> {
     Some(round_pack(((a ^ b) & SIGN) | ((e as u32) << 23), m))
 }
 
-/// `m.leading_zeros()` for a non-zero `m`. ARMv6-M has no `CLZ` (a call to compiler-builtins'
-/// `__clzsi2`, about 30 instructions), so the shifts of zero and one that most differences need
-/// (operands two or more binades apart) are tested first. (The Rust fast paths run on ARMv6-M;
-/// ARMv7-M runs `armv7m.s`.)
+/// `m.leading_zeros()` for a non-zero `m`, the shifts of zero and one that most differences
+/// need (operands two or more binades apart) tested first, as `armv6m.s` does (ARMv6-M has no
+/// `CLZ`).
 #[inline(always)]
 fn leading_zeros(m: u32) -> u32 {
     if m >= 1 << 30 {
@@ -176,8 +185,8 @@ fn leading_zeros(m: u32) -> u32 {
 }
 
 /// The 64-bit product of `a` and `b` as (high word, low word), from four 16x16-bit products
-/// that each fit a 32-bit `MULS`: what ARMv6-M, without `UMULL`, can do in about 20
-/// instructions instead of a call to the general `__aeabi_lmul`.
+/// that each fit a 32-bit `MULS`: what ARMv6-M, without `UMULL`, can do instead of a call to
+/// the general `__aeabi_lmul`. (`armv6m.s` needs only three, for 24-bit significands.)
 #[inline(always)]
 pub fn widening_mul(a: u32, b: u32) -> (u32, u32) {
     let (ah, al) = (a >> 16, a & 0xFFFF);
@@ -279,42 +288,14 @@ mod symbols {
     }
 }
 
-/// ARMv6-M: addition, subtraction and multiplication from the Rust fast paths (no Thumb-2 for
-/// `armv7m.s`), compiler-builtins' general routines for the other cases.
+/// ARMv6-M: addition, subtraction and multiplication in Thumb-1 (`armv6m.s`), the same fast
+/// paths as [`add`](super::add) and [`mul`](super::mul); compiler-builtins' general routines
+/// for the other cases. Division stays compiler-builtins' (see the crate's documentation).
 #[cfg(all(target_arch = "arm", target_os = "none", armv6m))]
 mod symbols {
-    extern "aapcs" {
-        /// compiler-builtins' general single-precision addition.
-        fn __addsf3(a: u32, b: u32) -> u32;
-        /// compiler-builtins' general single-precision multiplication.
-        fn __mulsf3(a: u32, b: u32) -> u32;
-    }
-
-    /// `a + b`.
-    #[no_mangle]
-    pub extern "aapcs" fn __aeabi_fadd(a: u32, b: u32) -> u32 {
-        match super::add(a, b) {
-            Some(bits) => bits,
-            // SAFETY: compiler-builtins' routine takes any two floats' bits.
-            None => unsafe { __addsf3(a, b) },
-        }
-    }
-
-    /// `a - b`, as `a + (-b)`.
-    #[no_mangle]
-    pub extern "aapcs" fn __aeabi_fsub(a: u32, b: u32) -> u32 {
-        __aeabi_fadd(a, b ^ super::SIGN)
-    }
-
-    /// `a * b`.
-    #[no_mangle]
-    pub extern "aapcs" fn __aeabi_fmul(a: u32, b: u32) -> u32 {
-        match super::mul(a, b) {
-            Some(bits) => bits,
-            // SAFETY: compiler-builtins' routine takes any two floats' bits.
-            None => unsafe { __mulsf3(a, b) },
-        }
-    }
+    // `__aeabi_fadd`, `__aeabi_fsub`, `__aeabi_fmul`: every multiply-add of the forward pass.
+    // `raw`: the register lists of PUSH and POP are braces, not format arguments.
+    core::arch::global_asm!(include_str!("armv6m.s"), options(raw));
 }
 
 /// The comparisons, compiled from the Rust on every bare-metal ARM core.

@@ -551,3 +551,79 @@ fn a_batch_longer_than_the_frame_holds_answers_for_is_malformed() {
     };
     assert_eq!(responses, vec![Response::Error(refused)]);
 }
+
+/// An autoencoder of width 3 that halves its standardized input: its reconstruction error is
+/// known in closed form, so the reply's can be checked against the host's rule. Whatever the
+/// region holds, it stands for an anomaly model of threshold 0.5, mean (1, 2, 3) and std 2.
+struct Halver {
+    mean: [f32; 3],
+    std: [f32; 3],
+}
+
+impl Classifier for Halver {
+    const INPUT: usize = 3;
+    fn architecture() -> Architecture {
+        Architecture {
+            input: 3,
+            layers: [(3, Activation::Linear)].into_iter().collect(),
+        }
+    }
+    fn from_region(_: &'static [u8]) -> Result<(Self, crate::Loaded), DecodeError> {
+        let halver = Halver {
+            mean: [1.0, 2.0, 3.0],
+            std: [2.0; 3],
+        };
+        let loaded = crate::Loaded {
+            crc: 7,
+            classifies: false,
+            anomaly_threshold: Some(0.5),
+        };
+        Ok((halver, loaded))
+    }
+    fn standardization(&self) -> (&[f32], &[f32]) {
+        (&self.mean, &self.std)
+    }
+    fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R> {
+        let x: [f32; 3] = x.try_into().ok()?;
+        let mut z = x;
+        dendrite_core::kernel::standardize(&mut z, &self.mean, &self.std);
+        Some(f(&z.map(|v| v / 2.0)))
+    }
+    fn forward_opaque(&self, _: &[f32]) {}
+}
+
+#[test]
+fn an_anomaly_model_answers_its_reconstruction_error_and_verdict() {
+    let mut buffers = super::Buffers::<256, 3>::new();
+    let mut board = TestBoard::with_model(&[]);
+    let mut server = super::Server::<Halver, 256, 3>::new(&mut buffers, "test", &board);
+    // Standardized (0, 0, 0): error 0, normal. Standardized (2, 2, 2) halved to (1, 1, 1):
+    // error 1, anomalous. Standardized (1, 1, 1): error 0.25, normal.
+    let (normal, far, near) = ([1.0, 2.0, 3.0], [5.0, 6.0, 7.0], [3.0, 4.0, 5.0]);
+    let mut wire = frame(&Request::Predict(far.to_vec()));
+    wire.extend(frame(&Request::PredictBatch(vec![
+        normal.to_vec(),
+        near.to_vec(),
+        far.to_vec(),
+    ])));
+    let mut answers = Vec::new();
+    for &byte in &wire {
+        if let Some(reply) = server.feed(byte, &mut board, &mut NoPin) {
+            answers.push(decode::<Response>(&mut reply.to_vec()).expect("valid frame"));
+        }
+    }
+    let verdict = |error: f32, anomalous| Some(Reconstruction { error, anomalous });
+    let [Response::Prediction(p), Response::Batch(ps)] = &answers[..] else {
+        panic!("{answers:?}")
+    };
+    assert_eq!((p.class, p.reconstruction), (None, verdict(1.0, true)));
+    let got: Vec<_> = ps.iter().map(|q| q.reconstruction).collect();
+    assert_eq!(
+        got,
+        vec![
+            verdict(0.0, false),
+            verdict(0.25, false),
+            verdict(1.0, true)
+        ]
+    );
+}

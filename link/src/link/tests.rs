@@ -57,6 +57,7 @@ fn predict_sends_one_frame_and_reads_the_prediction() {
     let p = Prediction {
         outputs: vec![0.25, 0.75],
         class: Some(1),
+        reconstruction: None,
         ticks: 42,
     };
     let mut link = link_answering(&[Response::Prediction(p.clone())]);
@@ -155,6 +156,7 @@ fn batches_are_split_into_protocol_sized_requests() {
     let p = Prediction {
         outputs: vec![1.0, 0.0],
         class: Some(0),
+        reconstruction: None,
         ticks: 1,
     };
     let batch = Limits::for_architecture(&three_to_two()).batch;
@@ -200,4 +202,44 @@ fn wrong_kind_of_answer_is_an_error() {
         link.cost(1),
         Err(LinkError::Unexpected("info", "cost"))
     ));
+}
+
+#[test]
+fn a_device_of_another_protocol_version_is_refused_with_both_versions() {
+    let info = |protocol| DeviceInfo {
+        protocol,
+        firmware: Default::default(),
+        board: Default::default(),
+        architecture: three_to_two(),
+        model: ModelStatus::Loaded { crc: 1 },
+    };
+    let older = protocol::PROTOCOL_VERSION - 1;
+    let mut link = link_answering(&[Response::Info(info(older))]);
+    let err = link.info().unwrap_err();
+    assert!(
+        matches!(err, LinkError::ProtocolMismatch { device, host }
+            if device == older && host == protocol::PROTOCOL_VERSION),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("build and flash the firmware"),
+        "{err}"
+    );
+    let mut link = link_answering(&[Response::Info(info(protocol::PROTOCOL_VERSION))]);
+    assert_eq!(link.info().unwrap().protocol, protocol::PROTOCOL_VERSION);
+}
+
+#[test]
+fn an_anomaly_prediction_travels_with_the_devices_error_and_verdict() {
+    let p = Prediction {
+        outputs: vec![0.5, -0.25],
+        class: None,
+        reconstruction: Some(dendrite_core::Reconstruction {
+            error: 0.125,
+            anomalous: true,
+        }),
+        ticks: 9,
+    };
+    let mut link = link_answering(&[Response::Prediction(p.clone())]);
+    assert_eq!(link.predict(&[1.0, 2.0, 3.0]).unwrap(), p);
 }

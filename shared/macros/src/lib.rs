@@ -24,6 +24,9 @@ mod activation;
 #[path = "../../src/format/mod.rs"]
 mod format;
 #[allow(dead_code, unused_imports, missing_docs, clippy::all)]
+#[path = "../../src/kernel.rs"]
+mod kernel;
+#[allow(dead_code, unused_imports, missing_docs, clippy::all)]
 #[path = "../../src/quant/mod.rs"]
 mod quant;
 #[allow(dead_code, unused_imports, missing_docs, clippy::all)]

@@ -40,7 +40,7 @@ pub use decode::{LayerView, LayerViews, ModelView};
 pub use encode::{LayerRef, ModelRef};
 pub use error::{DecodeError, EncodeError};
 pub use int8::{I32s, Int8LayerRef, Int8View};
-pub use task::{class_of, destandardize, reconstruction_error, DType, Task};
+pub use task::{class_of, destandardize, reconstruction_error, DType, Reconstruction, Task};
 
 use crate::Activation;
 use serde::{Deserialize, Serialize};

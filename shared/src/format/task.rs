@@ -1,6 +1,7 @@
 //! What a model's outputs mean, and how each layer's weights are stored.
 
 use crate::Activation;
+use serde::{Deserialize, Serialize};
 
 /// What a model's outputs mean: the one place the host and the device learn how to read them.
 ///
@@ -154,10 +155,82 @@ pub fn destandardize(
 /// The reconstruction error of an autoencoder: the mean of the squared differences between the
 /// standardized inputs and the outputs, summed in input order (the same bits on every side).
 pub fn reconstruction_error(standardized_inputs: &[f32], outputs: &[f32]) -> f32 {
+    mean_squared_difference(standardized_inputs.iter().copied(), outputs)
+}
+
+/// `Σ (x_i - y_i)² / n` over `n` = the number of `xs`, summed in order in `f32`.
+#[inline(always)]
+fn mean_squared_difference(xs: impl ExactSizeIterator<Item = f32>, outputs: &[f32]) -> f32 {
+    let n = xs.len().max(1) as f32;
     let mut sum = 0.0f32;
-    for (&x, &y) in standardized_inputs.iter().zip(outputs) {
+    for (x, &y) in xs.zip(outputs) {
         let d = x - y;
         sum += d * d;
     }
-    sum / standardized_inputs.len().max(1) as f32
+    sum / n
+}
+
+/// An autoencoder's verdict on one input: its reconstruction error and whether that error
+/// flags an anomaly. The host's `predict`, `evaluate` and `run` and the firmware's replies
+/// (protocol version 3, [`Prediction::reconstruction`](crate::protocol::Prediction)) all come
+/// from [`Reconstruction::of`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reconstruction {
+    /// The mean squared difference between the standardized input and the outputs
+    /// ([`reconstruction_error`]).
+    pub error: f32,
+    /// Whether the input is anomalous: its error is above the model's threshold, or not a
+    /// number (an input the model cannot reconstruct at all is not normal).
+    pub anomalous: bool,
+}
+
+impl Reconstruction {
+    /// The verdict on `error` against a model's `threshold` (the largest error still normal).
+    ///
+    /// ```
+    /// use dendrite_core::Reconstruction;
+    /// assert!(!Reconstruction::judge(0.5, 0.5).anomalous);
+    /// assert!(Reconstruction::judge(0.51, 0.5).anomalous);
+    /// assert!(Reconstruction::judge(f32::NAN, 0.5).anomalous);
+    /// ```
+    pub fn judge(error: f32, threshold: f32) -> Self {
+        Self {
+            error,
+            // NaN is anomalous: only an error at most the threshold is normal.
+            anomalous: !matches!(
+                error.partial_cmp(&threshold),
+                Some(core::cmp::Ordering::Less | core::cmp::Ordering::Equal)
+            ),
+        }
+    }
+
+    /// The verdict on an autoencoder's `outputs` for one raw input: the input standardized
+    /// with the model's `mean` and `std` as the forward pass does ([`kernel::standardize`],
+    /// one value at a time, without a copy of the input), its [`reconstruction_error`], then
+    /// [`judge`](Self::judge)d against `threshold`. An input value beyond `mean` or `std` is
+    /// taken as it is, as [`kernel::standardize`] leaves it.
+    ///
+    /// [`kernel::standardize`]: crate::kernel::standardize
+    ///
+    /// ```
+    /// use dendrite_core::Reconstruction;
+    /// // Inputs (3, 5) standardized with mean 1, std 2 are (1, 2); outputs (1, 0) miss by (0, 2).
+    /// let r = Reconstruction::of(&[3.0, 5.0], &[1.0, 1.0], &[2.0, 2.0], &[1.0, 0.0], 1.5);
+    /// assert_eq!(r.error, 2.0);
+    /// assert!(r.anomalous);
+    /// ```
+    pub fn of(
+        raw_input: &[f32],
+        mean: &[f32],
+        std: &[f32],
+        outputs: &[f32],
+        threshold: f32,
+    ) -> Self {
+        let mut stats = mean.iter().zip(std);
+        let standardized = raw_input.iter().map(move |&x| match stats.next() {
+            Some((&m, &s)) => crate::kernel::standardized(x, m, s),
+            None => x,
+        });
+        Self::judge(mean_squared_difference(standardized, outputs), threshold)
+    }
 }

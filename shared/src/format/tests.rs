@@ -626,3 +626,44 @@ fn labels_must_be_one_non_empty_name_per_output() {
     assert!(!labels_fit(b"a\nb\n", 3));
     assert!(!labels_fit(b"\n", 1));
 }
+
+mod reconstruction {
+    use super::super::{reconstruction_error, Reconstruction};
+    use crate::kernel;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    fn any_floats(n: usize) -> impl Strategy<Value = Vec<f32>> {
+        vec(-1e6f32..1e6, n)
+    }
+
+    proptest! {
+        /// The device's verdict (standardizing one value at a time, no copy of the input) has
+        /// the bits of the host's two steps: `kernel::standardize`, then `reconstruction_error`.
+        #[test]
+        fn the_one_pass_error_has_the_bits_of_standardize_then_error(
+            (x, mean, std, y) in (1usize..40).prop_flat_map(|n| (
+                any_floats(n),
+                any_floats(n),
+                vec(1e-3f32..1e3, n),
+                any_floats(n),
+            )),
+            threshold in 0f32..1e12,
+        ) {
+            let mut standardized = x.clone();
+            kernel::standardize(&mut standardized, &mean, &std);
+            let two_steps = reconstruction_error(&standardized, &y);
+            let r = Reconstruction::of(&x, &mean, &std, &y, threshold);
+            prop_assert_eq!(r.error.to_bits(), two_steps.to_bits());
+            prop_assert_eq!(r.anomalous, two_steps > threshold);
+        }
+    }
+
+    #[test]
+    fn an_error_that_is_not_a_number_is_anomalous() {
+        let r = Reconstruction::of(&[1.0], &[0.0], &[1.0], &[f32::NAN], 1e30);
+        assert!(r.error.is_nan() && r.anomalous);
+        let r = Reconstruction::of(&[1.0], &[0.0], &[1.0], &[1.0], 0.0);
+        assert_eq!((r.error, r.anomalous), (0.0, false));
+    }
+}

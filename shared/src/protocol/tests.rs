@@ -23,13 +23,22 @@ fn any_prediction() -> impl Strategy<Value = Prediction> {
     (
         vec(any::<u32>(), 0..=LIMITS.outputs),
         proptest::option::of(any::<u16>()),
+        proptest::option::of(any_reconstruction()),
         any::<u32>(),
     )
-        .prop_map(|(p, class, ticks)| Prediction {
+        .prop_map(|(p, class, reconstruction, ticks)| Prediction {
             outputs: floats(p),
             class,
+            reconstruction,
             ticks,
         })
+}
+
+fn any_reconstruction() -> impl Strategy<Value = Reconstruction> {
+    (any::<u32>(), any::<bool>()).prop_map(|(error, anomalous)| Reconstruction {
+        error: f32::from_bits(error),
+        anomalous,
+    })
 }
 
 fn any_decode_error() -> impl Strategy<Value = DecodeError> {
@@ -203,19 +212,7 @@ proptest! {
 /// `response` encoded by hand, as a device does: by reference, a batch one prediction at a time.
 fn by_hand(response: &Response) -> Result<Vec<u8>, FrameError> {
     let mut buf = vec![0u8; LIMITS.frame];
-    let frame = match response {
-        Response::Info(info) => encode_response(ResponseRef::Info(info), &mut buf),
-        Response::Prediction(p) => encode_response(ResponseRef::Prediction(p.into()), &mut buf),
-        Response::Batch(ps) => {
-            let mut batch = BatchEncoder::new(ps.len(), &mut buf);
-            ps.iter().for_each(|p| batch.push(p.into()));
-            batch.finish()
-        }
-        Response::SelfCheck(r) => encode_response(ResponseRef::SelfCheck(r), &mut buf),
-        Response::Cost(r) => encode_response(ResponseRef::Cost(r), &mut buf),
-        Response::Error(e) => encode_response(ResponseRef::Error(e), &mut buf),
-    };
-    frame.map(<[u8]>::to_vec)
+    encode_owned_response(response, &mut buf).map(<[u8]>::to_vec)
 }
 
 proptest! {
@@ -233,6 +230,7 @@ proptest! {
         let p = Prediction {
             outputs: vec![no_zeros; outputs],
             class: Some(u16::MAX),
+            reconstruction: Some(Reconstruction { error: no_zeros, anomalous: true }),
             ticks: u32::MAX,
         };
         let x = vec![no_zeros; inputs];
@@ -251,7 +249,7 @@ fn limits_follow_the_widths() {
     // The seed's 3 inputs, 2 outputs: a full batch in a small frame.
     let seed = Limits::new(3, 2);
     assert_eq!(seed.batch, MAX_BATCH);
-    assert!(seed.frame < 200, "{seed:?}");
+    assert!(seed.frame < 256, "{seed:?}");
     // 1,024 inputs and outputs (an autoencoder): one per batch, a frame of about 4 KiB.
     let wide = Limits::new(1024, 1024);
     assert_eq!(wide.batch, 1);
@@ -267,6 +265,10 @@ fn largest_messages_fill_the_frame_exactly_or_less() {
     let prediction = Prediction {
         outputs: vec![no_zeros; LIMITS.outputs],
         class: Some(u16::MAX),
+        reconstruction: Some(Reconstruction {
+            error: no_zeros,
+            anomalous: true,
+        }),
         ticks: u32::MAX,
     };
     let batch = Response::Batch(vec![prediction; LIMITS.batch]);

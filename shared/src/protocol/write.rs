@@ -32,6 +32,33 @@ pub fn encode_response<'b>(
     w.finish()
 }
 
+/// Encodes an owned [`Response`](super::Response) with the device's encoder: by reference
+/// ([`encode_response`]), a batch one prediction at a time ([`BatchEncoder`]). The same bytes
+/// as [`encode`](super::encode), which is what the protocol's tests and fuzz targets check it
+/// against.
+///
+/// # Errors
+/// [`FrameError::TooLong`] when `buf` is too small.
+#[cfg(feature = "alloc")]
+pub fn encode_owned_response<'b>(
+    response: &super::Response,
+    buf: &'b mut [u8],
+) -> Result<&'b [u8], FrameError> {
+    use super::Response;
+    match response {
+        Response::Info(info) => encode_response(ResponseRef::Info(info), buf),
+        Response::Prediction(p) => encode_response(ResponseRef::Prediction(p.into()), buf),
+        Response::Batch(ps) => {
+            let mut batch = BatchEncoder::new(ps.len(), buf);
+            ps.iter().for_each(|p| batch.push(p.into()));
+            batch.finish()
+        }
+        Response::SelfCheck(r) => encode_response(ResponseRef::SelfCheck(r), buf),
+        Response::Cost(r) => encode_response(ResponseRef::Cost(r), buf),
+        Response::Error(e) => encode_response(ResponseRef::Error(e), buf),
+    }
+}
+
 /// Encodes a [`Response::Batch`](super::Response::Batch) one prediction at a time, as each is
 /// computed: the same bytes as [`encode`](super::encode) of the whole response, without holding
 /// the predictions at once (a device's stack stays small).
@@ -41,7 +68,7 @@ pub fn encode_response<'b>(
 /// let mut buf = [0u8; 64];
 /// let mut batch = BatchEncoder::new(2, &mut buf);
 /// for outputs in [[0.25f32, 0.75], [1.0, 0.0]] {
-///     batch.push(PredictionRef { outputs: &outputs, class: Some(0), ticks: 7 });
+///     batch.push(PredictionRef { outputs: &outputs, class: Some(0), reconstruction: None, ticks: 7 });
 /// }
 /// assert!(batch.finish().is_ok());
 /// ```
@@ -202,6 +229,13 @@ impl<'b> Writer<'b> {
         match p.class {
             None => self.bytes(&[0]),
             Some(class) => self.bytes(&[1]).varint(class.into()),
+        };
+        match p.reconstruction {
+            None => self.bytes(&[0]),
+            Some(r) => self
+                .bytes(&[1])
+                .bytes(&r.error.to_le_bytes())
+                .bytes(&[u8::from(r.anomalous)]),
         }
         .varint(p.ticks);
     }

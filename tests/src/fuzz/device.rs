@@ -6,8 +6,7 @@ use crate::models;
 use crate::oracle::{device_decode, split_frames, wire, Oracle};
 use dendrite_core::format::DecodeError;
 use dendrite_core::protocol::{
-    self, encode_response, BatchEncoder, CostReport, Fault, FrameError, ModelStatus, Request,
-    Response, ResponseRef, MAX_BATCH,
+    self, CostReport, Fault, FrameError, ModelStatus, Request, Response, MAX_BATCH,
 };
 use dendrite_firmware::{network, Buffers, Platform, Server};
 use dendrite_trainer::HostModel;
@@ -193,19 +192,7 @@ pub fn protocol_diff(data: &[u8]) {
 /// `response` encoded as the device does: by reference, a batch one prediction at a time.
 fn by_hand(response: &Response, room: usize) -> Result<Vec<u8>, FrameError> {
     let mut buf = vec![0u8; room];
-    let frame = match response {
-        Response::Info(info) => encode_response(ResponseRef::Info(info), &mut buf),
-        Response::Prediction(p) => encode_response(ResponseRef::Prediction(p.into()), &mut buf),
-        Response::Batch(ps) => {
-            let mut batch = BatchEncoder::new(ps.len(), &mut buf);
-            ps.iter().for_each(|p| batch.push(p.into()));
-            batch.finish()
-        }
-        Response::SelfCheck(r) => encode_response(ResponseRef::SelfCheck(r), &mut buf),
-        Response::Cost(r) => encode_response(ResponseRef::Cost(r), &mut buf),
-        Response::Error(e) => encode_response(ResponseRef::Error(e), &mut buf),
-    };
-    frame.map(<[u8]>::to_vec)
+    protocol::encode_owned_response(response, &mut buf).map(<[u8]>::to_vec)
 }
 
 fn agree_on_request(frame: &[u8]) {

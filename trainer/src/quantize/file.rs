@@ -1,7 +1,8 @@
 //! Int8 models as model files ([`DType::I8`](dendrite_core::format::DType) layers).
 
 use super::{Int8Activation, Int8Layer, Int8Model, QuantizedModel};
-use dendrite_core::format::{Int8LayerRef, LayerRef, LayerSpec, ModelRef, ModelView};
+use crate::host::HostModel;
+use dendrite_core::format::{Int8LayerRef, LayerRef, LayerSpec, ModelRef, ModelView, Task};
 use dendrite_core::Activation;
 
 /// Why an int8 model file could not be written or read.
@@ -42,6 +43,35 @@ impl QuantizedModel {
     /// # Errors
     /// [`Int8FileError::Encode`] when dendrite-core refuses the model.
     pub fn to_model_bytes(&self, labels: &[String]) -> Result<Vec<u8>, Int8FileError> {
+        self.encode(labels, &[], Task::Classification)
+    }
+
+    /// The model file of the int8 model quantized from `float`: its class or target names, its
+    /// feature names and its task (a regression's target standardization, an anomaly
+    /// threshold) carried over, so the int8 file answers in the same units.
+    ///
+    /// # Errors
+    /// [`Int8FileError::Encode`] when dendrite-core refuses the model.
+    pub fn to_model_file(&self, float: &HostModel) -> Result<Vec<u8>, Int8FileError> {
+        let task = match float.task() {
+            Task::Classification => Task::Classification,
+            Task::Regression { mean, std } => Task::Regression {
+                mean: mean.as_slice(),
+                std: std.as_slice(),
+            },
+            Task::Anomaly { threshold } => Task::Anomaly {
+                threshold: *threshold,
+            },
+        };
+        self.encode(float.labels(), float.features(), task)
+    }
+
+    fn encode(
+        &self,
+        labels: &[String],
+        features: &[String],
+        task: Task<&[f32]>,
+    ) -> Result<Vec<u8>, Int8FileError> {
         let per_unit = |v: &[i32], units: usize| {
             if v.len() == 1 {
                 vec![v[0]; units]
@@ -104,14 +134,16 @@ impl QuantizedModel {
             })
             .collect();
         let labels = labels.join("\n");
+        let features = features.join("\n");
         let model = ModelRef {
             input: self.int8.inputs() as u16,
             labels: &labels,
+            features: &features,
+            task,
             mean: &self.mean,
             std: &self.std,
             layers: &refs,
             int8: &int8,
-            ..ModelRef::default()
         };
         let mut bytes = vec![0; model.encoded_len().map_err(Int8FileError::Encode)?];
         model.encode(&mut bytes).map_err(Int8FileError::Encode)?;
