@@ -4,9 +4,10 @@
 //! The board is the one a `board-<name>` feature names, or else the target's default emulated
 //! board (`thumbv7em-none-eabihf`: mps2-an386, `thumbv7m-none-eabi`: mps2-an385,
 //! `thumbv8m.main-none-eabihf`: mps2-an505, `thumbv6m-none-eabi`: microbit). The code sees
-//! `DENDRITE_BOARD` (its name, for `dendrite_boards::board`), `cfg(dendrite_arch = "v6m" |
-//! "v7m" | "v8m")` (the stack guard) and `cfg(dendrite_emulated)` (semihosting always answers,
-//! the runtime drives the UART and timer).
+//! `DENDRITE_BOARD` (its name, for `dendrite_boards::board`), `DENDRITE_CPU` (its CPU, for the
+//! assembler), `cfg(dendrite_arch = "v6m" | "v7m" | "v8m")` (the stack guard),
+//! `cfg(dendrite_emulated)` (semihosting always answers, the runtime drives the UART and timer)
+//! and `cfg(dendrite_dsp)` (the core has the DSP extension: the int8 kernel uses `SMLAD`).
 //!
 //! For bare-metal builds it writes the board's `memory.x` (and for an emulated board an empty
 //! `device.x`: the runtime's interrupt table) into a directory of its own, on the linker's search
@@ -27,16 +28,21 @@ fn run() -> Result<(), String> {
     println!("cargo::rerun-if-changed=../boards-table/src/lib.rs");
     println!("cargo::rustc-check-cfg=cfg(dendrite_arch, values(\"v6m\", \"v7m\", \"v8m\"))");
     println!("cargo::rustc-check-cfg=cfg(dendrite_emulated)");
+    println!("cargo::rustc-check-cfg=cfg(dendrite_dsp)");
     println!("cargo::rustc-check-cfg=cfg(dendrite_uart, values(\"cmsdk\", \"nrf51\"))");
     let target = env::var("TARGET").map_err(|e| format!("TARGET: {e}"))?;
     let board = board(&target)?;
     println!("cargo::rustc-env=DENDRITE_BOARD={}", board.name);
+    println!("cargo::rustc-env=DENDRITE_CPU={}", board.cpu);
     println!(
         "cargo::rustc-cfg=dendrite_arch=\"{}\"",
         board.arch.cfg_name()
     );
     if board.emulator.is_some() {
         println!("cargo::rustc-cfg=dendrite_emulated");
+    }
+    if board.dsp {
+        println!("cargo::rustc-cfg=dendrite_dsp");
     }
     match board.uart {
         dendrite_boards::Uart::Cmsdk { .. } => println!("cargo::rustc-cfg=dendrite_uart=\"cmsdk\""),
@@ -79,6 +85,8 @@ fn run() -> Result<(), String> {
     // A search path reaches every binary that links this crate: the one board it was built
     // for (a board's crate turns on its own feature).
     println!("cargo::rustc-link-search={}", dir.display());
+    // This crate's own example (the int8 kernel's self-test on the core) is such a binary.
+    println!("cargo::rustc-link-arg-examples=-Tlink.x");
     Ok(())
 }
 

@@ -2,12 +2,13 @@
 """Instruction mix, the instructions by function and a cycle estimate of the firmware's forward
 pass on a Cortex-M4F (or a Cortex-M0), and its stack high-water mark.
 
-    firmware/scripts/profile.py ELF MODEL [ITERATIONS] [--microbit]
+    firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]] [--microbit]
 
 Runs ELF under qemu-system-arm (mps2-an386, or microbit with --microbit: the Cortex-M0 image)
-with MODEL in the weights region, one guest
-instruction per translation block (`-singlestep -d exec,nochain`), sends a batch of 8
-predictions, one `Cost` request of ITERATIONS forward passes (default 20) and a `SelfCheck`, and
+with MODEL in the weights region, one guest instruction per translation block (`-singlestep`,
+the execution log turned on by QEMU's monitor once the firmware has booted), sends a batch of
+BATCH predictions (default 8; fewer for a large network, whose every pass is half a million
+traced instructions), one `Cost` request of ITERATIONS forward passes (default 20) and a `SelfCheck`, and
 follows the trace from each entry into `dendrite_network::Model::forward` to its return (callees
 included). The stack high-water mark is the firmware's own (painted stack) after those requests. QEMU counts instructions,
 not cycles; the estimate weighs each executed instruction with the Cortex-M4 Technical Reference
@@ -28,6 +29,7 @@ Standard library only; needs qemu-system-arm and arm-none-eabi-objdump/nm.
 import bisect
 import collections
 import re
+import socket
 import struct
 import subprocess
 import sys
@@ -164,6 +166,16 @@ def varints(data):
             value, shift = 0, 0
 
 
+def varint(n):
+    """postcard's unsigned varint (LEB128)."""
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
 def stack_used(frame):
     """Response::SelfCheck (variant 3) of a loaded model: 3, 0, crc, stack_used, stack_size."""
     fields = list(varints(uncobs(frame)))
@@ -183,43 +195,83 @@ def input_width(model):
 def main():
     args = [a for a in sys.argv[1:] if a != "--microbit"]
     m0 = len(args) < len(sys.argv) - 1
-    if len(args) not in (2, 3):
-        sys.exit("usage: firmware/scripts/profile.py ELF MODEL [ITERATIONS] [--microbit]")
+    if len(args) not in (2, 3, 4):
+        sys.exit("usage: firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]] [--microbit]")
     elf, model = args[0], args[1]
-    iterations = int(args[2]) if len(args) == 3 else 20
+    iterations = int(args[2]) if len(args) >= 3 else 20
+    count = int(args[3]) if len(args) == 4 else 8
     insns, span = disassemble(elf)
     functions = symbols(elf)
     assert 0 < iterations < 128
     width = input_width(model)
     # postcard: Request::PredictBatch (variant 2) of 8 inputs, Cost (4), SelfCheck (3).
-    batch = bytes([2, 8]) + b"".join(bytes([width]) + struct.pack(f"<{width}f",
+    batch = bytes([2, count]) + b"".join(varint(width) + struct.pack(f"<{width}f",
                                      *[(i * 7 + j) % 5 - 2.0 for j in range(width)])
-                                     for i in range(8))
+                                     for i in range(count))
     frames = cobs(batch) + cobs(bytes([4, iterations])) + cobs(bytes([3]))
-    with tempfile.NamedTemporaryFile(suffix=".log") as log:
+    with tempfile.TemporaryDirectory() as tmp:
+        log, monitor = f"{tmp}/exec.log", f"{tmp}/monitor.sock"
         machine, cpu, weights = (("microbit", "cortex-m0", 0x3C000) if m0
                                   else ("mps2-an386", "cortex-m4", 0x40000))
-        cmd = ["qemu-system-arm", "-machine", machine, "-cpu", cpu, "-display",
-               "none", "-monitor", "none", "-serial", "stdio", "-semihosting-config",
-               "enable=on,target=native", "-kernel", elf, "-device",
-               f"loader,file={model},addr={weights:#x}", "-singlestep", "-d", "exec,nochain",
-               "-D", log.name]
+        cmd = ["qemu-system-arm", "-machine", machine, "-cpu", cpu, "-display", "none",
+               "-monitor", f"unix:{monitor},server,nowait", "-serial", "stdio",
+               "-semihosting-config", "enable=on,target=native", "-kernel", elf, "-device",
+               f"loader,file={model},addr={weights:#x}", "-singlestep", "-D", log]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        proc.stdin.write(frames)
+        # Boot (the model's validation: millions of instructions for a large model) runs
+        # untraced: a first self-check answers once it is over, then the monitor turns the
+        # execution log on.
+        proc.stdin.write(cobs(bytes([3])))
         proc.stdin.flush()
         answers = b""
-        while answers.count(0) < 3:  # three answers: the batch, the cost, the self-check
+        while answers.count(0) < 1:
             answers += proc.stdout.read1(4096)
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.connect(monitor)
+
+            def prompt():
+                reply = b""
+                while not reply.endswith(b"(qemu) "):
+                    reply += sock.recv(4096)
+
+            def command(text):
+                sock.sendall(text + b"\n")
+                prompt()
+
+            prompt()  # the monitor's banner
+
+            command(b"log exec,nochain")
+            # The batch and the cost requests are traced; the self-check (which checks the
+            # model's CRC again) is not.
+            answers = b""
+            proc.stdin.write(frames[:-len(cobs(bytes([3])))])
+            proc.stdin.flush()
+            while answers.count(0) < 2:
+                answers += proc.stdout.read1(4096)
+            command(b"log none")
+            proc.stdin.write(cobs(bytes([3])))
+            proc.stdin.flush()
+            while answers.count(0) < 3:  # three answers: the batch, the cost, the self-check
+                answers += proc.stdout.read1(4096)
         proc.kill()
         proc.wait()
-        trace = [int(m.group(1), 16) for m in
-                 re.finditer(r"\[[0-9a-f]+/([0-9a-f]+)/", open(log.name).read())]
+        pattern = re.compile(r"\[[0-9a-f]+/([0-9a-f]+)/")
+        with open(log) as lines:
+            trace = [int(m.group(1), 16) for line in lines for m in [pattern.search(line)] if m]
     (entry, end) = span
     mix, total, calls, est, inside, after_mem = collections.Counter(), 0, 0, 0, False, False
+    previous, back = None, None
     by_function = collections.Counter()
     for pc, nxt in zip(trace, trace[1:] + [0]):
-        if pc == entry:
+        if pc == entry and not inside:
             inside, calls = True, calls + 1
+            # The pass ends where the call returns: after the caller's `bl` (forward may
+            # tail-call the network's code, so its own span does not bound the pass).
+            caller = insns.get(previous)
+            back = previous + caller[2] if caller and caller[0].startswith("bl") else None
+        previous = pc
+        if inside and pc == back:
+            inside = False
         if not inside:
             continue
         mn, ops, size = insns.get(pc, ("?", "", 2))
@@ -229,10 +281,10 @@ def main():
         after_mem = mn.startswith(("ldr", "str"))
         mix[mn.split(".")[0]] += 1
         total += 1
-        # The pass ends when control leaves forward's code for good: a return from inside it
-        # to outside it (its callees return into it).
+        # Without a known return address: the pass ends when control leaves forward's code
+        # for good, a return from inside it to outside it (its callees return into it).
         is_call = mn.startswith("b") and not mn.startswith("bx")
-        if entry <= pc < end and not entry <= nxt < end and not is_call:
+        if back is None and entry <= pc < end and not entry <= nxt < end and not is_call:
             inside = False
     if calls == 0:
         sys.exit("error: the forward pass never ran (no valid model?)")

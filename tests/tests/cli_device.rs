@@ -154,11 +154,11 @@ fn board_picks_the_emulated_core_and_an_unknown_board_is_named() {
 fn a_model_larger_than_the_boards_weights_region_is_refused_before_any_build() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("large.postcard");
-    // 512-16-2: about 33 KB of weights, twice the MPS2 boards' 16 KiB WEIGHTS region.
-    let model = models::synthetic(512, &[(16, Relu), (2, Softmax)], 5);
+    // 2560-64-2: about 656 KB of weights, more than the MPS2 boards' 512 KiB WEIGHTS region.
+    let model = models::synthetic(2560, &[(64, Relu), (2, Softmax)], 5);
     let len = model.len();
     std::fs::write(&path, model).expect("writing the model");
-    let inputs: Vec<String> = (0..512).map(|i| (i % 7).to_string()).collect();
+    let inputs: Vec<String> = (0..2560).map(|i| (i % 7).to_string()).collect();
     let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     build::dendrite_cli(); // built first: only the command itself is timed
     let started = std::time::Instant::now();
@@ -168,7 +168,7 @@ fn a_model_larger_than_the_boards_weights_region_is_refused_before_any_build() {
     assert!(
         stderr.contains(&format!(
             "the model does not fit mps2-an386: its file is {len} bytes, the board's weights \
-             region holds 16384"
+             region holds 524288"
         )),
         "{stderr}"
     );

@@ -1,9 +1,10 @@
 //! Every board's firmware, built and checked for `cargo xtask test`: the emulated boards' images
-//! (which the QEMU suite then runs), the Cortex-M3's and Cortex-M0's soft-float self-tests under
-//! QEMU, and the real boards' images (which cannot run here) with clippy and a flash budget.
+//! (which the QEMU suite then runs), the Cortex-M3's and Cortex-M0's soft-float self-tests and
+//! the int8 kernel's self-test (on every emulated core) under QEMU, and the real boards' images
+//! (which cannot run here) with clippy and a flash budget.
 
 use anyhow::{ensure, Context, Result};
-use dendrite_link::{FirmwareBuild, QEMU_BOARDS, REAL_BOARDS};
+use dendrite_link::{FirmwareBuild, QemuBoard, QEMU_BOARDS, REAL_BOARDS};
 use object::{Object, ObjectSection};
 use std::path::Path;
 
@@ -54,6 +55,11 @@ pub fn check_all(firmware_dir: &Path) -> Result<()> {
         ];
         cargo(&firmware_dir.join("softfloat"), &selftest)?;
     }
+    // The runtime's int8 kernel (SMLAD on the cores with the DSP extension) against the
+    // portable loop, on every emulated core.
+    for &board in QEMU_BOARDS {
+        int8_selftest(firmware_dir, board)?;
+    }
     for hw in REAL_BOARDS {
         let dir = hw.dir(&firmware_source());
         cargo(&dir, &["clippy", "--release", "--", "-D", "warnings"])?;
@@ -61,6 +67,42 @@ pub fn check_all(firmware_dir: &Path) -> Result<()> {
         within_budget(&elf, hw.name)?;
     }
     Ok(())
+}
+
+/// Runs `firmware/runtime/examples/int8_selftest.rs` on `board` under QEMU, built with the
+/// board's feature, CPU and target directory (those of its default firmware build).
+fn int8_selftest(firmware_dir: &Path, board: QemuBoard) -> Result<()> {
+    let build = FirmwareBuild::default_for(&firmware_source(), board);
+    let target_dir = build.target_dir.to_string_lossy().into_owned();
+    let feature = board.feature();
+    let target = board.target;
+    let runner = format!(
+        "target.{target}.runner='qemu-system-arm -machine {} -cpu {} -display none -monitor none \
+         -serial stdio -semihosting-config enable=on,target=native -kernel'",
+        board.machine, board.cpu
+    );
+    let mut args = vec![
+        "run",
+        "--release",
+        "-p",
+        "dendrite-runtime",
+        "--example",
+        "int8_selftest",
+        "--target",
+        target,
+        "--features",
+        &feature,
+        "--target-dir",
+        &target_dir,
+        "--config",
+        &runner,
+    ];
+    let cpu;
+    if let Some(name) = board.target_cpu {
+        cpu = format!("target.{target}.rustflags=['-C', 'target-cpu={name}']");
+        args.extend(["--config", &cpu]);
+    }
+    cargo(firmware_dir, &args)
 }
 
 /// Flash (`.vector_table + .text + .rodata + .data`) of a seed-model image within the budget.

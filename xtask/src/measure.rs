@@ -6,11 +6,14 @@
 //! (a painted stack) after 2,000 predictions under QEMU. Instructions per inference come from
 //! the `Cost` request under `qemu-system-arm -icount shift=0` (one instruction per virtual
 //! nanosecond), net of an empty loop of as many turns. The emulated boards are measured with
-//! the seed model, a 16-32-32-4 model and a 64-32-10 model; the real boards
-//! (`firmware/boards/`), which cannot run here, are built and sized for the seed model.
+//! the seed model, a 16-32-32-4 model and a 64-32-10 model, the 16-32-32-4 model quantized to
+//! int8, and (where the WEIGHTS region holds it) the MLPerf Tiny anomaly-detection
+//! autoencoder's shape in int8; the real boards (`firmware/boards/`), which cannot run here, are
+//! built and sized for the seed model. The models are written to `target/xtask/` from fixed
+//! seeds, the same bytes on every run.
 
 use anyhow::{bail, Context, Result};
-use dendrite_core::Activation::{Relu, Softmax};
+use dendrite_core::Activation::{Linear, Relu, Softmax};
 use dendrite_link::{firmware, Qemu, QemuBoard, QemuOptions, RealBoard, QEMU_BOARDS, REAL_BOARDS};
 use dendrite_tests::models;
 use object::{Object, ObjectSection};
@@ -67,7 +70,7 @@ pub fn size(args: &[String]) -> Result<()> {
     let options = Options::parse(args)?;
     let mut rows = Vec::new();
     for board in options.boards()? {
-        for model in options.models()? {
+        for model in options.models(board)? {
             let elf = firmware::for_model(&firmware_source(), &model, board, true)?;
             let s = Sections::read(&elf)?;
             let stack = stack_high_water(&elf, &model, board)?;
@@ -124,7 +127,7 @@ pub fn cost(args: &[String]) -> Result<()> {
     let options = Options::parse(args)?;
     let mut rows = Vec::new();
     for board in options.boards()? {
-        for model in options.models()? {
+        for model in options.models(board)? {
             let elf = firmware::for_model(&firmware_source(), &model, board, true)?;
             let mut qemu = boot(&elf, &model, board, true)?;
             let report = qemu
@@ -220,6 +223,39 @@ fn digits_model() -> Result<PathBuf> {
     Ok(path)
 }
 
+/// `model` quantized to int8 by Dendrite (`dendrite_trainer::quantize`, what `dendrite quantize`
+/// runs) on `rows` random calibration inputs from a fixed seed, written beside it as
+/// `NAME.int8.postcard`.
+fn int8_of(model: &Path, rows: usize) -> Result<PathBuf> {
+    let float = dendrite_trainer::HostModel::load(model)?;
+    let calibration = models::random_inputs(rows, float.input(), 0x1A78).concat();
+    let quantized = dendrite_trainer::quantize::quantize(&float, &calibration)
+        .with_context(|| format!("quantizing {}", model.display()))?;
+    let bytes = quantized
+        .to_model_bytes(float.labels())
+        .with_context(|| format!("encoding the int8 model of {}", model.display()))?;
+    let path = model.with_extension("int8.postcard");
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// The MLPerf Tiny anomaly-detection autoencoder's shape (its dense model for the ToyADMOS
+/// task: 640-128-128-128-128-8-128-128-128-128-640, relu, linear output, 264,192 weights) with
+/// random weights from a fixed seed, quantized to int8: the cost and size of that network, not
+/// its accuracy. The MPS2 boards' 512 KiB WEIGHTS region holds it; the micro:bit's does not.
+fn autoencoder_int8_model() -> Result<PathBuf> {
+    let dir = root().join("target/xtask");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("autoencoder-640-8-640.postcard");
+    let mut layers = vec![(128, Relu); 4];
+    layers.push((8, Relu));
+    layers.extend([(128, Relu); 4]);
+    layers.push((640, Linear));
+    let bytes = models::synthetic(640, &layers, 1);
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    int8_of(&path, 200)
+}
+
 fn boot(elf: &Path, model: &Path, board: QemuBoard, icount: bool) -> Result<Qemu> {
     let mut options = QemuOptions::new(elf)
         .model(model)
@@ -294,16 +330,24 @@ impl Options {
             .collect()
     }
 
-    /// The models: the one `--model` names, or the seed, the 16-32-32-4 and the 64-32-10
-    /// models.
-    fn models(&self) -> Result<Vec<PathBuf>> {
-        Ok(match &self.model {
-            Some(file) => vec![file.clone()],
-            None => vec![
-                firmware_source().seed_model(),
-                wide_model()?,
-                digits_model()?,
-            ],
-        })
+    /// The models for `board`: the one `--model` names, or the seed, the 16-32-32-4 and the
+    /// 64-32-10 models, the 16-32-32-4 model in int8, and on the boards whose WEIGHTS region
+    /// holds it the anomaly-detection autoencoder in int8.
+    fn models(&self, board: QemuBoard) -> Result<Vec<PathBuf>> {
+        if let Some(file) = &self.model {
+            return Ok(vec![file.clone()]);
+        }
+        let wide = wide_model()?;
+        let mut list = vec![
+            firmware_source().seed_model(),
+            wide.clone(),
+            digits_model()?,
+            int8_of(&wide, 2_000)?,
+        ];
+        let autoencoder = autoencoder_int8_model()?;
+        if std::fs::metadata(&autoencoder)?.len() <= u64::from(board.weights_len) {
+            list.push(autoencoder);
+        }
+        Ok(list)
     }
 }

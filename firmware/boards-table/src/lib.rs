@@ -128,6 +128,10 @@ pub struct Board {
     pub target: &'static str,
     /// The CPU: `-C target-cpu` and QEMU's `-cpu`.
     pub cpu: &'static str,
+    /// The core has the DSP extension (ARMv7E-M's, optional on ARMv8-M Mainline): the SIMD
+    /// instructions `SXTB16`, `SXTAB16` and `SMLAD` that the firmware runtime's int8 kernel
+    /// uses. Without it the firmware runs dendrite-core's portable int8 kernel.
+    pub dsp: bool,
     /// How QEMU runs it; `None` for a board that runs only on silicon.
     pub emulator: Option<Emulator>,
     /// probe-rs' name for the chip (`probe-rs chip list`); `None` for an emulated board.
@@ -158,14 +162,15 @@ pub struct Board {
 }
 
 /// The MPS2 FPGA boards' code memory: 4 MiB of SSRAM at 0, of which the firmware uses the first
-/// 256 KiB as flash; the 16 KiB after it are the WEIGHTS region.
+/// 256 KiB as flash; the 512 KiB after it are the WEIGHTS region (room for an int8 model of
+/// about 500,000 parameters, such as the MLPerf Tiny anomaly-detection autoencoder's 270,000).
 const MPS2_FLASH: Region = Region {
     origin: 0x0000_0000,
     length: 256 * 1024,
 };
 const MPS2_WEIGHTS: Region = Region {
     origin: 0x0004_0000,
-    length: 16 * 1024,
+    length: 512 * 1024,
 };
 const MPS2_RAM: Region = Region {
     origin: 0x2000_0000,
@@ -184,6 +189,7 @@ pub const MPS2_AN386: Board = Board {
     arch: Arch::V7M,
     target: "thumbv7em-none-eabihf",
     cpu: "cortex-m4",
+    dsp: true,
     emulator: Some(Emulator {
         machine: "mps2-an386",
         loader_weights: MPS2_WEIGHTS.origin,
@@ -211,6 +217,7 @@ pub const MPS2_AN385: Board = Board {
     arch: Arch::V7M,
     target: "thumbv7m-none-eabi",
     cpu: "cortex-m3",
+    dsp: false,
     emulator: Some(Emulator {
         machine: "mps2-an385",
         loader_weights: MPS2_WEIGHTS.origin,
@@ -248,6 +255,8 @@ pub const MPS2_AN505: Board = Board {
     arch: Arch::V8MMain,
     target: "thumbv8m.main-none-eabihf",
     cpu: "cortex-m33",
+    // QEMU's cortex-m33 implements the optional DSP extension, as most M33 parts do.
+    dsp: true,
     emulator: Some(Emulator {
         machine: "mps2-an505",
         loader_weights: MPS2_WEIGHTS.origin,
@@ -284,6 +293,7 @@ pub const MICROBIT: Board = Board {
     arch: Arch::V6M,
     target: "thumbv6m-none-eabi",
     cpu: "cortex-m0",
+    dsp: false,
     emulator: Some(Emulator {
         machine: "microbit",
         loader_weights: 0x0003_C000,
@@ -320,6 +330,7 @@ pub const NUCLEO_F411RE: Board = Board {
     arch: Arch::V7M,
     target: "thumbv7em-none-eabihf",
     cpu: "cortex-m4",
+    dsp: true,
     emulator: None,
     probe_chip: Some("STM32F411RETx"),
     like: Some("mps2-an386"),
@@ -380,6 +391,7 @@ pub const RP_PICO: Board = Board {
     arch: Arch::V6M,
     target: "thumbv6m-none-eabi",
     cpu: "cortex-m0plus",
+    dsp: false,
     emulator: None,
     probe_chip: Some("RP2040"),
     like: Some("microbit"),
@@ -575,11 +587,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn dsp_follows_the_architecture() {
+        for b in BOARDS {
+            // ARMv7E-M always has the DSP extension, ARMv6-M and ARMv7-M never; on ARMv8-M
+            // Mainline it is the part's choice.
+            if b.target.starts_with("thumbv7em") {
+                assert!(b.dsp, "{}", b.name);
+            }
+            if b.target.starts_with("thumbv6m") || b.target.starts_with("thumbv7m") {
+                assert!(!b.dsp, "{}", b.name);
+            }
+        }
+    }
+
     #[cfg(feature = "std")]
     #[test]
     fn memory_x_names_every_region() {
         let text = memory_x(&MPS2_AN386);
-        assert!(text.contains("WEIGHTS : ORIGIN = 0x00040000, LENGTH = 0x4000"));
+        assert!(text.contains("WEIGHTS : ORIGIN = 0x00040000, LENGTH = 0x80000"));
         assert!(text.contains("STACK   : ORIGIN = 0x20000000, LENGTH = 0x4000"));
         assert!(text.contains("RAM     : ORIGIN = 0x20004000, LENGTH = 0xC000"));
         assert!(text.contains("_stack_end = ORIGIN(STACK);"));

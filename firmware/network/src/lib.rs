@@ -48,8 +48,15 @@ pub const DTYPE: DType = Shape::DTYPE;
 pub type Layers = __dendrite_model_Shape::Layers;
 /// The network: standardization, then the layers, all read in place.
 type Net = Shape;
-/// The inner products of an int8 network's layers (`dendrite_core::quant::Dot`): the portable
-/// kernel. Unused by an f32 network.
+/// The inner products of an int8 network's layers (`dendrite_core::quant::Dot`): on the chip
+/// the runtime's kernel for its core (`SMLAD` on the Cortex-M4, M7 and M33, the portable loop on
+/// the M0 and M3; the same bits), on the host the portable kernel. Unused by an f32 network.
+#[cfg(target_os = "none")]
+pub type Kernel = dendrite_runtime::int8::Kernel;
+/// The inner products of an int8 network's layers (`dendrite_core::quant::Dot`): on the chip
+/// the runtime's kernel for its core (`SMLAD` on the Cortex-M4, M7 and M33, the portable loop on
+/// the M0 and M3; the same bits), on the host the portable kernel. Unused by an f32 network.
+#[cfg(not(target_os = "none"))]
 pub type Kernel = dendrite_core::quant::Scalar;
 
 /// The protocol's bounds for this network: frame length and batch size follow from the widths.

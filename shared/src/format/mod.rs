@@ -50,7 +50,7 @@ pub const MAGIC: [u8; 4] = *b"DNDR";
 /// The format version this crate reads and writes.
 pub const VERSION: u16 = 2;
 /// The most layers a model file may hold (each with its activation).
-pub const MAX_LAYERS: usize = 8;
+pub const MAX_LAYERS: usize = 16;
 
 /// Bytes at a 4-byte-aligned address: wrap `include_bytes!` in it so a model compiled into the
 /// program has its weights aligned, and [`F32s::as_slice`] reads them in place.

@@ -26,8 +26,16 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     }
     let ab = i64::from(a) * i64::from(b);
     let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // C's division truncates toward zero, as Rust's does.
-    ((ab + nudge) / (1i64 << 31)) as i32
+    // C's division truncates toward zero.
+    truncating_div_pow2(ab + nudge, 31) as i32
+}
+
+/// `v / 2^k` truncated toward zero, as C's (and Rust's) division: by shifts, so that no build
+/// (an `opt-level = "z"` one neither) calls a 64-bit division routine.
+#[inline(always)]
+fn truncating_div_pow2(v: i64, k: u32) -> i64 {
+    // A negative `v` is first moved up by 2^k - 1, so the floor of the shift rounds toward 0.
+    (v + ((v >> 63) & ((1i64 << k) - 1))) >> k
 }
 
 /// `x / 2^exponent` rounded to nearest, ties away from zero: gemmlowp's `RoundingDivideByPOT`.
@@ -89,8 +97,24 @@ pub fn saturating_rounding_multiply_by_pot(x: i32, exponent: i32) -> i32 {
 #[inline(always)]
 pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
     let total_shift = (31 - shift).clamp(1, 62) as u32;
-    let round = 1i64 << (total_shift - 1);
-    ((i64::from(x) * i64::from(multiplier) + round) >> total_shift) as i32
+    let product = i64::from(x) * i64::from(multiplier);
+    if total_shift < 32 {
+        let round = 1i64 << (total_shift - 1);
+        return ((product + round) >> total_shift) as i32;
+    }
+    // A multiplier below 1 (every layer's requantization): the shift takes the whole low word,
+    // so the sum is computed on the high word alone, without 64-bit additions and shifts (a
+    // 32-bit core's `SMULL`, an add and an `ASR`). With `product = high · 2^32 + low`:
+    // `(product + 2^(31 + s)) >> (32 + s)` is `(high + 2^(s - 1)) >> s` for `s ≥ 1` (`low` adds
+    // less than one to a numerator that is a whole multiple of 2^32), and `high` plus the carry
+    // out of `low + 2^31` for `s = 0`. `|high| ≤ 2^30`, so nothing overflows.
+    let high = (product >> 32) as i32;
+    let s = total_shift - 32;
+    if s == 0 {
+        high + ((product as u32) >> 31) as i32
+    } else {
+        (high + (1 << (s - 1))) >> s
+    }
 }
 
 /// TFLite's double-rounding `MultiplyByQuantizedMultiplier` (`TFLITE_SINGLE_ROUNDING` off, and
@@ -163,10 +187,11 @@ pub fn quantize_multiplier(m: f64) -> (i32, i32) {
 fn rounding_half_sum(a: i32, b: i32) -> i32 {
     let sum = i64::from(a) + i64::from(b);
     let sign = if sum >= 0 { 1 } else { -1 };
-    ((sum + sign) / 2) as i32
+    truncating_div_pow2(sum + sign, 1) as i32
 }
 
 /// `exp(a)` for `a` in `[-1/4, 0)`, both in Q0.31: a Taylor expansion around `-1/8`.
+#[inline]
 fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
     const EXP_MINUS_ONE_EIGHTH: i32 = 1_895_147_668; // exp(-1/8) in Q0.31
     const ONE_THIRD: i32 = 715_827_883;
@@ -186,6 +211,7 @@ fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
 /// `exp(a)` for `a <= 0` given with `INTEGER_BITS` integer bits, result in Q0.31 (gemmlowp's
 /// `exp_on_negative_values`): the fractional part by a polynomial, the integer part by a barrel
 /// of constant multiplications `exp(-2^k)`.
+#[inline]
 pub fn exp_on_negative_values<const INTEGER_BITS: i32>(a: i32) -> i32 {
     let fractional_bits = 31 - INTEGER_BITS;
     let one_quarter = 1i32 << (fractional_bits - 2);
@@ -328,6 +354,59 @@ mod tests {
         assert!((value - 0.5).abs() < 1e-9, "{value} {bits}");
     }
 
+    #[test]
+    fn truncating_division_by_powers_of_two_is_rusts() {
+        let values = [
+            i64::MIN / 4,
+            -(1 << 40) - 7,
+            -(1 << 31),
+            -5,
+            -4,
+            -3,
+            -1,
+            0,
+            1,
+            3,
+            5,
+            1 << 40,
+        ];
+        for v in values {
+            for k in [1, 2, 30, 31] {
+                assert_eq!(truncating_div_pow2(v, k), v / (1i64 << k), "{v} {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn single_rounding_at_the_extremes_equals_the_64_bit_formula() {
+        let values = [
+            i32::MIN,
+            i32::MIN + 1,
+            -(1 << 30),
+            -3,
+            -1,
+            0,
+            1,
+            2,
+            1 << 30,
+            i32::MAX,
+        ];
+        for x in values {
+            for m in values {
+                for shift in -40..40 {
+                    let total_shift = (31 - shift).clamp(1, 62) as u32;
+                    let want = ((i64::from(x) * i64::from(m) + (1i64 << (total_shift - 1)))
+                        >> total_shift) as i32;
+                    assert_eq!(
+                        multiply_by_quantized_multiplier(x, m, shift),
+                        want,
+                        "{x} {m} {shift}"
+                    );
+                }
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn srdhm_is_the_rounded_product(a: i32, b: i32) {
@@ -363,6 +442,19 @@ mod tests {
             let exact = f64::from(x) * f64::from(q) / 2f64.powi(31 - shift);
             let got = f64::from(multiply_by_quantized_multiplier(x, q, shift));
             prop_assert!(got - exact <= 0.5 && exact - got < 0.5, "{got} vs {exact}");
+        }
+
+        #[test]
+        fn single_rounding_equals_the_64_bit_formula(x: i32, m: i32, shift in -40i32..40) {
+            // The definition, in 64 bits, for any operands (the shift clamped as documented).
+            let total_shift = (31 - shift).clamp(1, 62) as u32;
+            let want = ((i64::from(x) * i64::from(m) + (1i64 << (total_shift - 1))) >> total_shift) as i32;
+            prop_assert_eq!(multiply_by_quantized_multiplier(x, m, shift), want);
+        }
+
+        #[test]
+        fn truncating_division_matches_on_random_values(v in i64::MIN / 4..i64::MAX / 4, k in 1u32..40) {
+            prop_assert_eq!(truncating_div_pow2(v, k), v / (1i64 << k));
         }
 
         #[test]

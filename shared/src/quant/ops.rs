@@ -84,40 +84,47 @@ pub fn fully_connected_with<D: Dot>(
     };
     let per_channel = params.multiplier.len() > 1;
     let units = out.len().min(bias.len()).min(weights.len() / n);
+    let (Some(weights), Some(out), Some(bias)) = (
+        weights.get(..units * n),
+        out.get_mut(..units),
+        bias.get(..units),
+    ) else {
+        return;
+    };
     let input_offset = params.input_zero_point.wrapping_neg();
     let (min, max) = (
         i32::from(params.activation_min),
         i32::from(params.activation_max),
     );
+    // Per-tensor scaling: the one multiplier and shift for every unit of a block.
+    let (tensor_m, tensor_s) = ([m0; DOT_BLOCK], [s0; DOT_BLOCK]);
+    let mut channel_m = params.multiplier.chunks(DOT_BLOCK);
+    let mut channel_s = params.shift.chunks(DOT_BLOCK);
     let mut acc = [0i32; DOT_BLOCK];
-    let mut start = 0;
-    while start < units {
-        let rows = (units - start).min(DOT_BLOCK);
-        let (Some(block), Some(acc)) = (
-            weights.get(start * n..(start + rows) * n),
-            acc.get_mut(..rows),
-        ) else {
+    let blocks = weights
+        .chunks(DOT_BLOCK * n)
+        .zip(out.chunks_mut(DOT_BLOCK))
+        .zip(bias.chunks(DOT_BLOCK));
+    for ((block, out), bias) in blocks {
+        let (Some(ms), Some(ss)) = (if per_channel {
+            (channel_m.next(), channel_s.next())
+        } else {
+            (Some(&tensor_m[..]), Some(&tensor_s[..]))
+        }) else {
+            return;
+        };
+        let Some(acc) = acc.get_mut(..out.len()) else {
             return;
         };
         D::dot_rows(x, input_offset, block, acc);
-        for (j, &sum) in (start..start + rows).zip(acc.iter()) {
-            let (m, s) = if per_channel {
-                match (params.multiplier.get(j), params.shift.get(j)) {
-                    (Some(&m), Some(&s)) => (m, s),
-                    _ => return,
-                }
-            } else {
-                (m0, s0)
-            };
-            let (Some(&b), Some(o)) = (bias.get(j), out.get_mut(j)) else {
-                return;
-            };
+        // Units whose scaling is missing (a malformed per-channel layer) are left untouched.
+        let units = out.iter_mut().zip(acc.iter()).zip(bias).zip(ms).zip(ss);
+        for ((((o, &sum), &b), &m), &s) in units {
             let scaled = multiply_by_quantized_multiplier(sum.wrapping_add(b), m, s);
             *o = scaled
                 .saturating_add(params.output_zero_point)
                 .clamp(min, max) as i8;
         }
-        start += rows;
     }
 }
 
@@ -184,6 +191,8 @@ pub struct SoftmaxParams {
 const SCALED_DIFF_INTEGER_BITS: i32 = 5;
 /// The integer bits of the sum of exponentials: Q12.19.
 const ACCUMULATION_INTEGER_BITS: i32 = 12;
+/// The longest softmax row whose exponentials [`softmax`] keeps between its two passes.
+const CACHED: usize = 16;
 
 impl SoftmaxParams {
     /// TFLite's `PreprocessSoftmaxScaling` and `CalculateInputRadius` for an int8 input of
@@ -210,6 +219,7 @@ impl SoftmaxParams {
         }
     }
 
+    #[inline]
     fn exp_of_diff(&self, diff: i32) -> i32 {
         let scaled = multiply_by_quantized_multiplier_greater_than_one(
             diff,
@@ -228,21 +238,31 @@ impl SoftmaxParams {
 /// `x` and `out`: the same length, one row.
 pub fn softmax(x: &[i8], params: &SoftmaxParams, out: &mut [i8]) {
     let max = x.iter().copied().max().unwrap_or(i8::MIN);
+    // The exponentials of a row of up to `CACHED` values are computed once and kept for the
+    // second pass (TFLite's kernel computes each twice; the values are the same).
+    let mut exps = [0i32; CACHED];
+    let cached = x.len() <= CACHED;
     let mut sum_of_exps = 0i32; // Q12.19
-    for &v in x {
+    for (i, &v) in x.iter().enumerate() {
         let diff = i32::from(v) - i32::from(max);
         if diff >= params.diff_min {
             let e = params.exp_of_diff(diff);
+            if let Some(slot) = exps.get_mut(i) {
+                *slot = e;
+            }
             sum_of_exps = sum_of_exps
                 .wrapping_add(rounding_divide_by_pot(e, ACCUMULATION_INTEGER_BITS as u32));
         }
     }
     let (shifted_scale, num_bits_over_unit) = reciprocal(sum_of_exps, ACCUMULATION_INTEGER_BITS);
     let exponent = (num_bits_over_unit + 31 - 8).clamp(0, 31) as u32;
-    for (o, &v) in out.iter_mut().zip(x) {
+    for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
         let diff = i32::from(v) - i32::from(max);
         *o = if diff >= params.diff_min {
-            let e = params.exp_of_diff(diff);
+            let e = match exps.get(i) {
+                Some(&e) if cached => e,
+                _ => params.exp_of_diff(diff),
+            };
             let unsat = rounding_divide_by_pot(
                 saturating_rounding_doubling_high_mul(shifted_scale, e),
                 exponent,
