@@ -324,20 +324,8 @@ impl<'a, const IN: usize, const OUT: usize, L: Int8LayersRef<'a, IN, OUT>>
                 dtype: l.dtype.code(),
             });
         }
-        let mut layers = model.layers();
-        if usize::from(model.input()) != IN || layers.len() != L::DEPTH {
-            return Err(DecodeError::ArchitectureMismatch);
-        }
-        let layers = L::view(&mut layers)?;
-        let mean = model.mean().as_slice().ok_or(DecodeError::Unaligned)?;
-        let std = model.std().as_slice().ok_or(DecodeError::Unaligned)?;
-        Ok(Int8NetworkRef::new(
-            mean.try_into()
-                .map_err(|_| DecodeError::ArchitectureMismatch)?,
-            std.try_into()
-                .map_err(|_| DecodeError::ArchitectureMismatch)?,
-            layers,
-        ))
+        let (mean, std, layers) = crate::network_ref::view_parts(model, L::DEPTH, L::view)?;
+        Ok(Int8NetworkRef::new(mean, std, layers))
     }
 
     /// Validates the int8 model file at the start of `region` (magic, version, checksum,

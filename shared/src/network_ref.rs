@@ -68,20 +68,8 @@ impl<'a, const IN: usize, L: LayersRef<'a, IN>> NetworkRef<'a, IN, L> {
     /// activations differ from this network's; [`DecodeError::Unaligned`] when the file is not
     /// at a 4-byte-aligned address.
     pub fn view(model: &ModelView<'a>) -> Result<Self, DecodeError> {
-        let mut layers = model.layers();
-        if usize::from(model.input()) != IN || layers.len() != L::DEPTH {
-            return Err(DecodeError::ArchitectureMismatch);
-        }
-        let layers = L::view(&mut layers)?;
-        let mean = model.mean().as_slice().ok_or(DecodeError::Unaligned)?;
-        let std = model.std().as_slice().ok_or(DecodeError::Unaligned)?;
-        Ok(NetworkRef::new(
-            mean.try_into()
-                .map_err(|_| DecodeError::ArchitectureMismatch)?,
-            std.try_into()
-                .map_err(|_| DecodeError::ArchitectureMismatch)?,
-            layers,
-        ))
+        let (mean, std, layers) = view_parts(model, L::DEPTH, L::view)?;
+        Ok(NetworkRef::new(mean, std, layers))
     }
 
     /// Validates the model file at the start of `region` (magic, version, checksum, finite
@@ -126,4 +114,30 @@ impl<'a, const IN: usize, L: LayersRef<'a, IN>> NetworkRef<'a, IN, L> {
         }
         count
     }
+}
+
+/// What a network read in place takes from a validated model file: its standardization of `IN`
+/// inputs and its `depth` layers, viewed by `view` (f32 or int8 layers alike).
+///
+/// # Errors
+/// [`DecodeError::ArchitectureMismatch`] when the input width or layer count differ, or `view`
+/// refuses the layers; [`DecodeError::Unaligned`] when the file is not 4-byte aligned.
+pub(crate) fn view_parts<'a, const IN: usize, L>(
+    model: &ModelView<'a>,
+    depth: usize,
+    view: impl FnOnce(&mut crate::format::LayerViews<'a>) -> Result<L, DecodeError>,
+) -> Result<(&'a [f32; IN], &'a [f32; IN], L), DecodeError> {
+    let mut layers = model.layers();
+    if usize::from(model.input()) != IN || layers.len() != depth {
+        return Err(DecodeError::ArchitectureMismatch);
+    }
+    let layers = view(&mut layers)?;
+    let mean = model.mean().as_slice().ok_or(DecodeError::Unaligned)?;
+    let std = model.std().as_slice().ok_or(DecodeError::Unaligned)?;
+    let mismatch = |_| DecodeError::ArchitectureMismatch;
+    Ok((
+        mean.try_into().map_err(mismatch)?,
+        std.try_into().map_err(mismatch)?,
+        layers,
+    ))
 }
