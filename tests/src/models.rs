@@ -119,6 +119,27 @@ pub fn with_version(model: &[u8], version: u8) -> Vec<u8> {
     bytes
 }
 
+/// The rows of a numeric CSV table of the repository (`examples/data/…`, a header line first),
+/// each split into its features and its last column (the label).
+///
+/// # Panics
+/// When the file is missing, or a field is not a number, or a row is empty.
+pub fn table_rows(path: &str) -> Vec<(Vec<f32>, f32)> {
+    let path = crate::build::repo().join(path);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let mut values: Vec<f32> = line
+                .split(',')
+                .map(|v| v.parse().expect("a number"))
+                .collect();
+            let label = values.pop().expect("a label column");
+            (values, label)
+        })
+        .collect()
+}
+
 /// The int8 model files the suites run, committed in `tests/models/` because `model!` reads
 /// them at compile time; `tests/tests/int8_on_device.rs` checks that each is what Dendrite's
 /// tools make from its source today.
@@ -180,18 +201,9 @@ pub mod int8 {
     /// # Panics
     /// When the file is missing or not numbers.
     pub fn digits_test_rows() -> Vec<Vec<f32>> {
-        let path = crate::build::repo().join("examples/data/digits_test.csv");
-        let text = std::fs::read_to_string(path).expect("the digits' test rows");
-        text.lines()
-            .skip(1)
-            .map(|line| {
-                let mut values: Vec<f32> = line
-                    .split(',')
-                    .map(|v| v.parse().expect("a number"))
-                    .collect();
-                values.pop(); // the label column, `digit`
-                values
-            })
+        super::table_rows("examples/data/digits_test.csv")
+            .into_iter()
+            .map(|(pixels, _digit)| pixels)
             .collect()
     }
 

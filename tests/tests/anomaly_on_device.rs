@@ -7,7 +7,7 @@
 
 use dendrite_core::protocol::ModelStatus;
 use dendrite_link::{firmware, QEMU_BOARDS};
-use dendrite_tests::{build, emulator};
+use dendrite_tests::{build, emulator, models};
 use dendrite_trainer::HostModel;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -51,18 +51,9 @@ fn trained_model() -> &'static Path {
 
 /// The example's test table: each row's 8 bands and whether it is anomalous.
 fn test_rows() -> Vec<(Vec<f32>, bool)> {
-    let path = build::repo().join("examples/data/vibration_test.csv");
-    let text = std::fs::read_to_string(path).expect("the example's test table");
-    text.lines()
-        .skip(1)
-        .map(|line| {
-            let mut values: Vec<f32> = line
-                .split(',')
-                .map(|v| v.parse().expect("a number"))
-                .collect();
-            let label = values.pop().expect("a label column");
-            (values, label == 1.0)
-        })
+    models::table_rows("examples/data/vibration_test.csv")
+        .into_iter()
+        .map(|(bands, label)| (bands, label == 1.0))
         .collect()
 }
 
