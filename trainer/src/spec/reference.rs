@@ -9,6 +9,7 @@
 
 use super::{CheckpointSpec, CompileSpec, DataSpec, EarlyStoppingSpec, FitSpec, LayerEntry};
 use super::{ModelSpec, OptimizerSpec, QuantizeSpec};
+use dendrite_core::format::MAX_LAYERS;
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use std::fmt::Write as _;
 
@@ -43,7 +44,7 @@ struct Table {
     /// Its heading.
     heading: &'static str,
     /// Prose under the heading, before the table.
-    intro: &'static str,
+    intro: String,
     /// The keys the table's type accepts, which the tests compare with `keys`.
     #[cfg_attr(not(test), allow(dead_code, reason = "read by the tests"))]
     fields: &'static [&'static str],
@@ -103,7 +104,7 @@ fn tables() -> Vec<Table> {
     vec![
         Table {
             heading: "Top level",
-            intro: "",
+            intro: "".into(),
             fields: fields_of::<ModelSpec>(),
             keys: vec![
                 key("task", "`\"classification\"`, `\"regression\"` or `\"anomaly\"`", "regression when `compile.loss` is a regression loss (`mse`, `mae`, `huber`), else classification", "—"),
@@ -119,7 +120,7 @@ fn tables() -> Vec<Table> {
         },
         Table {
             heading: "`[data]`",
-            intro: "",
+            intro: "".into(),
             fields: fields_of::<DataSpec>(),
             keys: vec![
                 key("path", "path to a CSV file", "none (give `path` or `generator`, not both)", "the arrays given to `fit`"),
@@ -135,7 +136,10 @@ fn tables() -> Vec<Table> {
         },
         Table {
             heading: "`[[layers]]`",
-            intro: "One table per layer, input side first, as `model.add` calls. A model holds at most 8 Dense\nlayers.",
+            intro: format!(
+                "One table per layer, input side first, as `model.add` calls. A model holds at most \
+                 {MAX_LAYERS} Dense\nlayers."
+            ),
             fields: fields_of::<LayerEntry>(),
             keys: vec![
                 key("type", "`\"dense\"`, `\"activation\"` or `\"dropout\"`", "`\"dense\"`", "`Dense`, `Activation`, `Dropout`"),
@@ -152,7 +156,7 @@ fn tables() -> Vec<Table> {
         },
         Table {
             heading: "`[compile]`",
-            intro: "",
+            intro: "".into(),
             fields: fields_of::<CompileSpec>(),
             keys: vec![
                 key("optimizer", "a name, or a table `{ name = ..., learning_rate = ..., ... }`", format!("`\"{optimizer}\"`"), "`optimizer`"),
@@ -162,7 +166,7 @@ fn tables() -> Vec<Table> {
         },
         Table {
             heading: "`[compile] optimizer` table",
-            intro: "`name` and any of these keys; each optimizer refuses the keys it does not take, and its\nKeras defaults fill the others: `sgd`: `learning_rate` 0.01, `momentum` 0, `nesterov` false;\n`rmsprop`: `learning_rate` 0.001, `rho` 0.9, `momentum` 0, `epsilon` 1e-7; `adam`:\n`learning_rate` 0.001, `beta_1` 0.9, `beta_2` 0.999, `epsilon` 1e-7.",
+            intro: "`name` and any of these keys; each optimizer refuses the keys it does not take, and its\nKeras defaults fill the others: `sgd`: `learning_rate` 0.01, `momentum` 0, `nesterov` false;\n`rmsprop`: `learning_rate` 0.001, `rho` 0.9, `momentum` 0, `epsilon` 1e-7; `adam`:\n`learning_rate` 0.001, `beta_1` 0.9, `beta_2` 0.999, `epsilon` 1e-7.".into(),
             fields: fields_of::<super::optimizer::OptimizerTable>(),
             keys: vec![
                 key("name", "`sgd`, `rmsprop` or `adam`", "required", "the optimizer's class"),
@@ -177,7 +181,7 @@ fn tables() -> Vec<Table> {
         },
         Table {
             heading: "`[fit]`",
-            intro: "",
+            intro: "".into(),
             fields: fields_of::<FitSpec>(),
             keys: vec![
                 key("epochs", "integer, 1 to 1,000,000", fit.epochs.to_string(), "`epochs`"),
@@ -191,7 +195,7 @@ fn tables() -> Vec<Table> {
         },
         Table {
             heading: "`[callbacks.early_stopping]`",
-            intro: "",
+            intro: "".into(),
             fields: fields_of::<EarlyStoppingSpec>(),
             keys: vec![
                 key("monitor", "a quantity `fit` logs: `loss`, a metric, or their `val_` forms", format!("`\"{}\"`", early.monitor), "`EarlyStopping(monitor)`"),
@@ -203,7 +207,7 @@ fn tables() -> Vec<Table> {
         },
         Table {
             heading: "`[callbacks.model_checkpoint]`",
-            intro: "",
+            intro: "".into(),
             fields: fields_of::<CheckpointSpec>(),
             keys: vec![
                 key("path", "path of the best model file (not `--out`)", "required", "`ModelCheckpoint(filepath, save_best_only=True)`"),
@@ -213,7 +217,7 @@ fn tables() -> Vec<Table> {
         },
         Table {
             heading: "`[callbacks.learning_rate_schedule]`",
-            intro: "`schedule = \"step\"` takes `factor` and `every`; `schedule = \"exponential\"` takes\n`decay_rate` and `decay_epochs`.",
+            intro: "`schedule = \"step\"` takes `factor` and `every`; `schedule = \"exponential\"` takes\n`decay_rate` and `decay_epochs`.".into(),
             fields: &["schedule", "factor", "every", "decay_rate", "decay_epochs"],
             keys: vec![
                 key("schedule", "`\"step\"` or `\"exponential\"`", "required", "`LearningRateScheduler`, `ExponentialDecay`"),
@@ -225,7 +229,7 @@ fn tables() -> Vec<Table> {
         },
         Table {
             heading: "`[quantize]`",
-            intro: "Post-training int8 quantization right after `fit`, with TensorFlow Lite's scheme (the one\n`dendrite quantize` applies): weights symmetric int8 per output channel, activations asymmetric\nint8 per tensor with ranges from the calibration rows, int32 biases, TFLite's requantization and\nits int8 softmax, logistic and tanh. The table's presence switches it on; every key is optional,\nso an empty `[quantize]` calibrates on the training rows and writes the int8 model beside the\nf32 one. `train` then prints the report `dendrite quantize` prints (float against int8 accuracy\nand loss on the calibration rows and on the held-out test rows, the largest output difference,\nthe parameter bytes of each, what became of the standardization) and writes the int8 file.",
+            intro: "Post-training int8 quantization right after `fit`, with TensorFlow Lite's scheme (the one\n`dendrite quantize` applies): weights symmetric int8 per output channel, activations asymmetric\nint8 per tensor with ranges from the calibration rows, int32 biases, TFLite's requantization and\nits int8 softmax, logistic and tanh. The table's presence switches it on; every key is optional,\nso an empty `[quantize]` calibrates on the training rows and writes the int8 model beside the\nf32 one. `train` then prints the report `dendrite quantize` prints (float against int8 accuracy\nand loss on the calibration rows and on the held-out test rows, the largest output difference,\nthe parameter bytes of each, what became of the standardization) and writes the int8 file.".into(),
             fields: fields_of::<QuantizeSpec>(),
             keys: vec![
                 key("calibration", "path to a CSV file (same columns as the data)", "the training rows (all of them, the validation split included; not the test rows)", "`converter.representative_dataset`"),
