@@ -15,7 +15,7 @@ const WIDE: usize = 64;
 /// The sum starts at `-0.0`, the identity of float addition, so the compiler can drop the first
 /// addition without changing any result.
 ///
-/// From a fan-in of [`WIDE`] the products are taken four at a time, still added one by one in
+/// From a fan-in of 64 (`WIDE`) the products are taken four at a time, still added one by one in
 /// order (the same bits as the plain loop): a loop over a wide layer then loads each group of
 /// weights from one address and counts once per four multiply-adds, a third fewer instructions
 /// per inference on a Cortex-M4F (BENCHMARKS.md).

@@ -1,7 +1,7 @@
 //! The spec keys' reference (`docs/spec-reference.md`), generated from the spec's own types.
 //!
 //! Each table's keys are the fields its serde type accepts, read from the type itself
-//! ([`fields_of`]), so a key added to a table without a line here fails this module's tests,
+//! (`fields_of`), so a key added to a table without a line here fails this module's tests,
 //! and a line for a key the table does not accept does too. Defaults that are values in the
 //! code (`[fit]`, `[data]`, the optimizer, the callbacks) are printed from those values.
 //! `cargo xtask docs` writes [`markdown`] into the document; a test in `trainer/tests/`
