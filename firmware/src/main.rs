@@ -51,6 +51,10 @@ impl Platform for Emulated {
         dendrite_runtime::stack::high_water_mark()
     }
 
+    fn stack_used_by(&mut self, f: &mut dyn FnMut()) -> u32 {
+        dendrite_runtime::stack::used_by(f)
+    }
+
     fn force_fault(&mut self, fault: Fault) {
         #[cfg(feature = "fault-injection")]
         match fault {

@@ -28,6 +28,14 @@ pub trait Platform {
         (0, 0)
     }
 
+    /// Runs `f` and returns the bytes of stack it used below the caller's frame, measured by
+    /// painting the free stack before it (0 when the board cannot measure it; `f` runs anyway).
+    /// The `Cost` request measures one forward pass with it.
+    fn stack_used_by(&mut self, f: &mut dyn FnMut()) -> u32 {
+        f();
+        0
+    }
+
     /// Provokes `fault` (test builds only). Returns only when the board does not support it.
     fn force_fault(&mut self, fault: Fault) {
         let _ = fault;
@@ -376,14 +384,22 @@ fn self_check<B: Platform>(platform: &mut B, architecture: &Architecture) -> Sel
     }
 }
 
-/// Times `iterations` forward passes on `x` (zeros), then an empty loop of as many turns
-/// (at most [`protocol::MAX_COST_ITERATIONS`]: a bad request must not keep the device busy).
+/// Measures the stack of one forward pass on `x` (zeros), then times `iterations` forward
+/// passes and an empty loop of as many turns (at most [`protocol::MAX_COST_ITERATIONS`]: a bad
+/// request must not keep the device busy).
 fn cost<C: Classifier, B: Platform>(
     network: &C,
     x: &[f32],
     iterations: u32,
     platform: &mut B,
 ) -> CostReport {
+    // The outputs are handed to `black_box`, so the pass is neither elided nor cut short; they
+    // live in the measured frames, as a caller's copy of them would.
+    let stack_bytes = platform.stack_used_by(&mut || {
+        network.run(x, |outputs| {
+            core::hint::black_box(outputs);
+        });
+    });
     let iterations = iterations.min(protocol::MAX_COST_ITERATIONS);
     let start = platform.ticks();
     network.forward_repeatedly(x, iterations);
@@ -397,6 +413,8 @@ fn cost<C: Classifier, B: Platform>(
         ticks: middle.wrapping_sub(start),
         empty_ticks: end.wrapping_sub(middle),
         tick_hz: B::TICK_HZ,
+        network_bytes: core::mem::size_of::<C>() as u32,
+        stack_bytes,
     }
 }
 

@@ -54,12 +54,13 @@ pub use write::{encode_response, BatchEncoder};
 /// Version 2: widths follow the model ([`Limits`]); a prediction's class is optional (none for a
 /// regression or anomaly model). Version 3: a prediction carries an anomaly model's
 /// [`Reconstruction`] (the device's reconstruction error and verdict), between its class and its
-/// ticks.
+/// ticks. Version 4: a [`CostReport`] carries the RAM of the network, its own bytes and the
+/// stack one forward pass uses, after its tick frequency.
 ///
 /// [`DeviceInfo`] is laid out alike in every version, its `protocol` field first, so a host
 /// reads any device's version and refuses a device that speaks another one before it sends a
 /// prediction request (dendrite-link's `Link::info`).
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 /// The most inputs in one [`Request::PredictBatch`] on any device; a device whose inputs are
 /// wide takes fewer ([`Limits::batch`]), and a host splits longer batches.
 pub const MAX_BATCH: usize = 8;
@@ -164,9 +165,10 @@ pub enum Request {
     PredictBatch(Vec<Vec<f32>>),
     /// Re-validate the weights region and report health: answered with [`Response::SelfCheck`].
     SelfCheck,
-    /// Time `iterations` forward passes and an empty loop of as many turns: answered with
-    /// [`Response::Cost`]. The input is all zeros; the device needs a valid model. At most
-    /// [`MAX_COST_ITERATIONS`] passes are timed ([`CostReport::iterations`] says how many).
+    /// Time `iterations` forward passes and an empty loop of as many turns, and measure the RAM
+    /// of one more: answered with [`Response::Cost`]. The input is all zeros; the device needs
+    /// a valid model. At most [`MAX_COST_ITERATIONS`] passes are timed
+    /// ([`CostReport::iterations`] says how many).
     Cost {
         /// How many forward passes to time.
         iterations: u32,
@@ -323,7 +325,8 @@ pub struct SelfCheckReport {
 }
 
 /// Answer to [`Request::Cost`]: the cost of a forward pass, net of loop overhead, is
-/// `(ticks - empty_ticks) / iterations` ticks.
+/// `(ticks - empty_ticks) / iterations` ticks; its RAM is `network_bytes + stack_bytes`
+/// ([`network_ram_bytes`](Self::network_ram_bytes)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CostReport {
     /// Forward passes timed: as requested, at most [`MAX_COST_ITERATIONS`].
@@ -335,6 +338,13 @@ pub struct CostReport {
     /// Tick frequency in hertz (25 MHz on MPS2: under `qemu-system-arm -icount shift=0`, one
     /// tick is 40 instructions).
     pub tick_hz: u32,
+    /// Bytes of the network value itself, wherever the firmware keeps it: with the weights read
+    /// in place, a few pointers into the weights region (the weights are not in RAM).
+    pub network_bytes: u32,
+    /// Bytes of stack one forward pass used below its caller's frame (its activations, its
+    /// outputs, its frames), measured by painting the free stack before the pass and finding
+    /// the lowest word it changed; 0 on a board that cannot measure it.
+    pub stack_bytes: u32,
 }
 
 impl CostReport {
@@ -344,6 +354,12 @@ impl CostReport {
             return 0.0;
         }
         f64::from(self.ticks.saturating_sub(self.empty_ticks)) / f64::from(self.iterations)
+    }
+
+    /// RAM for the network: its own bytes and the stack of one forward pass (the weights stay
+    /// in flash; the input, in the link's buffer, is not counted).
+    pub fn network_ram_bytes(&self) -> u32 {
+        self.network_bytes.saturating_add(self.stack_bytes)
     }
 }
 

@@ -134,6 +134,8 @@ fn protocol_messages() -> std::io::Result<()> {
                 ticks: 400,
                 empty_ticks: 20,
                 tick_hz: 25_000_000,
+                network_bytes: 24,
+                stack_bytes: 160,
             }),
         ),
     ];

@@ -157,6 +157,8 @@ impl Oracle<'_> {
                     ticks: 0,
                     empty_ticks: 0,
                     tick_hz: self.tick_hz,
+                    network_bytes: std::mem::size_of::<network::Model>() as u32,
+                    stack_bytes: 0,
                 })
             }
             Request::ForceFault(_) => return Err(DeviceError::Unsupported),
@@ -197,13 +199,18 @@ fn check(x: &[f32]) -> Result<(), DeviceError> {
     }
 }
 
-/// `response` with what a board measures (ticks, stack use) zeroed, for comparing a real
-/// board's answer with that of an [`Oracle`] whose `stack` is `(0, 0)`.
+/// `response` with what a board measures (ticks, stack use) zeroed and the network's size set
+/// to the host's (a board's pointers may be narrower), for comparing a real board's answer with
+/// that of an [`Oracle`] whose `stack` is `(0, 0)`.
 pub fn without_measurements(mut response: Response) -> Response {
     match &mut response {
         Response::Prediction(p) => p.ticks = 0,
         Response::Batch(ps) => ps.iter_mut().for_each(|p| p.ticks = 0),
-        Response::Cost(report) => (report.ticks, report.empty_ticks) = (0, 0),
+        Response::Cost(report) => {
+            (report.ticks, report.empty_ticks) = (0, 0);
+            (report.network_bytes, report.stack_bytes) =
+                (std::mem::size_of::<network::Model>() as u32, 0);
+        }
         Response::SelfCheck(report) => (report.stack_used, report.stack_size) = (0, 0),
         _ => {}
     }

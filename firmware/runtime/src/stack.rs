@@ -101,15 +101,56 @@ fn arm_guard(_base: usize) {}
 /// Deepest stack use since `paint`, in bytes, and the size of the usable stack.
 pub fn high_water_mark() -> (u32, u32) {
     let (bottom, top) = bounds();
+    let addr = lowest_touched(bottom, top);
+    ((top - addr) as u32, (top - bottom) as u32)
+}
+
+/// The lowest word of the usable stack that is not paint: the deepest the stack has grown since
+/// [`paint`] (the top when it never grew). Inlined, so that calling it after [`used_by`]'s `f`
+/// leaves no frame of its own below the stack pointer.
+#[inline(always)]
+fn lowest_touched(bottom: usize, top: usize) -> usize {
     let mut addr = bottom;
-    while addr < top {
-        // SAFETY: [bottom, top) is the stack above the guard, in RAM, word-aligned; reading it
-        // races with nothing (single core, no interrupt handlers).
-        let word = unsafe { core::ptr::read_volatile(addr as *const u32) };
-        if word != PAINT {
-            break;
-        }
+    // SAFETY: [bottom, top) is the stack above the guard, in RAM, word-aligned; reading it
+    // races with nothing (single core, no interrupt handlers).
+    while addr < top && unsafe { core::ptr::read_volatile(addr as *const u32) } == PAINT {
         addr += 4;
     }
-    ((top - addr) as u32, (top - bottom) as u32)
+    addr
+}
+
+/// Runs `f` and returns how many bytes of stack it used below the caller's frame: the free
+/// stack is painted just before, from the deepest mark left so far up to the current stack
+/// pointer, and the lowest word `f` changed gives its depth. The high-water mark of
+/// [`high_water_mark`] is kept: `f` either goes deeper than any use so far, and is the new mark,
+/// or the former mark is written back.
+///
+/// `f` is called through a function that is never inlined, so everything it puts on the stack
+/// (its frames, its locals, what it returns) lies below the stack pointer read here.
+#[inline(never)]
+pub fn used_by(f: &mut dyn FnMut()) -> u32 {
+    let (bottom, _) = bounds();
+    let sp = cortex_m::register::msp::read() as usize & !3;
+    let deepest = lowest_touched(bottom, sp);
+    let mut addr = deepest;
+    while addr < sp {
+        // SAFETY: [deepest, sp) is free stack below this function's frame (this loop calls
+        // nothing, so nothing else lives below the stack pointer), word-aligned.
+        unsafe { core::ptr::write_volatile(addr as *mut u32, PAINT) };
+        addr += 4;
+    }
+    call(f);
+    let lowest = lowest_touched(bottom, sp);
+    if deepest < lowest {
+        // `f` stayed above the deepest use so far, whose mark the paint covered: written back.
+        // SAFETY: `deepest` is a word of free stack below `f`'s reach, word-aligned.
+        unsafe { core::ptr::write_volatile(deepest as *mut u32, !PAINT) };
+    }
+    (sp - lowest) as u32
+}
+
+/// Calls `f` in a frame of its own, below the stack pointer [`used_by`] read.
+#[inline(never)]
+fn call(f: &mut dyn FnMut()) {
+    f();
 }

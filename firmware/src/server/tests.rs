@@ -404,6 +404,8 @@ fn cost_times_the_forward_pass_and_an_empty_loop() {
             ticks: 1,
             empty_ticks: 1,
             tick_hz: TestBoard::TICK_HZ,
+            network_bytes: core::mem::size_of::<crate::network::Model>() as u32,
+            stack_bytes: 0,
         })]
     );
 }

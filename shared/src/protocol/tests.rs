@@ -129,12 +129,14 @@ fn any_response() -> impl Strategy<Value = Response> {
             stack_size: size,
         })
     });
-    let cost = any::<[u32; 4]>().prop_map(|c| {
+    let cost = any::<[u32; 6]>().prop_map(|c| {
         Response::Cost(CostReport {
             iterations: c[0],
             ticks: c[1],
             empty_ticks: c[2],
             tick_hz: c[3],
+            network_bytes: c[4],
+            stack_bytes: c[5],
         })
     });
     prop_oneof![

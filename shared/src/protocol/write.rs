@@ -250,7 +250,9 @@ impl<'b> Writer<'b> {
         self.varint(r.iterations)
             .varint(r.ticks)
             .varint(r.empty_ticks)
-            .varint(r.tick_hz);
+            .varint(r.tick_hz)
+            .varint(r.network_bytes)
+            .varint(r.stack_bytes);
     }
 
     fn model_status(&mut self, status: ModelStatus) -> &mut Self {

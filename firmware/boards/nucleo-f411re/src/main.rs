@@ -41,6 +41,10 @@ impl Platform for Nucleo {
     fn stack_usage(&self) -> (u32, u32) {
         dendrite_runtime::stack::high_water_mark()
     }
+
+    fn stack_used_by(&mut self, f: &mut dyn FnMut()) -> u32 {
+        dendrite_runtime::stack::used_by(f)
+    }
 }
 
 #[entry]

@@ -51,6 +51,10 @@ impl Platform for Pico {
     fn stack_usage(&self) -> (u32, u32) {
         dendrite_runtime::stack::high_water_mark()
     }
+
+    fn stack_used_by(&mut self, f: &mut dyn FnMut()) -> u32 {
+        dendrite_runtime::stack::used_by(f)
+    }
 }
 
 /// The HAL's UART transmitter as an `embedded-io` 0.6 writer (the HAL implements 0.7; the
