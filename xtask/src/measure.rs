@@ -3,12 +3,15 @@
 //!
 //! Flash is `.vector_table + .text + .rodata` and static RAM `.data + .bss`, read from the ELF
 //! with the `object` crate; the stack high-water mark is the firmware's own `SelfCheck` report
-//! (a painted stack) after 2,000 predictions under QEMU. Instructions per inference come from
+//! (a painted stack) after 2,000 predictions under QEMU, and the network's RAM
+//! (`network_ram_bytes`: the network value's own bytes plus the stack one forward pass uses
+//! below its caller's frame, painted just before it) the firmware's `Cost` report of one pass.
+//! Instructions per inference come from
 //! the `Cost` request under `qemu-system-arm -icount shift=0` (one instruction per virtual
 //! nanosecond), net of an empty loop of as many turns. The emulated boards are measured with
 //! the seed model, a 16-32-32-4 model and a 64-32-10 model, the 16-32-32-4 model quantized to
-//! int8, and (where the WEIGHTS region holds it) the MLPerf Tiny anomaly-detection
-//! autoencoder's shape in int8; the real boards (`firmware/boards/`), which cannot run here, are
+//! int8, and (where the WEIGHTS region holds them) a 256-128-64-10 model (about 42,000 f32
+//! weights) and the MLPerf Tiny anomaly-detection autoencoder's shape in int8; the real boards (`firmware/boards/`), which cannot run here, are
 //! built and sized for the seed model. The models are written to `target/xtask/` from fixed
 //! seeds, the same bytes on every run.
 
@@ -64,8 +67,8 @@ impl Sections {
     }
 }
 
-/// `cargo xtask size [--json] [--model FILE] [--board NAME]`: flash, static RAM and stack
-/// high-water mark of every board's firmware.
+/// `cargo xtask size [--json] [--model FILE] [--board NAME]`: flash, static RAM, stack
+/// high-water mark and the network's RAM of every board's firmware.
 pub fn size(args: &[String]) -> Result<()> {
     let options = Options::parse(args)?;
     let mut rows = Vec::new();
@@ -73,12 +76,14 @@ pub fn size(args: &[String]) -> Result<()> {
         for model in options.models(board)? {
             let elf = firmware::for_model(&firmware_source(), &model, board, true)?;
             let s = Sections::read(&elf)?;
-            let stack = stack_high_water(&elf, &model, board)?;
+            let ram = ram_use(&elf, &model, board)?;
             rows.push(json!({
                 "board": board.name, "core": board.core, "emulated": true,
                 "architecture": label(&model)?,
                 "flash_bytes": s.flash(), "static_ram_bytes": s.static_ram(),
-                "sections": s.json(), "stack_high_water_bytes": stack,
+                "sections": s.json(), "stack_high_water_bytes": ram.stack_high_water,
+                "network_ram_bytes": ram.network(),
+                "network": { "value_bytes": ram.network_value, "forward_stack_bytes": ram.forward_stack },
             }));
         }
     }
@@ -90,6 +95,7 @@ pub fn size(args: &[String]) -> Result<()> {
             "architecture": firmware::architecture(&firmware_source().seed_model())?.to_string(),
             "flash_bytes": s.flash(), "static_ram_bytes": s.static_ram(),
             "sections": s.json(), "stack_high_water_bytes": null,
+            "network_ram_bytes": null, "network": null,
         }));
     }
     if options.json {
@@ -99,23 +105,23 @@ pub fn size(args: &[String]) -> Result<()> {
         );
         return Ok(());
     }
-    println!("flash = .vector_table + .text + .rodata + .data; static RAM = .data + .bss; stack after 2,000 predictions");
+    println!("flash = .vector_table + .text + .rodata + .data; static RAM = .data + .bss; stack after 2,000 predictions;");
+    println!("network RAM = the network value + the stack of one forward pass (weights read in place from flash)");
     println!(
-        "{:<14} {:<11} {:<29} {:>7} {:>7} {:>7}",
-        "board", "core", "architecture", "flash", "RAM", "stack"
+        "{:<14} {:<11} {:<37} {:>7} {:>7} {:>7} {:>8}",
+        "board", "core", "architecture", "flash", "RAM", "stack", "network"
     );
+    let figure = |v: &Value| v.as_u64().map_or("-".into(), |n| n.to_string());
     for r in &rows {
-        let stack = r["stack_high_water_bytes"]
-            .as_u64()
-            .map_or("-".into(), |s| s.to_string());
         println!(
-            "{:<14} {:<11} {:<29} {:>7} {:>7} {:>7}",
+            "{:<14} {:<11} {:<37} {:>7} {:>7} {:>7} {:>8}",
             text(&r["board"]),
             text(&r["core"]),
             text(&r["architecture"]),
             r["flash_bytes"].as_u64().unwrap_or(0),
             r["static_ram_bytes"].as_u64().unwrap_or(0),
-            stack
+            figure(&r["stack_high_water_bytes"]),
+            figure(&r["network_ram_bytes"]),
         );
     }
     Ok(())
@@ -187,8 +193,26 @@ fn text(value: &Value) -> &str {
     value.as_str().unwrap_or("")
 }
 
-/// The firmware's own stack high-water mark after 2,000 predictions.
-fn stack_high_water(elf: &Path, model: &Path, board: QemuBoard) -> Result<u32> {
+/// What a firmware's RAM is used for besides its statics, as it reports it.
+struct RamUse {
+    /// The stack high-water mark after 2,000 predictions (`SelfCheck`).
+    stack_high_water: u32,
+    /// The network value's own bytes (`Cost`).
+    network_value: u32,
+    /// The stack of one forward pass below its caller's frame (`Cost`).
+    forward_stack: u32,
+}
+
+impl RamUse {
+    /// The network's RAM: the network value and the stack of one forward pass.
+    fn network(&self) -> u32 {
+        self.network_value + self.forward_stack
+    }
+}
+
+/// The firmware's own stack high-water mark after 2,000 predictions, then the RAM of one
+/// forward pass from a one-pass `Cost` request.
+fn ram_use(elf: &Path, model: &Path, board: QemuBoard) -> Result<RamUse> {
     let mut qemu = boot(elf, model, board, false)?;
     let input = usize::from(firmware::architecture(model)?.input);
     let inputs = models::random_inputs(2_000, input, 7);
@@ -199,7 +223,18 @@ fn stack_high_water(elf: &Path, model: &Path, board: QemuBoard) -> Result<u32> {
         .link()
         .self_check()
         .context("asking for the stack high-water mark")?;
-    Ok(check.stack_used)
+    let cost = qemu
+        .link()
+        .cost(1)
+        .with_context(|| format!("asking {} for the network's RAM", board.name))?;
+    if cost.stack_bytes == 0 {
+        bail!("{}: the firmware measured no stack for a forward pass", board.name);
+    }
+    Ok(RamUse {
+        stack_high_water: check.stack_used,
+        network_value: cost.network_bytes,
+        forward_stack: cost.stack_bytes,
+    })
 }
 
 /// The 16-32-32-4 relu/relu/softmax model, weights from a fixed seed, in `target/xtask/`.
@@ -219,6 +254,18 @@ fn digits_model() -> Result<PathBuf> {
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("digits-64-32-10.postcard");
     let bytes = models::synthetic(64, &[(32, Relu), (10, Softmax)], 1);
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// The 256-128-64-10 relu/relu/softmax model (41,802 parameters, 167 KB of f32 weights),
+/// weights from a fixed seed, in `target/xtask/`: a network whose weights could never be copied
+/// into the boards' RAM, read in place from flash.
+fn large_model() -> Result<PathBuf> {
+    let dir = root().join("target/xtask");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("large-256-128-64-10.postcard");
+    let bytes = models::synthetic(256, &[(128, Relu), (64, Relu), (10, Softmax)], 1);
     std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
@@ -332,7 +379,7 @@ impl Options {
 
     /// The models for `board`: the one `--model` names, or the seed, the 16-32-32-4 and the
     /// 64-32-10 models, the 16-32-32-4 model in int8, and on the boards whose WEIGHTS region
-    /// holds it the anomaly-detection autoencoder in int8.
+    /// holds them the 256-128-64-10 model and the anomaly-detection autoencoder in int8.
     fn models(&self, board: QemuBoard) -> Result<Vec<PathBuf>> {
         if let Some(file) = &self.model {
             return Ok(vec![file.clone()]);
@@ -344,9 +391,10 @@ impl Options {
             digits_model()?,
             int8_of(&wide, 2_000)?,
         ];
-        let autoencoder = autoencoder_int8_model()?;
-        if std::fs::metadata(&autoencoder)?.len() <= u64::from(board.weights_len) {
-            list.push(autoencoder);
+        for model in [large_model()?, autoencoder_int8_model()?] {
+            if std::fs::metadata(&model)?.len() <= u64::from(board.weights_len) {
+                list.push(model);
+            }
         }
         Ok(list)
     }

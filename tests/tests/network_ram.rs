@@ -1,0 +1,107 @@
+//! The network's RAM as the device measures it (`Cost`: the network value's own bytes and the
+//! stack one forward pass uses below its caller's frame, painted just before the pass), under
+//! qemu-system-arm: small against the model's widths, within the bounds the weights read in
+//! place from flash allow (seed model 192 B, 16-32-32-4 512 B, 256-128-64-10 2 KB), the same on
+//! every request, and without losing the firmware's stack high-water mark.
+
+use dendrite_core::format::{Architecture, DType};
+use dendrite_core::protocol::CostReport;
+use dendrite_core::Activation::{Relu, Softmax};
+use dendrite_link::{firmware, qemu_board, QemuBoard, QEMU_BOARDS};
+use dendrite_tests::models::{self, int8};
+use dendrite_tests::{build, emulator};
+use std::path::Path;
+
+fn on(name: &str) -> QemuBoard {
+    qemu_board(name).unwrap_or_else(|| panic!("no emulated board {name}"))
+}
+
+/// Boots `elf` with `model` on `board`, asks for the network's RAM twice around 200
+/// predictions, and checks it: at least one layer's widest output in the model's activation
+/// type (the pass cannot hold less), at most `bound` bytes, the network value a few pointers,
+/// the same figure each time, and the firmware's stack high-water mark kept. Returns the
+/// figure.
+fn network_ram(board: QemuBoard, elf: &Path, model: &Path, bound: u32) -> u32 {
+    let architecture: Architecture = firmware::architecture(model).expect("a valid model");
+    let per_value = match firmware::weight_type(model).expect("a valid model") {
+        DType::I8 => 1,
+        _ => 4,
+    };
+    let widest = architecture
+        .layers
+        .iter()
+        .map(|&(width, _)| u32::from(width))
+        .max()
+        .expect("a model has layers");
+
+    let mut qemu = emulator::boot_on(board, elf, Some(model));
+    let first: CostReport = qemu.link().cost(1).expect("a cost report");
+    let name = format!("{} on {}", architecture, board.name);
+    assert!(
+        first.stack_bytes >= widest * per_value,
+        "{name}: {} bytes of stack cannot hold a {widest}-wide layer's output",
+        first.stack_bytes
+    );
+    // A few pointers into the weights region per layer and the model's CRC: no weights.
+    let pointers = 4 * (2 + 4 * architecture.layers.len() as u32) + 8;
+    assert!(
+        first.network_bytes > 0 && first.network_bytes <= pointers,
+        "{name}: the network value takes {} bytes",
+        first.network_bytes
+    );
+    let ram = first.network_ram_bytes();
+    assert!(ram <= bound, "{name}: {ram} bytes of RAM, more than {bound}");
+
+    // Deeper use in between (a batch) neither changes the figure nor is forgotten by the
+    // high-water mark, which must cover the deepest of both.
+    let inputs = models::random_inputs(200, usize::from(architecture.input), 11);
+    qemu.link().predict_batch(&inputs).expect("predictions");
+    let before = qemu.link().self_check().expect("a self-check").stack_used;
+    let again = qemu.link().cost(1).expect("a cost report");
+    assert_eq!(again.network_ram_bytes(), ram, "{name}: a second measurement");
+    let after = qemu.link().self_check().expect("a self-check").stack_used;
+    assert_eq!(after, before, "{name}: the measurement moved the high-water mark");
+    assert!(after >= first.stack_bytes, "{name}: high-water mark {after}");
+    ram
+}
+
+/// The firmware built for `model`'s architecture and weight type on `board` (cached).
+fn firmware_for(model: &Path, board: QemuBoard) -> std::path::PathBuf {
+    firmware::for_model(&build::firmware_source(), model, board, true)
+        .unwrap_or_else(|e| panic!("{}: {e}", board.name))
+}
+
+#[test]
+fn the_seed_model_takes_at_most_192_bytes_on_every_core() {
+    let seed = build::seed_model();
+    for &board in QEMU_BOARDS {
+        network_ram(board, &build::firmware_on(board), &seed, 192);
+    }
+}
+
+#[test]
+fn a_16_32_32_4_model_takes_at_most_512_bytes_in_f32_and_in_int8() {
+    let float = int8::dir().join("16-32-32-4.postcard");
+    let quantized = int8::dir().join("16-32-32-4.int8.postcard");
+    for board in [on("mps2-an386"), on("microbit")] {
+        let f32_ram = network_ram(board, &firmware_for(&float, board), &float, 512);
+        let int8_ram = network_ram(board, &firmware_for(&quantized, board), &quantized, 512);
+        assert!(
+            int8_ram < f32_ram,
+            "{}: int8 {int8_ram} B, f32 {f32_ram} B",
+            board.name
+        );
+    }
+}
+
+#[test]
+fn a_256_128_64_10_model_runs_from_flash_in_at_most_2_kb_on_the_m4f() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("256-128-64-10.postcard");
+    let bytes = models::synthetic(256, &[(128, Relu), (64, Relu), (10, Softmax)], 1);
+    // 167 KB of weights: twenty times the board's RAM for the network.
+    assert!(bytes.len() > 160_000);
+    std::fs::write(&path, bytes).expect("writing the model");
+    let board = on("mps2-an386");
+    network_ram(board, &firmware_for(&path, board), &path, 2048);
+}
