@@ -72,6 +72,15 @@ impl<'a, const IN: usize, const OUT: usize, A: Act> DenseRef<'a, IN, OUT, A> {
                 .map_err(|_| DecodeError::ArchitectureMismatch)?,
         ))
     }
+
+    /// The layer on `x`, written into `out`: [`kernel::affine`], then the activation. A chain
+    /// of layers passes each its successor's input buffer, so no output is copied on the stack
+    /// (a `[f32; OUT]` returned by value through inlined layers was).
+    #[inline(always)]
+    pub fn forward_into(&self, x: &[f32; IN], out: &mut [f32; OUT]) {
+        kernel::affine(x, self.kernel.as_flattened(), self.bias, out);
+        A::apply(out);
+    }
 }
 
 /// A sequence of borrowed layers taking `IN` inputs: [`DenseRef`] (the last layer) or
@@ -108,8 +117,7 @@ impl<'a, const IN: usize, const OUT: usize, A: Act> LayersRef<'a, IN> for DenseR
     #[inline(always)]
     fn forward(&self, x: &[f32; IN]) -> [f32; OUT] {
         let mut out = [0.0; OUT];
-        kernel::affine(x, self.kernel.as_flattened(), self.bias, &mut out);
-        A::apply(&mut out);
+        self.forward_into(x, &mut out);
         out
     }
 
@@ -164,7 +172,8 @@ impl<'a, const IN: usize, const MID: usize, A: Act, Rest: LayersRef<'a, MID>> La
 
     #[inline(always)]
     fn forward(&self, x: &[f32; IN]) -> Self::Output {
-        let hidden = self.first.forward(x);
+        let mut hidden = [0.0; MID];
+        self.first.forward_into(x, &mut hidden);
         self.rest.forward(&hidden)
     }
 

@@ -50,7 +50,10 @@ fn network_ram(board: QemuBoard, elf: &Path, model: &Path, bound: u32) -> u32 {
         first.network_bytes
     );
     let ram = first.network_ram_bytes();
-    assert!(ram <= bound, "{name}: {ram} bytes of RAM, more than {bound}");
+    assert!(
+        ram <= bound,
+        "{name}: {ram} bytes of RAM, more than {bound}"
+    );
 
     // Deeper use in between (a batch) neither changes the figure nor is forgotten by the
     // high-water mark, which must cover the deepest of both.
@@ -58,10 +61,20 @@ fn network_ram(board: QemuBoard, elf: &Path, model: &Path, bound: u32) -> u32 {
     qemu.link().predict_batch(&inputs).expect("predictions");
     let before = qemu.link().self_check().expect("a self-check").stack_used;
     let again = qemu.link().cost(1).expect("a cost report");
-    assert_eq!(again.network_ram_bytes(), ram, "{name}: a second measurement");
+    assert_eq!(
+        again.network_ram_bytes(),
+        ram,
+        "{name}: a second measurement"
+    );
     let after = qemu.link().self_check().expect("a self-check").stack_used;
-    assert_eq!(after, before, "{name}: the measurement moved the high-water mark");
-    assert!(after >= first.stack_bytes, "{name}: high-water mark {after}");
+    assert_eq!(
+        after, before,
+        "{name}: the measurement moved the high-water mark"
+    );
+    assert!(
+        after >= first.stack_bytes,
+        "{name}: high-water mark {after}"
+    );
     ram
 }
 

@@ -228,7 +228,10 @@ fn ram_use(elf: &Path, model: &Path, board: QemuBoard) -> Result<RamUse> {
         .cost(1)
         .with_context(|| format!("asking {} for the network's RAM", board.name))?;
     if cost.stack_bytes == 0 {
-        bail!("{}: the firmware measured no stack for a forward pass", board.name);
+        bail!(
+            "{}: the firmware measured no stack for a forward pass",
+            board.name
+        );
     }
     Ok(RamUse {
         stack_high_water: check.stack_used,
