@@ -74,8 +74,8 @@ impl<'a, const IN: usize, const OUT: usize, A: Act> DenseRef<'a, IN, OUT, A> {
     }
 
     /// The layer on `x`, written into `out`: [`kernel::affine`], then the activation. A chain
-    /// of layers passes each its successor's input buffer, so no output is copied on the stack
-    /// (a `[f32; OUT]` returned by value through inlined layers was).
+    /// of wide layers passes each its successor's input buffer, so no output is copied on the
+    /// stack (a wide `[f32; OUT]` returned by value through inlined layers was).
     #[inline(always)]
     pub fn forward_into(&self, x: &[f32; IN], out: &mut [f32; OUT]) {
         kernel::affine(x, self.kernel.as_flattened(), self.bias, out);
@@ -139,6 +139,11 @@ impl<'a, const IN: usize, const OUT: usize, A: Act> LayersRef<'a, IN> for DenseR
     }
 }
 
+/// The widest hidden layer whose outputs [`ChainRef`] returns by value (a Cortex-M4F's FPU has
+/// 32 single-precision registers); wider layers write theirs in place
+/// ([`DenseRef::forward_into`]).
+const REGISTER_WIDTH: usize = 32;
+
 /// A [`DenseRef`] layer from `IN` to `MID` units with activation `A`, followed by `Rest`.
 #[derive(Debug, PartialEq)]
 pub struct ChainRef<'a, const IN: usize, const MID: usize, A, Rest> {
@@ -172,9 +177,19 @@ impl<'a, const IN: usize, const MID: usize, A: Act, Rest: LayersRef<'a, MID>> La
 
     #[inline(always)]
     fn forward(&self, x: &[f32; IN]) -> Self::Output {
-        let mut hidden = [0.0; MID];
-        self.first.forward_into(x, &mut hidden);
-        self.rest.forward(&hidden)
+        // Up to `REGISTER_WIDTH` outputs, a layer's array returned by value is kept in the FPU's
+        // registers once the layer is unrolled; a wider one stays in memory, where returning it
+        // by value copied it into a second array on the stack (512 bytes for a 128-unit layer),
+        // so it is written in place into its successor's input instead. The same arithmetic,
+        // the same bits, either way; the width is a constant, so one branch is compiled.
+        if MID <= REGISTER_WIDTH {
+            let hidden = self.first.forward(x);
+            self.rest.forward(&hidden)
+        } else {
+            let mut hidden = [0.0; MID];
+            self.first.forward_into(x, &mut hidden);
+            self.rest.forward(&hidden)
+        }
     }
 
     fn view(layers: &mut impl Iterator<Item = LayerView<'a>>) -> Result<Self, DecodeError> {
@@ -282,5 +297,38 @@ mod tests {
         assert_eq!(split.rest.rest.bias, &[13.0, 13.25]);
         // Too short by one word: no layers.
         assert!(Layers::split(&data[6..data.len() - 1]).is_none());
+    }
+
+    /// `IN` → `MID` relu → 3 softmax, the layers chained, and the same two layers run one
+    /// after the other by hand: the same bits whichever way the chain passes the hidden layer.
+    fn chained_equals_stepwise<const IN: usize, const MID: usize>() {
+        let kernel1: Vec<[f32; IN]> = (0..MID)
+            .map(|j| core::array::from_fn(|i| ((i * 7 + j * 3) % 11) as f32 * 0.1 - 0.5))
+            .collect();
+        let bias1: [f32; MID] = core::array::from_fn(|j| j as f32 * 0.01);
+        let kernel2: Vec<[f32; MID]> = (0..3)
+            .map(|j| core::array::from_fn(|i| ((i * 5 + j) % 13) as f32 * 0.05 - 0.3))
+            .collect();
+        let bias2 = [0.1, -0.2, 0.3];
+        let first = DenseRef::<IN, MID, Relu>::new(kernel1.as_slice().try_into().unwrap(), &bias1);
+        let last = DenseRef::<MID, 3, Softmax>::new(kernel2.as_slice().try_into().unwrap(), &bias2);
+        let chain = ChainRef::new(first, last);
+        let x: [f32; IN] = core::array::from_fn(|i| (i as f32 * 0.37).sin());
+        let mut hidden = [0.0; MID];
+        first.forward_into(&x, &mut hidden);
+        let want = last.forward(&hidden);
+        assert_eq!(chain.forward(&x).map(f32::to_bits), want.map(f32::to_bits));
+        assert_eq!(
+            LayersRef::forward(&first, &x).map(f32::to_bits),
+            hidden.map(f32::to_bits)
+        );
+    }
+
+    #[test]
+    fn narrow_and_wide_hidden_layers_give_the_same_bits() {
+        chained_equals_stepwise::<5, 8>();
+        chained_equals_stepwise::<5, { REGISTER_WIDTH }>();
+        chained_equals_stepwise::<9, { REGISTER_WIDTH + 1 }>();
+        chained_equals_stepwise::<16, 128>();
     }
 }
