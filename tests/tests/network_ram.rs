@@ -76,6 +76,7 @@ fn network_ram(board: QemuBoard, elf: &Path, model: &Path, bound: u32) -> u32 {
         after >= first.stack_bytes,
         "{name}: high-water mark {after}"
     );
+    eprintln!("{name}: network RAM {ram} bytes");
     ram
 }
 
