@@ -19,7 +19,7 @@ fn on(name: &str) -> QemuBoard {
 
 /// Boots `elf` with `model` on `board`, asks for the network's RAM twice around 200
 /// predictions, and checks it: at least one layer's widest output in the model's activation
-/// type (the pass cannot hold less), at most `bound` bytes, the network value a few pointers,
+/// type (the pass cannot hold less), at most `bound` bytes, the network value without weights,
 /// the same figure each time, and the firmware's stack high-water mark kept. Returns the
 /// figure.
 fn network_ram(board: QemuBoard, elf: &Path, model: &Path, bound: u32) -> u32 {
@@ -43,10 +43,11 @@ fn network_ram(board: QemuBoard, elf: &Path, model: &Path, bound: u32) -> u32 {
         "{name}: {} bytes of stack cannot hold a {widest}-wide layer's output",
         first.stack_bytes
     );
-    // A few pointers into the weights region per layer and the model's CRC: no weights.
-    let pointers = 4 * (2 + 4 * architecture.layers.len() as u32) + 8;
+    // Pointers into the weights region, an int8 layer's quantization parameters and the
+    // model's CRC: no weights.
+    let value = 32 + 64 * architecture.layers.len() as u32;
     assert!(
-        first.network_bytes > 0 && first.network_bytes <= pointers,
+        first.network_bytes > 0 && first.network_bytes <= value,
         "{name}: the network value takes {} bytes",
         first.network_bytes
     );
