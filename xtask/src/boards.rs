@@ -70,10 +70,10 @@ pub fn check_all(firmware_dir: &Path) -> Result<()> {
 }
 
 /// Runs `firmware/runtime/examples/int8_selftest.rs` on `board` under QEMU, built with the
-/// board's feature, CPU and target directory (those of its default firmware build).
+/// board's feature and CPU in the firmware builds' shared target directory.
 fn int8_selftest(firmware_dir: &Path, board: QemuBoard) -> Result<()> {
-    let build = FirmwareBuild::default_for(&firmware_source(), board);
-    let target_dir = build.target_dir.to_string_lossy().into_owned();
+    let target_dir = firmware_source().target_dir();
+    let target_dir = target_dir.to_string_lossy().into_owned();
     let feature = board.feature();
     let target = board.target;
     let runner = format!(
