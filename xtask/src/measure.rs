@@ -6,12 +6,12 @@
 //! (a painted stack) after 2,000 predictions under QEMU, and the network's RAM
 //! (`network_ram_bytes`: the network value's own bytes plus the stack one forward pass uses
 //! below its caller's frame, painted just before it) the firmware's `Cost` report of one pass.
-//! Instructions per inference come from
-//! the `Cost` request under `qemu-system-arm -icount shift=0` (one instruction per virtual
-//! nanosecond), net of an empty loop of as many turns. The emulated boards are measured with
-//! the seed model, a 16-32-32-4 model and a 64-32-10 model, the 16-32-32-4 model quantized to
-//! int8, and (where the WEIGHTS region holds them) a 256-128-64-10 model (about 42,000 f32
-//! weights) and the MLPerf Tiny anomaly-detection autoencoder's shape in int8; the real boards (`firmware/boards/`), which cannot run here, are
+//! Instructions per inference come from the `Cost` request under `qemu-system-arm -icount
+//! shift=0` (one instruction per virtual nanosecond), net of an empty loop of as many turns. The
+//! emulated boards are measured with the seed model, a 16-32-32-4 model and a 64-32-10 model,
+//! the 16-32-32-4 model quantized to int8, and (where the WEIGHTS region holds them) a
+//! 256-128-64-10 model (41,802 f32 parameters) and the MLPerf Tiny anomaly-detection
+//! autoencoder's shape in int8; the real boards (`firmware/boards/`), which cannot run here, are
 //! built and sized for the seed model. The models are written to `target/xtask/` from fixed
 //! seeds, the same bytes on every run.
 
