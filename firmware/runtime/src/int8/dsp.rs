@@ -129,12 +129,7 @@ macro_rules! dsp_step {
 /// Four [`dsp_step`]s without the end test.
 macro_rules! dsp_steps4 {
     () => {
-        concat!(
-            dsp_step!(""),
-            dsp_step!(""),
-            dsp_step!(""),
-            dsp_step!("")
-        )
+        concat!(dsp_step!(""), dsp_step!(""), dsp_step!(""), dsp_step!(""))
     };
 }
 
