@@ -20,29 +20,47 @@
 //! - On ARMv7-M without it (`cfg(dendrite_arch = "v7m")`: Cortex-M3), [`Thumb2`], one input at a
 //!   time: `LDRSB` with post-increment reads the input and the four rows' weights, one `ADD`
 //!   applies the offset, four `MLA`s: 10 instructions for 4 multiply-adds.
-//! - Elsewhere (Cortex-M0, M0+, the host), [`Kernel`] is [`Scalar`].
+//! - On ARMv6-M (`cfg(dendrite_arch = "v6m")`: Cortex-M0, M0+), [`Thumb1`], one input at a
+//!   time: one index register addresses the input and the four rows (`LDRSB`), one `ADD`
+//!   applies the offset, then `LDRSB`, `MULS`, `ADD` per row: 15 instructions for 4
+//!   multiply-adds.
+//! - Elsewhere (the host), [`Kernel`] is [`Scalar`].
 
 pub use dendrite_core::quant::{Dot, Scalar, DOT_BLOCK};
 
 #[cfg(all(target_arch = "arm", dendrite_dsp))]
 mod dsp;
+#[cfg(all(target_arch = "arm", dendrite_arch = "v6m"))]
+mod thumb1;
 #[cfg(all(target_arch = "arm", not(dendrite_dsp), dendrite_arch = "v7m"))]
 mod thumb2;
 
 /// This core's int8 inner-product kernel: [`Simd`] on the cores with the DSP extension
-/// (Cortex-M4, M7, M33), [`Thumb2`] on ARMv7-M without it (Cortex-M3), [`Scalar`] elsewhere
-/// (Cortex-M0, M0+). Pass it to dendrite-core's `*_with::<Kernel>` functions.
+/// (Cortex-M4, M7, M33), [`Thumb2`] on ARMv7-M without it (Cortex-M3), [`Thumb1`] on ARMv6-M
+/// (Cortex-M0, M0+), [`Scalar`] elsewhere. Pass it to dendrite-core's `*_with::<Kernel>`
+/// functions.
 #[cfg(all(target_arch = "arm", dendrite_dsp))]
 pub type Kernel = Simd;
 /// This core's int8 inner-product kernel: [`Simd`] on the cores with the DSP extension
-/// (Cortex-M4, M7, M33), [`Thumb2`] on ARMv7-M without it (Cortex-M3), [`Scalar`] elsewhere
-/// (Cortex-M0, M0+). Pass it to dendrite-core's `*_with::<Kernel>` functions.
+/// (Cortex-M4, M7, M33), [`Thumb2`] on ARMv7-M without it (Cortex-M3), [`Thumb1`] on ARMv6-M
+/// (Cortex-M0, M0+), [`Scalar`] elsewhere. Pass it to dendrite-core's `*_with::<Kernel>`
+/// functions.
 #[cfg(all(target_arch = "arm", not(dendrite_dsp), dendrite_arch = "v7m"))]
 pub type Kernel = Thumb2;
 /// This core's int8 inner-product kernel: [`Simd`] on the cores with the DSP extension
-/// (Cortex-M4, M7, M33), [`Thumb2`] on ARMv7-M without it (Cortex-M3), [`Scalar`] elsewhere
-/// (Cortex-M0, M0+). Pass it to dendrite-core's `*_with::<Kernel>` functions.
-#[cfg(not(all(target_arch = "arm", any(dendrite_dsp, dendrite_arch = "v7m"))))]
+/// (Cortex-M4, M7, M33), [`Thumb2`] on ARMv7-M without it (Cortex-M3), [`Thumb1`] on ARMv6-M
+/// (Cortex-M0, M0+), [`Scalar`] elsewhere. Pass it to dendrite-core's `*_with::<Kernel>`
+/// functions.
+#[cfg(all(target_arch = "arm", dendrite_arch = "v6m"))]
+pub type Kernel = Thumb1;
+/// This core's int8 inner-product kernel: [`Simd`] on the cores with the DSP extension
+/// (Cortex-M4, M7, M33), [`Thumb2`] on ARMv7-M without it (Cortex-M3), [`Thumb1`] on ARMv6-M
+/// (Cortex-M0, M0+), [`Scalar`] elsewhere. Pass it to dendrite-core's `*_with::<Kernel>`
+/// functions.
+#[cfg(not(all(
+    target_arch = "arm",
+    any(dendrite_dsp, dendrite_arch = "v7m", dendrite_arch = "v6m")
+)))]
 pub type Kernel = Scalar;
 
 /// The DSP extension's [`Dot`]: `SXTB16`, `SXTAB16` and `SMLAD` on four inputs at a time.
@@ -69,5 +87,18 @@ impl Dot for Thumb2 {
     #[inline]
     fn dot_rows(x: &[i8], input_offset: i32, weights: &[i8], out: &mut [i32]) {
         thumb2::dot_rows(x, input_offset, weights, out);
+    }
+}
+
+/// ARMv6-M's [`Dot`] (Cortex-M0, M0+): `LDRSB`, `MULS` and `ADD`, four rows at once.
+#[cfg(all(target_arch = "arm", dendrite_arch = "v6m"))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Thumb1;
+
+#[cfg(all(target_arch = "arm", dendrite_arch = "v6m"))]
+impl Dot for Thumb1 {
+    #[inline]
+    fn dot_rows(x: &[i8], input_offset: i32, weights: &[i8], out: &mut [i32]) {
+        thumb1::dot_rows(x, input_offset, weights, out);
     }
 }
