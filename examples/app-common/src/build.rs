@@ -2,16 +2,15 @@
 //! linker scripts on the linker's path.
 //!
 //! ```no_run
-//! // build.rs of an example application
-//! fn main() {
-//!     let result = dendrite_app_common::build::link_scripts(&["memory.x"])
-//!         .and_then(|()| dendrite_app_common::build::write_trace("traces/seed.csv"));
-//!     if let Err(e) = result {
-//!         eprintln!("error: {e}");
-//!         std::process::exit(1);
-//!     }
+//! use dendrite_app_common::build::{link_scripts, write_trace};
+//!
+//! // The `main` of an example application's build.rs:
+//! if let Err(e) = link_scripts(&["memory.x"]).and_then(|()| write_trace("traces/seed.csv")) {
+//!     eprintln!("error: {e}");
+//!     std::process::exit(1);
 //! }
 //! ```
+//!
 //! and in the program, `include!(concat!(env!("OUT_DIR"), "/trace.rs"));` defines
 //! `static TRACE: [&[f32]; N]`.
 
