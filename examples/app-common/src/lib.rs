@@ -27,10 +27,11 @@
 //!     assert_eq!(line, b"{\"inputs\":[1.42,1.05,-0.88],\"outputs\":[0.25,0.75],\"class\":1}\n");
 //! }
 //! ```
-#![cfg_attr(not(any(test, feature = "build")), no_std)]
+// The build scripts' side uses std; it is documented whatever the features.
+#![cfg_attr(not(any(test, doc, feature = "build")), no_std)]
 #![forbid(unsafe_code)]
 
-#[cfg(feature = "build")]
+#[cfg(any(feature = "build", doc))]
 pub mod build;
 mod line;
 
