@@ -67,7 +67,8 @@ async fn main(_spawner: Spawner) {
             Ok(bytes) => send(&mut uart, bytes).await,
             Err(e) => defmt::error!("{=usize}-byte line over its buffer", e.needed),
         }
-        defmt::info!("window {=usize}: class {=usize}", count, class);
+        let name = MODEL.class_name(class).unwrap_or("");
+        defmt::info!("window {=usize}: class {=usize} {=str}", count, class, name);
         count += 1;
     }
     if count == 0 {
