@@ -7,7 +7,8 @@
 //! - [`weights_region`]: the WEIGHTS flash region of the board's memory map;
 //! - the panic handler and the HardFault handler: both end a QEMU run (or a probe-rs session)
 //!   through semihosting with a non-zero status ([`exit`]), or stop the core ([`halt`]);
-//! - for the emulated boards, their UART and tick counter ([`emulated`]);
+//! - for the emulated boards, their UART and tick counter ([`emulated`]), the UART's byte loops
+//!   written once over its registers ([`polled`]);
 //! - the int8 inner products of a fully-connected layer ([`int8`]), an assembly loop per core
 //!   (the DSP extension's `SMLAD` on the Cortex-M4, M7 and M33, `MLA` on the M3, `MULS` on the
 //!   M0), bit for bit the portable loop's.
@@ -24,6 +25,7 @@ pub mod emulated;
 #[cfg(target_os = "none")]
 pub mod exit;
 pub mod int8;
+pub mod polled;
 #[cfg(target_os = "none")]
 pub mod stack;
 
