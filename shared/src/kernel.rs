@@ -6,42 +6,83 @@
 
 use crate::Activation;
 
-/// The fan-in from which [`neuron`] takes its products four at a time. Below it a compiler
-/// unrolls the plain loop over a width known at compile time whole, which is faster still.
-const WIDE: usize = 64;
+/// How many products [`neuron`] takes per turn of its loop over a wide layer.
+const GROUP: usize = 16;
 
 /// One unit's pre-activation: `Σ_i x_i · w_i + bias`, summed left to right, never fused.
 ///
 /// The sum starts at `-0.0`, the identity of float addition, so the compiler can drop the first
 /// addition without changing any result.
 ///
-/// From a fan-in of 64 (`WIDE`) the products are taken four at a time, still added one by one in
-/// order (the same bits as the plain loop): a loop over a wide layer then loads each group of
-/// weights from one address and counts once per four multiply-adds, a third fewer instructions
-/// per inference on a Cortex-M4F (BENCHMARKS.md).
+/// The products are written out in groups: a loop takes 16 at a time (`GROUP`), then the fewer
+/// than 16 left are a group of 8, of 4, of 2 and of 1, each there or not. Every addition still
+/// comes in order, one by one (the same bits as the plain loop), but for a width known at compile
+/// time the code is straight-line at any optimization level: a compiler that optimizes for size
+/// (`opt-level = "s"`) keeps a plain loop as a loop, a dozen instructions per multiply-add on a
+/// Cortex-M4F, where the written-out groups take two or three (BENCHMARKS.md).
 #[inline(always)]
 pub fn neuron(x: &[f32], w: &[f32], bias: f32) -> f32 {
-    // Equal lengths, so the groups of four and the rest line up (extra elements are ignored).
+    // Equal lengths, so the groups line up (extra elements are ignored).
     let n = x.len().min(w.len());
     let ((x, _), (w, _)) = (x.split_at(n), w.split_at(n));
+    let ((wide_x, x), (wide_w, w)) = (x.as_chunks::<GROUP>(), w.as_chunks::<GROUP>());
     let mut acc = -0.0f32;
-    if n < WIDE {
-        for (xi, wi) in x.iter().zip(w) {
-            acc += xi * wi;
-        }
-        return acc + bias;
+    for (xs, ws) in wide_x.iter().zip(wide_w) {
+        acc = products16(acc, xs, ws);
     }
-    let ((x4, x_rest), (w4, w_rest)) = (x.as_chunks::<4>(), w.as_chunks::<4>());
-    for (xs, ws) in x4.iter().zip(w4) {
-        acc += xs[0] * ws[0];
-        acc += xs[1] * ws[1];
-        acc += xs[2] * ws[2];
-        acc += xs[3] * ws[3];
-    }
-    for (xi, wi) in x_rest.iter().zip(w_rest) {
-        acc += xi * wi;
-    }
+    let (acc, x, w) = group(acc, x, w, products8);
+    let (acc, x, w) = group(acc, x, w, products4);
+    let (acc, x, w) = group(acc, x, w, products2);
+    let (acc, _, _) = group(acc, x, w, |acc, &[x0], &[w0]| acc + x0 * w0);
     acc + bias
+}
+
+/// `acc` plus the products of the first `N` inputs and weights, by `products`, and the inputs and
+/// weights after them; `acc`, `x` and `w` unchanged when fewer than `N` are left.
+#[inline(always)]
+fn group<'a, const N: usize>(
+    acc: f32,
+    x: &'a [f32],
+    w: &'a [f32],
+    products: impl FnOnce(f32, &[f32; N], &[f32; N]) -> f32,
+) -> (f32, &'a [f32], &'a [f32]) {
+    match (x.split_first_chunk::<N>(), w.split_first_chunk::<N>()) {
+        (Some((xs, x_rest)), Some((ws, w_rest))) => (products(acc, xs, ws), x_rest, w_rest),
+        _ => (acc, x, w),
+    }
+}
+
+/// `acc + x_0 w_0 + … + x_15 w_15`, added in order.
+#[inline(always)]
+fn products16(acc: f32, x: &[f32; GROUP], w: &[f32; GROUP]) -> f32 {
+    match (x.as_chunks::<8>(), w.as_chunks::<8>()) {
+        (([x0, x1], []), ([w0, w1], [])) => products8(products8(acc, x0, w0), x1, w1),
+        // Not reached: 16 is two 8s.
+        _ => acc,
+    }
+}
+
+/// `acc + x_0 w_0 + … + x_7 w_7`, added in order.
+#[inline(always)]
+fn products8(acc: f32, x: &[f32; 8], w: &[f32; 8]) -> f32 {
+    let [x0, x1, x2, x3, x4, x5, x6, x7] = *x;
+    let [w0, w1, w2, w3, w4, w5, w6, w7] = *w;
+    acc + x0 * w0 + x1 * w1 + x2 * w2 + x3 * w3 + x4 * w4 + x5 * w5 + x6 * w6 + x7 * w7
+}
+
+/// `acc + x_0 w_0 + x_1 w_1 + x_2 w_2 + x_3 w_3`, added in order.
+#[inline(always)]
+fn products4(acc: f32, x: &[f32; 4], w: &[f32; 4]) -> f32 {
+    let [x0, x1, x2, x3] = *x;
+    let [w0, w1, w2, w3] = *w;
+    acc + x0 * w0 + x1 * w1 + x2 * w2 + x3 * w3
+}
+
+/// `acc + x_0 w_0 + x_1 w_1`, added in order.
+#[inline(always)]
+fn products2(acc: f32, x: &[f32; 2], w: &[f32; 2]) -> f32 {
+    let ([x0, x1], [w0, w1]) = (*x, *w);
+    acc + x0 * w0 + x1 * w1
 }
 
 /// A dense layer followed by its activation: `out = activation(kernel · x + bias)`.
@@ -138,10 +179,11 @@ mod tests {
     #[test]
     fn neuron_adds_the_products_in_order_for_every_length() {
         // Products of very different sizes: any other order of additions rounds differently.
-        let x: Vec<f32> = (0..23)
+        // Up to 70: every combination of the groups of 8, 4, 2 and 1, after 0 to 4 turns of 16.
+        let x: Vec<f32> = (0..70)
             .map(|i| (1.7f32).powi(i % 11) * if i % 3 == 0 { -1.0 } else { 1.0 })
             .collect();
-        let w: Vec<f32> = (0..23).map(|i| 1.0 / (i as f32 + 0.3)).collect();
+        let w: Vec<f32> = (0..70).map(|i| 1.0 / (i as f32 + 0.3)).collect();
         for n in 0..=x.len() {
             let mut expected = -0.0f32;
             for i in 0..n {
