@@ -4,6 +4,7 @@
 //! host's runtime-shaped model calls them directly; the target's compile-time-shaped
 //! [`Dense`](crate::Dense) calls them on its arrays. Same code, same summation order, same bits.
 
+use crate::activation::act::Act;
 use crate::Activation;
 
 /// How many products [`neuron`] takes per turn of its loop over a wide layer.
@@ -119,6 +120,54 @@ pub fn affine(x: &[f32], kernel: &[f32], bias: &[f32], out: &mut [f32]) {
         *o = neuron(x, row, b);
     }
 }
+
+/// A typed dense layer and its activation: `out_j = A(kernel_j · x + bias_j)`, each unit a
+/// [`neuron`] whose elementwise activation ([`Act::unit`]) is applied as it is computed, then
+/// [`Act::layer`] (the softmax) on the whole layer. The bits of [`dense`].
+///
+/// A layer of at most 8 (`STRAIGHT`) units is written out unit by unit, straight-line code at
+/// any optimization level (a loop over a few units costs a third more per unit at
+/// `opt-level = "s"`); a wider one is built by a loop, never zeroed first.
+#[inline(always)]
+pub(crate) fn layer<const IN: usize, const OUT: usize, A: Act>(
+    x: &[f32; IN],
+    kernel: &[[f32; IN]; OUT],
+    bias: &[f32; OUT],
+) -> [f32; OUT] {
+    // `j` is always below OUT: the `None` arms are never taken, and the compiler drops them.
+    let unit = |j: usize| match (kernel.get(j), bias.get(j)) {
+        (Some(row), Some(&b)) => A::unit(neuron(x, row, b)),
+        _ => 0.0,
+    };
+    let mut out = if OUT <= STRAIGHT && IN * OUT <= STRAIGHT_PRODUCTS {
+        // Zeros that the stores below overwrite: the compiler drops them.
+        let mut out = [0.0; OUT];
+        let mut set = |j: usize| {
+            if let Some(o) = out.get_mut(j) {
+                *o = unit(j);
+            }
+        };
+        // Eight calls, not a loop: at "s" a loop stays a loop.
+        set(0);
+        set(1);
+        set(2);
+        set(3);
+        set(4);
+        set(5);
+        set(6);
+        set(7);
+        out
+    } else {
+        core::array::from_fn(unit)
+    };
+    A::layer(&mut out);
+    out
+}
+
+/// The widest layer [`layer`] writes out unit by unit...
+const STRAIGHT: usize = 8;
+/// ...when it has at most this many weights (512 bytes of code on a Cortex-M4F).
+const STRAIGHT_PRODUCTS: usize = 64;
 
 /// Standardizes raw inputs in place: `x_i = (x_i - mean_i) / std_i`.
 ///
