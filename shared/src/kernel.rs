@@ -125,7 +125,7 @@ pub fn affine(x: &[f32], kernel: &[f32], bias: &[f32], out: &mut [f32]) {
 /// [`neuron`] whose elementwise activation ([`Act::unit`]) is applied as it is computed, then
 /// [`Act::layer`] (the softmax) on the whole layer. The bits of [`dense`].
 ///
-/// A layer of at most 8 (`STRAIGHT`) units is written out unit by unit, straight-line code at
+/// A layer of at most 8 units (`STRAIGHT`) and 64 weights is written out unit by unit, straight-line code at
 /// any optimization level (a loop over a few units costs a third more per unit at
 /// `opt-level = "s"`); a wider one is built by a loop, never zeroed first.
 #[inline(always)]
@@ -256,6 +256,47 @@ mod tests {
                 "{n}"
             );
         }
+    }
+
+    /// The typed layer of `IN` inputs and `OUT` units with activation `A`, against the plain
+    /// loop: every sum from -0.0, left to right, plus the bias, then the activation on the layer.
+    fn typed_layer_matches_the_plain_loop<const IN: usize, const OUT: usize, A: Act>() {
+        let x: [f32; IN] = core::array::from_fn(|i| (1.3f32).powi(i as i32 % 7) - 1.5);
+        let kernel: [[f32; IN]; OUT] = core::array::from_fn(|j| {
+            core::array::from_fn(|i| ((i * 7 + j * 3) % 11) as f32 / 3.0 - 1.7)
+        });
+        let bias: [f32; OUT] = core::array::from_fn(|j| j as f32 * 0.25 - 0.5);
+        let mut want = [0.0f32; OUT];
+        for ((o, row), b) in want.iter_mut().zip(&kernel).zip(bias) {
+            let mut acc = -0.0f32;
+            for (xi, wi) in x.iter().zip(row) {
+                acc += xi * wi;
+            }
+            *o = acc + b;
+        }
+        A::ACTIVATION.apply(&mut want);
+        let got = layer::<IN, OUT, A>(&x, &kernel, &bias);
+        assert_eq!(
+            got.map(f32::to_bits),
+            want.map(f32::to_bits),
+            "{IN}-{OUT} {:?}",
+            A::ACTIVATION
+        );
+    }
+
+    #[test]
+    fn typed_layers_written_out_or_looped_give_the_plain_loops_bits() {
+        use crate::act::{Linear, Relu, Sigmoid, Softmax, Tanh};
+        // Written out unit by unit (at most 8 units and 64 weights)...
+        typed_layer_matches_the_plain_loop::<3, 4, Relu>();
+        typed_layer_matches_the_plain_loop::<4, 2, Softmax>();
+        typed_layer_matches_the_plain_loop::<8, 8, Tanh>();
+        typed_layer_matches_the_plain_loop::<1, 1, Sigmoid>();
+        // ...or built by a loop over the units, softmax of more than 4 outputs included.
+        typed_layer_matches_the_plain_loop::<16, 9, Relu>();
+        typed_layer_matches_the_plain_loop::<33, 4, Linear>();
+        typed_layer_matches_the_plain_loop::<64, 10, Softmax>();
+        typed_layer_matches_the_plain_loop::<23, 5, Sigmoid>();
     }
 
     #[test]
