@@ -149,8 +149,18 @@ pub trait Int8LayersRef<'a, const IN: usize, const OUT: usize>: Sized + Copy {
     /// The number of layers.
     const DEPTH: usize;
 
-    /// Runs the layers on int8 inputs, with the inner products of `D`.
-    fn forward<D: Dot>(&self, x: &[i8; IN]) -> [i8; OUT];
+    /// Runs the layers on int8 inputs, with the inner products of `D`, writing the last
+    /// layer's outputs into `out`. Each layer writes straight into the next one's input (one
+    /// array per layer output on the stack, nothing copied between layers).
+    fn forward_into<D: Dot>(&self, x: &[i8; IN], out: &mut [i8; OUT]);
+
+    /// [`forward_into`](Self::forward_into), the outputs returned.
+    #[inline(always)]
+    fn forward<D: Dot>(&self, x: &[i8; IN]) -> [i8; OUT] {
+        let mut out = [0i8; OUT];
+        self.forward_into::<D>(x, &mut out);
+        out
+    }
 
     /// The first layer's input quantization.
     fn input_quantization(&self) -> QuantParams;
@@ -171,11 +181,8 @@ impl<'a, const IN: usize, const OUT: usize, A: Act> Int8LayersRef<'a, IN, OUT>
     const DEPTH: usize = 1;
 
     #[inline(always)]
-    fn forward<D: Dot>(&self, x: &[i8; IN]) -> [i8; OUT] {
-        let mut out = [0i8; OUT];
-        let mut logits = [0i8; OUT];
-        self.dense().forward_with::<D>(x, &mut out, &mut logits);
-        out
+    fn forward_into<D: Dot>(&self, x: &[i8; IN], out: &mut [i8; OUT]) {
+        self.dense().forward_with::<D>(x, out);
     }
 
     fn input_quantization(&self) -> QuantParams {
@@ -226,9 +233,10 @@ where
     const DEPTH: usize = 1 + Rest::DEPTH;
 
     #[inline(always)]
-    fn forward<D: Dot>(&self, x: &[i8; IN]) -> [i8; OUT] {
-        let hidden = self.first.forward::<D>(x);
-        self.rest.forward::<D>(&hidden)
+    fn forward_into<D: Dot>(&self, x: &[i8; IN], out: &mut [i8; OUT]) {
+        let mut hidden = [0i8; MID];
+        self.first.forward_into::<D>(x, &mut hidden);
+        self.rest.forward_into::<D>(&hidden, out);
     }
 
     fn input_quantization(&self) -> QuantParams {
