@@ -129,59 +129,40 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
     }
 }
 
-/// [`multiply_by_quantized_multiplier`] with its multiplier and shift decided once: a layer's
-/// requantization prepared before its units are scaled (once per layer for per-tensor weights,
-/// once per unit for per-channel ones).
+/// [`multiply_by_quantized_multiplier`] with its multiplier and shift read once: a unit's
+/// requantization, the same bits for every operand, in a dozen 32-bit instructions.
 ///
-/// A shift below 0 (a multiplier below 1/2: every requantization of a trained layer in
-/// practice) takes the high word of the product alone, as [`multiply_by_quantized_multiplier`]
-/// does, with the rounding constant and the carry of the low word prepared: `SMULL`, three
-/// additions and an `ASR` per unit on a 32-bit core, without branches. Any other shift goes
-/// through [`multiply_by_quantized_multiplier`] itself.
+/// A multiplier of at least 0 with a shift in `[-31, -1]` (a real multiplier below 1/2: every
+/// requantization of a trained layer in practice) takes the fast path: with `P = x · m` and
+/// `h = -1 - shift` in `[0, 30]`, the rounded `(P + 2^(31 + h)) >> (32 + h)` is
+/// `((t >> h) + 1) >> 1` for `t = P >> 31`, because `⌊(⌊y / 2^k⌋ + 1) / 2⌋ = ⌊(y + 2^k) /
+/// 2^(k+1)⌋` for integers. A non-negative multiplier keeps `|P| < 2^62 - 2^31`, so `t` and
+/// `t + 1` fit in an `i32`: `SMULL`, a shift and an `ORR` for `t`, then `ASR`, `ADD`, `ASR`.
+/// The test of the path is one `ORR` (the multiplier's sign spread over `h`) and one compare.
+/// Any other operands go through [`multiply_by_quantized_multiplier`] itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Rescale {
     multiplier: i32,
-    /// The shift as given (for the general path).
     shift: i32,
-    /// The right shift of the high word, `-shift - 1`, in `[0, 30]` on the fast path.
-    high_shift: u32,
-    /// `2^(high_shift - 1)`, or 0 when `high_shift` is 0.
-    round: i32,
-    /// 1 when `high_shift` is 0 (the low word's top bit carries the rounding), else 0.
-    carry: u32,
-    /// The shift is 0 or more: the general path.
-    general: bool,
 }
 
 impl Rescale {
     /// Prepares `x ↦ multiply_by_quantized_multiplier(x, multiplier, shift)`.
     #[inline(always)]
     pub(crate) fn new(multiplier: i32, shift: i32) -> Self {
-        // `31 - shift` clamped to `[1, 62]`, as the general function does: a shift below -31 is
-        // -31's.
-        let high_shift = (-1 - shift).clamp(0, 30) as u32;
-        Rescale {
-            multiplier,
-            shift,
-            high_shift,
-            round: (1i32 << high_shift) >> 1,
-            carry: u32::from(high_shift == 0),
-            general: shift >= 0,
-        }
+        Rescale { multiplier, shift }
     }
 
     /// `multiply_by_quantized_multiplier(x, multiplier, shift)`, the same bits for every `x`.
     #[inline(always)]
     pub(crate) fn apply(self, x: i32) -> i32 {
-        if self.general {
+        let high_shift = (-1i32).wrapping_sub(self.shift) as u32;
+        // Above 30 when the shift is outside `[-31, -1]` or the multiplier is negative.
+        if high_shift | (self.multiplier >> 31) as u32 > 30 {
             return multiply_by_quantized_multiplier(x, self.multiplier, self.shift);
         }
-        // `(x · m + 2^(31 + s)) >> (32 + s)` for `s = high_shift`: see
-        // [`multiply_by_quantized_multiplier`]. `|high| ≤ 2^30` and `round ≤ 2^29`: no overflow.
-        let product = i64::from(x) * i64::from(self.multiplier);
-        let high = (product >> 32) as i32;
-        let carry = ((product as u32) >> 31) & self.carry;
-        (high + self.round + carry as i32) >> self.high_shift
+        let t = ((i64::from(x) * i64::from(self.multiplier)) >> 31) as i32;
+        ((t >> high_shift) + 1) >> 1
     }
 }
 
