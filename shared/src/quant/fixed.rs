@@ -159,11 +159,19 @@ impl Rescale {
         let high_shift = (-1i32).wrapping_sub(self.shift) as u32;
         // Above 30 when the shift is outside `[-31, -1]` or the multiplier is negative.
         if high_shift | (self.multiplier >> 31) as u32 > 30 {
-            return multiply_by_quantized_multiplier(x, self.multiplier, self.shift);
+            return general_rescale(x, self.multiplier, self.shift);
         }
         let t = ((i64::from(x) * i64::from(self.multiplier)) >> 31) as i32;
         ((t >> high_shift) + 1) >> 1
     }
+}
+
+/// [`multiply_by_quantized_multiplier`] out of line, so that [`Rescale::apply`]'s fast path is
+/// the straight line a layer's loop falls through (no taken branch per unit).
+#[cold]
+#[inline(never)]
+fn general_rescale(x: i32, multiplier: i32, shift: i32) -> i32 {
+    multiply_by_quantized_multiplier(x, multiplier, shift)
 }
 
 /// TFLite's double-rounding `MultiplyByQuantizedMultiplier` (`TFLITE_SINGLE_ROUNDING` off, and

@@ -136,10 +136,14 @@ pub fn fully_connected_with<D: Dot>(
 /// One unit's output: the bias added to its sum, scaled, the output zero point added, clamped.
 #[inline(always)]
 fn requantize(rescale: Rescale, sum: i32, bias: i32, zero_point: i32, min: i32, max: i32) -> i8 {
+    // `max(min).min(max)`: `clamp`'s result for `min <= max` (every valid layer), without its
+    // assertion (a panic path in the loop; a malformed layer's values are unspecified, not a
+    // panic).
     rescale
         .apply(sum.wrapping_add(bias))
         .saturating_add(zero_point)
-        .clamp(min, max) as i8
+        .max(min)
+        .min(max) as i8
 }
 
 /// One real value to int8, as TFLite's `QUANTIZE` reference kernel (`AffineQuantize`) does:
