@@ -440,14 +440,17 @@ impl<'a, const IN: usize, const OUT: usize, L: Int8LayersRef<'a, IN, OUT>>
     /// [`model!`](crate::model) sizes the two buffers for its network.
     #[inline(always)]
     pub fn predict_in<D: Dot>(&self, x: &[f32; IN], a: &mut [i8], b: &mut [i8]) -> [f32; OUT] {
-        if a.len() < L::WIDTH || b.len() < L::WIDTH {
-            return self.predict_with::<D>(x);
-        }
-        self.quantize_input(x, a);
-        self.layers.forward_alternating::<D>(a, b);
-        let q = if L::DEPTH % 2 == 1 { &*b } else { &*a };
+        // One `out`, one return: the result is written in the caller's slot, not copied there.
         let mut out = [0.0; OUT];
-        dequantize_all(q, self.layers.output_quantization(), &mut out);
+        let output = self.layers.output_quantization();
+        if a.len() < L::WIDTH || b.len() < L::WIDTH {
+            dequantize_all(&self.predict_quantized_with::<D>(x), output, &mut out);
+        } else {
+            self.quantize_input(x, a);
+            self.layers.forward_alternating::<D>(a, b);
+            let q = if L::DEPTH % 2 == 1 { &*b } else { &*a };
+            dequantize_all(q, output, &mut out);
+        }
         out
     }
 
