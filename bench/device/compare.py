@@ -31,9 +31,9 @@ def xtask(verb):
 
 def elf_for(arch):
     if arch == "3-4-2":
-        return ROOT / "firmware/target/thumbv7em-none-eabihf/release/dendrite-firmware"
+        return ROOT / f"target/firmware-cache/{BOARD}-seed/dendrite-firmware"
     cache = next((ROOT / "target/firmware-cache").glob(f"{BOARD}-{arch}-*"))
-    return next(p for p in cache.rglob("release/dendrite-firmware") if p.is_file())
+    return cache / "dendrite-firmware"
 
 
 def model_for(arch):

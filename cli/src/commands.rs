@@ -1,5 +1,22 @@
 //! The command line: one module per subcommand.
 
+/// `println!` for the command's output: a write that fails returns the error instead of
+/// panicking, and a closed reader (`dendrite info --json | head`) becomes [`StdoutClosed`].
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::commands::stdout_error)?
+    }};
+}
+
+/// `print!` for the command's output, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*).map_err($crate::commands::stdout_error)?
+    }};
+}
+
 mod device;
 mod evaluate;
 mod export_keras;
@@ -66,5 +83,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Quantize(args) => int8::run_quantize(&args),
         Command::Import(args) => import::run(&args),
         Command::Export(args) => export_keras::run(&args),
+    }
+}
+
+/// Standard output was closed by its reader (a pipe into `head`): the command stops, and
+/// `dendrite` exits successfully without an error message, as other command-line tools do.
+#[derive(Debug)]
+pub struct StdoutClosed;
+
+impl std::fmt::Display for StdoutClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("standard output was closed")
+    }
+}
+
+impl std::error::Error for StdoutClosed {}
+
+/// The error of a write to standard output: [`StdoutClosed`] for a closed pipe.
+pub fn stdout_error(error: std::io::Error) -> anyhow::Error {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        anyhow::Error::new(StdoutClosed)
+    } else {
+        anyhow::Error::new(error).context("writing to standard output")
     }
 }

@@ -10,6 +10,8 @@ fn main() -> ExitCode {
     let args = commands::Cli::parse();
     match commands::run(args) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of the output went away (`dendrite info --json | head`): nothing is wrong.
+        Err(error) if error.is::<commands::StdoutClosed>() => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {}", one_line(&error));
             ExitCode::FAILURE

@@ -1314,3 +1314,39 @@ fn class4_quantize_and_import_refuse_their_input_as_output() {
     );
     assert!(std::fs::read(&int8).unwrap().starts_with(b"DNDR"));
 }
+
+/// A reader that closes the output early (`dendrite … | head -1`) ends the command quietly: a
+/// zero exit and nothing on stderr, not a panic or an error about a broken pipe. The CSV and
+/// JSON predictions of 1,439 rows are over 200 KB, more than a pipe holds, so the write that
+/// finds the pipe closed is certain.
+#[test]
+fn a_closed_output_pipe_ends_the_command_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let model = root.join("tests/models/digits.postcard");
+    let data = root.join("examples/data/digits_train.csv");
+    let predict = ["predict", "--model", path(&model), "--data", path(&data)];
+    for extra in [
+        &["--label", "digit"][..],
+        &["--label", "digit", "--json"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dendrite"))
+            .args(predict)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+        // The reader is dropped here: the pipe is closed with most of the output unwritten.
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{extra:?}: {err}");
+        assert!(err.is_empty(), "{extra:?}: {err}");
+    }
+}

@@ -37,10 +37,14 @@
 #![forbid(unsafe_code)]
 
 mod classifier;
+#[cfg(target_os = "none")]
+mod runtime_platform;
 mod serial;
 pub mod server;
 
 pub use classifier::{Classifier, Loaded};
+#[cfg(target_os = "none")]
+pub use runtime_platform::RuntimePlatform;
 pub use serial::SplitSerial;
 pub use server::{NoPin, Platform};
 

@@ -25,43 +25,10 @@
 use dendrite_softfloat as _;
 
 use cortex_m_rt::entry;
-use dendrite_core::protocol::Fault;
-use dendrite_firmware::{Buffers, NoPin, Platform, Server};
-use dendrite_runtime::emulated::{Board, Timer};
+use dendrite_firmware::{Buffers, NoPin, RuntimePlatform, Server};
+use dendrite_runtime::emulated::Board;
 
 dendrite_firmware::architecture_symbol!();
-
-/// The board's services for the application.
-struct Emulated {
-    timer: Timer,
-}
-
-impl Platform for Emulated {
-    const TICK_HZ: u32 = dendrite_runtime::TICK_HZ;
-
-    fn ticks(&mut self) -> u32 {
-        self.timer.now()
-    }
-
-    fn weights(&self) -> &'static [u8] {
-        dendrite_runtime::weights_region()
-    }
-
-    fn stack_usage(&self) -> (u32, u32) {
-        dendrite_runtime::stack::high_water_mark()
-    }
-
-    fn force_fault(&mut self, fault: Fault) {
-        #[cfg(feature = "fault-injection")]
-        match fault {
-            Fault::Panic => panic!("fault injected on request"),
-            Fault::HardFault => dendrite_runtime::force_hard_fault(),
-            Fault::StackOverflow => dendrite_runtime::force_stack_overflow(),
-        }
-        #[cfg(not(feature = "fault-injection"))]
-        let _ = fault;
-    }
-}
 
 #[entry]
 fn main() -> ! {
@@ -73,10 +40,14 @@ fn main() -> ! {
     dendrite_runtime::start();
     // Keeps the architecture's name in the image, for `dendrite flash`.
     core::hint::black_box(&DENDRITE_ARCHITECTURE);
-    let Some(Board { mut serial, timer }) = Board::take() else {
+    let Some(Board {
+        mut serial,
+        mut timer,
+    }) = Board::take()
+    else {
         dendrite_runtime::halt()
     };
-    let mut platform = Emulated { timer };
+    let mut platform = RuntimePlatform::new(move || timer.now());
     let mut server = Server::new(BUFFERS, dendrite_runtime::NAME, &platform);
     // The UART never ends its input; its errors are `Infallible`. The emulated boards' LEDs are
     // not modelled usefully by QEMU: the class pin does nothing.

@@ -3,9 +3,17 @@
 //! The firmware's network type is generated at build time from a model's architecture and
 //! weight type, f32 or int8 (`DENDRITE_MODEL`, see `firmware/README.md`); its weights are read
 //! at run time. So an f32 model with the default architecture (the committed seed model's) runs
-//! on the default build in `firmware/target/`, and any other architecture or an int8 model gets
-//! a build of its own, cached under `target/firmware-cache/<board>[-int8]-<architecture>/` and
+//! on the default build, and any other architecture or an int8 model gets a build of its own,
 //! reused by every model of that architecture and weight type.
+//!
+//! Every build compiles into one cargo target directory, the firmware workspace's `target/`,
+//! so the dependencies (cortex-m, heapless, postcard, dendrite-core, the proc-macro and
+//! build-script host crates…) are compiled once per target and CPU, not once per image: only
+//! the network crate and the application depend on the model, and cargo recompiles just those
+//! when `DENDRITE_MODEL` names another file. Since the next build overwrites cargo's output,
+//! each image is copied to a directory of its own, `target/firmware-cache/<key>/` at the
+//! checkout's root ([`FirmwareBuild::image_dir`]), under a lock that serializes builds and
+//! copies across threads and processes.
 //!
 //! The firmware sources are wherever the caller says ([`FirmwareSource`]): the command line
 //! passes the checkout named by [`FIRMWARE_DIR_ENV`] (`DENDRITE_FIRMWARE_DIR`), else the one it
@@ -25,8 +33,8 @@ pub const FIRMWARE_ENV: &str = "DENDRITE_FIRMWARE";
 pub const FIRMWARE_DIR_ENV: &str = "DENDRITE_FIRMWARE_DIR";
 
 /// Where the firmware's sources are: the `firmware/` directory of a Dendrite checkout. Builds run
-/// there; the default builds land in its `target/`, builds for other architectures in the
-/// checkout's `target/firmware-cache/`.
+/// there and compile into its `target/`; their images are kept in the checkout's
+/// `target/firmware-cache/`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FirmwareSource {
     dir: PathBuf,
@@ -62,8 +70,15 @@ impl FirmwareSource {
         self.dir.join("models/seed.postcard")
     }
 
-    /// Where builds for other architectures than the seed's are cached: the checkout's
-    /// `target/firmware-cache/`.
+    /// The cargo target directory every firmware build compiles into: the firmware workspace's
+    /// own `target/`, shared by all boards, models and features (cargo keeps each target
+    /// triple's, CPU's and feature set's compiled crates apart).
+    pub fn target_dir(&self) -> PathBuf {
+        self.dir.join("target")
+    }
+
+    /// Where the images are kept, one directory per build ([`FirmwareBuild::image_dir`]): the
+    /// checkout's `target/firmware-cache/`.
     pub fn cache_dir(&self) -> PathBuf {
         let checkout = self.dir.parent().unwrap_or(&self.dir);
         checkout.join("target/firmware-cache")
@@ -116,7 +131,8 @@ pub enum FirmwareError {
     },
 }
 
-/// One firmware build: which architecture, which features, where.
+/// One firmware build: which architecture, which features, which board, and the directory its
+/// image is kept in.
 #[derive(Clone, Debug)]
 pub struct FirmwareBuild {
     /// The firmware sources.
@@ -126,40 +142,36 @@ pub struct FirmwareBuild {
     pub model: Option<PathBuf>,
     /// Cargo features of the firmware (`fault-injection`).
     pub features: Vec<String>,
-    /// Cargo's `--target-dir`.
-    pub target_dir: PathBuf,
     /// The board it runs on.
     pub board: QemuBoard,
+    /// Where the image is copied once built, its own for each board, features and model
+    /// architecture (cargo's output in the shared target directory is the latest build's only).
+    pub image_dir: PathBuf,
     /// Capture cargo's output (shown only on failure) instead of passing it through.
     pub quiet: bool,
 }
 
 impl FirmwareBuild {
-    /// The default build: the seed architecture, in `firmware/target/` (a board with a CPU of
-    /// its own for a shared target, the Cortex-M7, in `firmware/target/<board>/`).
+    /// The default build: the seed architecture, its image in `target/firmware-cache/<board>-seed/`.
     pub fn default_for(source: &FirmwareSource, board: QemuBoard) -> Self {
-        let target = source.dir().join("target");
-        Self {
-            source: source.clone(),
-            model: None,
-            features: Vec::new(),
-            target_dir: match board.target_cpu {
-                Some(_) => target.join(board.name),
-                None => target,
-            },
-            board,
-            quiet: true,
-        }
+        Self::seed(source, board, Vec::new())
     }
 
-    /// The build whose `ForceFault` request really faults, in `fault/` under the default
-    /// build's directory, so that it never replaces the default image.
+    /// The build whose `ForceFault` request really faults, its image in
+    /// `target/firmware-cache/<board>-seed-fault-injection/`, so that it never replaces the
+    /// default image.
     pub fn fault_injection(source: &FirmwareSource, board: QemuBoard) -> Self {
-        let default = Self::default_for(source, board);
+        Self::seed(source, board, vec!["fault-injection".into()])
+    }
+
+    fn seed(source: &FirmwareSource, board: QemuBoard, features: Vec<String>) -> Self {
         Self {
-            features: vec!["fault-injection".into()],
-            target_dir: default.target_dir.join("fault"),
-            ..default
+            image_dir: source.cache_dir().join(image_key(board, None, &features)),
+            source: source.clone(),
+            model: None,
+            features,
+            board,
+            quiet: true,
         }
     }
 
@@ -169,14 +181,16 @@ impl FirmwareBuild {
         cmd.current_dir(self.source.dir())
             .args(["build", "--release", "--target", self.board.target])
             .arg("--target-dir")
-            .arg(&self.target_dir);
+            .arg(self.source.target_dir());
         let mut features = vec![self.board.feature()];
         features.extend(self.features.iter().cloned());
         cmd.args(["--features", &features.join(",")]);
         if let Some(cpu) = self.board.target_cpu {
             // Appended to the target's rustflags in firmware/.cargo/config.toml: the later
             // `-C target-cpu` wins. (Cargo reads a triple's dots as table separators, unquoted,
-            // as the config file writes them.)
+            // as the config file writes them.) Other rustflags give other file names to every
+            // crate compiled with them, so this CPU's crates sit beside the default CPU's in
+            // the shared target directory instead of replacing them.
             let target = self.board.target;
             cmd.arg("--config").arg(format!(
                 "target.{target}.rustflags=['-C', 'target-cpu={cpu}']"
@@ -189,24 +203,82 @@ impl FirmwareBuild {
         cmd
     }
 
-    /// Where the ELF image lands.
-    pub fn elf(&self) -> PathBuf {
-        self.target_dir
+    /// Where cargo leaves the ELF image: in the shared target directory, until the next build.
+    pub fn cargo_output(&self) -> PathBuf {
+        self.source
+            .target_dir()
             .join(self.board.target)
             .join("release/dendrite-firmware")
     }
 
-    /// Runs `cargo build --release` in `firmware/` (a no-op when nothing changed) and returns
-    /// the ELF image. Concurrent builds are serialized by cargo's own lock on the target dir.
+    /// Where the image is kept once built: `dendrite-firmware` in [`image_dir`](Self::image_dir).
+    pub fn elf(&self) -> PathBuf {
+        self.image_dir.join("dendrite-firmware")
+    }
+
+    /// Runs `cargo build --release` in `firmware/` (a no-op when nothing changed) and copies the
+    /// image to [`elf`](Self::elf), which it returns. Builds in any thread or process that
+    /// share the target directory take turns (a lock file beside it), so the image copied is
+    /// always this build's.
     ///
     /// # Errors
     /// [`FirmwareError::NoSources`] without the firmware sources, [`FirmwareError::Build`] when
-    /// cargo fails.
+    /// cargo fails, [`FirmwareError::Io`] when the lock or the copy fails.
     pub fn build(&self) -> Result<PathBuf, FirmwareError> {
         FirmwareSource::check(self.source.dir())?;
+        let _lock = BuildLock::take(&self.source.target_dir())?;
         run(&mut self.command(), self.quiet)?;
-        Ok(self.elf())
+        let elf = self.elf();
+        copy_atomically(&self.cargo_output(), &elf)?;
+        Ok(elf)
     }
+}
+
+/// An exclusive lock on `dendrite-build.lock` in a target directory, released on drop (the
+/// operating system releases it too when the process dies).
+struct BuildLock(std::fs::File);
+
+impl BuildLock {
+    fn take(target_dir: &Path) -> Result<Self, FirmwareError> {
+        std::fs::create_dir_all(target_dir).map_err(io_error(target_dir))?;
+        let path = target_dir.join("dendrite-build.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_error(&path))?;
+        file.lock().map_err(io_error(&path))?;
+        Ok(Self(file))
+    }
+}
+
+impl Drop for BuildLock {
+    fn drop(&mut self) {
+        // Closing the file would release it as well; an error here leaves nothing to undo.
+        let _ = self.0.unlock();
+    }
+}
+
+/// An [`FirmwareError::Io`] about `path`.
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> FirmwareError {
+    let path = path.to_owned();
+    move |source| FirmwareError::Io { path, source }
+}
+
+/// Copies `from` to `to` under a name unique to this process and call, then renames it: a
+/// reader (a QEMU started by another test) sees the old file or the new one, never half of one.
+fn copy_atomically(from: &Path, to: &Path) -> Result<(), FirmwareError> {
+    static COPIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = to.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let name = to
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy());
+    let copy = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = dir.join(format!(".{name}.{}.{copy}.tmp", std::process::id()));
+    std::fs::copy(from, &partial).map_err(io_error(from))?;
+    std::fs::rename(&partial, to).map_err(io_error(to))
 }
 
 /// A firmware ELF that runs `model` on `board`: the one named by [`FIRMWARE_ENV`] if set,
@@ -238,11 +310,13 @@ pub fn for_model(
         }
         return build.build();
     }
-    let cache = source.cache_dir().join(cache_key(&wanted, board));
+    let cache = source
+        .cache_dir()
+        .join(image_key(board, Some(&wanted), &[]));
     let pinned = pin_model(model, &wanted, &cache)?;
     let build = FirmwareBuild {
         model: Some(pinned),
-        target_dir: cache,
+        image_dir: cache,
         quiet,
         ..FirmwareBuild::default_for(source, board)
     };
@@ -251,7 +325,7 @@ pub fn for_model(
             "building the firmware for {} architecture {} (once; cached in {})",
             dtype_name(wanted.1),
             wanted.0,
-            build.target_dir.display()
+            build.image_dir.display()
         );
     }
     build.build()
@@ -308,13 +382,26 @@ fn dtype_name(dtype: DType) -> &'static str {
     }
 }
 
-/// A directory name for an architecture and weight type on a board:
-/// `mps2-an386-3-8-2-relu-softmax`, `mps2-an386-int8-3-8-2-relu-softmax`.
-fn cache_key((architecture, dtype): &Kind, board: QemuBoard) -> String {
-    let text = match dtype {
-        DType::F32 => format!("{}-{architecture}", board.name),
-        other => format!("{}-{}-{architecture}", board.name, dtype_name(*other)),
-    };
+/// The directory name of a build's image: the board, then the architecture and weight type of
+/// the model built in (`seed` for the committed seed model's), then any extra features:
+/// `mps2-an386-seed`, `mps2-an386-seed-fault-injection`, `mps2-an386-3-8-2-relu-softmax`,
+/// `mps2-an386-int8-3-8-2-relu-softmax`. Two builds share a directory exactly when they make
+/// the same image.
+fn image_key(board: QemuBoard, kind: Option<&Kind>, features: &[String]) -> String {
+    let mut text = board.name.to_owned();
+    match kind {
+        None => text.push_str("-seed"),
+        Some((architecture, DType::F32)) => text.push_str(&format!("-{architecture}")),
+        Some((architecture, dtype)) => {
+            text.push_str(&format!("-{}-{architecture}", dtype_name(*dtype)));
+        }
+    }
+    let mut features = features.to_vec();
+    features.sort_unstable();
+    for feature in features {
+        text.push('-');
+        text.push_str(&feature);
+    }
     text.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect()
@@ -329,15 +416,8 @@ fn pin_model(model: &Path, wanted: &Kind, cache: &Path) -> Result<PathBuf, Firmw
     if kind(&pinned).is_ok_and(|found| found == *wanted) {
         return Ok(pinned);
     }
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| FirmwareError::Io { path, source }
-    };
-    std::fs::create_dir_all(cache).map_err(io(cache))?;
-    // Written under a unique name, then renamed: concurrent runs never see half a file.
-    let partial = cache.join(format!("architecture.{}.tmp", std::process::id()));
-    std::fs::copy(model, &partial).map_err(io(model))?;
-    std::fs::rename(&partial, &pinned).map_err(io(&pinned))?;
+    // Concurrent runs never see half a file.
+    copy_atomically(model, &pinned)?;
     Ok(pinned)
 }
 

@@ -2,10 +2,11 @@
 //! and the firmware images.
 //!
 //! Each helper runs `cargo build` the first time it is called in a process and remembers the
-//! result; test threads that ask meanwhile wait for it (a `OnceLock`). Separate processes
-//! building at once are serialized by cargo's own lock on the target directory, and a build
-//! with nothing to do takes a fraction of a second, so `cargo xtask test` building everything
-//! first costs nothing twice.
+//! result; test threads that ask meanwhile wait for it (a `OnceLock`). Firmware builds in any
+//! thread or process take turns in the firmware's one target directory (`FirmwareBuild::build`
+//! locks it and copies each image to a directory of its own), and a build with nothing to do
+//! takes a fraction of a second, so `cargo xtask test` building everything first costs nothing
+//! twice.
 
 use dendrite_link::{FirmwareBuild, FirmwareSource, QemuBoard, QEMU_BOARDS};
 use std::collections::HashMap;

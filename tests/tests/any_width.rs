@@ -65,3 +65,35 @@ fn a_64_input_10_class_model_matches_the_host() {
 fn a_256_input_model_matches_the_host() {
     device_matches_host(256, &[(8, Tanh), (4, Softmax)], 120);
 }
+
+/// Builds for two architectures in turn share the firmware's one target directory: each image
+/// is kept apart, a later build of the other architecture leaves it as it was, and asking again
+/// for the first architecture gives its image back, bit for bit.
+#[test]
+fn images_of_architectures_built_in_turn_stay_their_own() {
+    let source = build::firmware_source();
+    let models = build::repo().join("tests/models");
+    let (a, b) = (
+        models.join("16-32-32-4.postcard"),
+        models.join("5-12-7-3.postcard"),
+    );
+    let board = QEMU_BOARDS[0];
+    let image_a = firmware::for_model(&source, &a, board, true).expect("a firmware for A");
+    let bytes_a = std::fs::read(&image_a).expect("A's image");
+    let image_b = firmware::for_model(&source, &b, board, true).expect("a firmware for B");
+    assert_ne!(image_a, image_b);
+    let seed = build::firmware();
+    for (image, model) in [
+        (&image_a, &a),
+        (&image_b, &b),
+        (&seed.to_path_buf(), &build::seed_model()),
+    ] {
+        let built_for = dendrite_link::image_architecture(image).expect("an image");
+        let architecture = firmware::architecture(model).expect("a model");
+        assert_eq!(built_for, architecture.to_string(), "{}", image.display());
+    }
+    assert_eq!(std::fs::read(&image_a).expect("A's image"), bytes_a);
+    let again = firmware::for_model(&source, &a, board, true).expect("A again");
+    assert_eq!(again, image_a);
+    assert_eq!(std::fs::read(&again).expect("A's image"), bytes_a);
+}

@@ -1,7 +1,8 @@
 //! Every board's firmware, built and checked for `cargo xtask test`: the emulated boards' images
 //! (which the QEMU suite then runs), the Cortex-M3's and Cortex-M0's soft-float self-tests and
 //! the int8 kernel's self-test (on every emulated core) under QEMU, and the real boards' images
-//! (which cannot run here) with clippy and a flash budget.
+//! (which cannot run here) with a flash budget; and clippy on every crate of the firmware
+//! workspace, package by package.
 
 use anyhow::{ensure, Context, Result};
 use dendrite_link::{FirmwareBuild, QemuBoard, QEMU_BOARDS, REAL_BOARDS};
@@ -16,14 +17,21 @@ use crate::shell::{cargo, firmware_source};
 /// board's flash.
 const SEED_FLASH_BUDGET: u64 = 20 * 1024;
 
-/// Builds and checks every board's firmware.
-pub fn check_all(firmware_dir: &Path) -> Result<()> {
-    // The default board is linted by the caller; the others' board support differs by cfg:
-    // one lint per other target of the emulated boards (from the board table).
+/// Clippy on every crate of the firmware workspace, one package and target at a time: the
+/// application for each emulated board's target (the board support differs by cfg), its
+/// libraries and their unit tests on the host (`cargo clippy-host`), and each real board's
+/// crate in its directory.
+///
+/// Never `cargo clippy --workspace`: it would build the real boards' crates together, for one
+/// target, with their features unified: dendrite-runtime with three `board-*` features at once
+/// (its build script accepts one), and critical-section with cortex-m's single-core
+/// implementation and rp2040-hal's dual-core one at once (two `restore-state-*` features, a
+/// compile error). Each board's crate builds alone, for its own target, as users build it.
+pub fn clippy_all(firmware_dir: &Path) -> Result<()> {
     let mut targets: Vec<&str> = QEMU_BOARDS.iter().map(|b| b.target).collect();
     targets.sort_unstable();
     targets.dedup();
-    for target in targets.into_iter().filter(|&t| t != QEMU_BOARDS[0].target) {
+    for target in targets {
         let clippy = [
             "clippy",
             "--release",
@@ -35,6 +43,16 @@ pub fn check_all(firmware_dir: &Path) -> Result<()> {
         ];
         cargo(firmware_dir, &clippy)?;
     }
+    cargo(firmware_dir, &["clippy-host", "--", "-D", "warnings"])?;
+    for hw in REAL_BOARDS {
+        let dir = hw.dir(&firmware_source());
+        cargo(&dir, &["clippy", "--release", "--", "-D", "warnings"])?;
+    }
+    Ok(())
+}
+
+/// Builds and checks every board's firmware.
+pub fn check_all(firmware_dir: &Path) -> Result<()> {
     eprintln!("$ building the firmware for every emulated board");
     for &board in QEMU_BOARDS {
         let elf = FirmwareBuild::default_for(&firmware_source(), board).build()?;
@@ -61,8 +79,6 @@ pub fn check_all(firmware_dir: &Path) -> Result<()> {
         int8_selftest(firmware_dir, board)?;
     }
     for hw in REAL_BOARDS {
-        let dir = hw.dir(&firmware_source());
-        cargo(&dir, &["clippy", "--release", "--", "-D", "warnings"])?;
         let elf = hw.build(&firmware_source(), false)?;
         within_budget(&elf, hw.name)?;
     }
@@ -70,10 +86,10 @@ pub fn check_all(firmware_dir: &Path) -> Result<()> {
 }
 
 /// Runs `firmware/runtime/examples/int8_selftest.rs` on `board` under QEMU, built with the
-/// board's feature, CPU and target directory (those of its default firmware build).
+/// board's feature and CPU in the firmware builds' shared target directory.
 fn int8_selftest(firmware_dir: &Path, board: QemuBoard) -> Result<()> {
-    let build = FirmwareBuild::default_for(&firmware_source(), board);
-    let target_dir = build.target_dir.to_string_lossy().into_owned();
+    let target_dir = firmware_source().target_dir();
+    let target_dir = target_dir.to_string_lossy().into_owned();
     let feature = board.feature();
     let target = board.target;
     let runner = format!(

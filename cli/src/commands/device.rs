@@ -291,9 +291,9 @@ pub fn predict(args: &DeviceArgs, model_path: &Path, inputs: &[f32], json: bool)
         device: &answer,
     };
     if json {
-        println!("{}", serde_json::to_string(&report)?);
+        outln!("{}", serde_json::to_string(&report)?);
     } else {
-        print_report(&report, &device.describe(&args.board));
+        print_report(&report, &device.describe(&args.board))?;
     }
     anyhow::ensure!(
         answer.agrees_bit_for_bit,
@@ -328,16 +328,16 @@ pub fn list(values: &[f32]) -> String {
     format!("[{}]", items.join(", "))
 }
 
-fn print_report(r: &Report<'_>, device: &str) {
-    println!("inputs:  {}", list(r.inputs));
-    println!("outputs: {}", list(r.outputs));
+fn print_report(r: &Report<'_>, device: &str) -> anyhow::Result<()> {
+    outln!("inputs:  {}", list(r.inputs));
+    outln!("outputs: {}", list(r.outputs));
     match (r.class, r.label) {
-        (Some(class), Some(label)) => println!("class:   {class} ({label})"),
-        (Some(class), None) => println!("class:   {class}"),
+        (Some(class), Some(label)) => outln!("class:   {class} ({label})"),
+        (Some(class), None) => outln!("class:   {class}"),
         (None, _) => {}
     }
     if let Some(verdict) = verdict(r.reconstruction_error, r.anomalous) {
-        println!("host:    {verdict}");
+        outln!("host:    {verdict}");
     }
     let d = r.device;
     let cost = match d.instructions {
@@ -345,9 +345,9 @@ fn print_report(r: &Report<'_>, device: &str) {
         None => format!("{} timer ticks", d.ticks),
     };
     match (d.class, verdict(d.reconstruction_error, d.anomalous)) {
-        (Some(class), _) => println!("device:  {device}: class {class}, {cost}"),
-        (None, Some(verdict)) => println!("device:  {device}: {verdict}, {cost}"),
-        (None, None) => println!("device:  {device}: {cost}"),
+        (Some(class), _) => outln!("device:  {device}: class {class}, {cost}"),
+        (None, Some(verdict)) => outln!("device:  {device}: {verdict}, {cost}"),
+        (None, None) => outln!("device:  {device}: {cost}"),
     }
     let what = if d.reconstruction_error.is_some() {
         "outputs, reconstruction error and verdict"
@@ -355,13 +355,14 @@ fn print_report(r: &Report<'_>, device: &str) {
         "outputs"
     };
     if d.agrees_bit_for_bit {
-        println!("         {what} equal the host's bit for bit");
+        outln!("         {what} equal the host's bit for bit");
     } else {
-        println!(
+        outln!(
             "         {what} DIFFER from the host's: outputs {}{}",
             list(&d.outputs),
             verdict(d.reconstruction_error, d.anomalous)
                 .map_or_else(String::new, |v| format!(", {v}"))
         );
     }
+    Ok(())
 }

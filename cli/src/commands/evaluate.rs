@@ -73,20 +73,20 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
         plot::confusion_matrix(&report.confusion, &report.classes, path)?;
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print_text(&report);
+        print_text(&report)?;
         if let Some(path) = &args.plot {
-            println!("wrote {}", path.display());
+            outln!("wrote {}", path.display());
         }
     }
     Ok(())
 }
 
-fn print_text(e: &Evaluation) {
-    println!("samples:   {}", e.samples);
-    println!("loss:      {:.4}", e.loss);
-    println!("accuracy:  {:.4}", e.accuracy);
+fn print_text(e: &Evaluation) -> anyhow::Result<()> {
+    outln!("samples:   {}", e.samples);
+    outln!("loss:      {:.4}", e.loss);
+    outln!("accuracy:  {:.4}", e.accuracy);
     // Widths are capped: a longer name just pushes its own line out, instead of padding every
     // line (or overflowing the formatter's width).
     let width = e
@@ -96,32 +96,40 @@ fn print_text(e: &Evaluation) {
         .max()
         .unwrap_or(5)
         .clamp(9, 40);
-    println!();
-    println!("{:<width$}  precision  recall      f1  support", "class");
+    outln!();
+    outln!("{:<width$}  precision  recall      f1  support", "class");
     for c in &e.per_class {
         let s = c.scores;
-        println!(
+        outln!(
             "{:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}",
-            c.class, s.precision, s.recall, s.f1, c.support
+            c.class,
+            s.precision,
+            s.recall,
+            s.f1,
+            c.support
         );
     }
     let m = e.macro_avg;
-    println!(
+    outln!(
         "{:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}",
-        "macro avg", m.precision, m.recall, m.f1, e.samples
+        "macro avg",
+        m.precision,
+        m.recall,
+        m.f1,
+        e.samples
     );
     if let Some(b) = &e.binary {
-        println!();
-        println!("positive class: {} (the second class)", b.positive);
-        println!("precision:  {:.4}", b.precision);
-        println!("recall:     {:.4}", b.recall);
+        outln!();
+        outln!("positive class: {} (the second class)", b.positive);
+        outln!("precision:  {:.4}", b.precision);
+        outln!("recall:     {:.4}", b.recall);
         match b.roc_auc {
-            Some(auc) => println!("roc auc:    {auc:.4}"),
-            None => println!("roc auc:    undefined (the samples hold one class only)"),
+            Some(auc) => outln!("roc auc:    {auc:.4}"),
+            None => outln!("roc auc:    undefined (the samples hold one class only)"),
         }
     }
-    println!();
-    println!("confusion matrix (rows: true class, columns: predicted class)");
+    outln!();
+    outln!("confusion matrix (rows: true class, columns: predicted class)");
     let cell = e
         .classes
         .iter()
@@ -130,11 +138,12 @@ fn print_text(e: &Evaluation) {
         .unwrap_or(1)
         .clamp(6, 40);
     let header: Vec<String> = e.classes.iter().map(|c| format!("{c:>cell$}")).collect();
-    println!("{:<width$}  {}", "", header.join(" "));
+    outln!("{:<width$}  {}", "", header.join(" "));
     for (name, row) in e.classes.iter().zip(&e.confusion) {
         let counts: Vec<String> = row.iter().map(|n| format!("{n:>cell$}")).collect();
-        println!("{name:<width$}  {}", counts.join(" "));
+        outln!("{name:<width$}  {}", counts.join(" "));
     }
+    Ok(())
 }
 
 /// A regression model against the target columns: MAE, RMSE and R² per target, in its units.
@@ -155,19 +164,19 @@ fn regression(args: &EvaluateArgs, model: &HostModel) -> Result<()> {
         plot::regression(y.view(), predicted.view(), &names, path)?;
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    println!("samples:   {}", report.samples);
-    println!("mse:       {:.6}", report.mse);
-    println!();
-    println!("{:<12} {:>12} {:>12} {:>9}", "target", "mae", "rmse", "r2");
+    outln!("samples:   {}", report.samples);
+    outln!("mse:       {:.6}", report.mse);
+    outln!();
+    outln!("{:<12} {:>12} {:>12} {:>9}", "target", "mae", "rmse", "r2");
     for t in &report.targets {
         let name: String = t.target.chars().take(40).collect();
-        println!("{name:<12} {:>12.6} {:>12.6} {:>9.4}", t.mae, t.rmse, t.r2);
+        outln!("{name:<12} {:>12.6} {:>12.6} {:>9.4}", t.mae, t.rmse, t.r2);
     }
     if let Some(path) = &args.plot {
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
     Ok(())
 }
@@ -188,19 +197,19 @@ fn anomaly(args: &EvaluateArgs, model: &HostModel) -> Result<()> {
     let report = evaluate_anomaly(model, data.x.view(), truth.as_deref())
         .with_context(|| format!("running {}", args.model.display()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    println!("samples:    {}", report.samples);
-    println!(
+    outln!("samples:    {}", report.samples);
+    outln!(
         "threshold:  {:.6} (reconstruction error above it is an anomaly)",
         report.threshold
     );
-    println!("mean error: {:.6}", report.mean_error);
-    println!("flagged:    {} of {}", report.flagged, report.samples);
+    outln!("mean error: {:.6}", report.mean_error);
+    outln!("flagged:    {} of {}", report.flagged, report.samples);
     if let (Some(p), Some(r)) = (report.precision, report.recall) {
-        println!("precision:  {p:.4}");
-        println!("recall:     {r:.4}");
+        outln!("precision:  {p:.4}");
+        outln!("recall:     {r:.4}");
     }
     Ok(())
 }

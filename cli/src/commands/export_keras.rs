@@ -39,7 +39,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     host.require_f32("a Keras export")?;
     let model = KerasModel::from_model_file(&host);
     keras::save(&model, &args.out, format)?;
-    println!(
+    outln!(
         "wrote {} ({} inputs, {} Dense layers{})",
         args.out.display(),
         model.input,

@@ -108,7 +108,7 @@ pub fn run(args: &ExportVectorsArgs) -> Result<()> {
     };
     dendrite_trainer::export::write_atomically(&args.out, &bytes)
         .with_context(|| format!("writing {}", args.out.display()))?;
-    println!("wrote {} ({} vectors)", args.out.display(), data.rows());
+    outln!("wrote {} ({} vectors)", args.out.display(), data.rows());
     Ok(())
 }
 

@@ -90,7 +90,7 @@ pub fn run(args: &FlashArgs) -> Result<()> {
         args.model.display(),
         args.model.display()
     );
-    println!("architecture {wanted} matches the firmware ({source})");
+    outln!("architecture {wanted} matches the firmware ({source})");
     let probe = ProbeRs {
         chip: args.chip.clone(),
         probe: args.probe.clone(),
@@ -98,14 +98,14 @@ pub fn run(args: &FlashArgs) -> Result<()> {
     let commands = probe.flash_commands(&args.model, address);
     if args.dry_run {
         for cmd in &commands {
-            println!("{}", probe_rs::describe(cmd));
+            outln!("{}", probe_rs::describe(cmd));
         }
         return Ok(());
     }
     for mut cmd in commands {
         probe_rs::run(&mut cmd)?;
     }
-    println!(
+    outln!(
         "wrote {} ({size} bytes) at {address:#010x} on {} and reset it",
         args.model.display(),
         args.chip

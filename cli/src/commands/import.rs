@@ -57,12 +57,12 @@ pub fn run(args: &ImportArgs) -> Result<()> {
     let preprocessing = model.preprocessing(labels, features);
     let sequential = model.to_sequential()?;
     sequential.save(&out, &preprocessing)?;
-    print!("{}", sequential.summary());
+    out!("{}", sequential.summary());
     if model.normalization.is_some() {
-        println!("standardization: the Normalization layer's mean and max(sqrt(variance), 1e-7)");
+        outln!("standardization: the Normalization layer's mean and max(sqrt(variance), 1e-7)");
     }
-    println!("task: {}", preprocessing.task.name());
-    println!("wrote {}", out.display());
+    outln!("task: {}", preprocessing.task.name());
+    outln!("wrote {}", out.display());
     Ok(())
 }
 

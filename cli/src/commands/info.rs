@@ -98,9 +98,9 @@ pub fn run(args: &InfoArgs) -> Result<()> {
     let model = HostModel::load(&args.file)?;
     let info = describe(&model, args.file.clone());
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&info)?);
+        outln!("{}", serde_json::to_string_pretty(&info)?);
     } else {
-        print_text(&info);
+        print_text(&info)?;
     }
     Ok(())
 }
@@ -176,22 +176,28 @@ fn dtype_name(dtype: DType) -> &'static str {
     }
 }
 
-fn print_text(info: &Info) {
-    println!("file:          {}", info.file.display());
-    println!("architecture:  {} ({})", info.architecture, info.dtype);
+fn print_text(info: &Info) -> anyhow::Result<()> {
+    outln!("file:          {}", info.file.display());
+    outln!("architecture:  {} ({})", info.architecture, info.dtype);
     if let Some(q) = info.input_quantization {
-        println!(
+        outln!(
             "input int8:    scale {}, zero point {}",
-            q.scale, q.zero_point
+            q.scale,
+            q.zero_point
         );
     }
     for l in &info.layers {
-        println!(
+        outln!(
             "  {:<12} {:>5} units  {:<8} {:>6} params  {:<4} {:>7} bytes",
-            l.name, l.units, l.activation, l.params, l.dtype, l.bytes
+            l.name,
+            l.units,
+            l.activation,
+            l.params,
+            l.dtype,
+            l.bytes
         );
         if let Some(q) = &l.int8 {
-            println!(
+            outln!(
                 "  {:<12} out scale {} zero point {}, {} weights, clamp [{}, {}]",
                 "",
                 q.activation_output.scale,
@@ -203,18 +209,20 @@ fn print_text(info: &Info) {
         }
     }
     if let Some(q) = info.output_quantization {
-        println!(
+        outln!(
             "output int8:   scale {}, zero point {} (outputs dequantized)",
-            q.scale, q.zero_point
+            q.scale,
+            q.zero_point
         );
     }
-    println!(
+    outln!(
         "parameters:    {} ({} bytes)",
-        info.params, info.parameter_bytes
+        info.params,
+        info.parameter_bytes
     );
-    println!("task:          {}", info.task);
+    outln!("task:          {}", info.task);
     if !info.features.is_empty() {
-        println!("features:      {}", info.features.join(", "));
+        outln!("features:      {}", info.features.join(", "));
     }
     if !info.labels.is_empty() {
         let what = if info.task == "regression" {
@@ -222,12 +230,13 @@ fn print_text(info: &Info) {
         } else {
             "classes:  "
         };
-        println!("{what}     {}", info.labels.join(", "));
+        outln!("{what}     {}", info.labels.join(", "));
     }
     if let Some(threshold) = info.threshold {
-        println!("threshold:     {threshold} (reconstruction error above it is an anomaly)");
+        outln!("threshold:     {threshold} (reconstruction error above it is an anomaly)");
     }
-    println!("standardize:   mean {:?}, std {:?}", info.mean, info.std);
-    println!("file size:     {} bytes", info.file_size);
-    println!("CRC-32:        {}", info.crc32);
+    outln!("standardize:   mean {:?}, std {:?}", info.mean, info.std);
+    outln!("file size:     {} bytes", info.file_size);
+    outln!("CRC-32:        {}", info.crc32);
+    Ok(())
 }

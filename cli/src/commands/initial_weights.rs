@@ -9,7 +9,7 @@ use dendrite_trainer::Sequential;
 pub fn apply(model: &mut Sequential, spec: &ModelSpec) -> Result<()> {
     if let Some(path) = &spec.initial_weights {
         keras::set_initial_weights(model, path)?;
-        println!("initial weights: {}", path.display());
+        outln!("initial weights: {}", path.display());
     }
     Ok(())
 }

@@ -100,13 +100,13 @@ impl Report {
     /// Prints the report as text, or as JSON.
     pub fn print(&self, json: bool) -> Result<()> {
         if json {
-            println!("{}", serde_json::to_string_pretty(self)?);
+            outln!("{}", serde_json::to_string_pretty(self)?);
         } else {
-            print_comparison("calibration", &self.calibration);
+            print_comparison("calibration", &self.calibration)?;
             if let Some(t) = &self.test {
-                print_comparison("test", t);
+                print_comparison("test", t)?;
             }
-            println!("standardization: {}", self.standardization.describe());
+            outln!("standardization: {}", self.standardization.describe());
         }
         Ok(())
     }
@@ -138,29 +138,31 @@ pub fn run_quantize(args: &QuantizeArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_comparison(name: &str, c: &Comparison) {
+fn print_comparison(name: &str, c: &Comparison) -> anyhow::Result<()> {
     let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.2} %", 100.0 * v));
     let num = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.4}"));
-    println!("{name} ({} rows):", c.rows);
-    println!(
+    outln!("{name} ({} rows):", c.rows);
+    outln!(
         "  accuracy  float {:>9}  int8 {:>9}",
         pct(c.float_accuracy),
         pct(c.int8_accuracy)
     );
-    println!(
+    outln!(
         "  loss      float {:>9}  int8 {:>9}",
         num(c.float_loss),
         num(c.int8_loss)
     );
-    println!(
+    outln!(
         "  same top output on {:.2} % of rows; largest output difference {:.5}",
         100.0 * c.agreement,
         c.max_abs_diff
     );
-    println!(
+    outln!(
         "  parameters: float {} bytes, int8 {} bytes",
-        c.float_bytes, c.int8_bytes
+        c.float_bytes,
+        c.int8_bytes
     );
+    Ok(())
 }
 
 /// Reads a TFLite file, describes it and writes float32 models as model files.
@@ -174,7 +176,7 @@ pub fn run_import(args: &ImportArgs) -> Result<()> {
     match &imported {
         Imported::Float { inputs, layers } => {
             let widths: Vec<String> = layers.iter().map(|l| l.bias.len().to_string()).collect();
-            println!("float32 dense model: {inputs}-{}", widths.join("-"));
+            outln!("float32 dense model: {inputs}-{}", widths.join("-"));
         }
         Imported::Int8 {
             model,
@@ -182,7 +184,7 @@ pub fn run_import(args: &ImportArgs) -> Result<()> {
             float_output,
         } => {
             let per_channel = model.layers.iter().any(|l| l.weight_scales.len() > 1);
-            println!(
+            outln!(
                 "int8 dense model: {}-{} ({} weights, {} input, {} output)",
                 model.inputs(),
                 model
@@ -204,7 +206,7 @@ pub fn run_import(args: &ImportArgs) -> Result<()> {
     if let Some(out) = &args.out {
         let model_bytes = imported.to_model_bytes()?;
         write_atomically(out, &model_bytes)?;
-        println!("wrote {}", out.display());
+        outln!("wrote {}", out.display());
     }
     Ok(())
 }

@@ -114,35 +114,36 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         quantized_outputs,
     };
     if args.json {
-        println!("{}", serde_json::to_string(&prediction)?);
+        outln!("{}", serde_json::to_string(&prediction)?);
     } else {
-        print_text(&prediction);
+        print_text(&prediction)?;
     }
     Ok(())
 }
 
-fn print_text(p: &Prediction) {
+fn print_text(p: &Prediction) -> anyhow::Result<()> {
     let join = |v: &[f32]| v.iter().map(f32::to_string).collect::<Vec<_>>().join(", ");
-    println!("inputs:  [{}]", join(&p.inputs));
+    outln!("inputs:  [{}]", join(&p.inputs));
     match &p.targets {
         Some(names) => {
             for (name, v) in names.iter().zip(&p.outputs) {
-                println!("{name}: {v}");
+                outln!("{name}: {v}");
             }
         }
-        None => println!("outputs: [{}]", join(&p.outputs)),
+        None => outln!("outputs: [{}]", join(&p.outputs)),
     }
     if let Some(q) = &p.quantized_outputs {
         let q: Vec<String> = q.iter().map(i8::to_string).collect();
-        println!("int8:    [{}]", q.join(", "));
+        outln!("int8:    [{}]", q.join(", "));
     }
     if let (Some(error), Some(anomalous)) = (p.reconstruction_error, p.anomalous) {
         let verdict = if anomalous { "anomalous" } else { "normal" };
-        println!("reconstruction error: {error} -> {verdict}");
+        outln!("reconstruction error: {error} -> {verdict}");
     }
     match (p.class, &p.label) {
-        (Some(class), Some(label)) => println!("class:   {class} ({label})"),
-        (Some(class), None) => println!("class:   {class}"),
+        (Some(class), Some(label)) => outln!("class:   {class} ({label})"),
+        (Some(class), None) => outln!("class:   {class}"),
         (None, _) => {}
     }
+    Ok(())
 }

@@ -122,7 +122,9 @@ fn emit(out: Option<&PathBuf>, text: &[u8], rows: usize) -> Result<()> {
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {} ({rows} predictions)", path.display());
         }
-        None => std::io::stdout().write_all(text)?,
+        None => std::io::stdout()
+            .write_all(text)
+            .map_err(super::stdout_error)?,
     }
     Ok(())
 }

@@ -96,14 +96,14 @@ fn answer(model: &HostModel, path: &Path, device: Option<&mut Device>, text: &st
             |n| format!("{n} instructions"),
         );
         line.push_str(&format!("  ({cost}; {agreement})"));
-        println!("{line}");
+        outln!("{line}");
         anyhow::ensure!(
             d.agrees_bit_for_bit,
             "the device's answer differs from the host's"
         );
         return Ok(());
     }
-    println!("{line}");
+    outln!("{line}");
     Ok(())
 }
 

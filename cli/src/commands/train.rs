@@ -138,7 +138,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     spec.compile(&mut model)
         .with_context(|| spec_origin(args))?;
     super::initial_weights::apply(&mut model, &spec)?;
-    print!("{}", model.summary());
+    out!("{}", model.summary());
     let y = data.targets_of(Part::Train, model.output_dim())?;
     let validation = match &data.validation {
         Some(v) => Some((
@@ -179,11 +179,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         &preprocessing,
         &args.out,
     )?;
-    report_fit(started.elapsed(), &options, data.train.rows(), &history);
+    report_fit(started.elapsed(), &options, data.train.rows(), &history)?;
     if let Some(path) = &args.plot {
         plot::training_curves(&history, path)
             .with_context(|| format!("drawing {}", path.display()))?;
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
     report_test(&model, &data)?;
     if let Some(raw) = data.raw_train() {
@@ -470,7 +470,7 @@ fn fit(
             return Err(e).context("callbacks.model_checkpoint");
         }
         if let (Some(epoch), Some(best)) = (c.saved_epoch, c.best()) {
-            println!(
+            outln!(
                 "checkpoint: best model from epoch {} ({best:.4})",
                 epoch + 1
             );
@@ -483,23 +483,28 @@ fn report_early_stopping(early: Option<&EarlyStopping>) -> Result<()> {
     let Some(e) = early else { return Ok(()) };
     anyhow::ensure!(!e.missing, "callbacks.early_stopping.monitor: not logged by fit (val_* needs validation_split or validation_data)");
     if let Some(epoch) = e.stopped_epoch {
-        println!("early stopping: stopped after epoch {}", epoch + 1);
+        outln!("early stopping: stopped after epoch {}", epoch + 1);
     }
     if let Some(best) = e.best_epoch() {
-        println!("early stopping: best epoch {}", best + 1);
+        outln!("early stopping: best epoch {}", best + 1);
     }
     Ok(())
 }
 
 /// Prints the time spent in `fit` and the last epoch's results.
-fn report_fit(fit_time: Duration, options: &FitOptions<'_>, rows: usize, history: &History) {
+fn report_fit(
+    fit_time: Duration,
+    options: &FitOptions<'_>,
+    rows: usize,
+    history: &History,
+) -> anyhow::Result<()> {
     let train_rows = match options.validation_data {
         Some(_) => rows,
         None => (rows as f64 * (1.0 - options.validation_split)).floor() as usize,
     };
     let epochs = history.epoch.len();
     let steps = epochs * train_rows.div_ceil(options.batch_size.clamp(1, train_rows.max(1)));
-    println!(
+    outln!(
         "fit: {:.2} ms ({steps} steps, {:.2} µs/step)",
         fit_time.as_secs_f64() * 1e3,
         fit_time.as_secs_f64() * 1e6 / steps.max(1) as f64
@@ -511,8 +516,9 @@ fn report_fit(fit_time: Duration, options: &FitOptions<'_>, rows: usize, history
         }
     }
     if !last.is_empty() {
-        println!("final epoch: {}", last.join(", "));
+        outln!("final epoch: {}", last.join(", "));
     }
+    Ok(())
 }
 
 /// Evaluates on the held-out test rows, if any.
@@ -525,13 +531,13 @@ fn report_test(model: &Sequential, data: &Prepared) -> Result<()> {
             .filter(|n| !n.starts_with("val_"))
             .filter_map(|&n| logs.get(n).map(|v| format!("{n} {v:.4}")))
             .collect();
-        println!(
+        outln!(
             "test ({} rows held out): {}",
             test.rows(),
             scores.join(", ")
         );
         if data.is_numeric() {
-            println!(
+            outln!(
                 "  (on the standardized targets; `dendrite evaluate` reports them in their units)"
             );
         }
@@ -551,7 +557,7 @@ fn anomaly_threshold(
     let exported = HostModel::from_bytes(&bytes, Path::new("the trained model"))?;
     let errors = exported.reconstruction_errors(raw_train.view())?;
     let threshold = dendrite_trainer::regression::percentile(&errors, percentile);
-    println!(
+    outln!(
         "anomaly threshold: {threshold:.6} (percentile {percentile} of {} training rows' reconstruction errors)",
         errors.len()
     );
@@ -586,7 +592,7 @@ fn save(
             .save(&args.out, preprocessing)
             .with_context(|| format!("writing the model to {}", args.out.display()))?;
         let exported = HostModel::load(&args.out)?;
-        println!(
+        outln!(
             "wrote {} ({} bytes, CRC-32 {:#010x})",
             args.out.display(),
             exported.file_len(),
@@ -601,9 +607,12 @@ fn save(
             .class_of(&p)
             .and_then(|c| labels.get(c))
             .map_or("?", String::as_str);
-        println!(
+        outln!(
             "prediction for [0, 0, 0]: {} {:.4}, {} {:.4} -> {class}",
-            labels[0], p[0], labels[1], p[1]
+            labels[0],
+            p[0],
+            labels[1],
+            p[1]
         );
     }
     if let (Some(q), Some(out)) = (&spec.quantize, int8_out) {
@@ -647,7 +656,7 @@ fn quantize_trained(
     };
     let (int8, report) =
         super::int8::quantize_and_compare(float, &args.out, &calibration, test.as_ref())?;
-    println!(
+    outln!(
         "int8 quantization ({}):",
         match &q.calibration {
             Some(path) => format!("calibrated on {}", path.display()),
@@ -662,7 +671,7 @@ fn quantize_trained(
         let percentile = spec.threshold_percentile()?;
         let errors = HostModel::from_bytes(&bytes, out)?.reconstruction_errors(raw.view())?;
         let threshold = dendrite_trainer::regression::percentile(&errors, percentile);
-        println!(
+        outln!(
             "int8 anomaly threshold: {threshold:.6} (percentile {percentile} of the int8 model's \
              reconstruction errors)"
         );
@@ -671,7 +680,7 @@ fn quantize_trained(
     dendrite_trainer::export::write_atomically(out, &bytes)
         .with_context(|| format!("writing the int8 model to {}", out.display()))?;
     let written = HostModel::load(out)?;
-    println!(
+    outln!(
         "wrote {} (int8, {} bytes, CRC-32 {:#010x})",
         out.display(),
         written.file_len(),

@@ -2,7 +2,6 @@
 //! the UART and the 32-bit timer. Register map: ARM DDI 0479 (Cortex-M System Design Kit TRM),
 //! "APB UART" and "APB timer".
 
-use core::convert::Infallible;
 use core::ptr::{read_volatile, write_volatile};
 
 /// Offsets of the UART registers from its base address.
@@ -19,7 +18,8 @@ mod uart_reg {
     pub const CTRL_RX_EN: u32 = 1 << 1;
 }
 
-/// A CMSDK APB UART, polled (no interrupts, no buffering beyond the one-byte hardware registers).
+/// A CMSDK APB UART's registers: one byte each way (the byte loops are
+/// [`Polled`](crate::polled::Polled)'s).
 pub struct Uart {
     base: usize,
 }
@@ -49,101 +49,24 @@ impl Uart {
         // SAFETY: as in `read_reg`; writing DATA/CTRL/BAUDDIV has no effect on memory.
         unsafe { write_volatile((self.base + offset) as *mut u32, value) }
     }
+}
 
+impl crate::polled::Port for Uart {
     fn rx_ready(&self) -> bool {
         self.read_reg(uart_reg::STATE) & uart_reg::STATE_RX_FULL != 0
-    }
-
-    fn tx_ready(&self) -> bool {
-        self.read_reg(uart_reg::STATE) & uart_reg::STATE_TX_FULL == 0
     }
 
     fn read_byte(&self) -> u8 {
         // The data register is 8 bits wide; the upper bits read as zero.
         self.read_reg(uart_reg::DATA) as u8
     }
-}
 
-impl embedded_io::ErrorType for Uart {
-    type Error = Infallible;
-}
-
-impl embedded_io::Read for Uart {
-    /// Blocks until at least one byte arrived, then takes what is there without waiting more.
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        while !self.rx_ready() {}
-        let mut n = 0;
-        for slot in buf.iter_mut() {
-            if n > 0 && !self.rx_ready() {
-                break;
-            }
-            *slot = self.read_byte();
-            n += 1;
-        }
-        Ok(n)
-    }
-}
-
-impl embedded_io::ReadReady for Uart {
-    fn read_ready(&mut self) -> Result<bool, Infallible> {
-        Ok(self.rx_ready())
-    }
-}
-
-impl embedded_io::Write for Uart {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        for &byte in buf {
-            while !self.tx_ready() {}
-            self.write_reg(uart_reg::DATA, u32::from(byte));
-        }
-        Ok(buf.len())
+    fn tx_ready(&self) -> bool {
+        self.read_reg(uart_reg::STATE) & uart_reg::STATE_TX_FULL == 0
     }
 
-    fn flush(&mut self) -> Result<(), Infallible> {
-        while !self.tx_ready() {}
-        Ok(())
-    }
-}
-
-impl embedded_io::WriteReady for Uart {
-    fn write_ready(&mut self) -> Result<bool, Infallible> {
-        Ok(self.tx_ready())
-    }
-}
-
-impl embedded_hal_nb::serial::ErrorType for Uart {
-    type Error = core::convert::Infallible;
-}
-
-impl embedded_hal_nb::serial::Read<u8> for Uart {
-    fn read(&mut self) -> embedded_hal_nb::nb::Result<u8, Infallible> {
-        if self.rx_ready() {
-            Ok(self.read_byte())
-        } else {
-            Err(embedded_hal_nb::nb::Error::WouldBlock)
-        }
-    }
-}
-
-impl embedded_hal_nb::serial::Write<u8> for Uart {
-    fn write(&mut self, word: u8) -> embedded_hal_nb::nb::Result<(), Infallible> {
-        if self.tx_ready() {
-            self.write_reg(uart_reg::DATA, u32::from(word));
-            Ok(())
-        } else {
-            Err(embedded_hal_nb::nb::Error::WouldBlock)
-        }
-    }
-
-    fn flush(&mut self) -> embedded_hal_nb::nb::Result<(), Infallible> {
-        if self.tx_ready() {
-            Ok(())
-        } else {
-            Err(embedded_hal_nb::nb::Error::WouldBlock)
-        }
+    fn write_byte(&self, byte: u8) {
+        self.write_reg(uart_reg::DATA, u32::from(byte));
     }
 }
 

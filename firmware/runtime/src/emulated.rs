@@ -4,9 +4,20 @@
 //! its HAL instead.
 
 #[cfg(dendrite_uart = "cmsdk")]
-pub use crate::cmsdk::{Timer, Uart};
+pub use crate::cmsdk::Timer;
 #[cfg(dendrite_uart = "nrf51")]
-pub use crate::nrf51::{Timer, Uart};
+pub use crate::nrf51::Timer;
+
+/// The board's UART, polled: the CMSDK UART's registers on the MPS2 boards.
+#[cfg(dendrite_uart = "cmsdk")]
+pub type Uart = crate::polled::Polled<crate::cmsdk::Uart>;
+/// The board's UART, polled: the nRF51 UART's registers on the micro:bit.
+#[cfg(dendrite_uart = "nrf51")]
+pub type Uart = crate::polled::Polled<crate::nrf51::Uart>;
+#[cfg(dendrite_uart = "cmsdk")]
+use crate::cmsdk::Uart as Registers;
+#[cfg(dendrite_uart = "nrf51")]
+use crate::nrf51::Uart as Registers;
 
 #[cfg(any(dendrite_uart = "cmsdk", dendrite_uart = "nrf51"))]
 use dendrite_boards::{Clock, Uart as UartKind};
@@ -49,7 +60,10 @@ impl Board {
         TAKEN.store(true, core::sync::atomic::Ordering::Relaxed);
         // SAFETY: the first and only call (checked above) owns the UART and the timer; the bases
         // are those of the board's memory map, from the table.
-        let (serial, timer) = unsafe { (Uart::new(UART_BASE), Timer::new(TIMER_BASE)) };
-        Some(Self { serial, timer })
+        let (registers, timer) = unsafe { (Registers::new(UART_BASE), Timer::new(TIMER_BASE)) };
+        Some(Self {
+            serial: Uart::new(registers),
+            timer,
+        })
     }
 }

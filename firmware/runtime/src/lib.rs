@@ -7,7 +7,8 @@
 //! - [`weights_region`]: the WEIGHTS flash region of the board's memory map;
 //! - the panic handler and the HardFault handler: both end a QEMU run (or a probe-rs session)
 //!   through semihosting with a non-zero status ([`exit`]), or stop the core ([`halt`]);
-//! - for the emulated boards, their UART and tick counter ([`emulated`]);
+//! - for the emulated boards, their UART and tick counter ([`emulated`]), the UART's byte loops
+//!   written once over its registers ([`polled`]);
 //! - the int8 inner products of a fully-connected layer ([`int8`]), with the DSP extension's
 //!   `SMLAD` on the cores that have it (Cortex-M4, M7, M33), bit for bit the portable loop's.
 //!
@@ -23,6 +24,7 @@ pub mod emulated;
 #[cfg(target_os = "none")]
 pub mod exit;
 pub mod int8;
+pub mod polled;
 #[cfg(target_os = "none")]
 pub mod stack;
 

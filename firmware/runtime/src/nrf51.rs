@@ -2,7 +2,6 @@
 //! Register map: nRF51 Series Reference Manual v3.0, chapters 29 (UART) and 18 (TIMER). Tasks
 //! are triggered by writing 1; events are set by the peripheral and cleared by writing 0.
 
-use core::convert::Infallible;
 use core::ptr::{read_volatile, write_volatile};
 
 /// Offsets of the UART registers from its base address.
@@ -26,8 +25,9 @@ mod uart_reg {
     pub const PIN_RX: u32 = 25;
 }
 
-/// The nRF51 UART, polled: a byte is read when `EVENTS_RXDRDY` says one waits in `RXD` (the
-/// receiver holds up to six), written by waiting for `EVENTS_TXDRDY` after each `TXD` write.
+/// The nRF51 UART's registers: a byte is read when `EVENTS_RXDRDY` says one waits in `RXD` (the
+/// receiver holds up to six), written by waiting for `EVENTS_TXDRDY` after each `TXD` write (the
+/// byte loops are [`Polled`](crate::polled::Polled)'s).
 pub struct Uart {
     base: usize,
 }
@@ -63,7 +63,9 @@ impl Uart {
         // effect on memory.
         unsafe { write_volatile((self.base + offset) as *mut u32, value) }
     }
+}
 
+impl crate::polled::Port for Uart {
     fn rx_ready(&self) -> bool {
         self.read_reg(uart_reg::EVENTS_RXDRDY) != 0
     }
@@ -76,84 +78,16 @@ impl Uart {
         self.read_reg(uart_reg::RXD) as u8
     }
 
+    /// Always: [`write_byte`](crate::polled::Port::write_byte) returns once the byte is out.
+    fn tx_ready(&self) -> bool {
+        true
+    }
+
+    /// Writes `TXD` and waits for `EVENTS_TXDRDY`: the event is the only word of the byte's end.
     fn write_byte(&self, byte: u8) {
         self.write_reg(uart_reg::EVENTS_TXDRDY, 0);
         self.write_reg(uart_reg::TXD, u32::from(byte));
         while self.read_reg(uart_reg::EVENTS_TXDRDY) == 0 {}
-    }
-}
-
-impl embedded_io::ErrorType for Uart {
-    type Error = Infallible;
-}
-
-impl embedded_io::Read for Uart {
-    /// Blocks until at least one byte arrived, then takes what is there without waiting more.
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        while !self.rx_ready() {}
-        let mut n = 0;
-        for slot in buf.iter_mut() {
-            if n > 0 && !self.rx_ready() {
-                break;
-            }
-            *slot = self.read_byte();
-            n += 1;
-        }
-        Ok(n)
-    }
-}
-
-impl embedded_io::ReadReady for Uart {
-    fn read_ready(&mut self) -> Result<bool, Infallible> {
-        Ok(self.rx_ready())
-    }
-}
-
-impl embedded_io::Write for Uart {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        for &byte in buf {
-            self.write_byte(byte);
-        }
-        Ok(buf.len())
-    }
-
-    /// Every byte is out when `write` returns.
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
-
-impl embedded_io::WriteReady for Uart {
-    fn write_ready(&mut self) -> Result<bool, Infallible> {
-        Ok(true)
-    }
-}
-
-impl embedded_hal_nb::serial::ErrorType for Uart {
-    type Error = Infallible;
-}
-
-impl embedded_hal_nb::serial::Read<u8> for Uart {
-    fn read(&mut self) -> embedded_hal_nb::nb::Result<u8, Infallible> {
-        if self.rx_ready() {
-            Ok(self.read_byte())
-        } else {
-            Err(embedded_hal_nb::nb::Error::WouldBlock)
-        }
-    }
-}
-
-impl embedded_hal_nb::serial::Write<u8> for Uart {
-    fn write(&mut self, word: u8) -> embedded_hal_nb::nb::Result<(), Infallible> {
-        self.write_byte(word);
-        Ok(())
-    }
-
-    fn flush(&mut self) -> embedded_hal_nb::nb::Result<(), Infallible> {
-        Ok(())
     }
 }
 

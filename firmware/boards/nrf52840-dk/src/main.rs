@@ -17,32 +17,12 @@ mod uart;
 
 use cortex_m::peripheral::DWT;
 use cortex_m_rt::entry;
-use dendrite_firmware::{Buffers, Platform, Server};
+use dendrite_firmware::{Buffers, RuntimePlatform, Server};
 use nrf_hal_common::gpio::{p0, Level};
 use nrf_hal_common::pac;
 use nrf_hal_common::uarte::{Baudrate, Parity, Pins, Uarte};
 
 dendrite_firmware::architecture_symbol!();
-
-/// The board's services for the application: the cycle counter (64 MHz), the weights pages,
-/// the stack.
-struct Dk;
-
-impl Platform for Dk {
-    const TICK_HZ: u32 = dendrite_runtime::TICK_HZ;
-
-    fn ticks(&mut self) -> u32 {
-        DWT::cycle_count()
-    }
-
-    fn weights(&self) -> &'static [u8] {
-        dendrite_runtime::weights_region()
-    }
-
-    fn stack_usage(&self) -> (u32, u32) {
-        dendrite_runtime::stack::high_water_mark()
-    }
-}
 
 #[entry]
 fn main() -> ! {
@@ -68,7 +48,8 @@ fn main() -> ! {
     };
     let uarte = Uarte::new(dp.UARTE0, pins, Parity::EXCLUDED, Baudrate::BAUD115200);
     let mut serial = uart::Serial(uarte);
-    let mut platform = Dk;
+    // The board table's tick rate is the core clock: the cycle counter counts it.
+    let mut platform = RuntimePlatform::new(DWT::cycle_count);
     let mut server = Server::new(BUFFERS, dendrite_runtime::NAME, &platform);
     // Returns only if the transmitter fails.
     let _ = server.serve(&mut serial, &mut platform, &mut led);

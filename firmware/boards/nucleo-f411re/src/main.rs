@@ -15,7 +15,7 @@
 
 use cortex_m::peripheral::DWT;
 use cortex_m_rt::entry;
-use dendrite_firmware::{Buffers, Platform, Server, SplitSerial};
+use dendrite_firmware::{Buffers, RuntimePlatform, Server, SplitSerial};
 use stm32f4xx_hal::{pac, prelude::*, rcc::Config};
 
 dendrite_firmware::architecture_symbol!();
@@ -23,25 +23,6 @@ dendrite_firmware::architecture_symbol!();
 /// The core clock, the board table's tick rate: the internal 16 MHz oscillator through the PLL
 /// (no crystal needed).
 const SYSCLK_HZ: u32 = dendrite_runtime::TICK_HZ;
-
-/// The board's services for the application: the cycle counter, the weights sector, the stack.
-struct Nucleo;
-
-impl Platform for Nucleo {
-    const TICK_HZ: u32 = SYSCLK_HZ;
-
-    fn ticks(&mut self) -> u32 {
-        DWT::cycle_count()
-    }
-
-    fn weights(&self) -> &'static [u8] {
-        dendrite_runtime::weights_region()
-    }
-
-    fn stack_usage(&self) -> (u32, u32) {
-        dendrite_runtime::stack::high_water_mark()
-    }
-}
 
 #[entry]
 fn main() -> ! {
@@ -67,7 +48,8 @@ fn main() -> ! {
     };
     let (tx, rx) = usart.split();
     let mut serial = SplitSerial { rx, tx };
-    let mut platform = Nucleo;
+    // The board table's tick rate is the core clock: the cycle counter counts it.
+    let mut platform = RuntimePlatform::new(DWT::cycle_count);
     let mut server = Server::new(BUFFERS, dendrite_runtime::NAME, &platform);
     // Returns only if the transmitter fails.
     let _ = server.serve(&mut serial, &mut platform, &mut led);

@@ -18,7 +18,7 @@
 // The soft-float fast paths (same bits as compiler-builtins').
 use dendrite_softfloat as _;
 
-use dendrite_firmware::{Buffers, Platform, Server, SplitSerial};
+use dendrite_firmware::{Buffers, RuntimePlatform, Server, SplitSerial};
 use rp2040_hal::clocks::{init_clocks_and_plls, Clock};
 use rp2040_hal::fugit::RateExtU32;
 use rp2040_hal::gpio::{FunctionUart, Pins};
@@ -31,27 +31,6 @@ dendrite_firmware::architecture_symbol!();
 
 /// The Pico's crystal.
 const XOSC_HZ: u32 = 12_000_000;
-
-/// The board's services for the application: the 1 MHz TIMER, the weights block, the stack.
-struct Pico {
-    timer: Timer,
-}
-
-impl Platform for Pico {
-    const TICK_HZ: u32 = dendrite_runtime::TICK_HZ;
-
-    fn ticks(&mut self) -> u32 {
-        self.timer.get_counter_low()
-    }
-
-    fn weights(&self) -> &'static [u8] {
-        dendrite_runtime::weights_region()
-    }
-
-    fn stack_usage(&self) -> (u32, u32) {
-        dendrite_runtime::stack::high_water_mark()
-    }
-}
 
 /// The HAL's UART transmitter as an `embedded-io` 0.6 writer (the HAL implements 0.7; the
 /// application speaks 0.6).
@@ -117,7 +96,8 @@ fn main() -> ! {
     let (rx, tx) = uart.split();
     let mut serial = SplitSerial { rx, tx: Tx(tx) };
     let timer = Timer::new(pac.TIMER, &mut pac.RESETS, &clocks);
-    let mut platform = Pico { timer };
+    // The board table's tick rate: the TIMER's 1 MHz.
+    let mut platform = RuntimePlatform::new(move || timer.get_counter_low());
     let mut server = Server::new(BUFFERS, dendrite_runtime::NAME, &platform);
     // Returns only if the transmitter fails.
     let _ = server.serve(&mut serial, &mut platform, &mut led);
