@@ -440,7 +440,8 @@ impl<'a, const IN: usize, const OUT: usize, L: Int8LayersRef<'a, IN, OUT>>
     /// [`model!`](crate::model) sizes the two buffers for its network.
     #[inline(always)]
     pub fn predict_in<D: Dot>(&self, x: &[f32; IN], a: &mut [i8], b: &mut [i8]) -> [f32; OUT] {
-        // One `out`, one return: the result is written in the caller's slot, not copied there.
+        // One `out` and one return for both paths (the compiler still copies it to the
+        // caller's slot: 4·OUT bytes of stack in this frame).
         let mut out = [0.0; OUT];
         let output = self.layers.output_quantization();
         if a.len() < L::WIDTH || b.len() < L::WIDTH {
