@@ -2,9 +2,10 @@
 """Instruction mix, the instructions by function and a cycle estimate of the firmware's forward
 pass on a Cortex-M4F (or a Cortex-M0), and its stack high-water mark.
 
-    firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]] [--microbit]
+    firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]] [--microbit | --an385]
 
-Runs ELF under qemu-system-arm (mps2-an386, or microbit with --microbit: the Cortex-M0 image)
+Runs ELF under qemu-system-arm (mps2-an386, or microbit with --microbit: the Cortex-M0 image, or
+mps2-an385 with --an385: the Cortex-M3 image, instructions only, no cycle model)
 with MODEL in the weights region, one guest instruction per translation block (`-singlestep`,
 the execution log turned on by QEMU's monitor once the firmware has booted), sends a batch of
 BATCH predictions (default 8; fewer for a large network, whose every pass is half a million
@@ -193,10 +194,11 @@ def input_width(model):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if a != "--microbit"]
-    m0 = len(args) < len(sys.argv) - 1
+    args = [a for a in sys.argv[1:] if a not in ("--microbit", "--an385")]
+    m0, m3 = "--microbit" in sys.argv, "--an385" in sys.argv
     if len(args) not in (2, 3, 4):
-        sys.exit("usage: firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]] [--microbit]")
+        sys.exit("usage: firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]] "
+                 "[--microbit | --an385]")
     elf, model = args[0], args[1]
     iterations = int(args[2]) if len(args) >= 3 else 20
     count = int(args[3]) if len(args) == 4 else 8
@@ -212,6 +214,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         log, monitor = f"{tmp}/exec.log", f"{tmp}/monitor.sock"
         machine, cpu, weights = (("microbit", "cortex-m0", 0x3C000) if m0
+                                  else ("mps2-an385", "cortex-m3", 0x40000) if m3
                                   else ("mps2-an386", "cortex-m4", 0x40000))
         cmd = ["qemu-system-arm", "-machine", machine, "-cpu", cpu, "-display", "none",
                "-monitor", f"unix:{monitor},server,nowait", "-serial", "stdio",
@@ -291,7 +294,8 @@ def main():
     print(f"{calls} forward passes traced")
     print(f"stack high-water mark: {stack_used(answers.split(bytes([0]))[2])} B")
     print(f"instructions per inference: {total / calls:.1f}")
-    print(f"estimated Cortex-M{0 if m0 else 4} cycles per inference: {est / calls:.0f}")
+    if not m3:
+        print(f"estimated Cortex-M{0 if m0 else 4} cycles per inference: {est / calls:.0f}")
     print("mix per inference:", ", ".join(f"{k} {v / calls:.1f}" for k, v in mix.most_common(14)))
     print("instructions per inference by function:")
     for name, n in by_function.most_common(12):

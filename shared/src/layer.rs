@@ -70,10 +70,7 @@ impl<const IN: usize, const OUT: usize, A: Act> Layers<IN> for Dense<IN, OUT, A>
 
     #[inline(always)]
     fn forward(&self, x: &[f32; IN]) -> [f32; OUT] {
-        let mut out = [0.0; OUT];
-        kernel::affine(x, self.kernel.as_flattened(), &self.bias, &mut out);
-        A::apply(&mut out);
-        out
+        kernel::layer::<IN, OUT, A>(x, &self.kernel, &self.bias)
     }
 
     fn matches<'a>(&self, layers: &mut impl Iterator<Item = LayerView<'a>>) -> bool {

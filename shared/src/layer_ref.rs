@@ -107,10 +107,7 @@ impl<'a, const IN: usize, const OUT: usize, A: Act> LayersRef<'a, IN> for DenseR
 
     #[inline(always)]
     fn forward(&self, x: &[f32; IN]) -> [f32; OUT] {
-        let mut out = [0.0; OUT];
-        kernel::affine(x, self.kernel.as_flattened(), self.bias, &mut out);
-        A::apply(&mut out);
-        out
+        kernel::layer::<IN, OUT, A>(x, self.kernel, self.bias)
     }
 
     fn view(layers: &mut impl Iterator<Item = LayerView<'a>>) -> Result<Self, DecodeError> {

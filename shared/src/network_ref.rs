@@ -97,7 +97,9 @@ impl<'a, const IN: usize, L: LayersRef<'a, IN>> NetworkRef<'a, IN, L> {
     #[inline(always)]
     pub fn predict(&self, x: &[f32; IN]) -> L::Output {
         let mut x = *x;
-        if self.standardize {
+        // Tested as a byte against zero: one `cbz` on a Cortex-M, where LLVM may test the `bool`
+        // itself with a compare and a branch.
+        if u8::from(self.standardize) != 0 {
             kernel::standardize(&mut x, self.mean, self.std);
         }
         self.layers.forward(&x)

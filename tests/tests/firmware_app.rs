@@ -120,3 +120,27 @@ fn the_example_application_prints_the_hosts_predictions() {
     let ram = check(&output, &model, &trace);
     assert!(ram <= 512, "16-32-32-4 forward pass: {ram} B of RAM");
 }
+
+/// The embassy variant (`examples/firmware-app-embassy`, for the nRF52840-DK, built by
+/// `cargo xtask test` but not run: no board here) ships the same model and trace as this
+/// example, so that its lines are the ones checked above; its code for both is shared
+/// (`dendrite-app-common`).
+#[test]
+fn the_embassy_variant_ships_the_same_model_and_trace() {
+    let qemu = root().join("examples/firmware-app");
+    let embassy = root().join("examples/firmware-app-embassy");
+    for file in ["models/seed.postcard", "traces/seed.csv"] {
+        let read = |dir: &Path| std::fs::read(dir.join(file)).expect("the example's file");
+        assert!(
+            read(&qemu) == read(&embassy),
+            "examples/firmware-app-embassy/{file} differs from examples/firmware-app/{file}"
+        );
+    }
+    let main = std::fs::read_to_string(embassy.join("src/main.rs")).expect("the program");
+    assert!(
+        main.contains(
+            r#"dendrite_core::model!(Model, "models/seed.postcard", env = "DENDRITE_MODEL");"#
+        ),
+        "the embassy variant's model! line is the QEMU example's"
+    );
+}

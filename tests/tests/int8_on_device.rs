@@ -187,7 +187,7 @@ const SOFTMAX: [&str; 3] = [
     "dense_softmax.int8_float_io",
 ];
 /// The fixtures with a logistic or tanh table, or a linear output (a firmware each). They run on
-/// the Cortex-M4F (the DSP kernel) and the Cortex-M0 (the portable kernel): the tables and the
+/// the Cortex-M4F (the DSP kernel) and the Cortex-M0 (the Thumb-1 kernel): the tables and the
 /// linear output are the same integer code on every core, and the kernels, the one part that
 /// differs by core, are checked on all five by the softmax fixtures and the digits model.
 const TABLES_AND_LINEAR: [&str; 3] = ["dense_sigmoid.int8", "dense_tanh.int8", "regression.int8"];

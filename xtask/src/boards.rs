@@ -56,7 +56,7 @@ pub fn check_all(firmware_dir: &Path) -> Result<()> {
     eprintln!("$ building the firmware for every emulated board");
     for &board in QEMU_BOARDS {
         let elf = FirmwareBuild::default_for(&firmware_source(), board).build()?;
-        within_budget(&elf, board.name)?;
+        within_budget(&elf, board.name, &firmware_source().seed_model())?;
     }
     // The soft float against compiler-builtins, under QEMU: the Thumb-2 routines on the
     // Cortex-M3, the Thumb-1 ones on the Cortex-M0.
@@ -80,7 +80,7 @@ pub fn check_all(firmware_dir: &Path) -> Result<()> {
     }
     for hw in REAL_BOARDS {
         let elf = hw.build(&firmware_source(), false)?;
-        within_budget(&elf, hw.name)?;
+        within_budget(&elf, hw.name, &firmware_source().seed_model())?;
     }
     Ok(())
 }
@@ -121,8 +121,9 @@ fn int8_selftest(firmware_dir: &Path, board: QemuBoard) -> Result<()> {
     cargo(firmware_dir, &args)
 }
 
-/// Flash (`.vector_table + .text + .rodata + .data`) of a seed-model image within the budget.
-fn within_budget(elf: &Path, board: &str) -> Result<()> {
+/// Flash (`.vector_table + .text + .rodata + .data`) of a seed-model image (`model`) within the
+/// budget.
+pub fn within_budget(elf: &Path, board: &str, model: &Path) -> Result<()> {
     let bytes = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
     let file =
         object::File::parse(&*bytes).with_context(|| format!("parsing {}", elf.display()))?;
@@ -131,10 +132,7 @@ fn within_budget(elf: &Path, board: &str) -> Result<()> {
         .filter_map(|name| file.section_by_name(name))
         .map(|s| s.size())
         .sum();
-    eprintln!(
-        "  {board}: {flash} bytes of flash ({})",
-        firmware_source().seed_model().display()
-    );
+    eprintln!("  {board}: {flash} bytes of flash ({})", model.display());
     ensure!(
         flash <= SEED_FLASH_BUDGET,
         "{board}: the seed image takes {flash} bytes of flash, over the {SEED_FLASH_BUDGET}-byte \

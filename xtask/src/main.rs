@@ -6,8 +6,8 @@
 //!   with (the rustup target, a cross linker, qemu-user);
 //! - `demo`: train the seed network, put it on the emulated board, show the firmware's answer
 //!   next to the host's;
-//! - `test`: every check CI runs: formatting, clippy, host tests, firmware build and tests,
-//!   the QEMU end-to-end suite, docs;
+//! - `test`: every check CI runs: formatting, clippy, host tests, firmware build and tests, the
+//!   example applications (the embassy one built, not run), the QEMU end-to-end suite, docs;
 //! - `size`, `cost`: the firmware's flash, static RAM and stack, and its instructions per
 //!   inference under QEMU (`--json` for machines);
 //! - `fuzz`: every fuzz target for a while, then the replay of the committed corpora;
@@ -16,6 +16,7 @@
 
 mod bench;
 mod boards;
+mod examples;
 mod fuzz;
 mod measure;
 mod setup;
@@ -153,6 +154,8 @@ fn test(args: &[String]) -> Result<()> {
     // The images the QEMU suite runs, built before it starts so its tests only wait for cargo
     // to find them up to date; the real boards' images, which only build here.
     boards::check_all(&firmware)?;
+    // The example applications' formatting; the embassy one's lint and build (no board here).
+    examples::check_all(&host)?;
     FirmwareBuild::fault_injection(&shell::firmware_source(), QEMU_BOARDS[0]).build()?;
     let mut tests = vec!["test", "--release"];
     tests.extend(args.iter().map(String::as_str));

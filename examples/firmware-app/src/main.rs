@@ -8,7 +8,9 @@
 //! {"inputs":[1.42,1.05,-0.88],"outputs":[0.12,0.88],"class":1}
 //! ```
 //!
-//! Every float is printed in its shortest form that reads back to the same bits (`ryu`).
+//! Every float is printed in its shortest form that reads back to the same bits; the trace's
+//! windows and the line are `dendrite-app-common`'s, shared with the embassy variant
+//! (`examples/firmware-app-embassy`).
 //!
 //! `cargo run --release` runs it under QEMU (mps2-an386, Cortex-M4F). Any model file and trace:
 //! `DENDRITE_MODEL=/path/to/model.postcard DENDRITE_TRACE=/path/to/trace.csv cargo run --release`.
@@ -32,27 +34,15 @@ fn main() -> ! {
     #[cfg(feature = "measure")]
     measure::report(&mut uart);
     let mut windows = 0u32;
-    for row in TRACE {
-        // The first INPUT values of the line; a shorter line is not a window.
-        let Some(Ok(x)) = row.get(..Model::INPUT).map(<[f32; Model::INPUT]>::try_from) else {
-            continue;
-        };
+    // The first INPUT values of each line; a shorter line is not a window.
+    for x in dendrite_app_common::windows::<{ Model::INPUT }>(&TRACE) {
         let outputs = MODEL.predict(&x);
         let class = MODEL.class(&outputs);
-
-        uart.write(b"{\"inputs\":");
-        uart.write_floats(&x);
-        uart.write(b",\"outputs\":");
-        uart.write_floats(&outputs);
-        uart.write(b",\"class\":");
-        uart.write_u32(class as u32);
-        uart.write(b"}\n");
+        dendrite_app_common::write_line(&mut |b| uart.write(b), &x, &outputs, class);
         windows += 1;
     }
     if windows == 0 {
-        uart.write(
-            b"{\"error\":\"no line of the trace has as many values as the model has inputs\"}\n",
-        );
+        uart.write(dendrite_app_common::NO_WINDOW);
         exit(1);
     }
     exit(0)
@@ -85,10 +75,7 @@ mod measure {
     /// Runs one forward pass on the first window and prints how many bytes of stack below its
     /// caller's frame it touched.
     pub fn report(uart: &mut Uart) {
-        let Some(x) = TRACE
-            .iter()
-            .find_map(|row| <[f32; Model::INPUT]>::try_from(row.get(..Model::INPUT)?).ok())
-        else {
+        let Some(x) = dendrite_app_common::windows::<{ Model::INPUT }>(&TRACE).next() else {
             return;
         };
         let sp = cortex_m::register::msp::read() as usize;
@@ -179,31 +166,10 @@ impl Uart {
         }
     }
 
-    /// `[a,b,…]`, each float in its shortest round-trip form.
-    fn write_floats(&mut self, values: &[f32]) {
-        let mut buffer = ryu::Buffer::new();
-        self.write(b"[");
-        for (i, &v) in values.iter().enumerate() {
-            if i > 0 {
-                self.write(b",");
-            }
-            self.write(buffer.format(v).as_bytes());
-        }
-        self.write(b"]");
-    }
-
-    fn write_u32(&mut self, mut n: u32) {
-        let mut digits = [0u8; 10];
-        let mut start = digits.len();
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.write(&digits[start..]);
+    /// `n` in decimal.
+    #[cfg(feature = "measure")]
+    fn write_u32(&mut self, n: u32) {
+        dendrite_app_common::write_decimal(&mut |b| self.write(b), n as usize);
     }
 }
 

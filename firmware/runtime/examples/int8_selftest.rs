@@ -1,8 +1,10 @@
-//! The runtime's int8 kernel (`dendrite_runtime::int8::Kernel`: `SMLAD` on the cores with the
-//! DSP extension) against dendrite-core's portable `Scalar`, on the core itself:
+//! The runtime's int8 kernel (`dendrite_runtime::int8::Kernel`: `Simd`, `SMLAD`, on the cores
+//! with the DSP extension; `Thumb2`, `LDRSB` and `MLA`, on the Cortex-M3; `Scalar` elsewhere)
+//! against dendrite-core's portable `Scalar`, on the core itself:
 //!
 //! - `Dot::dot_rows` on random inputs, weights, input offsets (the ends of the range among
-//!   them), for every input length from 1 to 80 and longer ones (odd, not multiples of 4, the
+//!   them), for every input length from 1 to 80 (every entry point into the kernels' unrolled
+//!   loops: 16 steps of 4 inputs, 8 inputs) and longer ones (odd, not multiples of 4, the
 //!   widths of real layers), blocks of 1 to 4 rows, slices starting at every alignment;
 //! - whole fully-connected layers (`quant::fully_connected_with`, requantization and clamp
 //!   included) of random shapes, per-tensor and per-channel scales.
@@ -234,10 +236,11 @@ fn main() -> ! {
         layer(n, units, &mut rng, b);
     }
     heprintln!(
-        "int8 selftest on {}: {} dot_rows cases and {} layers, Kernel equal to Scalar in every bit",
+        "int8 selftest on {}: {} dot_rows cases and {} layers, {} equal to Scalar in every bit",
         dendrite_runtime::NAME,
         cases,
-        layers
+        layers,
+        core::any::type_name::<Kernel>()
     );
     exit(0)
 }

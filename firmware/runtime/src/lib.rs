@@ -9,8 +9,9 @@
 //!   through semihosting with a non-zero status ([`exit`]), or stop the core ([`halt`]);
 //! - for the emulated boards, their UART and tick counter ([`emulated`]), the UART's byte loops
 //!   written once over its registers ([`polled`]);
-//! - the int8 inner products of a fully-connected layer ([`int8`]), with the DSP extension's
-//!   `SMLAD` on the cores that have it (Cortex-M4, M7, M33), bit for bit the portable loop's.
+//! - the int8 inner products of a fully-connected layer ([`int8`]), an assembly loop per core
+//!   (the DSP extension's `SMLAD` on the Cortex-M4, M7 and M33, `MLA` on the M3, `MULS` on the
+//!   M0), bit for bit the portable loop's.
 //!
 //! The board is one of the table's (`dendrite_boards::BOARDS`), chosen by a `board-<name>`
 //! feature or the target (`build.rs`), which also writes its `memory.x`: a binary needs only

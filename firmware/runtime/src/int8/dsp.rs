@@ -1,0 +1,252 @@
+//! The DSP extension's instructions: the four-row loop as a function in assembly (it needs
+//! every register), the rest in Rust around one `asm!` per instruction.
+
+use super::{Dot, Scalar};
+use core::arch::{asm, naked_asm};
+
+/// `SXTB16`: bytes 0 and 2 of `x`, sign-extended into the two 16-bit halves.
+#[inline(always)]
+fn sxtb16(x: u32) -> u32 {
+    let r: u32;
+    // SAFETY: SXTB16 reads one register and writes another; no memory, stack or flags.
+    // The DSP extension is present: the board table says so (`cfg(dendrite_dsp)`).
+    unsafe {
+        asm!("sxtb16 {r}, {x}", r = lateout(reg) r, x = in(reg) x,
+             options(pure, nomem, nostack, preserves_flags));
+    }
+    r
+}
+
+/// `SXTB16 ROR #8`: bytes 1 and 3 of `x`, sign-extended into the two 16-bit halves.
+#[inline(always)]
+fn sxtb16_ror8(x: u32) -> u32 {
+    let r: u32;
+    // SAFETY: as `sxtb16`: registers only, no memory, stack or flags; DSP present.
+    unsafe {
+        asm!("sxtb16 {r}, {x}, ror #8", r = lateout(reg) r, x = in(reg) x,
+             options(pure, nomem, nostack, preserves_flags));
+    }
+    r
+}
+
+/// `SXTAB16`: bytes 0 and 2 of `x`, sign-extended, added to the halves of `a` (each half
+/// on its own, wrapping at 16 bits).
+#[inline(always)]
+fn sxtab16(a: u32, x: u32) -> u32 {
+    let r: u32;
+    // SAFETY: SXTAB16 reads two registers and writes one; no memory, stack or flags.
+    // DSP present (`cfg(dendrite_dsp)`).
+    unsafe {
+        asm!("sxtab16 {r}, {a}, {x}", r = lateout(reg) r, a = in(reg) a, x = in(reg) x,
+             options(pure, nomem, nostack, preserves_flags));
+    }
+    r
+}
+
+/// `SXTAB16 ROR #8`: bytes 1 and 3 of `x`, sign-extended, added to the halves of `a`.
+#[inline(always)]
+fn sxtab16_ror8(a: u32, x: u32) -> u32 {
+    let r: u32;
+    // SAFETY: as `sxtab16`: registers only, no memory, stack or flags; DSP present.
+    unsafe {
+        asm!("sxtab16 {r}, {a}, {x}, ror #8", r = lateout(reg) r, a = in(reg) a,
+             x = in(reg) x, options(pure, nomem, nostack, preserves_flags));
+    }
+    r
+}
+
+/// `SMLAD`: `acc + lo(a)·lo(b) + hi(a)·hi(b)`, the halves signed, the sum wrapping (an
+/// overflow sets the Q flag, which nothing reads).
+#[inline(always)]
+fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+    let r: i32;
+    // SAFETY: SMLAD reads three registers and writes one, no memory or stack. It may set
+    // APSR.Q, so the block does not claim to preserve the flags; no code reads Q. DSP
+    // present (`cfg(dendrite_dsp)`).
+    unsafe {
+        asm!("smlad {r}, {a}, {b}, {acc}", r = lateout(reg) r, a = in(reg) a,
+             b = in(reg) b, acc = in(reg) acc, options(pure, nomem, nostack));
+    }
+    r
+}
+
+/// Four bytes as one little-endian word (one `LDR`: ARMv7E-M and ARMv8-M Mainline load
+/// words from any address).
+#[inline(always)]
+fn word(bytes: &[i8; 4]) -> u32 {
+    u32::from_le_bytes(bytes.map(|b| b as u8))
+}
+
+/// One row's sum over whole words of four inputs, in Rust around the instructions above
+/// (the blocks of fewer than four rows: a layer whose width is not a multiple of 4).
+#[inline(always)]
+fn row(x4: &[[i8; 4]], w4: &[[i8; 4]], offset2: u32) -> i32 {
+    x4.iter().zip(w4).fold(0, |s, (xw, w)| {
+        let (xw, w) = (word(xw), word(w));
+        let lo = sxtab16(offset2, xw);
+        let hi = sxtab16_ror8(offset2, xw);
+        smlad(sxtb16_ror8(w), hi, smlad(sxtb16(w), lo, s))
+    })
+}
+
+/// One step of [`dot4`]'s loop: four inputs of the four rows, 16 multiply-adds. The loads come
+/// in two runs (the input word and rows 0-1, then rows 2-3), since a load right after another
+/// pipelines (one cycle instead of two on the Cortex-M4); the five free registers allow no
+/// longer run. `$check` goes between the second run and rows 2-3's arithmetic: the loop's end
+/// test in the last step of the body, nothing elsewhere. Every instruction is 32-bit (`.w`), so
+/// a step is [`STEP_BYTES`] long, and the loop can be entered at any step.
+macro_rules! dsp_step {
+    ($check:expr) => {
+        concat!(
+            "ldr.w r5, [r1, r0]\n",
+            "ldr.w r6, [r1, r2]\n",
+            "ldr.w r7, [r1], #4\n",
+            "sxtab16 r12, r4, r5\n",
+            "sxtab16 r5, r4, r5, ror #8\n",
+            "sxtb16 lr, r7\n",
+            "smlad r8, lr, r12, r8\n",
+            "sxtb16 r7, r7, ror #8\n",
+            "smlad r8, r7, r5, r8\n",
+            "sxtb16 lr, r6\n",
+            "smlad r9, lr, r12, r9\n",
+            "sxtb16 r6, r6, ror #8\n",
+            "smlad r9, r6, r5, r9\n",
+            "ldr.w r6, [r3, r2]\n",
+            "ldr.w r7, [r3], #4\n",
+            $check,
+            "sxtb16 lr, r7\n",
+            "smlad r10, lr, r12, r10\n",
+            "sxtb16 r7, r7, ror #8\n",
+            "smlad r10, r7, r5, r10\n",
+            "sxtb16 lr, r6\n",
+            "smlad r11, lr, r12, r11\n",
+            "sxtb16 r6, r6, ror #8\n",
+            "smlad r11, r6, r5, r11\n",
+        )
+    };
+}
+
+/// Four [`dsp_step`]s without the end test.
+macro_rules! dsp_steps4 {
+    () => {
+        concat!(dsp_step!(""), dsp_step!(""), dsp_step!(""), dsp_step!(""))
+    };
+}
+
+/// Steps in [`dot4`]'s loop body (a power of two).
+const STEPS: usize = 16;
+/// Bytes of one [`dsp_step`]: 23 instructions of 4 bytes.
+const STEP_BYTES: usize = 92;
+
+/// Four rows' sums over the first `4·groups` inputs (`groups` ≥ 1), written to `out`.
+///
+/// Arguments (AAPCS): r0 `x`, r1 the first row, r2 `n` (the distance between rows), r3
+/// `groups`; on the stack the input offset in both halves, then `out`. Registers in the
+/// loop: r0 the input's distance from row 0 (constant as r1 advances), r1 row 0 (row 1 at
+/// r1 + n), r2 `n`, r3 row 2 (row 3 at r3 + n), r4 the offset, r8-r11 the four sums, r5-r7,
+/// r12 and lr the words and their extensions. Row 0's end (r1's last value) has no register
+/// left: it is kept in the offset's argument slot (the callee owns its stack arguments) and
+/// loaded in the last step's second run of loads, where it costs one cycle.
+///
+/// The body holds [`STEPS`] steps; a count that is not a multiple enters the body at step
+/// `STEPS - groups mod STEPS` (an `ADD PC` into the fixed-size steps), so each pass but the
+/// first is whole and the end test runs once per [`STEPS`] steps.
+///
+/// # Safety
+/// For k < 4·`groups`, `x + k` and `rows + r·n + k` (r < 4) must be readable; `out` must be
+/// valid for writing four words, word-aligned.
+#[unsafe(naked)]
+unsafe extern "C" fn dot4(
+    x: *const i8,
+    rows: *const i8,
+    n: usize,
+    groups: usize,
+    offset2: u32,
+    out: *mut [i32; 4],
+) {
+    naked_asm!(
+        // The assembler of a naked function does not always see `-C target-cpu` (an
+        // optimized build assembles it for the bare target, where ARMv8-M Mainline lacks
+        // the optional DSP extension): name the board's CPU, which has it.
+        concat!(".cpu ", env!("DENDRITE_CPU")),
+        "push {{r4-r11, lr}}",
+        "ldr r4, [sp, #36]",
+        "subs r0, r0, r1",
+        "add.w r12, r1, r3, lsl #2",
+        "str.w r12, [sp, #36]",
+        // The steps to skip, (-groups) mod STEPS, as a byte offset into the body.
+        "rsbs r3, r3, #0",
+        "and r3, r3, #{mask}",
+        "mov.w r12, #{step}",
+        "mul lr, r3, r12",
+        "add.w r3, r1, r2, lsl #1",
+        "mov.w r8, #0",
+        "mov.w r9, #0",
+        "mov.w r10, #0",
+        "mov.w r11, #0",
+        // PC reads as this instruction's address + 4: the body starts after the 2-byte NOP.
+        "add pc, lr",
+        "nop.n",
+        "1:",
+        dsp_steps4!(),
+        dsp_steps4!(),
+        dsp_steps4!(),
+        dsp_step!(""),
+        dsp_step!(""),
+        dsp_step!(""),
+        // SXTB16 and SMLAD leave the N, Z, C and V flags alone (SMLAD sets only Q): the
+        // comparison holds until the branch.
+        dsp_step!("ldr.w lr, [sp, #36]\ncmp r1, lr\n"),
+        "bne 1b",
+        "ldr r12, [sp, #40]",
+        "stm r12, {{r8-r11}}",
+        "pop {{r4-r11, pc}}",
+        mask = const STEPS - 1,
+        step = const STEP_BYTES,
+    )
+}
+
+/// The inputs' last `n mod 4` values against a row's, added to `sum`.
+#[inline(always)]
+fn tail(sum: i32, w: &[i8], x: &[i8], offset: i32) -> i32 {
+    w.iter().zip(x).fold(sum, |a, (&w, &xi)| {
+        a.wrapping_add(i32::from(w).wrapping_mul(i32::from(xi) + offset))
+    })
+}
+
+/// [`Dot::dot_rows`]: a block of four rows through [`dot4`], other blocks a row at a
+/// time; any block whose lengths break the contract, or an offset beyond 16 bits, through
+/// [`Scalar`] (which reads nothing out of bounds either).
+#[inline(always)]
+pub(super) fn dot_rows(x: &[i8], offset: i32, weights: &[i8], out: &mut [i32]) {
+    let n = x.len();
+    let rows = out.len();
+    if n == 0 || weights.len() != rows * n || !(-32768..=32767).contains(&offset) {
+        return Scalar::dot_rows(x, offset, weights, out);
+    }
+    // The offset in both halves.
+    let offset2 = (offset as u32 & 0xFFFF) | ((offset as u32) << 16);
+    let (x4, x_tail) = x.as_chunks::<4>();
+    let whole = 4 * x4.len();
+    if let Ok(out4) = <&mut [i32; 4]>::try_from(&mut *out) {
+        if !x4.is_empty() {
+            // SAFETY: `weights` holds exactly 4 rows of `n` values (checked above), so
+            // `weights + r·n + k` is in bounds for r < 4 and k < 4·groups ≤ n, and so is
+            // `x + k`; `out4` is an exclusive reference to four aligned words. `dot4`
+            // reads only those and writes only `out4`.
+            unsafe {
+                dot4(x.as_ptr(), weights.as_ptr(), n, x4.len(), offset2, out4);
+            }
+        } else {
+            *out4 = [0; 4];
+        }
+        for (s, row) in out4.iter_mut().zip(weights.chunks_exact(n)) {
+            *s = tail(*s, row.get(whole..).unwrap_or(&[]), x_tail, offset);
+        }
+        return;
+    }
+    for (s, r) in out.iter_mut().zip(weights.chunks_exact(n)) {
+        let (w4, w_tail) = r.as_chunks::<4>();
+        *s = tail(row(x4, w4, offset2), w_tail, x_tail, offset);
+    }
+}
