@@ -149,8 +149,29 @@ pub trait Int8LayersRef<'a, const IN: usize, const OUT: usize>: Sized + Copy {
     /// The number of layers.
     const DEPTH: usize;
 
-    /// Runs the layers on int8 inputs, with the inner products of `D`.
-    fn forward<D: Dot>(&self, x: &[i8; IN]) -> [i8; OUT];
+    /// The widest activation the layers read or write: the input or a layer's output.
+    const WIDTH: usize;
+
+    /// Runs the layers between two buffers of at least [`WIDTH`](Self::WIDTH) values, with the
+    /// inner products of `D`: the input in `a[..IN]`, each layer reads one buffer and writes
+    /// the other, so the output is in `b[..OUT]` after an odd number of layers
+    /// ([`DEPTH`](Self::DEPTH)) and in `a[..OUT]` after an even one. Two activations of the
+    /// widest layer are all the pass holds, however deep the network. With a buffer too short
+    /// for a layer, that layer and those after it write nothing.
+    fn forward_alternating<D: Dot>(&self, a: &mut [i8], b: &mut [i8]);
+
+    /// Runs the layers on int8 inputs, with the inner products of `D`, writing the last
+    /// layer's outputs into `out`. Each layer writes straight into the next one's input (one
+    /// array per layer output on the stack, nothing copied between layers).
+    fn forward_into<D: Dot>(&self, x: &[i8; IN], out: &mut [i8; OUT]);
+
+    /// [`forward_into`](Self::forward_into), the outputs returned.
+    #[inline(always)]
+    fn forward<D: Dot>(&self, x: &[i8; IN]) -> [i8; OUT] {
+        let mut out = [0i8; OUT];
+        self.forward_into::<D>(x, &mut out);
+        out
+    }
 
     /// The first layer's input quantization.
     fn input_quantization(&self) -> QuantParams;
@@ -169,13 +190,18 @@ impl<'a, const IN: usize, const OUT: usize, A: Act> Int8LayersRef<'a, IN, OUT>
     for Int8DenseRef<'a, IN, OUT, A>
 {
     const DEPTH: usize = 1;
+    const WIDTH: usize = max(IN, OUT);
 
     #[inline(always)]
-    fn forward<D: Dot>(&self, x: &[i8; IN]) -> [i8; OUT] {
-        let mut out = [0i8; OUT];
-        let mut logits = [0i8; OUT];
-        self.dense().forward_with::<D>(x, &mut out, &mut logits);
-        out
+    fn forward_alternating<D: Dot>(&self, a: &mut [i8], b: &mut [i8]) {
+        if let (Some(x), Some(out)) = (a.get(..IN), b.get_mut(..OUT)) {
+            self.dense().forward_with::<D>(x, out);
+        }
+    }
+
+    #[inline(always)]
+    fn forward_into<D: Dot>(&self, x: &[i8; IN], out: &mut [i8; OUT]) {
+        self.dense().forward_with::<D>(x, out);
     }
 
     fn input_quantization(&self) -> QuantParams {
@@ -188,6 +214,14 @@ impl<'a, const IN: usize, const OUT: usize, A: Act> Int8LayersRef<'a, IN, OUT>
 
     fn view(layers: &mut impl Iterator<Item = LayerView<'a>>) -> Result<Self, DecodeError> {
         Int8DenseRef::view(&layers.next().ok_or(DecodeError::ArchitectureMismatch)?)
+    }
+}
+
+const fn max(a: usize, b: usize) -> usize {
+    if a > b {
+        a
+    } else {
+        b
     }
 }
 
@@ -224,11 +258,19 @@ where
     Rest: Int8LayersRef<'a, MID, OUT>,
 {
     const DEPTH: usize = 1 + Rest::DEPTH;
+    const WIDTH: usize = max(IN, Rest::WIDTH);
 
     #[inline(always)]
-    fn forward<D: Dot>(&self, x: &[i8; IN]) -> [i8; OUT] {
-        let hidden = self.first.forward::<D>(x);
-        self.rest.forward::<D>(&hidden)
+    fn forward_alternating<D: Dot>(&self, a: &mut [i8], b: &mut [i8]) {
+        self.first.forward_alternating::<D>(a, b);
+        self.rest.forward_alternating::<D>(b, a);
+    }
+
+    #[inline(always)]
+    fn forward_into<D: Dot>(&self, x: &[i8; IN], out: &mut [i8; OUT]) {
+        let mut hidden = [0i8; MID];
+        self.first.forward_into::<D>(x, &mut hidden);
+        self.rest.forward_into::<D>(&hidden, out);
     }
 
     fn input_quantization(&self) -> QuantParams {
@@ -365,6 +407,13 @@ impl<'a, const IN: usize, const OUT: usize, L: Int8LayersRef<'a, IN, OUT>>
     #[inline(always)]
     pub fn predict_quantized_with<D: Dot>(&self, x: &[f32; IN]) -> [i8; OUT] {
         let mut q = [0i8; IN];
+        self.quantize_input(x, &mut q);
+        self.layers.forward::<D>(&q)
+    }
+
+    /// TFLite's `QUANTIZE` of the standardized `x` into `q`.
+    #[inline(always)]
+    fn quantize_input(&self, x: &[f32; IN], q: &mut [i8]) {
         let input = self.layers.input_quantization();
         if self.standardize {
             // `kernel::standardize`'s `(x - mean) / std` fused into the quantization: the same
@@ -374,9 +423,36 @@ impl<'a, const IN: usize, const OUT: usize, L: Int8LayersRef<'a, IN, OUT>>
                 *q = quantize((v - m) / s, input.scale, input.zero_point);
             }
         } else {
-            quantize_all(x, input, &mut q);
+            quantize_all(x, input, q);
         }
-        self.layers.forward::<D>(&q)
+    }
+
+    /// The widest activation of the pass: the length of each buffer
+    /// [`predict_in`](Self::predict_in) takes.
+    pub const WIDTH: usize = L::WIDTH;
+
+    /// [`predict_with`](Self::predict_with) in two buffers of the caller, each of at least
+    /// [`WIDTH`](Self::WIDTH) values: the quantized input goes into `a` and every layer writes
+    /// into the buffer its input is not in, so the pass holds two activations of the widest
+    /// layer, not one per layer. The same bits; with a buffer too short it runs
+    /// [`predict_with`](Self::predict_with).
+    ///
+    /// [`model!`](crate::model) sizes the two buffers for its network.
+    #[inline(always)]
+    pub fn predict_in<D: Dot>(&self, x: &[f32; IN], a: &mut [i8], b: &mut [i8]) -> [f32; OUT] {
+        // One `out` and one return for both paths (the compiler still copies it to the
+        // caller's slot: 4·OUT bytes of stack in this frame).
+        let mut out = [0.0; OUT];
+        let output = self.layers.output_quantization();
+        if a.len() < L::WIDTH || b.len() < L::WIDTH {
+            dequantize_all(&self.predict_quantized_with::<D>(x), output, &mut out);
+        } else {
+            self.quantize_input(x, a);
+            self.layers.forward_alternating::<D>(a, b);
+            let q = if L::DEPTH % 2 == 1 { &*b } else { &*a };
+            dequantize_all(q, output, &mut out);
+        }
+        out
     }
 
     /// [`predict_quantized_with`](Self::predict_quantized_with) with the portable kernel.

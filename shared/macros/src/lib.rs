@@ -502,9 +502,13 @@ fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> Str
 
     /// [`predict`](Self::predict) with the inner products of `D`, a target's faster kernel
     /// (`dendrite_core::quant::Dot`): the same bits.
+    ///
+    /// The pass holds two int8 buffers of the widest activation ({width} values): each layer
+    /// writes into the one its input is not in.
     #[inline(never)]
     pub fn predict_with<D: ::dendrite_core::quant::Dot>(&self, x: &[f32; {input}]) -> [f32; {output}] {{
-        self.0.predict_with::<D>(x)
+        let (mut a, mut b) = ([0i8; {width}], [0i8; {width}]);
+        self.0.predict_in::<D>(x, &mut a, &mut b)
     }}
 
     /// The int8 outputs of one raw input, before the dequantization: standardization,
@@ -525,7 +529,8 @@ fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> Str
     }}
 "#,
             quant_params(first),
-            quant_params(last_q)
+            quant_params(last_q),
+            width = widths.iter().copied().max().unwrap_or(0),
         )
     } else {
         format!(
@@ -539,6 +544,11 @@ fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> Str
     }}
 "#
         )
+    };
+    let predict_body = if int8 {
+        "self.predict_with::<::dendrite_core::quant::Scalar>(x)"
+    } else {
+        "self.0.predict(x)"
     };
     let crc = view.crc();
     let path_literal = format!("{:?}", file.display().to_string());
@@ -618,7 +628,7 @@ impl {name} {{
     /// The forward pass: standardization, then every layer, on one raw input.
     #[inline(never)]
     pub fn predict(&self, x: &[f32; {input}]) -> [f32; {output}] {{
-        self.0.predict(x)
+        {predict_body}
     }}
 {int8_api}
     /// The class that `outputs` pick: Dendrite's one class rule (`dendrite_core::class_of`).

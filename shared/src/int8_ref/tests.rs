@@ -240,6 +240,15 @@ fn in_place_network_computes_the_slice_models_bits() {
             let got = net.predict(&x);
             assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits));
             assert_eq!(net.predict_with::<Reordered>(&x), got);
+            // Two buffers, each layer writing into the other: the same bits, with buffers of
+            // the widest activation, longer ones, and too short ones (the nested path).
+            let width = Net::WIDTH;
+            assert_eq!(width, *WIDTHS.iter().max().unwrap());
+            for len in [width, width + 3, width - 1] {
+                let (mut a, mut b) = (vec![0i8; len], vec![0i8; len]);
+                let bits = net.predict_in::<Reordered>(&x, &mut a, &mut b);
+                assert_eq!(bits.map(f32::to_bits), want.map(f32::to_bits), "{len}");
+            }
             let q = net.predict_quantized(&x);
             let mut q_in = [0i8; 5];
             quantize_all(&standardized, layers[0].input, &mut q_in);
@@ -248,6 +257,14 @@ fn in_place_network_computes_the_slice_models_bits() {
                 .unwrap();
             assert_eq!(q, q_want);
             assert_eq!(net.forward_quantized::<Reordered>(&q_in), q_want);
+            // An odd number of layers leaves the output in the second buffer: the last three.
+            let rest = net.layers.rest;
+            let mut hidden = [0i8; WIDTHS[1]];
+            net.layers.first.forward_into::<Scalar>(&q_in, &mut hidden);
+            let (mut a, mut b) = ([0i8; 16], [0i8; 16]);
+            a[..WIDTHS[1]].copy_from_slice(&hidden);
+            rest.forward_alternating::<Scalar>(&mut a, &mut b);
+            assert_eq!(b[..3], q_want);
         }
     }
 }

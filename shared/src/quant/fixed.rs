@@ -24,10 +24,21 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
         return i32::MAX;
     }
-    let ab = i64::from(a) * i64::from(b);
-    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // C's division truncates toward zero.
-    truncating_div_pow2(ab + nudge, 31) as i32
+    rounding_doubling_high_mul(a, b)
+}
+
+/// [`saturating_rounding_doubling_high_mul`] without the saturation: exact for every pair but
+/// `(i32::MIN, i32::MIN)` (which it wraps to `i32::MIN`), for a constant `b` that is not
+/// `i32::MIN`.
+///
+/// gemmlowp adds a nudge of `2^30` to a non-negative product and `1 - 2^30` to a negative one,
+/// then divides by `2^31` truncating toward zero. For a negative numerator `v = ab + 1 - 2^30`,
+/// truncation is `ceil(v / 2^31) = floor((v + 2^31 - 1) / 2^31) = floor((ab + 2^30) / 2^31)`,
+/// and for a non-negative one truncation is the floor of the same sum: both cases are
+/// `(ab + 2^30) >> 31`, one `SMULL`, a 64-bit add and two shifts on a 32-bit core, no branch.
+#[inline(always)]
+pub(crate) fn rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
+    ((i64::from(a) * i64::from(b) + (1 << 30)) >> 31) as i32
 }
 
 /// `v / 2^k` truncated toward zero, as C's (and Rust's) division: by shifts, so that no build
@@ -51,7 +62,8 @@ fn truncating_div_pow2(v: i64, k: u32) -> i64 {
 #[inline(always)]
 pub fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
     let exponent = exponent.min(31);
-    let mask = ((1i64 << exponent) - 1) as i32;
+    // 32-bit arithmetic only: `2^31 - 1` for an exponent of 31.
+    let mask = (1u32 << exponent).wrapping_sub(1) as i32;
     let remainder = x & mask;
     let threshold = (mask >> 1) + i32::from(x < 0);
     (x >> exponent) + i32::from(remainder > threshold)
@@ -115,6 +127,51 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
     } else {
         (high + (1 << (s - 1))) >> s
     }
+}
+
+/// [`multiply_by_quantized_multiplier`] with its multiplier and shift read once: a unit's
+/// requantization, the same bits for every operand, in a dozen 32-bit instructions.
+///
+/// A multiplier of at least 0 with a shift in `[-31, -1]` (a real multiplier below 1/2: every
+/// requantization of a trained layer in practice) takes the fast path: with `P = x · m` and
+/// `h = -1 - shift` in `[0, 30]`, the rounded `(P + 2^(31 + h)) >> (32 + h)` is
+/// `((t >> h) + 1) >> 1` for `t = P >> 31`, because `⌊(⌊y / 2^k⌋ + 1) / 2⌋ = ⌊(y + 2^k) /
+/// 2^(k+1)⌋` for integers. A non-negative multiplier keeps `|P| < 2^62 - 2^31`, so `t` and
+/// `t + 1` fit in an `i32`: `SMULL`, a shift and an `ORR` for `t`, then `ASR`, `ADD`, `ASR`.
+/// The test of the path is one `ORR` (the multiplier's sign spread over `h`) and one compare.
+/// Any other operands go through [`multiply_by_quantized_multiplier`] itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Rescale {
+    multiplier: i32,
+    shift: i32,
+}
+
+impl Rescale {
+    /// Prepares `x ↦ multiply_by_quantized_multiplier(x, multiplier, shift)`.
+    #[inline(always)]
+    pub(crate) fn new(multiplier: i32, shift: i32) -> Self {
+        Rescale { multiplier, shift }
+    }
+
+    /// `multiply_by_quantized_multiplier(x, multiplier, shift)`, the same bits for every `x`.
+    #[inline(always)]
+    pub(crate) fn apply(self, x: i32) -> i32 {
+        let high_shift = (-1i32).wrapping_sub(self.shift) as u32;
+        // Above 30 when the shift is outside `[-31, -1]` or the multiplier is negative.
+        if high_shift | (self.multiplier >> 31) as u32 > 30 {
+            return general_rescale(x, self.multiplier, self.shift);
+        }
+        let t = ((i64::from(x) * i64::from(self.multiplier)) >> 31) as i32;
+        ((t >> high_shift) + 1) >> 1
+    }
+}
+
+/// [`multiply_by_quantized_multiplier`] out of line, so that [`Rescale::apply`]'s fast path is
+/// the straight line a layer's loop falls through (no taken branch per unit).
+#[cold]
+#[inline(never)]
+fn general_rescale(x: i32, multiplier: i32, shift: i32) -> i32 {
+    multiply_by_quantized_multiplier(x, multiplier, shift)
 }
 
 /// TFLite's double-rounding `MultiplyByQuantizedMultiplier` (`TFLITE_SINGLE_ROUNDING` off, and
@@ -195,7 +252,9 @@ fn rounding_half_sum(a: i32, b: i32) -> i32 {
 fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
     const EXP_MINUS_ONE_EIGHTH: i32 = 1_895_147_668; // exp(-1/8) in Q0.31
     const ONE_THIRD: i32 = 715_827_883;
-    let mul = saturating_rounding_doubling_high_mul;
+    // No operand below is `i32::MIN` (`x` is in `[-1/8, 1/8)`, the constants are positive),
+    // so the saturation of `SaturatingRoundingDoublingHighMul` never applies.
+    let mul = rounding_doubling_high_mul;
     let x = a.wrapping_add(1 << 28); // a + 1/8
     let x2 = mul(x, x);
     let x3 = mul(x2, x);
@@ -235,7 +294,8 @@ pub fn exp_on_negative_values<const INTEGER_BITS: i32>(a: i32) -> i32 {
         if INTEGER_BITS > exponent {
             let bit = 1i32 << (fractional_bits + exponent);
             if remainder & bit != 0 {
-                result = saturating_rounding_doubling_high_mul(result, multiplier);
+                // The multipliers are positive constants: no saturation.
+                result = rounding_doubling_high_mul(result, multiplier);
             }
         }
     }
@@ -407,6 +467,98 @@ mod tests {
         }
     }
 
+    /// gemmlowp's `SaturatingRoundingDoublingHighMul` as written there: a nudge by the sign of
+    /// the product, a division truncating toward zero.
+    fn srdhm_reference(a: i32, b: i32) -> i32 {
+        if a == i32::MIN && b == i32::MIN {
+            return i32::MAX;
+        }
+        let ab = i64::from(a) * i64::from(b);
+        let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+        ((ab + nudge) / (1i64 << 31)) as i32
+    }
+
+    /// gemmlowp's `RoundingDivideByPOT` as written there, its mask in 64 bits.
+    fn rounding_divide_by_pot_reference(x: i32, exponent: u32) -> i32 {
+        let mask = ((1i64 << exponent) - 1) as i32;
+        let remainder = x & mask;
+        let threshold = (mask >> 1) + i32::from(x < 0);
+        (x >> exponent) + i32::from(remainder > threshold)
+    }
+
+    const EDGES: [i32; 16] = [
+        i32::MIN,
+        i32::MIN + 1,
+        -(1 << 30) - 1,
+        -(1 << 30),
+        -(1 << 30) + 1,
+        -65_536,
+        -3,
+        -1,
+        0,
+        1,
+        2,
+        65_535,
+        (1 << 30) - 1,
+        1 << 30,
+        i32::MAX - 1,
+        i32::MAX,
+    ];
+
+    #[test]
+    fn srdhm_equals_the_reference_at_the_edges() {
+        for a in EDGES {
+            for b in EDGES {
+                assert_eq!(
+                    saturating_rounding_doubling_high_mul(a, b),
+                    srdhm_reference(a, b),
+                    "{a} {b}"
+                );
+                if !(a == i32::MIN && b == i32::MIN) {
+                    assert_eq!(rounding_doubling_high_mul(a, b), srdhm_reference(a, b));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rounding_divide_equals_the_reference_at_the_edges() {
+        for x in EDGES {
+            for e in 0..=31 {
+                assert_eq!(
+                    rounding_divide_by_pot(x, e),
+                    rounding_divide_by_pot_reference(x, e),
+                    "{x} {e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rescale_equals_the_general_function_at_the_edges() {
+        let multipliers = [
+            i32::MIN,
+            -(1 << 30),
+            -1,
+            0,
+            1,
+            1 << 30,
+            1_717_986_918,
+            i32::MAX,
+        ];
+        for x in EDGES {
+            for m in multipliers.into_iter().chain(EDGES) {
+                for shift in -40..40 {
+                    assert_eq!(
+                        Rescale::new(m, shift).apply(x),
+                        multiply_by_quantized_multiplier(x, m, shift),
+                        "{x} {m} {shift}"
+                    );
+                }
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn srdhm_is_the_rounded_product(a: i32, b: i32) {
@@ -450,6 +602,36 @@ mod tests {
             let total_shift = (31 - shift).clamp(1, 62) as u32;
             let want = ((i64::from(x) * i64::from(m) + (1i64 << (total_shift - 1))) >> total_shift) as i32;
             prop_assert_eq!(multiply_by_quantized_multiplier(x, m, shift), want);
+        }
+
+        #[test]
+        fn srdhm_equals_the_reference(a: i32, b: i32) {
+            prop_assert_eq!(saturating_rounding_doubling_high_mul(a, b), srdhm_reference(a, b));
+        }
+
+        #[test]
+        fn rounding_divide_equals_the_reference(x: i32, e in 0u32..=31) {
+            prop_assert_eq!(rounding_divide_by_pot(x, e), rounding_divide_by_pot_reference(x, e));
+        }
+
+        #[test]
+        fn rescale_equals_the_general_function(x: i32, m: i32, shift in -40i32..40) {
+            prop_assert_eq!(
+                Rescale::new(m, shift).apply(x),
+                multiply_by_quantized_multiplier(x, m, shift)
+            );
+        }
+
+        #[test]
+        fn rescale_equals_the_general_function_on_layer_values(
+            x in -(1i32 << 24)..(1 << 24),
+            m in (1i32 << 30)..=i32::MAX,
+            shift in -31i32..=0,
+        ) {
+            prop_assert_eq!(
+                Rescale::new(m, shift).apply(x),
+                multiply_by_quantized_multiplier(x, m, shift)
+            );
         }
 
         #[test]

@@ -25,5 +25,5 @@ pub use model::{
 };
 pub use ops::{
     activation_range, dequantize, fully_connected, fully_connected_with, lookup, lut_populate,
-    quantize, softmax, Lut, Requantize, SoftmaxParams,
+    quantize, softmax, softmax_in_place, Lut, Requantize, SoftmaxParams,
 };

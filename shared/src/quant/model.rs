@@ -4,7 +4,8 @@
 
 use super::dot::{Dot, Scalar};
 use super::ops::{
-    dequantize, fully_connected_with, lookup, quantize, softmax, Lut, Requantize, SoftmaxParams,
+    dequantize, fully_connected_with, lookup, quantize, softmax_in_place, Lut, Requantize,
+    SoftmaxParams,
 };
 
 /// The affine quantization of a tensor: `real = scale · (q - zero_point)`.
@@ -54,26 +55,20 @@ impl QuantizedDense<'_> {
 
     /// Runs the layer with the inner products of `D` ([`Scalar`] unless a target plugs in a
     /// faster [`Dot`]): `x` has [`inputs`](Self::inputs) values, `out`
-    /// [`units`](Self::units). `scratch` must hold `units` values when the activation is a
-    /// softmax (the logits go there); it is not touched otherwise.
+    /// [`units`](Self::units). A softmax or a table runs in place on `out`: no other buffer.
     ///
     /// Every int8 network of dendrite-core runs its layers through this function, so the host
     /// and the device compute the same bits.
     #[inline(always)]
-    pub fn forward_with<D: Dot>(&self, x: &[i8], out: &mut [i8], scratch: &mut [i8]) {
+    pub fn forward_with<D: Dot>(&self, x: &[i8], out: &mut [i8]) {
+        fully_connected_with::<D>(x, self.weights, self.bias, &self.requantize, out);
         match self.activation {
-            QuantizedActivation::None => {
-                fully_connected_with::<D>(x, self.weights, self.bias, &self.requantize, out)
-            }
-            QuantizedActivation::Lut(lut) => {
-                fully_connected_with::<D>(x, self.weights, self.bias, &self.requantize, out);
-                lookup(lut, out);
-            }
+            QuantizedActivation::None => {}
+            QuantizedActivation::Lut(lut) => lookup(lut, out),
             QuantizedActivation::Softmax(params) => {
-                fully_connected_with::<D>(x, self.weights, self.bias, &self.requantize, scratch);
-                let n = scratch.len().min(out.len());
-                if let (Some(logits), Some(out)) = (scratch.get(..n), out.get_mut(..n)) {
-                    softmax(logits, &params, out);
+                let units = self.units().min(out.len());
+                if let Some(out) = out.get_mut(..units) {
+                    softmax_in_place(out, &params);
                 }
             }
         }
@@ -165,10 +160,10 @@ impl QuantizedModel<'_> {
         self.layers.last().map_or(0, QuantizedDense::units)
     }
 
-    /// The scratch length [`predict_quantized`](Self::predict_quantized) needs: three
-    /// activations of the widest layer.
+    /// The scratch length [`predict_quantized`](Self::predict_quantized) needs: two
+    /// activations of the widest layer (each layer reads one and writes the other).
     pub fn scratch_len(&self) -> usize {
-        3 * self
+        2 * self
             .layers
             .iter()
             .map(|l| l.units().max(l.inputs()))
@@ -222,13 +217,12 @@ impl QuantizedModel<'_> {
         out: &mut [i8],
     ) -> Result<(), QuantError> {
         self.validate()?;
-        let width = scratch.len() / 3;
-        if x.len() != self.inputs() || out.len() != self.outputs() || width * 3 < self.scratch_len()
+        let width = scratch.len() / 2;
+        if x.len() != self.inputs() || out.len() != self.outputs() || width * 2 < self.scratch_len()
         {
             return Err(QuantError::WrongLength);
         }
-        let (a, rest) = scratch.split_at_mut(width);
-        let (b, tmp) = rest.split_at_mut(width);
+        let (a, b) = scratch.split_at_mut(width);
         let (mut current, mut next) = (a, b);
         let n = x.len();
         current
@@ -240,8 +234,7 @@ impl QuantizedModel<'_> {
             let units = layer.units();
             let input = current.get(..len).ok_or(QuantError::WrongLength)?;
             let output = next.get_mut(..units).ok_or(QuantError::WrongLength)?;
-            let tmp = tmp.get_mut(..units).ok_or(QuantError::WrongLength)?;
-            layer.forward_with::<D>(input, output, tmp);
+            layer.forward_with::<D>(input, output);
             core::mem::swap(&mut current, &mut next);
             len = units;
         }

@@ -3,9 +3,8 @@
 
 use super::dot::{Dot, Scalar, DOT_BLOCK};
 use super::fixed::{
-    exp_on_negative_values, multiply_by_quantized_multiplier,
-    multiply_by_quantized_multiplier_greater_than_one, quantize_multiplier, reciprocal,
-    rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
+    exp_on_negative_values, multiply_by_quantized_multiplier_greater_than_one, quantize_multiplier,
+    reciprocal, rounding_divide_by_pot, rounding_doubling_high_mul, Rescale,
 };
 
 /// The requantization of a fully-connected layer: zero points, the output scaling and the
@@ -32,7 +31,8 @@ pub struct Requantize<'a> {
 /// TFLite's int8 fully-connected reference kernel (`reference_integer_ops::FullyConnected` and
 /// `FullyConnectedPerChannel`): for each unit `j`,
 /// `acc = Σ_i w_ji · (x_i - input_zero_point) + bias_j`, scaled by
-/// [`multiply_by_quantized_multiplier`], shifted by the output zero point and clamped.
+/// [`multiply_by_quantized_multiplier`](super::fixed::multiply_by_quantized_multiplier), shifted
+/// by the output zero point and clamped.
 ///
 /// Weights are symmetric (zero point 0), as TFLite's int8 specification requires. Integer sums
 /// do not depend on order, so any faster kernel that computes the same sums gives the same bits.
@@ -96,36 +96,54 @@ pub fn fully_connected_with<D: Dot>(
         i32::from(params.activation_min),
         i32::from(params.activation_max),
     );
-    // Per-tensor scaling: the one multiplier and shift for every unit of a block.
-    let (tensor_m, tensor_s) = ([m0; DOT_BLOCK], [s0; DOT_BLOCK]);
-    let mut channel_m = params.multiplier.chunks(DOT_BLOCK);
-    let mut channel_s = params.shift.chunks(DOT_BLOCK);
+    let zero_point = params.output_zero_point;
     let mut acc = [0i32; DOT_BLOCK];
     let blocks = weights
         .chunks(DOT_BLOCK * n)
         .zip(out.chunks_mut(DOT_BLOCK))
         .zip(bias.chunks(DOT_BLOCK));
-    for ((block, out), bias) in blocks {
-        let (Some(ms), Some(ss)) = (if per_channel {
-            (channel_m.next(), channel_s.next())
-        } else {
-            (Some(&tensor_m[..]), Some(&tensor_s[..]))
-        }) else {
-            return;
-        };
-        let Some(acc) = acc.get_mut(..out.len()) else {
-            return;
-        };
-        D::dot_rows(x, input_offset, block, acc);
+    if per_channel {
         // Units whose scaling is missing (a malformed per-channel layer) are left untouched.
-        let units = out.iter_mut().zip(acc.iter()).zip(bias).zip(ms).zip(ss);
-        for ((((o, &sum), &b), &m), &s) in units {
-            let scaled = multiply_by_quantized_multiplier(sum.wrapping_add(b), m, s);
-            *o = scaled
-                .saturating_add(params.output_zero_point)
-                .clamp(min, max) as i8;
+        let scales = params
+            .multiplier
+            .chunks(DOT_BLOCK)
+            .zip(params.shift.chunks(DOT_BLOCK));
+        for (((block, out), bias), (ms, ss)) in blocks.zip(scales) {
+            let Some(acc) = acc.get_mut(..out.len()) else {
+                return;
+            };
+            D::dot_rows(x, input_offset, block, acc);
+            let units = out.iter_mut().zip(acc.iter()).zip(bias).zip(ms).zip(ss);
+            for ((((o, &sum), &b), &m), &s) in units {
+                *o = requantize(Rescale::new(m, s), sum, b, zero_point, min, max);
+            }
+        }
+    } else {
+        // Per-tensor scaling: prepared once for the whole layer.
+        let rescale = Rescale::new(m0, s0);
+        for ((block, out), bias) in blocks {
+            let Some(acc) = acc.get_mut(..out.len()) else {
+                return;
+            };
+            D::dot_rows(x, input_offset, block, acc);
+            for ((o, &sum), &b) in out.iter_mut().zip(acc.iter()).zip(bias) {
+                *o = requantize(rescale, sum, b, zero_point, min, max);
+            }
         }
     }
+}
+
+/// One unit's output: the bias added to its sum, scaled, the output zero point added, clamped.
+#[inline(always)]
+fn requantize(rescale: Rescale, sum: i32, bias: i32, zero_point: i32, min: i32, max: i32) -> i8 {
+    // `max(min).min(max)`: `clamp`'s result for `min <= max` (every valid layer), without its
+    // assertion (a panic path in the loop; a malformed layer's values are unspecified, not a
+    // panic).
+    rescale
+        .apply(sum.wrapping_add(bias))
+        .saturating_add(zero_point)
+        .max(min)
+        .min(max) as i8
 }
 
 /// One real value to int8, as TFLite's `QUANTIZE` reference kernel (`AffineQuantize`) does:
@@ -139,9 +157,44 @@ pub fn fully_connected_with<D: Dot>(
 /// ```
 #[inline(always)]
 pub fn quantize(x: f32, scale: f32, zero_point: i32) -> i8 {
-    // `as` saturates (and maps NaN to 0), where C's cast is undefined out of range.
-    let q = libm::roundf(x / scale) as i32;
-    q.saturating_add(zero_point).clamp(-128, 127) as i8
+    round_to_i32(x / scale)
+        .saturating_add(zero_point)
+        .clamp(-128, 127) as i8
+}
+
+/// `libm::roundf(y) as i32` (half away from zero, then Rust's saturating cast, NaN to 0) from
+/// the bits of `y`, in integer instructions only: no library call, and no soft-float routine on
+/// a core without an FPU.
+///
+/// With `y = ±m · 2^(e - 23)` (`m` the 24-bit significand): below 1/2 the result is 0; for
+/// `e < 23` the magnitude is `(m + 2^(22 - e)) >> (23 - e)` (half rounded up, on the
+/// magnitude: away from zero); from `e = 23` on `y` is an integer, `m << (e - 23)`, which fits
+/// below `e = 31`; from there the cast saturates (and NaN gives 0).
+#[inline(always)]
+fn round_to_i32(y: f32) -> i32 {
+    let bits = y.to_bits();
+    let negative = bits >> 31 != 0;
+    let exponent = ((bits >> 23) & 0xFF) as i32 - 127;
+    let significand = (bits & 0x7F_FFFF) | 0x80_0000;
+    let magnitude = if exponent < -1 {
+        0
+    } else if exponent < 23 {
+        (significand + (1 << (22 - exponent))) >> (23 - exponent)
+    } else if exponent < 31 {
+        significand << (exponent - 23)
+    } else if y.is_nan() {
+        return 0;
+    } else if negative {
+        return i32::MIN;
+    } else {
+        return i32::MAX;
+    };
+    // `magnitude < 2^31`.
+    if negative {
+        (magnitude as i32).wrapping_neg()
+    } else {
+        magnitude as i32
+    }
 }
 
 /// One int8 value back to a real: `scale · (q - zero_point)`, TFLite's `DEQUANTIZE` (computed
@@ -221,6 +274,11 @@ impl SoftmaxParams {
 
     #[inline]
     fn exp_of_diff(&self, diff: i32) -> i32 {
+        if diff == 0 {
+            // The row's maximum: the scaled difference is 0 (`srdhm(0, m) = 0`), whose
+            // exponential gemmlowp returns as `2^31 - 1`; every softmax row has one.
+            return i32::MAX;
+        }
         let scaled = multiply_by_quantized_multiplier_greater_than_one(
             diff,
             self.input_multiplier,
@@ -235,16 +293,28 @@ impl SoftmaxParams {
 /// reciprocal of their sum, output scale 1/256 and zero point -128.
 ///
 /// # Shapes
-/// `x` and `out`: the same length, one row.
+/// `x` and `out`: the same length, one row (a longer slice's extra values are ignored).
 pub fn softmax(x: &[i8], params: &SoftmaxParams, out: &mut [i8]) {
-    let max = x.iter().copied().max().unwrap_or(i8::MIN);
+    let n = x.len().min(out.len());
+    if let (Some(x), Some(out)) = (x.get(..n), out.get_mut(..n)) {
+        out.copy_from_slice(x);
+        softmax_in_place(out, params);
+    }
+}
+
+/// [`softmax`] of `row`, written over it: no second buffer for the logits.
+///
+/// Each value is read before its output is written, and the exponentials of the first pass are
+/// kept for the second (rows of up to 16 values) or recomputed from the value still in place.
+pub fn softmax_in_place(row: &mut [i8], params: &SoftmaxParams) {
+    let max = i32::from(row.iter().copied().max().unwrap_or(i8::MIN));
     // The exponentials of a row of up to `CACHED` values are computed once and kept for the
     // second pass (TFLite's kernel computes each twice; the values are the same).
     let mut exps = [0i32; CACHED];
-    let cached = x.len() <= CACHED;
+    let cached = row.len() <= CACHED;
     let mut sum_of_exps = 0i32; // Q12.19
-    for (i, &v) in x.iter().enumerate() {
-        let diff = i32::from(v) - i32::from(max);
+    for (i, &v) in row.iter().enumerate() {
+        let diff = i32::from(v) - max;
         if diff >= params.diff_min {
             let e = params.exp_of_diff(diff);
             if let Some(slot) = exps.get_mut(i) {
@@ -256,17 +326,16 @@ pub fn softmax(x: &[i8], params: &SoftmaxParams, out: &mut [i8]) {
     }
     let (shifted_scale, num_bits_over_unit) = reciprocal(sum_of_exps, ACCUMULATION_INTEGER_BITS);
     let exponent = (num_bits_over_unit + 31 - 8).clamp(0, 31) as u32;
-    for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
-        let diff = i32::from(v) - i32::from(max);
-        *o = if diff >= params.diff_min {
+    for (i, v) in row.iter_mut().enumerate() {
+        let diff = i32::from(*v) - max;
+        *v = if diff >= params.diff_min {
             let e = match exps.get(i) {
                 Some(&e) if cached => e,
                 _ => params.exp_of_diff(diff),
             };
-            let unsat = rounding_divide_by_pot(
-                saturating_rounding_doubling_high_mul(shifted_scale, e),
-                exponent,
-            );
+            // `e` is in `[0, 2^31)`, never `i32::MIN`: no saturation.
+            let unsat =
+                rounding_divide_by_pot(rounding_doubling_high_mul(shifted_scale, e), exponent);
             unsat.wrapping_add(-128).clamp(-128, 127) as i8
         } else {
             i8::MIN
@@ -326,6 +395,7 @@ pub fn lookup(lut: &Lut, x: &mut [i8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quant::fixed::saturating_rounding_doubling_high_mul;
     use proptest::prelude::*;
 
     #[test]
@@ -387,7 +457,137 @@ mod tests {
         assert_eq!(out, [127, -128]);
     }
 
+    /// What [`quantize`] computed before [`round_to_i32`]: the library's `roundf`, then Rust's
+    /// saturating cast.
+    fn round_reference(y: f32) -> i32 {
+        libm::roundf(y) as i32
+    }
+
+    /// TFLite's softmax as its reference kernel writes it: two passes over separate input and
+    /// output rows, each exponential computed in each pass, no shortcut at the maximum.
+    fn softmax_reference(x: &[i8], params: &SoftmaxParams, out: &mut [i8]) {
+        let max = i32::from(x.iter().copied().max().unwrap_or(i8::MIN));
+        let exp = |diff: i32| {
+            let scaled = multiply_by_quantized_multiplier_greater_than_one(
+                diff,
+                params.input_multiplier,
+                params.input_left_shift,
+            );
+            exp_on_negative_values::<SCALED_DIFF_INTEGER_BITS>(scaled)
+        };
+        let mut sum = 0i32;
+        for &v in x {
+            let diff = i32::from(v) - max;
+            if diff >= params.diff_min {
+                sum = sum.wrapping_add(rounding_divide_by_pot(exp(diff), 12));
+            }
+        }
+        let (scale, bits) = reciprocal(sum, ACCUMULATION_INTEGER_BITS);
+        let exponent = (bits + 31 - 8).clamp(0, 31) as u32;
+        for (o, &v) in out.iter_mut().zip(x) {
+            let diff = i32::from(v) - max;
+            *o = if diff >= params.diff_min {
+                let unsat = rounding_divide_by_pot(
+                    saturating_rounding_doubling_high_mul(scale, exp(diff)),
+                    exponent,
+                );
+                unsat.wrapping_add(-128).clamp(-128, 127) as i8
+            } else {
+                i8::MIN
+            };
+        }
+    }
+
+    #[test]
+    fn rounding_equals_the_library_at_the_edges() {
+        let mut values = vec![
+            0.0f32,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.49999997,
+            -0.49999997,
+            0.50000006,
+            127.5,
+            -128.5,
+            8_388_607.5,
+            -8_388_607.5,
+            8_388_608.0,
+            16_777_217.0,
+            2_147_483_520.0,
+            2_147_483_648.0,
+            -2_147_483_648.0,
+            -2_147_483_904.0,
+            4e9,
+            -4e9,
+            f32::MAX,
+            f32::MIN,
+            f32::MIN_POSITIVE,
+            -f32::MIN_POSITIVE,
+            1e-45,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            -f32::NAN,
+        ];
+        // Every half-integer and its neighbours up to 2^12, both signs.
+        for k in -4096..4096 {
+            let half = k as f32 + 0.5;
+            values.extend([
+                half,
+                f32::from_bits(half.to_bits() + 1),
+                f32::from_bits(half.to_bits() - 1),
+            ]);
+        }
+        for y in values {
+            assert_eq!(
+                round_to_i32(y),
+                round_reference(y),
+                "{y:e} ({:#x})",
+                y.to_bits()
+            );
+        }
+    }
+
     proptest! {
+        #[test]
+        fn softmax_equals_the_reference(
+            x in proptest::collection::vec(any::<i8>(), 1..40),
+            scale in 0.001f64..2.0,
+            beta in 0.5f64..2.0,
+        ) {
+            let params = SoftmaxParams::new(beta, scale);
+            let mut want = vec![0i8; x.len()];
+            softmax_reference(&x, &params, &mut want);
+            let mut got = vec![0i8; x.len()];
+            softmax(&x, &params, &mut got);
+            prop_assert_eq!(&got, &want);
+            let mut row = x.clone();
+            softmax_in_place(&mut row, &params);
+            prop_assert_eq!(&row, &want);
+        }
+
+        #[test]
+        fn rounding_equals_the_library(bits: u32) {
+            let y = f32::from_bits(bits);
+            prop_assert_eq!(round_to_i32(y), round_reference(y));
+        }
+
+        #[test]
+        fn rounding_equals_the_library_in_range(y in -1000.0f32..1000.0) {
+            prop_assert_eq!(round_to_i32(y), round_reference(y));
+        }
+
+        #[test]
+        fn quantize_equals_the_library_rounding(x: f32, scale in 1e-4f32..10.0, zero_point in -128i32..=127) {
+            let want = round_reference(x / scale).saturating_add(zero_point).clamp(-128, 127) as i8;
+            prop_assert_eq!(quantize(x, scale, zero_point), want);
+        }
+
         #[test]
         fn softmax_is_close_to_f64(x in proptest::collection::vec(any::<i8>(), 1..12), scale in 0.01f64..0.3) {
             let params = SoftmaxParams::new(1.0, scale);
