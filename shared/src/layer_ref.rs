@@ -95,6 +95,20 @@ pub trait LayersRef<'a, const IN: usize>: Sized + Copy {
     /// Runs the layers on `x`.
     fn forward(&self, x: &[f32; IN]) -> Self::Output;
 
+    /// Runs the layers on a copy of `x` that `prepare` changes in place first (the
+    /// standardization). The copy is the first layer's input only: a chain ends its lifetime
+    /// there, so the later layers' activations can reuse its stack (for 256 inputs, 1 KB).
+    #[inline(always)]
+    fn forward_prepared(
+        &self,
+        x: &[f32; IN],
+        prepare: impl FnOnce(&mut [f32; IN]),
+    ) -> Self::Output {
+        let mut x = *x;
+        prepare(&mut x);
+        self.forward(&x)
+    }
+
     /// The layers over the weights of `layers`, one item per layer, in place.
     ///
     /// # Errors
@@ -186,6 +200,31 @@ impl<'a, const IN: usize, const MID: usize, A: Act, Rest: LayersRef<'a, MID>> La
         } else {
             let mut hidden = [0.0; MID];
             self.first.forward_into(x, &mut hidden);
+            self.rest.forward(&hidden)
+        }
+    }
+
+    #[inline(always)]
+    fn forward_prepared(
+        &self,
+        x: &[f32; IN],
+        prepare: impl FnOnce(&mut [f32; IN]),
+    ) -> Self::Output {
+        // As `forward`, with the prepared copy of `x` scoped to the first layer.
+        if MID <= REGISTER_WIDTH {
+            let hidden = {
+                let mut x = *x;
+                prepare(&mut x);
+                self.first.forward(&x)
+            };
+            self.rest.forward(&hidden)
+        } else {
+            let mut hidden = [0.0; MID];
+            {
+                let mut x = *x;
+                prepare(&mut x);
+                self.first.forward_into(&x, &mut hidden);
+            }
             self.rest.forward(&hidden)
         }
     }

@@ -96,13 +96,14 @@ impl<'a, const IN: usize, L: LayersRef<'a, IN>> NetworkRef<'a, IN, L> {
     /// Runs the model on one raw (unstandardized) input.
     #[inline(always)]
     pub fn predict(&self, x: &[f32; IN]) -> L::Output {
-        let mut x = *x;
-        // Tested as a byte against zero: one `cbz` on a Cortex-M, where LLVM may test the `bool`
-        // itself with a compare and a branch.
-        if u8::from(self.standardize) != 0 {
-            kernel::standardize(&mut x, self.mean, self.std);
-        }
-        self.layers.forward(&x)
+        // The standardized copy is the first layer's input only (`forward_prepared`).
+        self.layers.forward_prepared(x, |x| {
+            // Tested as a byte against zero: one `cbz` on a Cortex-M, where LLVM may test the
+            // `bool` itself with a compare and a branch.
+            if u8::from(self.standardize) != 0 {
+                kernel::standardize(x, self.mean, self.std);
+            }
+        })
     }
 
     /// Runs the model on each input of `inputs`, writing the outputs in order; stops at the end
