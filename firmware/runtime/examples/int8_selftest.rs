@@ -6,6 +6,8 @@
 //!   them), for every input length from 1 to 80 (every entry point into the kernels' unrolled
 //!   loops: 16 steps of 4 inputs, 8 inputs) and longer ones (odd, not multiples of 4, the
 //!   widths of real layers), blocks of 1 to 4 rows, slices starting at every alignment;
+//! - `Dot::dot_chunk` likewise, on chunks of 1 to `DOT_CHUNK` rows and more (the kernels' loop
+//!   over blocks of four rows, then the last rows), from random biases;
 //! - whole fully-connected layers (`quant::fully_connected_with`, requantization and clamp
 //!   included) of random shapes, per-tensor and per-channel scales.
 //!
@@ -24,7 +26,7 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::heprintln;
 use dendrite_core::quant::{fully_connected_with, quantize_multiplier, Requantize};
 use dendrite_runtime::exit::exit;
-use dendrite_runtime::int8::{Dot, Kernel, Scalar, DOT_BLOCK};
+use dendrite_runtime::int8::{Dot, Kernel, Scalar, DOT_BLOCK, DOT_CHUNK};
 
 /// The most weights of a case.
 const MAX_WEIGHTS: usize = 4096;
@@ -32,6 +34,8 @@ const MAX_WEIGHTS: usize = 4096;
 const MAX_INPUT: usize = 1024;
 /// The most units of a layer case.
 const MAX_UNITS: usize = 64;
+/// The most rows of a `dot_chunk` case.
+const MAX_ROWS: usize = DOT_CHUNK + 9;
 
 /// xorshift32: the same cases on every run.
 struct Rng(u32);
@@ -102,6 +106,46 @@ fn dot_case(rng: &mut Rng, b: &mut Buffers, n: usize, rows: usize, skew: usize) 
             .unwrap_or(0);
         heprintln!(
             "int8 selftest: {} inputs, {} rows, skew {}, offset {}: row {} gives {}, Scalar {}",
+            n,
+            rows,
+            skew,
+            offset,
+            unit,
+            f.get(unit).copied().unwrap_or(0),
+            s.get(unit).copied().unwrap_or(0)
+        );
+        return false;
+    }
+    true
+}
+
+/// One `dot_chunk` case: `rows` rows of `n` inputs from random biases. Returns whether both
+/// kernels agree.
+fn chunk_case(rng: &mut Rng, b: &mut Buffers, n: usize, rows: usize, skew: usize) -> bool {
+    let w = random(rng, &mut b.weights, skew, n * rows);
+    let x = random(rng, &mut b.x, (skew + 3) % 4, n);
+    let offset = rng.offset();
+    let mut bias = [0i32; MAX_ROWS];
+    bias.iter_mut().for_each(|v| *v = rng.next() as i32);
+    let mut fast = [0x5A5A_5A5Ai32; MAX_ROWS];
+    let mut slow = [0x1234_5678i32; MAX_ROWS];
+    let (Some(bias), Some(f), Some(s)) = (
+        bias.get(..rows),
+        fast.get_mut(..rows),
+        slow.get_mut(..rows),
+    ) else {
+        return true;
+    };
+    Kernel::dot_chunk(x, offset, w, bias, f);
+    Scalar::dot_chunk(x, offset, w, bias, s);
+    if f != s {
+        let unit = f
+            .iter()
+            .zip(s.iter())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        heprintln!(
+            "int8 selftest: dot_chunk of {} inputs, {} rows, skew {}, offset {}: row {} gives {}, Scalar {}",
             n,
             rows,
             skew,
@@ -205,6 +249,24 @@ fn main() -> ! {
         let skew = rng.below(4);
         dot(n, rows, skew, &mut rng, b);
     }
+    let mut chunks = 0u32;
+    let mut chunk = |n: usize, rows: usize, rng: &mut Rng, b: &mut Buffers| {
+        chunks += 1;
+        let skew = rng.below(4);
+        if !chunk_case(rng, b, n, rows, skew) {
+            exit(1);
+        }
+    };
+    for rows in 1..=MAX_ROWS {
+        for n in [1, 3, 4, 7, 16, 17, 32, 33, 64, 67] {
+            chunk(n, rows, &mut rng, b);
+        }
+    }
+    for _ in 0..500 {
+        let rows = 1 + rng.below(MAX_ROWS);
+        let n = 1 + rng.below(MAX_WEIGHTS / rows);
+        chunk(n, rows, &mut rng, b);
+    }
     // Whole layers: every width of 16-32-32-4, the digits' 64-32-10, odd shapes.
     let mut layers = 0u32;
     let mut layer = |n: usize, units: usize, rng: &mut Rng, b: &mut Buffers| {
@@ -236,9 +298,11 @@ fn main() -> ! {
         layer(n, units, &mut rng, b);
     }
     heprintln!(
-        "int8 selftest on {}: {} dot_rows cases and {} layers, {} equal to Scalar in every bit",
+        "int8 selftest on {}: {} dot_rows cases, {} dot_chunk cases and {} layers, {} equal to \
+         Scalar in every bit",
         dendrite_runtime::NAME,
         cases,
+        chunks,
         layers,
         core::any::type_name::<Kernel>()
     );

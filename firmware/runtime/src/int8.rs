@@ -7,8 +7,10 @@
 //! dendrite-core's portable [`Scalar`] on every core; `examples/int8_selftest.rs` checks it on
 //! the core itself.
 //!
-//! Both kernels compute a block of four rows in one loop, so each input is read and offset once
-//! for four rows; a block of fewer rows (a layer whose width is not a multiple of 4) is rare.
+//! Each kernel computes a block of four rows in one loop, so each input is read and offset once
+//! for four rows, and loops over a chunk's blocks itself ([`Dot::dot_chunk`]: one call per
+//! chunk of a layer, each row's sum started from its bias); the rows after the last whole block
+//! (a layer whose width is not a multiple of 4) are rare.
 //!
 //! - With the DSP extension (`cfg(dendrite_dsp)`, from the board table: Cortex-M4, M7, M33),
 //!   [`Simd`], four inputs at a time: `SXTAB16` sign-extends the input's bytes 0 and 2 (and,
@@ -26,7 +28,7 @@
 //!   multiply-adds.
 //! - Elsewhere (the host), [`Kernel`] is [`Scalar`].
 
-pub use dendrite_core::quant::{Dot, Scalar, DOT_BLOCK};
+pub use dendrite_core::quant::{Dot, Scalar, DOT_BLOCK, DOT_CHUNK};
 
 #[cfg(all(target_arch = "arm", dendrite_dsp))]
 mod dsp;
@@ -74,6 +76,11 @@ impl Dot for Simd {
     fn dot_rows(x: &[i8], input_offset: i32, weights: &[i8], out: &mut [i32]) {
         dsp::dot_rows(x, input_offset, weights, out);
     }
+
+    #[inline]
+    fn dot_chunk(x: &[i8], input_offset: i32, weights: &[i8], bias: &[i32], out: &mut [i32]) {
+        dsp::dot_chunk(x, input_offset, weights, bias, out);
+    }
 }
 
 /// ARMv7-M's [`Dot`] without the DSP extension (Cortex-M3): `LDRSB` and `MLA`, four rows at
@@ -86,7 +93,12 @@ pub struct Thumb2;
 impl Dot for Thumb2 {
     #[inline]
     fn dot_rows(x: &[i8], input_offset: i32, weights: &[i8], out: &mut [i32]) {
-        thumb2::dot_rows(x, input_offset, weights, out);
+        rows_by_blocks(thumb2::dot_blocks, x, input_offset, weights, out);
+    }
+
+    #[inline]
+    fn dot_chunk(x: &[i8], input_offset: i32, weights: &[i8], bias: &[i32], out: &mut [i32]) {
+        chunk_by_blocks(thumb2::dot_blocks, x, input_offset, weights, bias, out);
     }
 }
 
@@ -99,6 +111,91 @@ pub struct Thumb1;
 impl Dot for Thumb1 {
     #[inline]
     fn dot_rows(x: &[i8], input_offset: i32, weights: &[i8], out: &mut [i32]) {
-        thumb1::dot_rows(x, input_offset, weights, out);
+        rows_by_blocks(thumb1::dot_blocks, x, input_offset, weights, out);
+    }
+
+    #[inline]
+    fn dot_chunk(x: &[i8], input_offset: i32, weights: &[i8], bias: &[i32], out: &mut [i32]) {
+        chunk_by_blocks(thumb1::dot_blocks, x, input_offset, weights, bias, out);
+    }
+}
+
+/// A kernel in assembly over whole blocks of four rows, `thumb1::dot_blocks` or
+/// `thumb2::dot_blocks`: `kernel(x, rows, n, blocks, offset, bias, out)` sets, for every `r <
+/// 4·blocks`, `out[r] = bias[r] + Σ_{k < n} rows[r·n + k] · (x[k] + offset)`.
+///
+/// # Safety
+/// `blocks` ≥ 1 and `n` ≥ 1; for k < `n` and r < 4·`blocks`, `x + k` and `rows + r·n + k` must
+/// be readable; `bias` must be valid for reading and `out` for writing `4·blocks` words, both
+/// word-aligned.
+#[cfg(all(
+    target_arch = "arm",
+    not(dendrite_dsp),
+    any(dendrite_arch = "v7m", dendrite_arch = "v6m")
+))]
+type Blocks = unsafe extern "C" fn(*const i8, *const i8, usize, usize, i32, *const i32, *mut i32);
+
+/// [`Dot::dot_chunk`] through a [`Blocks`] kernel: the whole blocks of four rows in one call,
+/// the last rows (fewer than four), and any chunk whose lengths break the contract, through
+/// [`Scalar`].
+#[cfg(all(
+    target_arch = "arm",
+    not(dendrite_dsp),
+    any(dendrite_arch = "v7m", dendrite_arch = "v6m")
+))]
+#[inline(always)]
+fn chunk_by_blocks(
+    kernel: Blocks,
+    x: &[i8],
+    offset: i32,
+    weights: &[i8],
+    bias: &[i32],
+    out: &mut [i32],
+) {
+    let n = x.len();
+    let rows = out.len();
+    if n == 0 || n.checked_mul(rows) != Some(weights.len()) || bias.len() != rows {
+        return Scalar::dot_chunk(x, offset, weights, bias, out);
+    }
+    let blocks = rows / 4;
+    let (Some((out4, out_rest)), Some((bias4, bias_rest)), Some((weights4, weights_rest))) = (
+        out.split_at_mut_checked(4 * blocks),
+        bias.split_at_checked(4 * blocks),
+        weights.split_at_checked(4 * blocks * n),
+    ) else {
+        return;
+    };
+    if blocks > 0 {
+        // SAFETY: `weights4` holds exactly `4·blocks` rows of `n` ≥ 1 values (checked above),
+        // so `weights + r·n + k` is in bounds for r < 4·blocks and k < n, and so is `x + k`;
+        // `bias4` and `out4` hold `4·blocks` words each, `out4` exclusively borrowed. The
+        // kernel reads only those and writes only `out4`.
+        unsafe {
+            kernel(
+                x.as_ptr(),
+                weights4.as_ptr(),
+                n,
+                blocks,
+                offset,
+                bias4.as_ptr(),
+                out4.as_mut_ptr(),
+            );
+        }
+    }
+    Scalar::dot_chunk(x, offset, weights_rest, bias_rest, out_rest);
+}
+
+/// [`Dot::dot_rows`] through a [`Blocks`] kernel: [`chunk_by_blocks`] from biases of 0.
+#[cfg(all(
+    target_arch = "arm",
+    not(dendrite_dsp),
+    any(dendrite_arch = "v7m", dendrite_arch = "v6m")
+))]
+#[inline(always)]
+fn rows_by_blocks(kernel: Blocks, x: &[i8], offset: i32, weights: &[i8], out: &mut [i32]) {
+    const ZEROS: [i32; DOT_BLOCK] = [0; DOT_BLOCK];
+    match ZEROS.get(..out.len()) {
+        Some(zeros) => chunk_by_blocks(kernel, x, offset, weights, zeros, out),
+        None => Scalar::dot_rows(x, offset, weights, out),
     }
 }

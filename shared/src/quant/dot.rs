@@ -16,9 +16,13 @@
 //!
 //! [`fully_connected_with`]: super::fully_connected_with
 
-/// Most rows one [`Dot::dot_rows`] call computes: the caller's accumulators live on the stack,
-/// `4 · DOT_BLOCK` bytes.
+/// Most rows one [`Dot::dot_rows`] call computes.
 pub const DOT_BLOCK: usize = 4;
+
+/// Most rows one [`Dot::dot_chunk`] call of dendrite-core computes: a layer's units go through
+/// its kernel in chunks of this many, whose sums live on the stack (`4 · DOT_CHUNK` bytes)
+/// until their requantization.
+pub const DOT_CHUNK: usize = 32;
 
 /// A kernel for the inner products of an int8 fully-connected layer.
 ///
@@ -53,6 +57,45 @@ pub const DOT_BLOCK: usize = 4;
 pub trait Dot {
     /// Computes `out.len()` inner products: see [the contract](Dot#contract).
     fn dot_rows(x: &[i8], input_offset: i32, weights: &[i8], out: &mut [i32]);
+
+    /// Computes the sums of a chunk of rows, each started from its bias: for every `r` in
+    /// `0..out.len()`,
+    ///
+    /// ```text
+    /// out[r] = bias[r] + Σ_{i < x.len()} weights[r · x.len() + i] · (x[i] + input_offset)
+    /// ```
+    ///
+    /// in wrapping `i32` arithmetic, with `x`, `input_offset` and `weights` as in
+    /// [`dot_rows`](Dot::dot_rows)'s contract, `bias` as long as `out`, and `out` of any length
+    /// (dendrite-core passes at most [`DOT_CHUNK`] rows). A kernel that keeps its state in
+    /// registers across the rows' blocks (one call per chunk instead of one per block of
+    /// [`DOT_BLOCK`] rows) overrides it; the provided method calls
+    /// [`dot_rows`](Dot::dot_rows) on each block of [`DOT_BLOCK`] rows and adds the biases, so
+    /// an implementation of `dot_rows` alone meets this contract too. The same rules hold: no
+    /// panic and no read out of bounds whatever the lengths; what it writes when they disagree
+    /// is unspecified.
+    ///
+    /// # Examples
+    /// ```
+    /// use dendrite_core::quant::{Dot, Scalar};
+    /// let mut out = [0i32; 2];
+    /// // Rows [1, 2] and [-3, 4] on x + 1 = [2, -1], from the biases 5 and -5.
+    /// Scalar::dot_chunk(&[1, -2], 1, &[1, 2, -3, 4], &[5, -5], &mut out);
+    /// assert_eq!(out, [5, -15]);
+    /// ```
+    #[inline(always)]
+    fn dot_chunk(x: &[i8], input_offset: i32, weights: &[i8], bias: &[i32], out: &mut [i32]) {
+        let blocks = out
+            .chunks_mut(DOT_BLOCK)
+            .zip(weights.chunks(DOT_BLOCK * x.len().max(1)))
+            .zip(bias.chunks(DOT_BLOCK));
+        for ((out, weights), bias) in blocks {
+            Self::dot_rows(x, input_offset, weights, out);
+            for (sum, &b) in out.iter_mut().zip(bias) {
+                *sum = sum.wrapping_add(b);
+            }
+        }
+    }
 }
 
 /// The portable [`Dot`]: one multiply-add per weight, in plain Rust, on every target.
@@ -64,6 +107,18 @@ impl Dot for Scalar {
     fn dot_rows(x: &[i8], input_offset: i32, weights: &[i8], out: &mut [i32]) {
         for (acc, row) in out.iter_mut().zip(weights.chunks_exact(x.len().max(1))) {
             let mut sum = 0i32;
+            for (&w, &xi) in row.iter().zip(x) {
+                sum = sum.wrapping_add(i32::from(w) * (i32::from(xi) + input_offset));
+            }
+            *acc = sum;
+        }
+    }
+
+    #[inline(always)]
+    fn dot_chunk(x: &[i8], input_offset: i32, weights: &[i8], bias: &[i32], out: &mut [i32]) {
+        let rows = out.iter_mut().zip(bias);
+        for ((acc, &b), row) in rows.zip(weights.chunks_exact(x.len().max(1))) {
+            let mut sum = b;
             for (&w, &xi) in row.iter().zip(x) {
                 sum = sum.wrapping_add(i32::from(w) * (i32::from(xi) + input_offset));
             }

@@ -130,20 +130,41 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
 }
 
 /// [`multiply_by_quantized_multiplier`] with its multiplier and shift read once: a unit's
-/// requantization, the same bits for every operand, in a dozen 32-bit instructions.
+/// requantization, the same bits for every operand, in a handful of 32-bit instructions.
 ///
-/// A multiplier of at least 0 with a shift in `[-31, -1]` (a real multiplier below 1/2: every
-/// requantization of a trained layer in practice) takes the fast path: with `P = x · m` and
-/// `h = -1 - shift` in `[0, 30]`, the rounded `(P + 2^(31 + h)) >> (32 + h)` is
-/// `((t >> h) + 1) >> 1` for `t = P >> 31`, because `⌊(⌊y / 2^k⌋ + 1) / 2⌋ = ⌊(y + 2^k) /
-/// 2^(k+1)⌋` for integers. A non-negative multiplier keeps `|P| < 2^62 - 2^31`, so `t` and
-/// `t + 1` fit in an `i32`: `SMULL`, a shift and an `ORR` for `t`, then `ASR`, `ADD`, `ASR`.
-/// The test of the path is one `ORR` (the multiplier's sign spread over `h`) and one compare.
-/// Any other operands go through [`multiply_by_quantized_multiplier`] itself.
+/// A shift in `[-31, -2]` (a real multiplier below 1/4: every requantization of a trained
+/// layer in practice) takes the fast path, for any multiplier: with `P = x · m`, `h = -1 -
+/// shift` in `[1, 30]` and `H = ⌊P / 2^32⌋` (the high word of `SMULL`), the rounded
+/// `(P + 2^(31 + h)) >> (32 + h)` is `(H + 2^(h - 1)) >> h` (the low word adds less than one
+/// to a numerator that is otherwise a whole multiple of `2^32`), which is `((H >> (h - 1)) +
+/// 1) >> 1`, because `⌊(⌊y / 2^k⌋ + 1) / 2⌋ = ⌊(y + 2^k) / 2^(k+1)⌋` for integers. `|P| ≤
+/// 2^62`, so `|H| ≤ 2^30` and nothing overflows: `SMULL`, `ASR`, `ADD`, `ASR`, and the test
+/// of the path, `-2 - shift ≤ 29` unsigned. Any other shift goes through
+/// [`multiply_by_quantized_multiplier`] itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Rescale {
     multiplier: i32,
     shift: i32,
+}
+
+/// An output zero point within int8's range, `[-128, 127]`, as [`Rescale::apply_offset`] takes
+/// it: the rounding constant of the fast path with the zero point folded in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ZeroPoint {
+    zero_point: i32,
+    /// `1 + 2 · zero_point`.
+    round: i32,
+}
+
+impl ZeroPoint {
+    /// `zero_point`, or `None` outside `[-128, 127]`.
+    #[inline(always)]
+    pub(crate) fn new(zero_point: i32) -> Option<Self> {
+        (-128..=127).contains(&zero_point).then_some(ZeroPoint {
+            zero_point,
+            round: 1 + 2 * zero_point,
+        })
+    }
 }
 
 impl Rescale {
@@ -153,16 +174,38 @@ impl Rescale {
         Rescale { multiplier, shift }
     }
 
+    /// `h - 1` of the fast path (see [`Rescale`]), or `None` for a shift outside `[-31, -2]`.
+    #[inline(always)]
+    fn fast_shift(self) -> Option<u32> {
+        let k = (-2i32).wrapping_sub(self.shift) as u32;
+        (k <= 29).then_some(k)
+    }
+
+    /// `⌊x · multiplier / 2^32⌋`: the high word of `SMULL`.
+    #[inline(always)]
+    fn high(self, x: i32) -> i32 {
+        ((i64::from(x) * i64::from(self.multiplier)) >> 32) as i32
+    }
+
     /// `multiply_by_quantized_multiplier(x, multiplier, shift)`, the same bits for every `x`.
     #[inline(always)]
     pub(crate) fn apply(self, x: i32) -> i32 {
-        let high_shift = (-1i32).wrapping_sub(self.shift) as u32;
-        // Above 30 when the shift is outside `[-31, -1]` or the multiplier is negative.
-        if high_shift | (self.multiplier >> 31) as u32 > 30 {
+        let Some(k) = self.fast_shift() else {
             return general_rescale(x, self.multiplier, self.shift);
-        }
-        let t = ((i64::from(x) * i64::from(self.multiplier)) >> 31) as i32;
-        ((t >> high_shift) + 1) >> 1
+        };
+        ((self.high(x) >> k) + 1) >> 1
+    }
+
+    /// `apply(x).saturating_add(zero_point)`, the same bits for every `x`, with the zero point
+    /// added in the fast path's rounding: `((H >> (h - 1)) + 1 + 2 · zero_point) >> 1` (no
+    /// saturation can occur there: `|H >> (h - 1)| ≤ 2^30`).
+    #[inline(always)]
+    pub(crate) fn apply_offset(self, x: i32, zero_point: ZeroPoint) -> i32 {
+        let Some(k) = self.fast_shift() else {
+            return general_rescale(x, self.multiplier, self.shift)
+                .saturating_add(zero_point.zero_point);
+        };
+        ((self.high(x) >> k) + zero_point.round) >> 1
     }
 }
 
@@ -549,11 +592,16 @@ mod tests {
         for x in EDGES {
             for m in multipliers.into_iter().chain(EDGES) {
                 for shift in -40..40 {
-                    assert_eq!(
-                        Rescale::new(m, shift).apply(x),
-                        multiply_by_quantized_multiplier(x, m, shift),
-                        "{x} {m} {shift}"
-                    );
+                    let rescale = Rescale::new(m, shift);
+                    let want = multiply_by_quantized_multiplier(x, m, shift);
+                    assert_eq!(rescale.apply(x), want, "{x} {m} {shift}");
+                    for z in [-128, -1, 0, 1, 127] {
+                        assert_eq!(
+                            rescale.apply_offset(x, ZeroPoint::new(z).unwrap()),
+                            want.saturating_add(z),
+                            "{x} {m} {shift} {z}"
+                        );
+                    }
                 }
             }
         }
@@ -619,6 +667,15 @@ mod tests {
             prop_assert_eq!(
                 Rescale::new(m, shift).apply(x),
                 multiply_by_quantized_multiplier(x, m, shift)
+            );
+        }
+
+        #[test]
+        fn rescale_with_offset_equals_the_general_function(x: i32, m: i32, shift in -40i32..40, z in -128i32..=127) {
+            let zero_point = ZeroPoint::new(z).unwrap();
+            prop_assert_eq!(
+                Rescale::new(m, shift).apply_offset(x, zero_point),
+                multiply_by_quantized_multiplier(x, m, shift).saturating_add(z)
             );
         }
 

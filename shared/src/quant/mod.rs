@@ -17,7 +17,7 @@ pub mod fixed;
 mod model;
 mod ops;
 
-pub use dot::{Dot, Scalar, DOT_BLOCK};
+pub use dot::{Dot, Scalar, DOT_BLOCK, DOT_CHUNK};
 pub use fixed::quantize_multiplier;
 pub use model::{
     dequantize_all, quantize_all, QuantError, QuantParams, QuantizedActivation, QuantizedDense,

@@ -1,10 +1,10 @@
 //! TFLite's int8 reference kernels over slices: fully connected, quantize, dequantize,
 //! softmax, and the 256-entry lookup table its logistic and tanh use.
 
-use super::dot::{Dot, Scalar, DOT_BLOCK};
+use super::dot::{Dot, Scalar, DOT_CHUNK};
 use super::fixed::{
     exp_on_negative_values, multiply_by_quantized_multiplier_greater_than_one, quantize_multiplier,
-    reciprocal, rounding_divide_by_pot, rounding_doubling_high_mul, Rescale,
+    reciprocal, rounding_divide_by_pot, rounding_doubling_high_mul, Rescale, ZeroPoint,
 };
 
 /// The requantization of a fully-connected layer: zero points, the output scaling and the
@@ -67,6 +67,10 @@ pub fn fully_connected(
 
 /// [`fully_connected`] with the inner products from `D` (a target's faster kernel: see
 /// [`Dot`]): the same bits as [`Scalar`] for any `D` that meets the contract.
+///
+/// The units go through `D` in chunks of up to [`DOT_CHUNK`] (one [`Dot::dot_chunk`] call
+/// each, the sums started from the biases), then through a requantization loop that holds the
+/// layer's constants in registers.
 #[inline(always)]
 pub fn fully_connected_with<D: Dot>(
     x: &[i8],
@@ -84,6 +88,12 @@ pub fn fully_connected_with<D: Dot>(
     };
     let per_channel = params.multiplier.len() > 1;
     let units = out.len().min(bias.len()).min(weights.len() / n);
+    // Units whose scaling is missing (a malformed per-channel layer) are left untouched.
+    let units = if per_channel {
+        units.min(params.multiplier.len()).min(params.shift.len())
+    } else {
+        units
+    };
     let (Some(weights), Some(out), Some(bias)) = (
         weights.get(..units * n),
         out.get_mut(..units),
@@ -92,58 +102,72 @@ pub fn fully_connected_with<D: Dot>(
         return;
     };
     let input_offset = params.input_zero_point.wrapping_neg();
-    let (min, max) = (
-        i32::from(params.activation_min),
-        i32::from(params.activation_max),
-    );
-    let zero_point = params.output_zero_point;
-    let mut acc = [0i32; DOT_BLOCK];
-    let blocks = weights
-        .chunks(DOT_BLOCK * n)
-        .zip(out.chunks_mut(DOT_BLOCK))
-        .zip(bias.chunks(DOT_BLOCK));
-    if per_channel {
-        // Units whose scaling is missing (a malformed per-channel layer) are left untouched.
-        let scales = params
-            .multiplier
-            .chunks(DOT_BLOCK)
-            .zip(params.shift.chunks(DOT_BLOCK));
-        for (((block, out), bias), (ms, ss)) in blocks.zip(scales) {
-            let Some(acc) = acc.get_mut(..out.len()) else {
-                return;
-            };
-            D::dot_rows(x, input_offset, block, acc);
-            let units = out.iter_mut().zip(acc.iter()).zip(bias).zip(ms).zip(ss);
-            for ((((o, &sum), &b), &m), &s) in units {
-                *o = requantize(Rescale::new(m, s), sum, b, zero_point, min, max);
+    let (min, max) = (params.activation_min, params.activation_max);
+    let zero_point = ZeroPoint::new(params.output_zero_point);
+    let mut acc = [0i32; DOT_CHUNK];
+    let chunks = weights
+        .chunks(DOT_CHUNK * n)
+        .zip(out.chunks_mut(DOT_CHUNK))
+        .zip(bias.chunks(DOT_CHUNK));
+    for (first, ((block, out), bias)) in (0..).step_by(DOT_CHUNK).zip(chunks) {
+        let Some(acc) = acc.get_mut(..out.len()) else {
+            return;
+        };
+        D::dot_chunk(x, input_offset, block, bias, acc);
+        let scales = if per_channel {
+            match (
+                params.multiplier.get(first..first + out.len()),
+                params.shift.get(first..first + out.len()),
+            ) {
+                (Some(m), Some(s)) => Some((m, s)),
+                _ => return,
             }
-        }
-    } else {
-        // Per-tensor scaling: prepared once for the whole layer.
-        let rescale = Rescale::new(m0, s0);
-        for ((block, out), bias) in blocks {
-            let Some(acc) = acc.get_mut(..out.len()) else {
-                return;
-            };
-            D::dot_rows(x, input_offset, block, acc);
-            for ((o, &sum), &b) in out.iter_mut().zip(acc.iter()).zip(bias) {
-                *o = requantize(rescale, sum, b, zero_point, min, max);
+        } else {
+            None
+        };
+        match (scales, zero_point) {
+            // Every layer of a model file: per-channel scales, an int8 zero point.
+            (Some((ms, ss)), Some(zero_point)) => {
+                let units = out.iter_mut().zip(acc.iter()).zip(ms.iter().zip(ss));
+                let rescaled = units.map(|((o, &sum), (&m, &s))| {
+                    (o, Rescale::new(m, s).apply_offset(sum, zero_point))
+                });
+                if (min, max) == (i8::MIN, i8::MAX) {
+                    // No fused activation's clamp: int8's range only (`SSAT` on ARMv7-M).
+                    rescaled.for_each(|(o, v)| *o = v.clamp(-128, 127) as i8);
+                } else {
+                    let (min, max) = (i32::from(min), i32::from(max));
+                    rescaled.for_each(|(o, v)| *o = clamp(v, min, max));
+                }
+            }
+            _ => {
+                // Per-tensor scaling (one for the layer) or a zero point beyond int8's range.
+                let (min, max) = (i32::from(min), i32::from(max));
+                let zero_point = params.output_zero_point;
+                let shared = Rescale::new(m0, s0);
+                for (j, (o, &sum)) in out.iter_mut().zip(acc.iter()).enumerate() {
+                    let rescale = match scales {
+                        Some((ms, ss)) => match (ms.get(j), ss.get(j)) {
+                            (Some(&m), Some(&s)) => Rescale::new(m, s),
+                            _ => return,
+                        },
+                        None => shared,
+                    };
+                    *o = clamp(rescale.apply(sum).saturating_add(zero_point), min, max);
+                }
             }
         }
     }
 }
 
-/// One unit's output: the bias added to its sum, scaled, the output zero point added, clamped.
+/// `v` clamped to `[min, max]`, as int8.
+///
+/// `max(min).min(max)`: `clamp`'s result for `min <= max` (every valid layer), without its
+/// assertion (a panic path in the loop; a malformed layer's values are unspecified, not a
+/// panic).
 #[inline(always)]
-fn requantize(rescale: Rescale, sum: i32, bias: i32, zero_point: i32, min: i32, max: i32) -> i8 {
-    // `max(min).min(max)`: `clamp`'s result for `min <= max` (every valid layer), without its
-    // assertion (a panic path in the loop; a malformed layer's values are unspecified, not a
-    // panic).
-    rescale
-        .apply(sum.wrapping_add(bias))
-        .saturating_add(zero_point)
-        .max(min)
-        .min(max) as i8
+fn clamp(v: i32, min: i32, max: i32) -> i8 {
+    v.max(min).min(max) as i8
 }
 
 /// One real value to int8, as TFLite's `QUANTIZE` reference kernel (`AffineQuantize`) does:

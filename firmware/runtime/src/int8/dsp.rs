@@ -1,7 +1,7 @@
 //! The DSP extension's instructions: the four-row loop as a function in assembly (it needs
 //! every register), the rest in Rust around one `asm!` per instruction.
 
-use super::{Dot, Scalar};
+use super::{Dot, Scalar, DOT_BLOCK};
 use core::arch::{asm, naked_asm};
 
 /// `SXTB16`: bytes 0 and 2 of `x`, sign-extended into the two 16-bit halves.
@@ -89,7 +89,7 @@ fn row(x4: &[[i8; 4]], w4: &[[i8; 4]], offset2: u32) -> i32 {
     })
 }
 
-/// One step of [`dot4`]'s loop: four inputs of the four rows, 16 multiply-adds. The loads come
+/// One step of [`dot_blocks`]'s loop: four inputs of the four rows, 16 multiply-adds. The loads come
 /// in two runs (the input word and rows 0-1, then rows 2-3), since a load right after another
 /// pipelines (one cycle instead of two on the Cortex-M4); the five free registers allow no
 /// longer run. `$check` goes between the second run and rows 2-3's arithmetic: the loop's end
@@ -133,36 +133,42 @@ macro_rules! dsp_steps4 {
     };
 }
 
-/// Steps in [`dot4`]'s loop body (a power of two).
+/// Steps in [`dot_blocks`]'s loop body (a power of two).
 const STEPS: usize = 16;
 /// Bytes of one [`dsp_step`]: 23 instructions of 4 bytes.
 const STEP_BYTES: usize = 92;
 
-/// Four rows' sums over the first `4·groups` inputs (`groups` ≥ 1), written to `out`.
+/// The sums of `blocks` blocks of four rows (`blocks` ≥ 1) over the first `4·groups` inputs
+/// (`groups` ≥ 1), each row's sum started from its bias, written to `out`.
 ///
 /// Arguments (AAPCS): r0 `x`, r1 the first row, r2 `n` (the distance between rows), r3
-/// `groups`; on the stack the input offset in both halves, then `out`. Registers in the
-/// loop: r0 the input's distance from row 0 (constant as r1 advances), r1 row 0 (row 1 at
-/// r1 + n), r2 `n`, r3 row 2 (row 3 at r3 + n), r4 the offset, r8-r11 the four sums, r5-r7,
-/// r12 and lr the words and their extensions. Row 0's end (r1's last value) has no register
-/// left: it is kept in the offset's argument slot (the callee owns its stack arguments) and
-/// loaded in the last step's second run of loads, where it costs one cycle.
+/// `groups`; on the stack the input offset in both halves, `bias`, `out` and `blocks`.
+/// Registers in the inner loop: r0 the input's distance from the block's row 0 (constant as r1
+/// advances), r1 row 0 (row 1 at r1 + n), r2 `n`, r3 row 2 (row 3 at r3 + n), r4 the offset,
+/// r8-r11 the four sums, r5-r7, r12 and lr the words and their extensions. The rest lives in
+/// the frame: the entry offset into the body, row 0's end (r1's last value; loaded in the last
+/// step's second run of loads, where it costs one cycle) and `4·groups`, below the arguments,
+/// whose `bias`, `out` and `blocks` advance block by block (the callee owns its stack
+/// arguments). Between blocks, `LDM` reads the next four biases into the sums and `STM` writes
+/// the four sums.
 ///
 /// The body holds [`STEPS`] steps; a count that is not a multiple enters the body at step
 /// `STEPS - groups mod STEPS` (an `ADD PC` into the fixed-size steps), so each pass but the
 /// first is whole and the end test runs once per [`STEPS`] steps.
 ///
 /// # Safety
-/// For k < 4·`groups`, `x + k` and `rows + r·n + k` (r < 4) must be readable; `out` must be
-/// valid for writing four words, word-aligned.
+/// For k < 4·`groups` and r < 4·`blocks`, `x + k` and `rows + r·n + k` must be readable;
+/// `bias` must be valid for reading and `out` for writing `4·blocks` words, both word-aligned.
 #[unsafe(naked)]
-unsafe extern "C" fn dot4(
+unsafe extern "C" fn dot_blocks(
     x: *const i8,
     rows: *const i8,
     n: usize,
     groups: usize,
     offset2: u32,
-    out: *mut [i32; 4],
+    bias: *const i32,
+    out: *mut i32,
+    blocks: usize,
 ) {
     naked_asm!(
         // The assembler of a naked function does not always see `-C target-cpu` (an
@@ -170,20 +176,28 @@ unsafe extern "C" fn dot4(
         // the optional DSP extension): name the board's CPU, which has it.
         concat!(".cpu ", env!("DENDRITE_CPU")),
         "push {{r4-r11, lr}}",
-        "ldr r4, [sp, #36]",
+        // The frame: [sp] the entry offset, [sp, #4] row 0's end, [sp, #8] 4·groups; the
+        // arguments from [sp, #48]: offset2, bias, out, blocks.
+        "sub sp, #12",
+        "ldr r4, [sp, #48]",
         "subs r0, r0, r1",
-        "add.w r12, r1, r3, lsl #2",
-        "str.w r12, [sp, #36]",
+        "lsl.w r12, r3, #2",
+        "str.w r12, [sp, #8]",
         // The steps to skip, (-groups) mod STEPS, as a byte offset into the body.
         "rsbs r3, r3, #0",
         "and r3, r3, #{mask}",
         "mov.w r12, #{step}",
-        "mul lr, r3, r12",
+        "mul r3, r3, r12",
+        "str r3, [sp]",
+        "2:",
+        "ldr.w r12, [sp, #52]",
+        "ldm r12!, {{r8-r11}}",
+        "str.w r12, [sp, #52]",
+        "ldr.w r12, [sp, #8]",
+        "add r12, r1",
+        "str.w r12, [sp, #4]",
         "add.w r3, r1, r2, lsl #1",
-        "mov.w r8, #0",
-        "mov.w r9, #0",
-        "mov.w r10, #0",
-        "mov.w r11, #0",
+        "ldr.w lr, [sp]",
         // PC reads as this instruction's address + 4: the body starts after the 2-byte NOP.
         "add pc, lr",
         "nop.n",
@@ -196,10 +210,21 @@ unsafe extern "C" fn dot4(
         dsp_step!(""),
         // SXTB16 and SMLAD leave the N, Z, C and V flags alone (SMLAD sets only Q): the
         // comparison holds until the branch.
-        dsp_step!("ldr.w lr, [sp, #36]\ncmp r1, lr\n"),
+        dsp_step!("ldr.w lr, [sp, #4]\ncmp r1, lr\n"),
         "bne 1b",
-        "ldr r12, [sp, #40]",
-        "stm r12, {{r8-r11}}",
+        "ldr.w r12, [sp, #56]",
+        "stm r12!, {{r8-r11}}",
+        "str.w r12, [sp, #56]",
+        // The next block: row 0 four rows on (r1 is at row 0's end), the input as far before.
+        "ldr.w r12, [sp, #8]",
+        "sub.w r1, r1, r12",
+        "add.w r1, r1, r2, lsl #2",
+        "sub.w r0, r0, r2, lsl #2",
+        "ldr.w r12, [sp, #60]",
+        "subs.w r12, r12, #1",
+        "str.w r12, [sp, #60]",
+        "bne 2b",
+        "add sp, #12",
         "pop {{r4-r11, pc}}",
         mask = const STEPS - 1,
         step = const STEP_BYTES,
@@ -214,39 +239,73 @@ fn tail(sum: i32, w: &[i8], x: &[i8], offset: i32) -> i32 {
     })
 }
 
-/// [`Dot::dot_rows`]: a block of four rows through [`dot4`], other blocks a row at a
-/// time; any block whose lengths break the contract, or an offset beyond 16 bits, through
-/// [`Scalar`] (which reads nothing out of bounds either).
+/// [`Dot::dot_chunk`]: the blocks of four rows through [`dot_blocks`] (one call for all of
+/// them), the last rows (fewer than four) one at a time; any chunk whose lengths break the
+/// contract, or an offset beyond 16 bits, through [`Scalar`] (which reads nothing out of bounds
+/// either).
 #[inline(always)]
-pub(super) fn dot_rows(x: &[i8], offset: i32, weights: &[i8], out: &mut [i32]) {
+pub(super) fn dot_chunk(x: &[i8], offset: i32, weights: &[i8], bias: &[i32], out: &mut [i32]) {
     let n = x.len();
     let rows = out.len();
-    if n == 0 || weights.len() != rows * n || !(-32768..=32767).contains(&offset) {
-        return Scalar::dot_rows(x, offset, weights, out);
+    if n == 0
+        || n.checked_mul(rows) != Some(weights.len())
+        || bias.len() != rows
+        || !(-32768..=32767).contains(&offset)
+    {
+        return Scalar::dot_chunk(x, offset, weights, bias, out);
     }
     // The offset in both halves.
     let offset2 = (offset as u32 & 0xFFFF) | ((offset as u32) << 16);
     let (x4, x_tail) = x.as_chunks::<4>();
     let whole = 4 * x4.len();
-    if let Ok(out4) = <&mut [i32; 4]>::try_from(&mut *out) {
-        if !x4.is_empty() {
-            // SAFETY: `weights` holds exactly 4 rows of `n` values (checked above), so
-            // `weights + r·n + k` is in bounds for r < 4 and k < 4·groups ≤ n, and so is
-            // `x + k`; `out4` is an exclusive reference to four aligned words. `dot4`
-            // reads only those and writes only `out4`.
-            unsafe {
-                dot4(x.as_ptr(), weights.as_ptr(), n, x4.len(), offset2, out4);
-            }
-        } else {
-            *out4 = [0; 4];
-        }
-        for (s, row) in out4.iter_mut().zip(weights.chunks_exact(n)) {
-            *s = tail(*s, row.get(whole..).unwrap_or(&[]), x_tail, offset);
-        }
+    let blocks = rows / 4;
+    let (Some((out4, out_rest)), Some((bias4, bias_rest)), Some((weights4, weights_rest))) = (
+        out.split_at_mut_checked(4 * blocks),
+        bias.split_at_checked(4 * blocks),
+        weights.split_at_checked(4 * blocks * n),
+    ) else {
         return;
+    };
+    if blocks > 0 {
+        if x4.is_empty() {
+            out4.copy_from_slice(bias4);
+        } else {
+            // SAFETY: `weights4` holds exactly `4·blocks` rows of `n` values (checked above),
+            // so `weights + r·n + k` is in bounds for r < 4·blocks and k < 4·groups ≤ n, and
+            // so is `x + k`; `bias4` and `out4` hold `4·blocks` words each, `out4` exclusively
+            // borrowed. `dot_blocks` reads only those and writes only `out4`.
+            unsafe {
+                dot_blocks(
+                    x.as_ptr(),
+                    weights4.as_ptr(),
+                    n,
+                    x4.len(),
+                    offset2,
+                    bias4.as_ptr(),
+                    out4.as_mut_ptr(),
+                    blocks,
+                );
+            }
+        }
+        if !x_tail.is_empty() {
+            for (s, row) in out4.iter_mut().zip(weights4.chunks_exact(n)) {
+                *s = tail(*s, row.get(whole..).unwrap_or(&[]), x_tail, offset);
+            }
+        }
     }
-    for (s, r) in out.iter_mut().zip(weights.chunks_exact(n)) {
+    let rest = out_rest.iter_mut().zip(bias_rest);
+    for ((s, &b), r) in rest.zip(weights_rest.chunks_exact(n)) {
         let (w4, w_tail) = r.as_chunks::<4>();
-        *s = tail(row(x4, w4, offset2), w_tail, x_tail, offset);
+        *s = tail(row(x4, w4, offset2).wrapping_add(b), w_tail, x_tail, offset);
+    }
+}
+
+/// [`Dot::dot_rows`]: [`dot_chunk`] from biases of 0.
+#[inline(always)]
+pub(super) fn dot_rows(x: &[i8], offset: i32, weights: &[i8], out: &mut [i32]) {
+    const ZEROS: [i32; DOT_BLOCK] = [0; DOT_BLOCK];
+    match ZEROS.get(..out.len()) {
+        Some(zeros) => dot_chunk(x, offset, weights, zeros, out),
+        None => Scalar::dot_rows(x, offset, weights, out),
     }
 }

@@ -7,10 +7,9 @@
 //! row `LDRSB`, `MULS`, `ADD`: 15 instructions for 4 multiply-adds, where the portable loop
 //! takes about 7 per multiply-add.
 
-use super::{Dot, Scalar};
 use core::arch::naked_asm;
 
-/// One input of [`dot4`]'s loop: its four multiply-adds. Every instruction is 16-bit, so a
+/// One input of [`dot_blocks`]'s loop: its four multiply-adds. Every instruction is 16-bit, so a
 /// column is [`COLUMN_BYTES`] long, and the loop can be entered at any column.
 macro_rules! column {
     () => {
@@ -34,34 +33,40 @@ macro_rules! column {
     };
 }
 
-/// Inputs in [`dot4`]'s loop body (a power of two; the body must stay within the 256 bytes a
-/// Thumb-1 conditional branch reaches back).
+/// Inputs in [`dot_blocks`]'s loop body (a power of two; the body must stay within the 256
+/// bytes a Thumb-1 conditional branch reaches back).
 const COLUMNS: usize = 8;
 /// Bytes of one [`column`]: 15 instructions of 2 bytes.
 const COLUMN_BYTES: usize = 30;
 
-/// Four rows' sums over the `len` inputs (`len` ≥ 1), written to `out`.
+/// The sums of `blocks` blocks of four rows (`blocks` ≥ 1) over the `n` inputs (`n` ≥ 1), each
+/// row's sum started from its bias, written to `out`: a [`Blocks`](super::Blocks) kernel.
 ///
-/// Arguments (AAPCS): r0 `x`, r1 the first row, r2 `n` (the distance between rows), r3 `len`;
-/// on the stack the input offset, then `out`. Registers in the loop: r0 the input, r1-r4 the
-/// four rows, r5 the index, r6 the input plus the offset, r7 a weight and its product, r8-r11
-/// the four sums, r12 the offset, lr `len`.
+/// Arguments (AAPCS): r0 `x`, r1 the first row, r2 `n` (the distance between rows), r3
+/// `blocks`; on the stack the input offset, `bias` and `out`. Registers in the inner loop: r0
+/// the input, r1-r4 the four rows, r5 the index, r6 the input plus the offset, r7 a weight and
+/// its product, r8-r11 the four sums, r12 the offset, lr `n`. The frame holds the entry offset
+/// into the body and the blocks left; `bias` and `out` advance in their argument slots (the
+/// callee owns its stack arguments). Between blocks, two `LDM`s read the next four biases into
+/// the sums (through r5 and r6) and two `STM`s write the four sums; row 3 plus `n` is the next
+/// block's row 0.
 ///
 /// The body holds [`COLUMNS`] inputs; a length that is not a multiple enters the body at column
-/// `COLUMNS - len mod COLUMNS` (an `ADD PC` into the fixed-size columns), so each pass but the
+/// `COLUMNS - n mod COLUMNS` (an `ADD PC` into the fixed-size columns), so each pass but the
 /// first is whole and the end test runs once per [`COLUMNS`] inputs.
 ///
 /// # Safety
-/// For k < `len`, `x + k` and `rows + r·n + k` (r < 4) must be readable; `out` must be valid
-/// for writing four words, word-aligned.
+/// For k < `n` and r < 4·`blocks`, `x + k` and `rows + r·n + k` must be readable; `bias` must
+/// be valid for reading and `out` for writing `4·blocks` words, both word-aligned.
 #[unsafe(naked)]
-unsafe extern "C" fn dot4(
+pub(super) unsafe extern "C" fn dot_blocks(
     x: *const i8,
     rows: *const i8,
     n: usize,
-    len: usize,
+    blocks: usize,
     offset: i32,
-    out: *mut [i32; 4],
+    bias: *const i32,
+    out: *mut i32,
 ) {
     naked_asm!(
         concat!(".cpu ", env!("DENDRITE_CPU")),
@@ -72,26 +77,35 @@ unsafe extern "C" fn dot4(
         "mov r6, r10",
         "mov r7, r11",
         "push {{r4-r7}}",
-        "ldr r5, [sp, #36]",
+        // The frame: [sp] the entry offset, [sp, #4] the blocks left; the arguments from
+        // [sp, #44]: offset, bias, out.
+        "sub sp, #8",
+        "ldr r5, [sp, #44]",
         "mov r12, r5",
-        "mov lr, r3",
-        "mov r4, r2",
-        "adds r2, r1, r4",
-        "adds r3, r2, r4",
-        "adds r4, r3, r4",
-        "movs r5, #0",
-        "movs r6, #0",
-        "mov r8, r6",
-        "mov r9, r6",
-        "mov r10, r6",
-        "mov r11, r6",
-        // The columns to skip, (-len) mod COLUMNS, as a byte offset into the body.
-        "mov r6, lr",
-        "rsbs r6, r6, #0",
+        "mov lr, r2",
+        "str r3, [sp, #4]",
+        // The columns to skip, (-n) mod COLUMNS, as a byte offset into the body.
+        "rsbs r6, r2, #0",
         "movs r7, #{mask}",
         "ands r6, r7",
         "movs r7, #{column}",
         "muls r6, r7, r6",
+        "str r6, [sp]",
+        "2:",
+        "mov r5, lr",
+        "adds r2, r1, r5",
+        "adds r3, r2, r5",
+        "adds r4, r3, r5",
+        "ldr r7, [sp, #48]",
+        "ldm r7!, {{r5, r6}}",
+        "mov r8, r5",
+        "mov r9, r6",
+        "ldm r7!, {{r5, r6}}",
+        "mov r10, r5",
+        "mov r11, r6",
+        "str r7, [sp, #48]",
+        "movs r5, #0",
+        "ldr r6, [sp]",
         // PC reads as this instruction's address + 4: the body starts after the 2-byte NOP.
         "add pc, r6",
         "nop",
@@ -106,12 +120,25 @@ unsafe extern "C" fn dot4(
         column!(),
         "cmp r5, lr",
         "bne 1b",
-        "ldr r0, [sp, #40]",
-        "mov r1, r8",
-        "mov r2, r9",
-        "mov r3, r10",
-        "mov r4, r11",
-        "stm r0!, {{r1-r4}}",
+        "ldr r7, [sp, #52]",
+        "mov r5, r8",
+        "mov r6, r9",
+        "stm r7!, {{r5, r6}}",
+        "mov r5, r10",
+        "mov r6, r11",
+        "stm r7!, {{r5, r6}}",
+        "str r7, [sp, #52]",
+        // The next block: row 3 plus n is its row 0.
+        "mov r5, lr",
+        "adds r1, r4, r5",
+        "ldr r7, [sp, #4]",
+        "subs r7, #1",
+        "str r7, [sp, #4]",
+        // Beyond a conditional branch's reach back: over an unconditional one.
+        "beq 3f",
+        "b 2b",
+        "3:",
+        "add sp, #8",
         "pop {{r4-r7}}",
         "mov r8, r4",
         "mov r9, r5",
@@ -121,21 +148,4 @@ unsafe extern "C" fn dot4(
         mask = const COLUMNS - 1,
         column = const COLUMN_BYTES,
     )
-}
-
-/// [`Dot::dot_rows`]: a block of four rows through [`dot4`], other blocks (and any whose
-/// lengths break the contract) through [`Scalar`].
-#[inline(always)]
-pub(super) fn dot_rows(x: &[i8], offset: i32, weights: &[i8], out: &mut [i32]) {
-    let n = x.len();
-    match <&mut [i32; 4]>::try_from(&mut *out) {
-        Ok(out4) if n != 0 && n.checked_mul(4) == Some(weights.len()) => {
-            // SAFETY: `weights` holds exactly 4 rows of `n` values (checked above), so
-            // `weights + r·n + k` is in bounds for r < 4 and k < n, and so is `x + k`; `out4`
-            // is an exclusive reference to four aligned words. `dot4` reads only those and
-            // writes only `out4`.
-            unsafe { dot4(x.as_ptr(), weights.as_ptr(), n, n, offset, out4) }
-        }
-        _ => Scalar::dot_rows(x, offset, weights, out),
-    }
 }

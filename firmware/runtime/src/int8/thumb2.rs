@@ -9,10 +9,9 @@
 //! the Cortex-M3). Loading four weights as one word and extracting them (`SXTB` with rotation,
 //! `ASR`) takes as many instructions for the weights plus the word loads, and more for the input.
 
-use super::{Dot, Scalar};
 use core::arch::naked_asm;
 
-/// One input of [`dot4`]'s loop: its four multiply-adds. Every instruction is 32-bit (`.w`), so
+/// One input of [`dot_blocks`]'s loop: its four multiply-adds. Every instruction is 32-bit (`.w`), so
 /// a column is [`COLUMN_BYTES`] long, and the loop can be entered at any column.
 macro_rules! column {
     () => {
@@ -31,51 +30,64 @@ macro_rules! column {
     };
 }
 
-/// Inputs in [`dot4`]'s loop body (a power of two).
+/// Inputs in [`dot_blocks`]'s loop body (a power of two).
 const COLUMNS: usize = 8;
 /// Bytes of one [`column`]: 10 instructions of 4 bytes.
 const COLUMN_BYTES: usize = 40;
 
-/// Four rows' sums over the `len` inputs (`len` ≥ 1), written to `out`.
+/// The sums of `blocks` blocks of four rows (`blocks` ≥ 1) over the `n` inputs (`n` ≥ 1), each
+/// row's sum started from its bias, written to `out`: a [`Blocks`](super::Blocks) kernel.
 ///
-/// Arguments (AAPCS): r0 `x`, r1 the first row, r2 `n` (the distance between rows), r3 `len`;
-/// on the stack the input offset, then `out`. Registers in the loop: r0 the input, r1 and
-/// r5-r7 the four rows, r3 the input's end, r4 the offset, r12 the input plus the offset, r2
-/// and lr the weights, r8-r11 the four sums.
+/// Arguments (AAPCS): r0 `x`, r1 the first row, r2 `n` (the distance between rows), r3
+/// `blocks`; on the stack the input offset, `bias` and `out`. Registers in the inner loop: r0
+/// the input, r1 and r5-r7 the four rows, r3 the input's end, r4 the offset, r12 the input
+/// plus the offset, r2 and lr the weights, r8-r11 the four sums. The frame holds the entry
+/// offset into the body, `n` and the blocks left; `bias` and `out` advance in their argument
+/// slots (the callee owns its stack arguments). After a block the rows' pointers have moved
+/// `n` on: row 3's is the next block's row 0. Between blocks, `LDM` reads the next four biases
+/// into the sums and `STM` writes the four sums.
 ///
 /// The body holds [`COLUMNS`] inputs; a length that is not a multiple enters the body at column
-/// `COLUMNS - len mod COLUMNS` (an `ADD PC` into the fixed-size columns), so each pass but the
+/// `COLUMNS - n mod COLUMNS` (an `ADD PC` into the fixed-size columns), so each pass but the
 /// first is whole and the end test runs once per [`COLUMNS`] inputs.
 ///
 /// # Safety
-/// For k < `len`, `x + k` and `rows + r·n + k` (r < 4) must be readable; `out` must be valid
-/// for writing four words, word-aligned.
+/// For k < `n` and r < 4·`blocks`, `x + k` and `rows + r·n + k` must be readable; `bias` must
+/// be valid for reading and `out` for writing `4·blocks` words, both word-aligned.
 #[unsafe(naked)]
-unsafe extern "C" fn dot4(
+pub(super) unsafe extern "C" fn dot_blocks(
     x: *const i8,
     rows: *const i8,
     n: usize,
-    len: usize,
+    blocks: usize,
     offset: i32,
-    out: *mut [i32; 4],
+    bias: *const i32,
+    out: *mut i32,
 ) {
     naked_asm!(
         concat!(".cpu ", env!("DENDRITE_CPU")),
         "push {{r4-r11, lr}}",
-        "ldr r4, [sp, #36]",
-        // The columns to skip, (-len) mod COLUMNS, as a byte offset into the body.
-        "rsb.w lr, r3, #0",
+        // The frame: [sp] the entry offset, [sp, #4] n, [sp, #8] the blocks left; the
+        // arguments from [sp, #48]: offset, bias, out.
+        "sub sp, #12",
+        "ldr r4, [sp, #48]",
+        "str r2, [sp, #4]",
+        "str r3, [sp, #8]",
+        // The columns to skip, (-n) mod COLUMNS, as a byte offset into the body.
+        "rsb.w lr, r2, #0",
         "and lr, lr, #{mask}",
         "mov.w r12, #{column}",
         "mul lr, lr, r12",
-        "add r3, r0",
+        "str.w lr, [sp]",
+        "add.w r3, r0, r2",
+        "2:",
+        "ldr.w r12, [sp, #52]",
+        "ldm r12!, {{r8-r11}}",
+        "str.w r12, [sp, #52]",
         "add.w r5, r1, r2",
         "add.w r6, r5, r2",
         "add.w r7, r6, r2",
-        "mov.w r8, #0",
-        "mov.w r9, #0",
-        "mov.w r10, #0",
-        "mov.w r11, #0",
+        "ldr.w lr, [sp]",
         // PC reads as this instruction's address + 4: the body starts after the 2-byte NOP.
         "add pc, lr",
         "nop.n",
@@ -90,27 +102,20 @@ unsafe extern "C" fn dot4(
         column!(),
         "cmp r0, r3",
         "bne 1b",
-        "ldr r12, [sp, #40]",
-        "stm r12, {{r8-r11}}",
+        "ldr.w r12, [sp, #56]",
+        "stm r12!, {{r8-r11}}",
+        "str.w r12, [sp, #56]",
+        // The next block: row 3's end is its row 0; the input from its start again.
+        "mov r1, r7",
+        "ldr r2, [sp, #4]",
+        "sub.w r0, r0, r2",
+        "ldr.w r12, [sp, #8]",
+        "subs.w r12, r12, #1",
+        "str.w r12, [sp, #8]",
+        "bne 2b",
+        "add sp, #12",
         "pop {{r4-r11, pc}}",
         mask = const COLUMNS - 1,
         column = const COLUMN_BYTES,
     )
-}
-
-/// [`Dot::dot_rows`]: a block of four rows through [`dot4`], other blocks (and any whose
-/// lengths break the contract) through [`Scalar`].
-#[inline(always)]
-pub(super) fn dot_rows(x: &[i8], offset: i32, weights: &[i8], out: &mut [i32]) {
-    let n = x.len();
-    match <&mut [i32; 4]>::try_from(&mut *out) {
-        Ok(out4) if n != 0 && n.checked_mul(4) == Some(weights.len()) => {
-            // SAFETY: `weights` holds exactly 4 rows of `n` values (checked above), so
-            // `weights + r·n + k` is in bounds for r < 4 and k < n, and so is `x + k`; `out4`
-            // is an exclusive reference to four aligned words. `dot4` reads only those and
-            // writes only `out4`.
-            unsafe { dot4(x.as_ptr(), weights.as_ptr(), n, n, offset, out4) }
-        }
-        _ => Scalar::dot_rows(x, offset, weights, out),
-    }
 }
