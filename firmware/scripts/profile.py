@@ -2,7 +2,7 @@
 """Instruction mix, the instructions by function and a cycle estimate of the firmware's forward
 pass on a Cortex-M4F (or a Cortex-M0), and its stack high-water mark.
 
-    firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]] [--microbit | --an385]
+    firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]] [--microbit | --an385] [--by-pc]
 
 Runs ELF under qemu-system-arm (mps2-an386, or microbit with --microbit: the Cortex-M0 image, or
 mps2-an385 with --an385: the Cortex-M3 image, instructions only, no cycle model)
@@ -25,6 +25,9 @@ Zero-wait-state memory is assumed (QEMU's SSRAM; flash wait states on a real par
 The Cortex-M0's estimate follows its Technical Reference Manual (ARM DDI 0432, "Instruction set
 summary"): LDR/STR 2; LDM/STM/PUSH/POP 1 + registers, POP into pc 3 more; BL 4; BX/BLX 3; a
 taken branch 3, an untaken one 1; MULS 1 (the single-cycle multiplier); everything else 1.
+With --by-pc, the estimated cycles per function and, for each executed instruction of the
+pass, its executions and estimated cycles per inference beside its disassembly (where a loop's
+time goes).
 Standard library only; needs qemu-system-arm and arm-none-eabi-objdump/nm.
 """
 import bisect
@@ -194,11 +197,11 @@ def input_width(model):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if a not in ("--microbit", "--an385")]
-    m0, m3 = "--microbit" in sys.argv, "--an385" in sys.argv
+    args = [a for a in sys.argv[1:] if a not in ("--microbit", "--an385", "--by-pc")]
+    m0, m3, by_pc = "--microbit" in sys.argv, "--an385" in sys.argv, "--by-pc" in sys.argv
     if len(args) not in (2, 3, 4):
         sys.exit("usage: firmware/scripts/profile.py ELF MODEL [ITERATIONS [BATCH]] "
-                 "[--microbit | --an385]")
+                 "[--microbit | --an385] [--by-pc]")
     elf, model = args[0], args[1]
     iterations = int(args[2]) if len(args) >= 3 else 20
     count = int(args[3]) if len(args) == 4 else 8
@@ -264,7 +267,8 @@ def main():
     (entry, end) = span
     mix, total, calls, est, inside, after_mem = collections.Counter(), 0, 0, 0, False, False
     previous, back = None, None
-    by_function = collections.Counter()
+    by_function, cycles_by_function = collections.Counter(), collections.Counter()
+    pc_count, cycles_by_pc = collections.Counter(), collections.Counter()
     for pc, nxt in zip(trace, trace[1:] + [0]):
         if pc == entry and not inside:
             inside, calls = True, calls + 1
@@ -279,8 +283,12 @@ def main():
             continue
         mn, ops, size = insns.get(pc, ("?", "", 2))
         taken = nxt != pc + size
-        est += cycles_m0(mn, ops, taken) if m0 else cycles(mn, ops, taken, after_mem)
+        spent = cycles_m0(mn, ops, taken) if m0 else cycles(mn, ops, taken, after_mem)
+        est += spent
         by_function[functions(pc)] += 1
+        cycles_by_function[functions(pc)] += spent
+        pc_count[pc] += 1
+        cycles_by_pc[pc] += spent
         after_mem = mn.startswith(("ldr", "str"))
         mix[mn.split(".")[0]] += 1
         total += 1
@@ -300,6 +308,16 @@ def main():
     print("instructions per inference by function:")
     for name, n in by_function.most_common(12):
         print(f"  {n / calls:8.1f}  {name}")
+    if by_pc:
+        if not m3:
+            print("estimated cycles per inference by function:")
+            for name, n in cycles_by_function.most_common(12):
+                print(f"  {n / calls:8.1f}  {name}")
+        print("per instruction (executions, estimated cycles per inference):")
+        for pc in sorted(pc_count):
+            mn, ops, _ = insns.get(pc, ("?", "", 2))
+            print(f"  {pc:08x} {pc_count[pc] / calls:8.1f} {cycles_by_pc[pc] / calls:8.1f}  "
+                  f"{functions(pc)}: {mn} {ops}")
 
 
 if __name__ == "__main__":

@@ -129,11 +129,9 @@ fn chunk_case(rng: &mut Rng, b: &mut Buffers, n: usize, rows: usize, skew: usize
     bias.iter_mut().for_each(|v| *v = rng.next() as i32);
     let mut fast = [0x5A5A_5A5Ai32; MAX_ROWS];
     let mut slow = [0x1234_5678i32; MAX_ROWS];
-    let (Some(bias), Some(f), Some(s)) = (
-        bias.get(..rows),
-        fast.get_mut(..rows),
-        slow.get_mut(..rows),
-    ) else {
+    let (Some(bias), Some(f), Some(s)) =
+        (bias.get(..rows), fast.get_mut(..rows), slow.get_mut(..rows))
+    else {
         return true;
     };
     Kernel::dot_chunk(x, offset, w, bias, f);

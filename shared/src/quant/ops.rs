@@ -577,7 +577,112 @@ mod tests {
         }
     }
 
+    /// TFLite's fully-connected kernel as its reference code writes it: per unit, the sum from
+    /// the bias, `MultiplyByQuantizedMultiplier`, the zero point, the clamp.
+    fn fully_connected_reference(
+        x: &[i8],
+        weights: &[i8],
+        bias: &[i32],
+        params: &Requantize,
+        out: &mut [i8],
+    ) {
+        let n = x.len();
+        for (j, o) in out.iter_mut().enumerate() {
+            let mut acc = bias[j];
+            for (i, &xi) in x.iter().enumerate() {
+                acc = acc.wrapping_add(
+                    i32::from(weights[j * n + i]) * (i32::from(xi) - params.input_zero_point),
+                );
+            }
+            let k = if params.multiplier.len() > 1 { j } else { 0 };
+            let v = crate::quant::fixed::multiply_by_quantized_multiplier(
+                acc,
+                params.multiplier[k],
+                params.shift[k],
+            )
+            .saturating_add(params.output_zero_point);
+            *o = v.clamp(
+                i32::from(params.activation_min),
+                i32::from(params.activation_max),
+            ) as i8;
+        }
+    }
+
+    /// A [`Dot`] with `dot_rows` alone: the provided `dot_chunk`.
+    struct RowsOnly;
+
+    impl Dot for RowsOnly {
+        fn dot_rows(x: &[i8], input_offset: i32, weights: &[i8], out: &mut [i32]) {
+            Scalar::dot_rows(x, input_offset, weights, out);
+        }
+    }
+
     proptest! {
+        #[test]
+        fn fully_connected_equals_the_reference(
+            n in 1usize..40,
+            units in 1usize..80,
+            seed: u64,
+            per_channel: bool,
+            zin in -128i32..=127,
+            zout in prop_oneof![-128i32..=127, Just(1000), Just(-100_000)],
+            shift in prop_oneof![-31i32..=-2, Just(-1), Just(0), Just(3), Just(-40)],
+            (min, max) in prop_oneof![Just((-128i8, 127i8)), (-128i8..0, 0i8..=127)],
+        ) {
+            let mut state = seed | 1;
+            let mut next = || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            };
+            let x: Vec<i8> = (0..n).map(|_| next() as i8).collect();
+            let w: Vec<i8> = (0..n * units).map(|_| next() as i8).collect();
+            let bias: Vec<i32> = (0..units).map(|_| (next() as i32) >> 12).collect();
+            let scales = if per_channel { units } else { 1 };
+            let multiplier: Vec<i32> = (0..scales).map(|_| (next() as i32 & 0x3FFF_FFFF) | 0x4000_0000).collect();
+            let shifts: Vec<i32> = (0..scales).map(|j| if j % 3 == 2 { -12 } else { shift }).collect();
+            let params = Requantize {
+                input_zero_point: zin,
+                output_zero_point: zout,
+                multiplier: &multiplier,
+                shift: &shifts,
+                activation_min: min,
+                activation_max: max,
+            };
+            let mut want = vec![0i8; units];
+            fully_connected_reference(&x, &w, &bias, &params, &mut want);
+            let mut got = vec![0i8; units];
+            fully_connected(&x, &w, &bias, &params, &mut got);
+            prop_assert_eq!(&got, &want);
+            let mut rows_only = vec![0i8; units];
+            fully_connected_with::<RowsOnly>(&x, &w, &bias, &params, &mut rows_only);
+            prop_assert_eq!(&rows_only, &want);
+        }
+
+        #[test]
+        fn the_provided_dot_chunk_equals_scalars(
+            n in 1usize..20,
+            rows in 1usize..40,
+            offset in -127i32..=128,
+            seed: u64,
+        ) {
+            let mut state = seed | 1;
+            let mut next = || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            };
+            let x: Vec<i8> = (0..n).map(|_| next() as i8).collect();
+            let w: Vec<i8> = (0..n * rows).map(|_| next() as i8).collect();
+            let bias: Vec<i32> = (0..rows).map(|_| next() as i32).collect();
+            let (mut a, mut b) = (vec![0i32; rows], vec![1i32; rows]);
+            Scalar::dot_chunk(&x, offset, &w, &bias, &mut a);
+            RowsOnly::dot_chunk(&x, offset, &w, &bias, &mut b);
+            prop_assert_eq!(a, b);
+        }
+
         #[test]
         fn softmax_equals_the_reference(
             x in proptest::collection::vec(any::<i8>(), 1..40),
