@@ -6,8 +6,8 @@
 //!   them), for every input length from 1 to 80 (every entry point into the kernels' unrolled
 //!   loops: 16 steps of 4 inputs, 8 inputs) and longer ones (odd, not multiples of 4, the
 //!   widths of real layers), blocks of 1 to 4 rows, slices starting at every alignment;
-//! - `Dot::dot_chunk` likewise, on chunks of 1 to `DOT_CHUNK` rows and more (the kernels' loop
-//!   over blocks of four rows, then the last rows), from random biases;
+//! - `Dot::dot_chunk` and `Dot::with_sums` likewise, on chunks of 1 to `DOT_CHUNK` rows and
+//!   more (the kernels' loop over blocks of four rows, then the last rows), from random biases;
 //! - whole fully-connected layers (`quant::fully_connected_with`, requantization and clamp
 //!   included) of random shapes, per-tensor and per-channel scales.
 //!
@@ -136,6 +136,18 @@ fn chunk_case(rng: &mut Rng, b: &mut Buffers, n: usize, rows: usize, skew: usize
     };
     Kernel::dot_chunk(x, offset, w, bias, f);
     Scalar::dot_chunk(x, offset, w, bias, s);
+    // `with_sums`: the first `DOT_CHUNK` rows' sums, in the kernel's own array.
+    let first = s.get(..rows.min(DOT_CHUNK)).unwrap_or(&[]);
+    if !Kernel::with_sums(x, offset, w, bias, |sums| sums == first) {
+        heprintln!(
+            "int8 selftest: with_sums of {} inputs, {} rows, skew {}, offset {} differs from Scalar",
+            n,
+            rows,
+            skew,
+            offset
+        );
+        return false;
+    }
     if f != s {
         let unit = f
             .iter()
@@ -262,7 +274,7 @@ fn main() -> ! {
     }
     for _ in 0..500 {
         let rows = 1 + rng.below(MAX_ROWS);
-        let n = 1 + rng.below(MAX_WEIGHTS / rows);
+        let n = 1 + rng.below((MAX_WEIGHTS / rows).min(MAX_INPUT));
         chunk(n, rows, &mut rng, b);
     }
     // Whole layers: every width of 16-32-32-4, the digits' 64-32-10, odd shapes.

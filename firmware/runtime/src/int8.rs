@@ -81,6 +81,17 @@ impl Dot for Simd {
     fn dot_chunk(x: &[i8], input_offset: i32, weights: &[i8], bias: &[i32], out: &mut [i32]) {
         dsp::dot_chunk(x, input_offset, weights, bias, out);
     }
+
+    #[inline(always)]
+    fn with_sums<R>(
+        x: &[i8],
+        input_offset: i32,
+        weights: &[i8],
+        bias: &[i32],
+        then: impl FnOnce(&[i32]) -> R,
+    ) -> R {
+        dsp::with_sums(x, input_offset, weights, bias, then)
+    }
 }
 
 /// ARMv7-M's [`Dot`] without the DSP extension (Cortex-M3): `LDRSB` and `MLA`, four rows at
@@ -100,6 +111,17 @@ impl Dot for Thumb2 {
     fn dot_chunk(x: &[i8], input_offset: i32, weights: &[i8], bias: &[i32], out: &mut [i32]) {
         chunk_by_blocks(thumb2::dot_blocks, x, input_offset, weights, bias, out);
     }
+
+    #[inline(always)]
+    fn with_sums<R>(
+        x: &[i8],
+        input_offset: i32,
+        weights: &[i8],
+        bias: &[i32],
+        then: impl FnOnce(&[i32]) -> R,
+    ) -> R {
+        sums_by_blocks(thumb2::dot_blocks, x, input_offset, weights, bias, then)
+    }
 }
 
 /// ARMv6-M's [`Dot`] (Cortex-M0, M0+): `LDRSB`, `MULS` and `ADD`, four rows at once.
@@ -117,6 +139,17 @@ impl Dot for Thumb1 {
     #[inline]
     fn dot_chunk(x: &[i8], input_offset: i32, weights: &[i8], bias: &[i32], out: &mut [i32]) {
         chunk_by_blocks(thumb1::dot_blocks, x, input_offset, weights, bias, out);
+    }
+
+    #[inline(always)]
+    fn with_sums<R>(
+        x: &[i8],
+        input_offset: i32,
+        weights: &[i8],
+        bias: &[i32],
+        then: impl FnOnce(&[i32]) -> R,
+    ) -> R {
+        sums_by_blocks(thumb1::dot_blocks, x, input_offset, weights, bias, then)
     }
 }
 
@@ -183,6 +216,61 @@ fn chunk_by_blocks(
         }
     }
     Scalar::dot_chunk(x, offset, weights_rest, bias_rest, out_rest);
+}
+
+/// [`Dot::with_sums`] through a [`Blocks`] kernel: a chunk of whole blocks of four rows
+/// (every chunk of a layer whose width is a multiple of 4) straight into an array the kernel
+/// does not clear first; any other chunk through [`chunk_by_blocks`] into a cleared one.
+#[cfg(all(
+    target_arch = "arm",
+    not(dendrite_dsp),
+    any(dendrite_arch = "v7m", dendrite_arch = "v6m")
+))]
+#[inline(always)]
+fn sums_by_blocks<R>(
+    kernel: Blocks,
+    x: &[i8],
+    offset: i32,
+    weights: &[i8],
+    bias: &[i32],
+    then: impl FnOnce(&[i32]) -> R,
+) -> R {
+    let n = x.len();
+    let rows = bias.len();
+    if n != 0
+        && rows != 0
+        && rows <= DOT_CHUNK
+        && rows.is_multiple_of(4)
+        && n.checked_mul(rows) == Some(weights.len())
+    {
+        let mut sums = core::mem::MaybeUninit::<[i32; DOT_CHUNK]>::uninit();
+        let sums = sums.as_mut_ptr().cast::<i32>();
+        // SAFETY: `weights` holds exactly `rows` rows of `n` ≥ 1 values, `rows` a multiple of 4
+        // (checked above), so `weights + r·n + k` is in bounds for r < rows and k < n, and so
+        // is `x + k`; `bias` holds `rows` words and `sums` `DOT_CHUNK` ≥ `rows` (word-aligned,
+        // exclusively ours). The kernel reads only those and writes the first `rows` words of
+        // `sums`: all of them are initialized when the slice is made.
+        let sums = unsafe {
+            kernel(
+                x.as_ptr(),
+                weights.as_ptr(),
+                n,
+                rows / 4,
+                offset,
+                bias.as_ptr(),
+                sums,
+            );
+            core::slice::from_raw_parts(sums, rows)
+        };
+        return then(sums);
+    }
+    let mut sums = [0i32; DOT_CHUNK];
+    let rows = rows.min(DOT_CHUNK);
+    let (sums, _) = sums.split_at_mut(rows);
+    let (bias, _) = bias.split_at(rows);
+    let weights = weights.get(..rows * n).unwrap_or(weights);
+    chunk_by_blocks(kernel, x, offset, weights, bias, sums);
+    then(sums)
 }
 
 /// [`Dot::dot_rows`] through a [`Blocks`] kernel: [`chunk_by_blocks`] from biases of 0.

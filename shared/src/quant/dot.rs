@@ -96,6 +96,41 @@ pub trait Dot {
             }
         }
     }
+
+    /// Runs `then` on the sums of a chunk: [`dot_chunk`](Dot::dot_chunk)'s `out` for the first
+    /// `min(bias.len(), DOT_CHUNK)` rows, in a scratch array of [`DOT_CHUNK`] words the kernel
+    /// provides, and returns what `then` returns.
+    ///
+    /// The provided method zeroes an array on the stack and calls
+    /// [`dot_chunk`](Dot::dot_chunk); a kernel that writes every sum itself may skip the
+    /// zeroing (code allowed `unsafe` can hand out the words it wrote without clearing the
+    /// array first), which costs more than the requantization of a few units.
+    ///
+    /// # Examples
+    /// ```
+    /// use dendrite_core::quant::{Dot, Scalar};
+    /// let total = Scalar::with_sums(&[1, -2], 1, &[1, 2, -3, 4], &[5, -5], |sums| {
+    ///     assert_eq!(sums, [5, -15]);
+    ///     sums.iter().sum::<i32>()
+    /// });
+    /// assert_eq!(total, -10);
+    /// ```
+    #[inline(always)]
+    fn with_sums<R>(
+        x: &[i8],
+        input_offset: i32,
+        weights: &[i8],
+        bias: &[i32],
+        then: impl FnOnce(&[i32]) -> R,
+    ) -> R {
+        let mut sums = [0i32; DOT_CHUNK];
+        let rows = bias.len().min(DOT_CHUNK);
+        let (sums, _) = sums.split_at_mut(rows);
+        let (bias, _) = bias.split_at(rows);
+        let weights = weights.get(..rows * x.len()).unwrap_or(weights);
+        Self::dot_chunk(x, input_offset, weights, bias, sums);
+        then(sums)
+    }
 }
 
 /// The portable [`Dot`]: one multiply-add per weight, in plain Rust, on every target.

@@ -83,7 +83,7 @@ pub fn fully_connected_with<D: Dot>(
     if n == 0 {
         return;
     }
-    let (Some(&m0), Some(&s0)) = (params.multiplier.first(), params.shift.first()) else {
+    let (Some(_), Some(_)) = (params.multiplier.first(), params.shift.first()) else {
         return;
     };
     let per_channel = params.multiplier.len() > 1;
@@ -102,18 +102,12 @@ pub fn fully_connected_with<D: Dot>(
         return;
     };
     let input_offset = params.input_zero_point.wrapping_neg();
-    let (min, max) = (params.activation_min, params.activation_max);
     let zero_point = ZeroPoint::new(params.output_zero_point);
-    let mut acc = [0i32; DOT_CHUNK];
     let chunks = weights
         .chunks(DOT_CHUNK * n)
         .zip(out.chunks_mut(DOT_CHUNK))
         .zip(bias.chunks(DOT_CHUNK));
     for (first, ((block, out), bias)) in (0..).step_by(DOT_CHUNK).zip(chunks) {
-        let Some(acc) = acc.get_mut(..out.len()) else {
-            return;
-        };
-        D::dot_chunk(x, input_offset, block, bias, acc);
         let scales = if per_channel {
             match (
                 params.multiplier.get(first..first + out.len()),
@@ -125,36 +119,54 @@ pub fn fully_connected_with<D: Dot>(
         } else {
             None
         };
-        match (scales, zero_point) {
-            // Every layer of a model file: per-channel scales, an int8 zero point.
-            (Some((ms, ss)), Some(zero_point)) => {
-                let units = out.iter_mut().zip(acc.iter()).zip(ms.iter().zip(ss));
-                let rescaled = units.map(|((o, &sum), (&m, &s))| {
-                    (o, Rescale::new(m, s).apply_offset(sum, zero_point))
-                });
-                if (min, max) == (i8::MIN, i8::MAX) {
-                    // No fused activation's clamp: int8's range only (`SSAT` on ARMv7-M).
-                    rescaled.for_each(|(o, v)| *o = v.clamp(-128, 127) as i8);
-                } else {
-                    let (min, max) = (i32::from(min), i32::from(max));
-                    rescaled.for_each(|(o, v)| *o = clamp(v, min, max));
-                }
-            }
-            _ => {
-                // Per-tensor scaling (one for the layer) or a zero point beyond int8's range.
+        D::with_sums(x, input_offset, block, bias, |acc| {
+            requantize(acc, scales, zero_point, params, out);
+        });
+    }
+}
+
+/// The requantization of a chunk's sums `acc` into `out`: `scales` per unit (per-channel) or
+/// `params`' first (per-tensor), the output zero point, the clamp.
+#[inline(always)]
+fn requantize(
+    acc: &[i32],
+    scales: Option<(&[i32], &[i32])>,
+    zero_point: Option<ZeroPoint>,
+    params: &Requantize,
+    out: &mut [i8],
+) {
+    let (min, max) = (params.activation_min, params.activation_max);
+    match (scales, zero_point) {
+        // Every layer of a model file: per-channel scales, an int8 zero point.
+        (Some((ms, ss)), Some(zero_point)) => {
+            let units = out.iter_mut().zip(acc).zip(ms.iter().zip(ss));
+            let rescaled = units
+                .map(|((o, &sum), (&m, &s))| (o, Rescale::new(m, s).apply_offset(sum, zero_point)));
+            if (min, max) == (i8::MIN, i8::MAX) {
+                // No fused activation's clamp: int8's range only (`SSAT` on ARMv7-M).
+                rescaled.for_each(|(o, v)| *o = v.clamp(-128, 127) as i8);
+            } else {
                 let (min, max) = (i32::from(min), i32::from(max));
-                let zero_point = params.output_zero_point;
-                let shared = Rescale::new(m0, s0);
-                for (j, (o, &sum)) in out.iter_mut().zip(acc.iter()).enumerate() {
-                    let rescale = match scales {
-                        Some((ms, ss)) => match (ms.get(j), ss.get(j)) {
-                            (Some(&m), Some(&s)) => Rescale::new(m, s),
-                            _ => return,
-                        },
-                        None => shared,
-                    };
-                    *o = clamp(rescale.apply(sum).saturating_add(zero_point), min, max);
-                }
+                rescaled.for_each(|(o, v)| *o = clamp(v, min, max));
+            }
+        }
+        _ => {
+            // Per-tensor scaling (one for the layer) or a zero point beyond int8's range.
+            let (min, max) = (i32::from(min), i32::from(max));
+            let zero_point = params.output_zero_point;
+            let (Some(&m0), Some(&s0)) = (params.multiplier.first(), params.shift.first()) else {
+                return;
+            };
+            let shared = Rescale::new(m0, s0);
+            for (j, (o, &sum)) in out.iter_mut().zip(acc).enumerate() {
+                let rescale = match scales {
+                    Some((ms, ss)) => match (ms.get(j), ss.get(j)) {
+                        (Some(&m), Some(&s)) => Rescale::new(m, s),
+                        _ => return,
+                    },
+                    None => shared,
+                };
+                *o = clamp(rescale.apply(sum).saturating_add(zero_point), min, max);
             }
         }
     }

@@ -1,8 +1,9 @@
 //! The DSP extension's instructions: the four-row loop as a function in assembly (it needs
 //! every register), the rest in Rust around one `asm!` per instruction.
 
-use super::{Dot, Scalar, DOT_BLOCK};
+use super::{Dot, Scalar, DOT_BLOCK, DOT_CHUNK};
 use core::arch::{asm, naked_asm};
+use core::mem::MaybeUninit;
 
 /// `SXTB16`: bytes 0 and 2 of `x`, sign-extended into the two 16-bit halves.
 #[inline(always)]
@@ -298,6 +299,65 @@ pub(super) fn dot_chunk(x: &[i8], offset: i32, weights: &[i8], bias: &[i32], out
         let (w4, w_tail) = r.as_chunks::<4>();
         *s = tail(row(x4, w4, offset2).wrapping_add(b), w_tail, x_tail, offset);
     }
+}
+
+/// [`Dot::with_sums`]: a chunk of whole blocks of four rows over whole words of four inputs
+/// (every chunk of a layer whose widths are multiples of 4) through [`dot_blocks`] straight
+/// into an array it does not clear first; any other chunk through [`dot_chunk`] into a cleared
+/// one.
+#[inline(always)]
+pub(super) fn with_sums<R>(
+    x: &[i8],
+    offset: i32,
+    weights: &[i8],
+    bias: &[i32],
+    then: impl FnOnce(&[i32]) -> R,
+) -> R {
+    let n = x.len();
+    let rows = bias.len();
+    if n != 0
+        && n.is_multiple_of(4)
+        && rows != 0
+        && rows <= DOT_CHUNK
+        && rows.is_multiple_of(4)
+        && n.checked_mul(rows) == Some(weights.len())
+        && (-32768..=32767).contains(&offset)
+    {
+        let offset2 = (offset as u32 & 0xFFFF) | ((offset as u32) << 16);
+        let mut sums = MaybeUninit::<[i32; DOT_CHUNK]>::uninit();
+        let sums = sums.as_mut_ptr().cast::<i32>();
+        // SAFETY: `weights` holds exactly `rows` rows of `n` values, `rows` a multiple of 4 and
+        // `n` of 4 (checked above), so `weights + r·n + k` is in bounds for r < rows and k <
+        // n, and so is `x + k`; `bias` holds `rows` words and `sums` `DOT_CHUNK` ≥ `rows`
+        // (word-aligned, exclusively ours). `dot_blocks` reads only those and writes the first
+        // `rows` words of `sums`: all of them are initialized when the slice is made.
+        let sums = unsafe {
+            dot_blocks(
+                x.as_ptr(),
+                weights.as_ptr(),
+                n,
+                n / 4,
+                offset2,
+                bias.as_ptr(),
+                sums,
+                rows / 4,
+            );
+            core::slice::from_raw_parts(sums, rows)
+        };
+        return then(sums);
+    }
+    let mut sums = [0i32; DOT_CHUNK];
+    let rows = rows.min(DOT_CHUNK);
+    let (sums, _) = sums.split_at_mut(rows);
+    let (bias, _) = bias.split_at(rows);
+    dot_chunk(
+        x,
+        offset,
+        weights.get(..rows * n).unwrap_or(weights),
+        bias,
+        sums,
+    );
+    then(sums)
 }
 
 /// [`Dot::dot_rows`]: [`dot_chunk`] from biases of 0.
