@@ -151,6 +151,13 @@ impl Dot for Thumb1 {
     ) -> R {
         sums_by_blocks(thumb1::dot_blocks, x, input_offset, weights, bias, then)
     }
+
+    /// Four `MULS` of 16-bit halves: ARMv6-M has no long multiply (a 64-bit product is a call
+    /// to `__aeabi_lmul`).
+    #[inline(always)]
+    fn mul_high(a: i32, b: i32) -> i32 {
+        dendrite_core::quant::fixed::mul_high_by_halves(a, b)
+    }
 }
 
 /// A kernel in assembly over whole blocks of four rows, `thumb1::dot_blocks` or

@@ -97,6 +97,16 @@ pub trait Dot {
         }
     }
 
+    /// `⌊a · b / 2^32⌋`, the high word of the 64-bit product, as
+    /// [`fixed::mul_high`](super::fixed::mul_high) computes it: the multiplication of every
+    /// unit's requantization. A core without a long multiply (ARMv6-M) overrides it with
+    /// [`fixed::mul_high_by_halves`](super::fixed::mul_high_by_halves); an override must give
+    /// the same value for every operand.
+    #[inline(always)]
+    fn mul_high(a: i32, b: i32) -> i32 {
+        super::fixed::mul_high(a, b)
+    }
+
     /// Runs `then` on the sums of a chunk: [`dot_chunk`](Dot::dot_chunk)'s `out` for the first
     /// `min(bias.len(), DOT_CHUNK)` rows, in a scratch array of [`DOT_CHUNK`] words the kernel
     /// provides, and returns what `then` returns.

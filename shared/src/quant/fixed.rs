@@ -136,11 +136,11 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
 /// layer in practice) takes the fast path, for any multiplier: with `P = x · m`, `h = -1 -
 /// shift` in `[1, 30]` and `H = ⌊P / 2^32⌋` (the high word of `SMULL`), the rounded
 /// `(P + 2^(31 + h)) >> (32 + h)` is `(H + 2^(h - 1)) >> h` (the low word adds less than one
-/// to a numerator that is otherwise a whole multiple of `2^32`), which is `((H >> (h - 1)) +
-/// 1) >> 1`, because `⌊(⌊y / 2^k⌋ + 1) / 2⌋ = ⌊(y + 2^k) / 2^(k+1)⌋` for integers. `|P| ≤
-/// 2^62`, so `|H| ≤ 2^30` and nothing overflows: `SMULL`, `ASR`, `ADD`, `ASR`, and the test
-/// of the path, `-2 - shift ≤ 29` unsigned. Any other shift goes through
-/// [`multiply_by_quantized_multiplier`] itself.
+/// to a numerator that is otherwise a whole multiple of `2^32`), which is
+/// `((H >> (h - 1)) + 1) >> 1`, because `⌊(⌊y / 2^k⌋ + 1) / 2⌋ = ⌊(y + 2^k) / 2^(k+1)⌋` for
+/// integers. Since `|P| ≤ 2^62`, `|H| ≤ 2^30` and nothing overflows: `SMULL` (or `SMMUL`),
+/// `ASR`, `ADD`, `ASR`, and the test of the path, `-2 - shift ≤ 29` unsigned. Any other shift
+/// goes through [`multiply_by_quantized_multiplier`] itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Rescale {
     multiplier: i32,
@@ -184,7 +184,7 @@ impl Rescale {
     /// `⌊x · multiplier / 2^32⌋`: the high word of `SMULL`.
     #[inline(always)]
     fn high(self, x: i32) -> i32 {
-        ((i64::from(x) * i64::from(self.multiplier)) >> 32) as i32
+        mul_high(x, self.multiplier)
     }
 
     /// `multiply_by_quantized_multiplier(x, multiplier, shift)`, the same bits for every `x`.
@@ -201,12 +201,68 @@ impl Rescale {
     /// saturation can occur there: `|H >> (h - 1)| ≤ 2^30`).
     #[inline(always)]
     pub(crate) fn apply_offset(self, x: i32, zero_point: ZeroPoint) -> i32 {
+        self.apply_offset_by(x, zero_point, mul_high)
+    }
+
+    /// [`apply_offset`](Self::apply_offset) with the high word of the product from `high`,
+    /// which must equal [`mul_high`] (a core's faster way to compute it).
+    #[inline(always)]
+    pub(crate) fn apply_offset_by(
+        self,
+        x: i32,
+        zero_point: ZeroPoint,
+        high: impl Fn(i32, i32) -> i32,
+    ) -> i32 {
         let Some(k) = self.fast_shift() else {
             return general_rescale(x, self.multiplier, self.shift)
                 .saturating_add(zero_point.zero_point);
         };
-        ((self.high(x) >> k) + zero_point.round) >> 1
+        ((high(x, self.multiplier) >> k) + zero_point.round) >> 1
     }
+}
+
+/// `⌊a · b / 2^32⌋`: the high word of the 64-bit product (`SMULL`'s, or `SMMUL`'s).
+///
+/// ```
+/// use dendrite_core::quant::fixed::mul_high;
+/// assert_eq!(mul_high(1 << 20, 1 << 20), 1 << 8);
+/// assert_eq!(mul_high(-1, 1), -1); // -2^-32, floored
+/// ```
+#[inline(always)]
+pub fn mul_high(a: i32, b: i32) -> i32 {
+    ((i64::from(a) * i64::from(b)) >> 32) as i32
+}
+
+/// [`mul_high`] from four 16 × 16-bit products in 32-bit arithmetic: for a core without a
+/// long multiply (ARMv6-M's `MULS` keeps the low word only), where a 64-bit product is a call
+/// to a 64 × 64-bit multiplication routine.
+///
+/// With `a = a_h · 2^16 + a_l` (`a_h = a >> 16` signed, `a_l` the low half unsigned), and `b`
+/// alike, `a · b = a_h b_h · 2^32 + (a_h b_l + a_l b_h) · 2^16 + a_l b_l`; each cross product
+/// fits in an `i32` (`|a_h b_l| < 2^31`), and is split at bit 16 in turn (arithmetic shift and
+/// mask, `c = (c >> 16) · 2^16 + (c & 0xFFFF)`), the low halves summed with `a_l b_l >> 16`
+/// into a carry below `3 · 2^16`, whose bits above 16 join the high word.
+///
+/// ```
+/// use dendrite_core::quant::fixed::{mul_high, mul_high_by_halves};
+/// for (a, b) in [(i32::MIN, i32::MIN), (i32::MAX, i32::MIN), (-7, 123_456_789)] {
+///     assert_eq!(mul_high_by_halves(a, b), mul_high(a, b));
+/// }
+/// ```
+#[inline(always)]
+pub fn mul_high_by_halves(a: i32, b: i32) -> i32 {
+    let (a_high, a_low) = (a >> 16, a & 0xFFFF);
+    let (b_high, b_low) = (b >> 16, b & 0xFFFF);
+    // `a_low · b_low < 2^32`: unsigned.
+    let low = (a_low as u32).wrapping_mul(b_low as u32);
+    let cross_a = a_high.wrapping_mul(b_low);
+    let cross_b = a_low.wrapping_mul(b_high);
+    let carry = (low >> 16) as i32 + (cross_a & 0xFFFF) + (cross_b & 0xFFFF);
+    a_high
+        .wrapping_mul(b_high)
+        .wrapping_add(cross_a >> 16)
+        .wrapping_add(cross_b >> 16)
+        .wrapping_add(carry >> 16)
 }
 
 /// [`multiply_by_quantized_multiplier`] out of line, so that [`Rescale::apply`]'s fast path is
@@ -675,6 +731,19 @@ mod tests {
             let zero_point = ZeroPoint::new(z).unwrap();
             prop_assert_eq!(
                 Rescale::new(m, shift).apply_offset(x, zero_point),
+                multiply_by_quantized_multiplier(x, m, shift).saturating_add(z)
+            );
+        }
+
+        #[test]
+        fn mul_high_by_halves_equals_the_64_bit_product(a: i32, b: i32) {
+            prop_assert_eq!(mul_high_by_halves(a, b), mul_high(a, b));
+        }
+
+        #[test]
+        fn rescale_by_halves_equals_the_general_function(x: i32, m: i32, shift in -40i32..40, z in -128i32..=127) {
+            prop_assert_eq!(
+                Rescale::new(m, shift).apply_offset_by(x, ZeroPoint::new(z).unwrap(), mul_high_by_halves),
                 multiply_by_quantized_multiplier(x, m, shift).saturating_add(z)
             );
         }

@@ -120,7 +120,7 @@ pub fn fully_connected_with<D: Dot>(
             None
         };
         D::with_sums(x, input_offset, block, bias, |acc| {
-            requantize(acc, scales, zero_point, params, out);
+            requantize::<D>(acc, scales, zero_point, params, out);
         });
     }
 }
@@ -128,7 +128,7 @@ pub fn fully_connected_with<D: Dot>(
 /// The requantization of a chunk's sums `acc` into `out`: `scales` per unit (per-channel) or
 /// `params`' first (per-tensor), the output zero point, the clamp.
 #[inline(always)]
-fn requantize(
+fn requantize<D: Dot>(
     acc: &[i32],
     scales: Option<(&[i32], &[i32])>,
     zero_point: Option<ZeroPoint>,
@@ -140,8 +140,12 @@ fn requantize(
         // Every layer of a model file: per-channel scales, an int8 zero point.
         (Some((ms, ss)), Some(zero_point)) => {
             let units = out.iter_mut().zip(acc).zip(ms.iter().zip(ss));
-            let rescaled = units
-                .map(|((o, &sum), (&m, &s))| (o, Rescale::new(m, s).apply_offset(sum, zero_point)));
+            let rescaled = units.map(|((o, &sum), (&m, &s))| {
+                (
+                    o,
+                    Rescale::new(m, s).apply_offset_by(sum, zero_point, D::mul_high),
+                )
+            });
             if (min, max) == (i8::MIN, i8::MAX) {
                 // No fused activation's clamp: int8's range only (`SSAT` on ARMv7-M).
                 rescaled.for_each(|(o, v)| *o = v.clamp(-128, 127) as i8);
