@@ -199,7 +199,7 @@ impl Rescale {
     /// `apply(x).saturating_add(zero_point)`, the same bits for every `x`, with the zero point
     /// added in the fast path's rounding: `((H >> (h - 1)) + 1 + 2 · zero_point) >> 1` (no
     /// saturation can occur there: `|H >> (h - 1)| ≤ 2^30`).
-    #[inline(always)]
+    #[cfg(test)]
     pub(crate) fn apply_offset(self, x: i32, zero_point: ZeroPoint) -> i32 {
         self.apply_offset_by(x, zero_point, mul_high)
     }
