@@ -244,13 +244,14 @@ fn sums_by_blocks<R>(
 ) -> R {
     let n = x.len();
     let rows = bias.len();
+    // The sums' array: the kernel writes it without its being cleared first.
+    let mut sums = core::mem::MaybeUninit::<[i32; DOT_CHUNK]>::uninit();
     if n != 0
         && rows != 0
         && rows <= DOT_CHUNK
         && rows.is_multiple_of(4)
         && n.checked_mul(rows) == Some(weights.len())
     {
-        let mut sums = core::mem::MaybeUninit::<[i32; DOT_CHUNK]>::uninit();
         let sums = sums.as_mut_ptr().cast::<i32>();
         // SAFETY: `weights` holds exactly `rows` rows of `n` ≥ 1 values, `rows` a multiple of 4
         // (checked above), so `weights + r·n + k` is in bounds for r < rows and k < n, and so
@@ -271,7 +272,8 @@ fn sums_by_blocks<R>(
         };
         return then(sums);
     }
-    let mut sums = [0i32; DOT_CHUNK];
+    // The same array, cleared.
+    let sums = sums.write([0; DOT_CHUNK]);
     let rows = rows.min(DOT_CHUNK);
     let (sums, _) = sums.split_at_mut(rows);
     let (bias, _) = bias.split_at(rows);

@@ -119,10 +119,39 @@ pub fn fully_connected_with<D: Dot>(
         } else {
             None
         };
-        D::with_sums(x, input_offset, block, bias, |acc| {
-            requantize::<D>(acc, scales, zero_point, params, out);
-        });
+        chunk::<D>(
+            x,
+            input_offset,
+            block,
+            bias,
+            scales,
+            zero_point,
+            params,
+            out,
+        );
     }
+}
+
+/// One chunk of a layer: its sums from `D` ([`Dot::with_sums`]), then their requantization.
+///
+/// Out of line, so that one frame holds the chunk's sums whichever layer calls it (each layer's
+/// inlined copy would reserve its own: on the Cortex-M4F, 272 more bytes of stack for
+/// 16-32-32-4), for one call per chunk.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn chunk<D: Dot>(
+    x: &[i8],
+    input_offset: i32,
+    weights: &[i8],
+    bias: &[i32],
+    scales: Option<(&[i32], &[i32])>,
+    zero_point: Option<ZeroPoint>,
+    params: &Requantize,
+    out: &mut [i8],
+) {
+    D::with_sums(x, input_offset, weights, bias, |acc| {
+        requantize::<D>(acc, scales, zero_point, params, out);
+    });
 }
 
 /// The requantization of a chunk's sums `acc` into `out`: `scales` per unit (per-channel) or

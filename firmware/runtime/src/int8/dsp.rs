@@ -315,6 +315,8 @@ pub(super) fn with_sums<R>(
 ) -> R {
     let n = x.len();
     let rows = bias.len();
+    // The sums' array: the kernel writes it without its being cleared first.
+    let mut sums = MaybeUninit::<[i32; DOT_CHUNK]>::uninit();
     if n != 0
         && n.is_multiple_of(4)
         && rows != 0
@@ -324,7 +326,6 @@ pub(super) fn with_sums<R>(
         && (-32768..=32767).contains(&offset)
     {
         let offset2 = (offset as u32 & 0xFFFF) | ((offset as u32) << 16);
-        let mut sums = MaybeUninit::<[i32; DOT_CHUNK]>::uninit();
         let sums = sums.as_mut_ptr().cast::<i32>();
         // SAFETY: `weights` holds exactly `rows` rows of `n` values, `rows` a multiple of 4 and
         // `n` of 4 (checked above), so `weights + r·n + k` is in bounds for r < rows and k <
@@ -346,7 +347,8 @@ pub(super) fn with_sums<R>(
         };
         return then(sums);
     }
-    let mut sums = [0i32; DOT_CHUNK];
+    // The same array, cleared.
+    let sums = sums.write([0; DOT_CHUNK]);
     let rows = rows.min(DOT_CHUNK);
     let (sums, _) = sums.split_at_mut(rows);
     let (bias, _) = bias.split_at(rows);
