@@ -156,7 +156,10 @@ fn chunk<D: Dot>(
 
 /// The requantization of a chunk's sums `acc` into `out`: `scales` per unit (per-channel) or
 /// `params`' first (per-tensor), the output zero point, the clamp.
-#[inline(always)]
+///
+/// Out of line too: its loop then has the registers to itself (inlined into [`chunk`], the
+/// Cortex-M4F build keeps a constant of the loop on the stack).
+#[inline(never)]
 fn requantize<D: Dot>(
     acc: &[i32],
     scales: Option<(&[i32], &[i32])>,
