@@ -4,8 +4,15 @@
 //! Every int8 network of dendrite-core ([`QuantizedModel`](super::QuantizedModel),
 //! [`Int8NetworkRef`](crate::Int8NetworkRef), the type `model!` generates for an int8 model
 //! file) computes its fully-connected layers through [`fully_connected_with`]: the integer
-//! sums come from a [`Dot`] implementation, everything else (bias, requantization, clamp,
-//! softmax, tables) is dendrite-core's code, the same on every target.
+//! sums come from a [`Dot`] implementation, everything else (requantization, clamp, softmax,
+//! tables) is dendrite-core's code, the same on every target.
+//!
+//! A layer's units go to the kernel in chunks of up to [`DOT_CHUNK`] rows
+//! ([`Dot::with_sums`]: one call per chunk, each sum started from its bias, in an array the
+//! kernel provides), then through dendrite-core's requantization loop. A kernel needs only
+//! [`Dot::dot_rows`] (blocks of up to [`DOT_BLOCK`] rows); the other methods have provided
+//! versions built on it, which a kernel overrides to loop over the blocks itself, skip the
+//! clearing of the array, or multiply faster ([`Dot::mul_high`]).
 //!
 //! [`Scalar`] is the portable implementation, the default everywhere. A target with faster
 //! instructions (the Cortex-M4/M7/M33 DSP extension's `SMLAD` on pairs of sign-extended bytes,
