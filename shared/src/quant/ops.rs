@@ -68,7 +68,7 @@ pub fn fully_connected(
 /// [`fully_connected`] with the inner products from `D` (a target's faster kernel: see
 /// [`Dot`]): the same bits as [`Scalar`] for any `D` that meets the contract.
 ///
-/// The units go through `D` in chunks of up to [`DOT_CHUNK`] (one [`Dot::dot_chunk`] call
+/// The units go through `D` in chunks of up to [`DOT_CHUNK`] (one [`Dot::with_sums`] call
 /// each, the sums started from the biases), then through a requantization loop that holds the
 /// layer's constants in registers.
 #[inline(always)]
