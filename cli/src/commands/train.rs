@@ -637,20 +637,21 @@ fn quantize_trained(
     };
     let classifies = spec.task() == TaskKind::Classification;
     let labels = |d: &dendrite_trainer::data::Dataset| {
-        classifies.then(|| d.labels.iter().map(|&l| l as usize).collect())
+        classifies
+            .then(|| super::int8::Known::Classes(d.labels.iter().map(|&l| l as usize).collect()))
     };
     let label = spec.data.label.as_deref().filter(|_| classifies);
     let calibration = match &q.calibration {
         Some(path) => super::int8::Rows::read(float, path, label)?,
         None => super::int8::Rows {
             x: raw_train.iter().copied().collect(),
-            labels: labels(&data.train),
+            known: labels(&data.train),
         },
     };
     let test = match (raw_test, &data.test) {
         (Some(x), Some(t)) => Some(super::int8::Rows {
             x: x.iter().copied().collect(),
-            labels: labels(t),
+            known: labels(t),
         }),
         _ => None,
     };
