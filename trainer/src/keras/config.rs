@@ -35,6 +35,17 @@ pub(crate) enum Step {
         name: String,
         activation: Activation,
     },
+    /// `BatchNormalization` at inference: `gamma · (x - moving_mean) / sqrt(moving_variance +
+    /// epsilon) + beta`, per feature; folded into the neighbouring Dense layer.
+    BatchNormalization {
+        name: String,
+        key: String,
+        epsilon: f32,
+        /// Whether the layer has `beta` (else 0).
+        center: bool,
+        /// Whether the layer has `gamma` (else 1).
+        scale: bool,
+    },
 }
 
 /// The model's chain: input width and the layers that compute something.
@@ -130,6 +141,21 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Plan> {
                 steps.push(Step::Activation {
                     name: lname,
                     activation,
+                });
+            }
+            "BatchNormalization" => {
+                if !last_axis(lc.get("axis")) {
+                    return Err(unsupported(
+                        "a BatchNormalization over another axis than the last",
+                    ));
+                }
+                let flag = |k: &str| lc.get(k).and_then(Value::as_bool).unwrap_or(true);
+                steps.push(Step::BatchNormalization {
+                    name: lname,
+                    key,
+                    epsilon: lc.get("epsilon").and_then(Value::as_f64).unwrap_or(1e-3) as f32,
+                    center: flag("center"),
+                    scale: flag("scale"),
                 });
             }
             "ReLU" => {
