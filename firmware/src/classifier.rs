@@ -36,9 +36,21 @@ pub trait Classifier: Sized {
     /// the forward pass applies to a raw input).
     fn standardization(&self) -> (&[f32], &[f32]);
 
+    /// Runs the forward pass on `x`, writing its outputs into `out` (every value overwritten).
+    /// False, with nothing run, when `x` does not have [`INPUT`](Self::INPUT) values or `out`
+    /// is not as wide as the network's output (callers check first).
+    fn forward_into(&self, x: &[f32], out: &mut [f32]) -> bool;
+
+    /// Hands `f` an array for one pass's outputs, as wide as the network's output, in this
+    /// call's frame: a caller that measures a pass ([`forward_into`](Self::forward_into)) inside
+    /// `f` measures the pass alone, the outputs being the caller's.
+    fn with_outputs<R>(&self, f: impl FnOnce(&mut [f32]) -> R) -> R;
+
     /// Runs the forward pass on `x` and hands the outputs to `f`. `None` when `x` does not
     /// have [`INPUT`](Self::INPUT) values (callers check first).
-    fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R>;
+    fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R> {
+        self.with_outputs(|out| self.forward_into(x, out).then(|| f(out)))
+    }
 
     /// Runs the forward pass on `x` `times` times and discards the results without letting
     /// the compiler know: what [`RequestView::Cost`](dendrite_core::protocol::RequestView::Cost)
@@ -68,17 +80,27 @@ impl Classifier for dendrite_network::Model {
         (mean, std)
     }
 
-    fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R> {
-        let x = x.try_into().ok()?;
-        Some(f(&self.forward(x)))
+    fn forward_into(&self, x: &[f32], out: &mut [f32]) -> bool {
+        let (Ok(x), Ok(out)) = (x.try_into(), out.try_into()) else {
+            return false;
+        };
+        dendrite_network::Model::forward_into(self, x, out);
+        true
+    }
+
+    fn with_outputs<R>(&self, f: impl FnOnce(&mut [f32]) -> R) -> R {
+        f(&mut [0.0; dendrite_network::OUTPUT])
     }
 
     fn forward_repeatedly(&self, x: &[f32], times: u32) {
         let Ok(x) = x.try_into() else {
             return;
         };
+        // One output array for every pass, outside them, as a caller keeps it.
+        let mut out = [0.0; dendrite_network::OUTPUT];
         for _ in 0..times {
-            core::hint::black_box(self.forward(core::hint::black_box(x)));
+            dendrite_network::Model::forward_into(self, core::hint::black_box(x), &mut out);
+            core::hint::black_box(&mut out);
         }
     }
 }

@@ -586,11 +586,17 @@ impl Classifier for Halver {
     fn standardization(&self) -> (&[f32], &[f32]) {
         (&self.mean, &self.std)
     }
-    fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R> {
-        let x: [f32; 3] = x.try_into().ok()?;
+    fn forward_into(&self, x: &[f32], out: &mut [f32]) -> bool {
+        let (Ok(x), Ok(out)) = (<[f32; 3]>::try_from(x), <&mut [f32; 3]>::try_from(out)) else {
+            return false;
+        };
         let mut z = x;
         dendrite_core::kernel::standardize(&mut z, &self.mean, &self.std);
-        Some(f(&z.map(|v| v / 2.0)))
+        *out = z.map(|v| v / 2.0);
+        true
+    }
+    fn with_outputs<R>(&self, f: impl FnOnce(&mut [f32]) -> R) -> R {
+        f(&mut [0.0; 3])
     }
     fn forward_repeatedly(&self, _: &[f32], _: u32) {}
 }

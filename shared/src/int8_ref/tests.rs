@@ -248,6 +248,10 @@ fn in_place_network_computes_the_slice_models_bits() {
                 let (mut a, mut b) = (vec![0i8; len], vec![0i8; len]);
                 let bits = net.predict_in::<Reordered>(&x, &mut a, &mut b);
                 assert_eq!(bits.map(f32::to_bits), want.map(f32::to_bits), "{len}");
+                // Into the caller's array: every output overwritten, whatever it held.
+                let mut into = [f32::NAN; 3];
+                net.predict_into::<Scalar>(&x, &mut a, &mut b, &mut into);
+                assert_eq!(into.map(f32::to_bits), want.map(f32::to_bits), "{len}");
             }
             let q = net.predict_quantized(&x);
             let mut q_in = [0i8; 5];
