@@ -36,21 +36,16 @@ pub trait Classifier: Sized {
     /// the forward pass applies to a raw input).
     fn standardization(&self) -> (&[f32], &[f32]);
 
-    /// Runs the forward pass on `x`, writing its outputs into `out` (every value overwritten).
-    /// False, with nothing run, when `x` does not have [`INPUT`](Self::INPUT) values or `out`
-    /// is not as wide as the network's output (callers check first).
-    fn forward_into(&self, x: &[f32], out: &mut [f32]) -> bool;
-
-    /// Hands `f` an array for one pass's outputs, as wide as the network's output, in this
-    /// call's frame: a caller that measures a pass ([`forward_into`](Self::forward_into)) inside
-    /// `f` measures the pass alone, the outputs being the caller's.
-    fn with_outputs<R>(&self, f: impl FnOnce(&mut [f32]) -> R) -> R;
-
     /// Runs the forward pass on `x` and hands the outputs to `f`. `None` when `x` does not
     /// have [`INPUT`](Self::INPUT) values (callers check first).
-    fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R> {
-        self.with_outputs(|out| self.forward_into(x, out).then(|| f(out)))
-    }
+    fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R>;
+
+    /// Hands `measure` one forward pass on `x` to run (a stack measurement, which returns the
+    /// bytes it found) and returns what it returns: the pass writes its outputs into an array
+    /// declared before `measure` runs, the caller's, so `measure` sees the pass alone, as
+    /// [`RequestView::Cost`](dendrite_core::protocol::RequestView::Cost) reports it. 0, with
+    /// nothing run, when `x` does not have [`INPUT`](Self::INPUT) values.
+    fn measure_forward(&self, x: &[f32], measure: impl FnOnce(&mut dyn FnMut()) -> u32) -> u32;
 
     /// Runs the forward pass on `x` `times` times and discards the results without letting
     /// the compiler know: what [`RequestView::Cost`](dendrite_core::protocol::RequestView::Cost)
@@ -80,16 +75,22 @@ impl Classifier for dendrite_network::Model {
         (mean, std)
     }
 
-    fn forward_into(&self, x: &[f32], out: &mut [f32]) -> bool {
-        let (Ok(x), Ok(out)) = (x.try_into(), out.try_into()) else {
-            return false;
-        };
-        dendrite_network::Model::forward_into(self, x, out);
-        true
+    fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R> {
+        let mut out = [0.0; dendrite_network::OUTPUT];
+        dendrite_network::Model::forward_into(self, x.try_into().ok()?, &mut out);
+        Some(f(&out))
     }
 
-    fn with_outputs<R>(&self, f: impl FnOnce(&mut [f32]) -> R) -> R {
-        f(&mut [0.0; dendrite_network::OUTPUT])
+    fn measure_forward(&self, x: &[f32], measure: impl FnOnce(&mut dyn FnMut()) -> u32) -> u32 {
+        let Ok(x) = x.try_into() else {
+            return 0;
+        };
+        let mut out = [0.0; dendrite_network::OUTPUT];
+        // The pass alone in the measured closure: thin references to the input and outputs.
+        let bytes = measure(&mut || dendrite_network::Model::forward_into(self, x, &mut out));
+        // Read after the pass, outside the measurement: the pass is neither elided nor cut short.
+        core::hint::black_box(&out);
+        bytes
     }
 
     fn forward_repeatedly(&self, x: &[f32], times: u32) {

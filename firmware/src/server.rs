@@ -394,14 +394,9 @@ fn cost<C: Classifier, B: Platform>(
     platform: &mut B,
 ) -> CostReport {
     // The network's RAM is what the pass needs beyond its caller's input and outputs: the
-    // outputs go into an array declared outside the measured closure (a caller keeping them
-    // owns them), and are handed to `black_box`, so the pass is neither elided nor cut short.
-    let stack_bytes = network.with_outputs(|out| {
-        platform.stack_used_by(&mut || {
-            network.forward_into(x, out);
-            core::hint::black_box(&mut *out);
-        })
-    });
+    // outputs go into an array declared outside the measured pass (a caller keeping them owns
+    // them).
+    let stack_bytes = network.measure_forward(x, |pass| platform.stack_used_by(pass));
     let iterations = iterations.min(protocol::MAX_COST_ITERATIONS);
     let start = platform.ticks();
     network.forward_repeatedly(x, iterations);
