@@ -369,6 +369,10 @@ fn int8_layers(
             l.activation_max
         )
     });
+    // Read from a region, each layer is one reference to its words in the file, its arrays
+    // and parameters found at offsets fixed by its widths when it runs
+    // (`dendrite_core::Int8WordsRef`): 4 bytes a layer in the network value, not 60.
+    let ty = if compiled_in { ty } else { words_chain(widths, layers) };
     let mut statics = String::new();
     for i in (0..layers.len()).filter(|_| compiled_in) {
         let l = q(i);
@@ -394,6 +398,38 @@ fn int8_layers(
         }
     }
     Layers { ty, value, statics }
+}
+
+/// `Int8WordsChainRef<w0, w1, WORDS0, A0, … Int8WordsRef<w_{n-1}, w_n, WORDS, A_{n-1}>>`: the
+/// int8 layers read from a region, each one reference to its words, whose count
+/// `dendrite_core::int8_layer_words` computes.
+fn words_chain(widths: &[usize], layers: &[format::LayerView<'_>]) -> String {
+    let n = layers.len();
+    let words = |i: usize| {
+        format!(
+            "{{ ::dendrite_core::int8_layer_words({}, {}, ::dendrite_core::Activation::{:?}) }}",
+            widths[i + 1],
+            widths[i],
+            layers[i].activation
+        )
+    };
+    let mut ty = format!(
+        "::dendrite_core::Int8WordsRef<'static, {}, {}, {}, {}>",
+        widths[n - 1],
+        widths[n],
+        words(n - 1),
+        marker(layers[n - 1].activation)
+    );
+    for i in (0..n - 1).rev() {
+        ty = format!(
+            "::dendrite_core::Int8WordsChainRef<'static, {}, {}, {}, {}, {ty}>",
+            widths[i],
+            widths[i + 1],
+            words(i),
+            marker(layers[i].activation)
+        );
+    }
+    ty
 }
 
 fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> String {
