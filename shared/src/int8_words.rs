@@ -144,8 +144,9 @@ impl<'a, const IN: usize, const OUT: usize, const WORDS: usize, A: Act>
             }
             Activation::Linear | Activation::Relu => QuantizedActivation::None,
         };
-        // The clamp was checked to be int8 when the file was read.
-        let clamp = |i: usize| word(i).and_then(|v| i8::try_from(v).ok());
+        // The clamp was checked to be int8 when the file was read, and `view` checked these
+        // conversions against it: no test on each pass.
+        let clamp = |i: usize| word(i).map(|v| v as i8);
         Some(Int8DenseRef::new(
             rows.try_into().ok()?,
             self.units(Self::BIAS)?,
