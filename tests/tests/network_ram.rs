@@ -105,8 +105,9 @@ fn a_16_32_32_4_model_takes_at_most_512_bytes_in_f32_and_1_5_kb_in_int8() {
     let quantized = int8::dir().join("16-32-32-4.int8.postcard");
     for board in [on("mps2-an386"), on("microbit")] {
         network_ram(board, &firmware_for(&float, board), &float, 512);
-        // dendrite-core's int8 pass (`Int8NetworkRef`) keeps two int8 arrays per layer (its
-        // outputs and its logits) besides the quantized input and the dequantized outputs.
+        // dendrite-core's int8 pass (`Int8NetworkRef::predict_into`) runs in two int8 buffers
+        // of the widest activation; the network value is one reference per layer
+        // (`Int8WordsRef`): 308 B on the M4F, 404 B on the M0.
         network_ram(board, &firmware_for(&quantized, board), &quantized, 1536);
     }
 }
@@ -120,9 +121,10 @@ fn a_256_128_64_10_model_runs_from_flash_in_2_kb_on_the_m4f() {
     assert!(bytes.len() > 160_000);
     std::fs::write(&path, bytes).expect("writing the model");
     let board = on("mps2-an386");
-    // 1,960 B: the standardized copy of the input (1 KB) is the first layer's input only
+    // 1,896 B: the standardized copy of the input (1 KB) is the first layer's input only
     // (`LayersRef::forward_prepared`), so the later layers' activations reuse its stack; it
-    // was 2,224 B while the copy lived through the whole pass.
+    // was 2,224 B while the copy lived through the whole pass (and 1,960 B while the pass
+    // returned its outputs into the measured frames).
     network_ram(board, &firmware_for(&path, board), &path, 2048);
 }
 
@@ -149,7 +151,9 @@ fn the_int8_anomaly_detection_autoencoder_takes_at_most_4_kb_on_the_m4f() {
     let path = dir.path().join("autoencoder-640-8-640.int8.postcard");
     std::fs::write(&path, bytes).expect("writing the int8 model");
     let board = on("mps2-an386");
-    // The two 640-byte int8 activations, the network value and the frames; the 640 f32
-    // outputs (2,560 B) are the caller's array, which a caller keeping them adds.
+    // 1,504 B: the two 640-byte int8 activations, the frames and the network value (one
+    // reference per layer); the 640 f32 outputs (2,560 B) are the caller's array, which a
+    // caller keeping them adds (4,064 B). It was 7,232 B while the pass built its outputs in
+    // its own frame and returned them by value, and kept 60 bytes per layer in the value.
     network_ram(board, &firmware_for(&path, board), &path, 4096);
 }

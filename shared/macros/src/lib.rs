@@ -372,7 +372,11 @@ fn int8_layers(
     // Read from a region, each layer is one reference to its words in the file, its arrays
     // and parameters found at offsets fixed by its widths when it runs
     // (`dendrite_core::Int8WordsRef`): 4 bytes a layer in the network value, not 60.
-    let ty = if compiled_in { ty } else { words_chain(widths, layers) };
+    let ty = if compiled_in {
+        ty
+    } else {
+        words_chain(widths, layers)
+    };
     let mut statics = String::new();
     for i in (0..layers.len()).filter(|_| compiled_in) {
         let l = q(i);
