@@ -61,7 +61,9 @@ use format::{ModelView, Task};
 ///   `dendrite_core::class_of`), `class_name(class)` and `predict_batch`.
 ///
 /// Either way the forward pass reads the weights in place: the model costs the RAM of its
-/// activations only.
+/// activations only. With `region`, an int8 model keeps each layer as one reference to its
+/// words in the file (`dendrite_core::Int8WordsRef`), its arrays and parameters found when it
+/// runs: a few bytes a layer in the model value.
 ///
 /// An **int8** model file (`dendrite quantize`, or a TFLite int8 model through `dendrite
 /// import`) gives the same API over a `dendrite_core::Int8NetworkRef`: `predict` standardizes
