@@ -32,6 +32,11 @@ fn main() -> Result<()> {
     let (verb, rest) = args
         .split_first()
         .map_or(("help", &[][..]), |(v, r)| (v.as_str(), r));
+    // `cargo xtask VERB --help` shows the verbs and their options, whatever the verb.
+    if rest.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return Ok(());
+    }
     match verb {
         "setup" => setup::all().and_then(|()| setup::aarch64().map(drop)),
         "demo" => demo(rest),

@@ -25,12 +25,14 @@ use dendrite_tests::models;
 use object::{Object, ObjectSection};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::shell::{firmware_source, root};
 
 /// Forward passes timed per `Cost` request.
 const COST_ITERATIONS: u32 = 10_000;
+/// Forward passes of the short run that sets the time allowed for [`COST_ITERATIONS`].
+const COST_PROBE: u32 = 100;
 
 /// Section sizes of a firmware ELF, in bytes.
 struct Sections {
@@ -143,6 +145,16 @@ pub fn cost(args: &[String]) -> Result<()> {
         for model in options.models(board)? {
             let elf = firmware::for_model(&firmware_source(), &model, board, true)?;
             let mut qemu = boot(&elf, &model, board, true)?;
+            // A short run first: its wall time bounds the long one's, however slow the model
+            // (the soft-float cores, the autoencoder) or however loaded the machine.
+            let started = Instant::now();
+            qemu.link()
+                .cost(COST_PROBE)
+                .with_context(|| format!("asking {} for the cost", board.name))?;
+            let expected = started.elapsed() * (COST_ITERATIONS / COST_PROBE);
+            qemu.link()
+                .port_mut()
+                .set_timeout((expected * 4).max(Duration::from_secs(60)));
             let report = qemu
                 .link()
                 .cost(COST_ITERATIONS)
