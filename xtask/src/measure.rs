@@ -5,7 +5,10 @@
 //! with the `object` crate; the stack high-water mark is the firmware's own `SelfCheck` report
 //! (a painted stack) after 2,000 predictions under QEMU, and the network's RAM
 //! (`network_ram_bytes`: the network value's own bytes plus the stack one forward pass uses
-//! below its caller's frame, painted just before it) the firmware's `Cost` report of one pass.
+//! below its caller's frame, painted just before it; the memory the inference needs beyond its
+//! caller's own input and output buffers, the pass writing its outputs into an array the
+//! caller declared: a caller keeping the f32 outputs adds 4 bytes per output) the firmware's
+//! `Cost` report of one pass.
 //! Instructions per inference come from the `Cost` request under `qemu-system-arm -icount
 //! shift=0` (one instruction per virtual nanosecond), net of an empty loop of as many turns. The
 //! emulated boards are measured with the seed model, a 16-32-32-4 model and a 64-32-10 model,
@@ -70,7 +73,10 @@ impl Sections {
 }
 
 /// `cargo xtask size [--json] [--model FILE] [--board NAME]`: flash, static RAM, stack
-/// high-water mark and the network's RAM of every board's firmware.
+/// high-water mark and the network's RAM of every board's firmware. In the JSON,
+/// `network_ram_bytes` is `network.value_bytes` (the network value) plus
+/// `network.forward_stack_bytes` (the stack of one pass, the outputs in the caller's array
+/// outside it): the input and the outputs are the caller's, not counted.
 pub fn size(args: &[String]) -> Result<()> {
     let options = Options::parse(args)?;
     let mut rows = Vec::new();
@@ -108,7 +114,8 @@ pub fn size(args: &[String]) -> Result<()> {
         return Ok(());
     }
     println!("flash = .vector_table + .text + .rodata + .data; static RAM = .data + .bss; stack after 2,000 predictions;");
-    println!("network RAM = the network value + the stack of one forward pass (weights read in place from flash)");
+    println!("network RAM = the network value + the stack of one forward pass (weights read in place from flash;");
+    println!("the caller's input and outputs not counted: keeping the f32 outputs adds 4 bytes per output)");
     println!(
         "{:<14} {:<11} {:<37} {:>7} {:>7} {:>7} {:>8}",
         "board", "core", "architecture", "flash", "RAM", "stack", "network"
