@@ -102,12 +102,44 @@ def build_models():
     return models, data
 
 
+def batch_normalization_models():
+    """BatchNormalization folded into a neighbouring Dense layer: after a Dense layer without
+    activation (the usual Dense, BatchNormalization, Activation), and before the first Dense
+    layer, with moving statistics, scales and offsets far from the defaults."""
+    rng = np.random.default_rng(5)
+
+    def stats(bn, width, scale=True, center=True):
+        values = []
+        if scale:
+            values.append(rng.uniform(-2.0, 2.0, width).astype(np.float32))
+        if center:
+            values.append(rng.normal(0.0, 1.0, width).astype(np.float32))
+        values.append(rng.normal(3.0, 2.0, width).astype(np.float32))
+        values.append(rng.uniform(0.1, 20.0, width).astype(np.float32))
+        bn.set_weights(values)
+
+    after = keras.Sequential([keras.Input((5,)), layers.Dense(6), layers.BatchNormalization(),
+                              layers.Activation("relu"), layers.Dense(3, activation="softmax")])
+    stats(after.layers[1], 6)
+    before = keras.Sequential([keras.Input((5,)), layers.BatchNormalization(epsilon=0.01),
+                               layers.Dense(4, activation="tanh"),
+                               layers.BatchNormalization(center=False, scale=False),
+                               layers.Dense(2, activation="softmax")])
+    stats(before.layers[0], 5)
+    stats(before.layers[2], 4, scale=False, center=False)
+    return {"batchnorm_after_dense": after, "batchnorm_before_dense": before}
+
+
 def refused_models():
     """Models Dendrite must refuse, each with a layer it does not support."""
     conv = keras.Sequential([keras.Input((8, 1)), layers.Conv1D(2, 3), layers.Flatten(),
                              layers.Dense(2, activation="softmax")])
     gelu = keras.Sequential([keras.Input((3,)), layers.Dense(2, activation="gelu")])
-    return {"refused_conv1d": conv, "refused_gelu": gelu}
+    # A BatchNormalization between a relu and a tanh: no Dense layer to fold it into.
+    batchnorm = keras.Sequential([keras.Input((3,)), layers.Dense(4, activation="relu"),
+                                  layers.BatchNormalization(), layers.Activation("tanh"),
+                                  layers.Dense(2, activation="softmax")])
+    return {"refused_conv1d": conv, "refused_gelu": gelu, "refused_batchnorm": batchnorm}
 
 
 def tf_keras2_h5(model, path):
@@ -224,6 +256,9 @@ def write():
     models["normalization_adapted"].save(OUT / "normalization_adapted.h5")
     models["functional"].save_weights(OUT / "functional.weights.h5")
     (OUT / "functional.config.json").write_text(models["functional"].to_json())
+    for name, model in batch_normalization_models().items():
+        model.save(OUT / f"{name}.keras")
+        save_predictions(name, model, x)
     for name, model in refused_models().items():
         model.save(OUT / f"{name}.keras")
     training_fixtures()

@@ -55,6 +55,9 @@ MODELS = {
     "dense_sigmoid": (6, [(12, "relu"), (3, "sigmoid")], "binary_crossentropy", {}),
     "dense_tanh": (5, [(12, "relu6"), (3, "tanh")], "mse", {"regression": True}),
     "regression": (8, [(16, "relu"), (8, "relu"), (1, "linear")], "mse", {"regression": True}),
+    # An input of two dimensions through Keras' Flatten: the converter emits a RESHAPE whose
+    # new shape is computed at run time (SHAPE, STRIDED_SLICE, PACK) for the dynamic batch.
+    "flatten": (8, [(10, "relu"), (3, "softmax")], "categorical_crossentropy", {"input_shape": (2, 4)}),
 }
 
 
@@ -62,25 +65,33 @@ def build(name, seed):
     features, layers, loss, flags = MODELS[name]
     keras.utils.set_random_seed(seed)
     classes = layers[-1][0]
-    x, y = dataset(seed, features, classes, **flags)
+    shape = flags.get("input_shape")
+    x, y = dataset(seed, features, classes, regression=flags.get("regression", False))
     if flags.get("regression") and layers[-1][1] == "tanh":
         y = np.tanh(y)
-    model = keras.Sequential([keras.Input((features,))] + [keras.layers.Dense(u, activation=a) for u, a in layers])
+    head = [keras.Input(shape), keras.layers.Flatten()] if shape else [keras.Input((features,))]
+    if shape:
+        x = x.reshape((-1,) + shape)
+    model = keras.Sequential(head + [keras.layers.Dense(u, activation=a) for u, a in layers])
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss)
     model.fit(x, y, epochs=15, batch_size=32, verbose=0)
     return model, x
 
 
-def convert(model, x, int8, per_tensor=False, int8_io=True):
+def convert(model, x, int8, per_tensor=False, int8_io=True, float16=False):
     with tempfile.TemporaryDirectory() as tmp:
         model.export(tmp, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        if float16:
+            # Float16 weights, widened to float32 by DEQUANTIZE operators before the float kernels.
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.target_spec.supported_types = [tf.float16]
         if int8:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
 
             def representative():
                 for row in x[:200]:
-                    yield [row[None, :]]
+                    yield [row[None, ...]]
 
             converter.representative_dataset = representative
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -113,7 +124,7 @@ def run_reference(flatbuffer, inputs):
     ops = sorted({op["op_name"] for op in interpreter._get_ops_details()})
     outputs = []
     for row in inputs:
-        interpreter.set_tensor(inp["index"], row[None, :].astype(inp["dtype"]))
+        interpreter.set_tensor(inp["index"], row.reshape(inp["shape"]).astype(inp["dtype"]))
         interpreter.invoke()
         outputs.append(interpreter.get_tensor(out["index"])[0].copy())
     return tensor_info(inp), tensor_info(out), ops, np.array(outputs)
@@ -164,7 +175,7 @@ def main():
         if only is not None and name not in only:
             continue
         model, x = build(name, args.seed + i)
-        rows = x[-ROWS:]  # held out of the representative set (first 200 rows)
+        rows = x[-ROWS:].reshape(ROWS, -1)  # held out of the representative set (first 200 rows)
         # Int8 in and out: the raw integers are compared, no float at either end.
         fb = convert(model, x, int8=True)
         info = run_reference(fb, quantize_inputs(rows, {"scale": [1.0], "zero_point": [0]}))[0]
@@ -177,6 +188,9 @@ def main():
             write(out_dir, f"{name}.int8_float_io", fb, rows, "float in/out around int8: QUANTIZE ... DEQUANTIZE")
             fb = convert(model, x, int8=False)
             write(out_dir, f"{name}.f32", fb, rows, "float32", calibration=x[:200])
+        if name == "regression":
+            fb = convert(model, x, int8=False, float16=True)
+            write(out_dir, f"{name}.f16", fb, rows, "float16 weights widened by DEQUANTIZE, float32 kernels")
 
     # An operator Dendrite refuses by name: a dense layer then a leaky relu.
     keras.utils.set_random_seed(args.seed)

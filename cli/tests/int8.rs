@@ -144,8 +144,9 @@ fn fixture(dir: &Path, name: &str) -> Fixture {
     }
 }
 
-const INT8_FIXTURES: [&str; 5] = [
+const INT8_FIXTURES: [&str; 6] = [
     "dense_softmax.int8",
+    "flatten.int8",
     "dense_softmax.int8_per_tensor",
     "dense_sigmoid.int8",
     "dense_tanh.int8",

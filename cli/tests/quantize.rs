@@ -2,7 +2,7 @@
 //! stays within one point of the float model's, and the int8 network is smaller.
 
 use dendrite_trainer::data::{read_csv, CsvColumns};
-use dendrite_trainer::quantize::{asymmetric_params, compare, quantize, Int8Activation};
+use dendrite_trainer::quantize::{asymmetric_params, compare, quantize, Int8Activation, Truth};
 use dendrite_trainer::HostModel;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -76,7 +76,7 @@ fn int8_iris_is_within_one_point_of_float_on_held_out_rows() {
             ),
             (1.0 / 256.0, -128)
         );
-        let report = compare(&model, &q, &test, Some(&labels)).unwrap();
+        let report = compare(&model, &q, &test, Some(Truth::Classes(&labels))).unwrap();
         eprintln!("seed {seed}: {report:?}");
         assert!(report.max_abs_diff < 0.1, "{report:?}");
         // 4-16-8-3: 216 weights, 27 biases and 27 multipliers and shifts: 459 bytes
@@ -151,7 +151,7 @@ fn int8_seed_tutorial_is_within_one_point_of_float() {
     let (held_out, labels) = datasets::seed(1000, &mut rng);
     let x: Vec<f32> = held_out.iter().copied().collect();
     let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
-    let report = compare(&float, &q, &x, Some(&labels)).unwrap();
+    let report = compare(&float, &q, &x, Some(Truth::Classes(&labels))).unwrap();
     eprintln!("seed tutorial, 1000 held-out rows: {report:?}");
     let (f, i) = (
         report.float_accuracy.unwrap(),
@@ -179,5 +179,149 @@ fn quantized_iris_round_trips_through_the_model_file() {
     let back = dendrite_trainer::quantize::QuantizedModel::from_model_bytes(&bytes).unwrap();
     for row in calibration.chunks(4) {
         assert_eq!(back.predict(row).unwrap(), q.predict(row).unwrap());
+    }
+}
+
+/// Runs `dendrite` in the repository; its standard output as JSON.
+fn dendrite_json(args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_dendrite"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("dendrite runs");
+    assert!(
+        out.status.success(),
+        "dendrite {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on standard output")
+}
+
+#[test]
+fn quantize_scores_a_regression_against_its_targets_as_evaluate_does() {
+    let dir = scratch("quantize-regression");
+    let float = dir.path().join("sine.postcard");
+    let int8 = dir.path().join("sine.int8.postcard");
+    let (f, q) = (float.to_str().unwrap(), int8.to_str().unwrap());
+    // `train --quantize` reports the int8 model's errors on the training rows too.
+    let out = Command::new(env!("CARGO_BIN_EXE_dendrite"))
+        .args([
+            "train",
+            "--spec",
+            "examples/sine.toml",
+            "--epochs",
+            "20",
+            "--quantize",
+        ])
+        .args(["--verbose", "0", "--out", f])
+        .current_dir(repo())
+        .output()
+        .expect("dendrite runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mse = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("mse"))
+        .unwrap();
+    assert!(!mse.contains(" - "), "{text}");
+    let test = "examples/data/sine_test.csv";
+    let report = dendrite_json(&[
+        "quantize",
+        "--model",
+        f,
+        "--calibration",
+        "examples/data/sine_train.csv",
+        "--test",
+        test,
+        "--label",
+        "y",
+        "--json",
+        "--out",
+        q,
+    ]);
+    let t = &report["test"];
+    assert_eq!(t["task"], "regression");
+    // A regression has no classes: no accuracy, no top-output agreement.
+    assert!(
+        t["float_accuracy"].is_null() && t["agreement"].is_null(),
+        "{t}"
+    );
+    // The mean squared errors are evaluate's, for the float file and the int8 file.
+    for (file, key) in [(f, "float_loss"), (q, "int8_loss")] {
+        let e = dendrite_json(&["evaluate", "--model", file, "--data", test, "--json"]);
+        let (mse, reported) = (e["mse"].as_f64().unwrap(), t[key].as_f64().unwrap());
+        assert!(
+            (mse - reported).abs() <= 1e-9 * mse.max(1.0),
+            "{key}: {reported} vs {mse}"
+        );
+        let mae = e["targets"][0]["mae"].as_f64().unwrap();
+        let key = key.replace("loss", "mae");
+        let reported = t[key.as_str()].as_f64().unwrap();
+        assert!(
+            (mae - reported).abs() <= 1e-9 * mae.max(1.0),
+            "{key}: {reported} vs {mae}"
+        );
+    }
+    // Without --label: the outputs compared, no scores.
+    let report = dendrite_json(&[
+        "quantize",
+        "--model",
+        f,
+        "--calibration",
+        "examples/data/sine_train.csv",
+        "--json",
+    ]);
+    assert!(report["calibration"]["float_loss"].is_null());
+    assert!(report["calibration"]["max_abs_diff"].as_f64().unwrap() < 0.2);
+}
+
+#[test]
+fn quantize_scores_an_anomaly_detector_against_its_labels() {
+    let dir = scratch("quantize-anomaly");
+    let float = dir.path().join("anomaly.postcard");
+    let f = float.to_str().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_dendrite"))
+        .args(["train", "--spec", "examples/anomaly.toml", "--epochs", "20"])
+        .args(["--verbose", "0", "--out", f])
+        .current_dir(repo())
+        .status()
+        .expect("dendrite runs");
+    assert!(status.success());
+    let report = dendrite_json(&[
+        "quantize",
+        "--model",
+        f,
+        "--calibration",
+        "examples/data/vibration_train.csv",
+        "--test",
+        "examples/data/vibration_test.csv",
+        "--label",
+        "anomaly",
+        "--json",
+    ]);
+    let t = &report["test"];
+    assert_eq!(t["task"], "anomaly");
+    let evaluated = dendrite_json(&[
+        "evaluate",
+        "--model",
+        f,
+        "--data",
+        "examples/data/vibration_test.csv",
+        "--label",
+        "anomaly",
+        "--json",
+    ]);
+    // The float model's mean reconstruction error is evaluate's.
+    let (mean, reported) = (
+        evaluated["mean_error"].as_f64().unwrap(),
+        t["float_loss"].as_f64().unwrap(),
+    );
+    assert!(
+        (mean - reported).abs() <= 1e-6 * mean,
+        "{reported} vs {mean}"
+    );
+    for key in ["float_accuracy", "int8_accuracy", "agreement"] {
+        let v = t[key].as_f64().unwrap();
+        assert!((0.5..=1.0).contains(&v), "{key}: {v}");
     }
 }

@@ -33,7 +33,7 @@ mod report;
 
 pub use file::Int8FileError;
 pub use model::{Int8Activation, Int8Layer, Int8Model};
-pub use report::{compare, Comparison};
+pub use report::{compare, Comparison, Truth};
 
 use crate::host::HostModel;
 use dendrite_core::quant::{

@@ -58,7 +58,9 @@ fn largest_difference(model: &KerasModel, expected: &Predictions) -> f64 {
     worst
 }
 
-const MODELS: [&str; 12] = [
+const MODELS: [&str; 14] = [
+    "batchnorm_after_dense",
+    "batchnorm_before_dense",
     "dense_linear",
     "dense_relu",
     "dense_sigmoid",
@@ -136,6 +138,11 @@ fn unsupported_layers_are_refused_in_one_line() {
     for (name, class, what) in [
         ("refused_conv1d", "Conv1D", "Dendrite has no such layer"),
         ("refused_gelu", "Dense", "activation `gelu`"),
+        (
+            "refused_batchnorm",
+            "BatchNormalization",
+            "it must follow a Dense layer without activation",
+        ),
     ] {
         let err = KerasModel::load(fixtures().join(format!("{name}.keras"))).unwrap_err();
         let message = err.to_string();

@@ -4,7 +4,7 @@
 
 use dendrite_core::kernel;
 use dendrite_trainer::quantize::{quantize, QuantizedModel};
-use dendrite_trainer::tflite::{import, ImportError, Imported};
+use dendrite_trainer::tflite::{import, FloatLayer, ImportError, Imported};
 use dendrite_trainer::HostModel;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -105,6 +105,52 @@ fn linear_regression_model_matches_tflite_bit_for_bit() {
     assert_int8_bit_exact("regression.int8");
 }
 
+/// An imported float model's outputs for `x`, layer by layer through dendrite-core's kernel.
+fn float_forward(layers: &[FloatLayer], x: &[f32]) -> Vec<f32> {
+    let mut a = x.to_vec();
+    for layer in layers {
+        let mut out = vec![0.0; layer.bias.len()];
+        kernel::dense(&a, &layer.kernel, &layer.bias, layer.activation, &mut out);
+        a = out;
+    }
+    a
+}
+
+#[test]
+fn flattened_input_model_matches_tflite_bit_for_bit() {
+    // Keras' Flatten on a 2×4 input: the RESHAPE's new shape is computed at run time (SHAPE,
+    // STRIDED_SLICE, PACK), which the import skips; the 8 values keep their order.
+    let (imported, _) = load("flatten.int8");
+    let Imported::Int8 { model, .. } = &imported else {
+        panic!("expected an int8 model")
+    };
+    assert_eq!(model.layers[0].weights.len(), 8 * 10);
+    assert_eq!(assert_int8_bit_exact("flatten.int8"), 64 * 3);
+}
+
+#[test]
+fn float16_model_widens_its_weights_and_matches_tflite_bit_for_bit() {
+    // Float16 weights and biases, widened by DEQUANTIZE operators, then TFLite's float32
+    // kernels: the widening is exact, and relu and linear layers sum in Dendrite's order.
+    let (imported, doc) = load("regression.f16");
+    let Imported::Float { inputs, layers } = imported else {
+        panic!("expected a float model")
+    };
+    assert_eq!(inputs, 8);
+    // Every weight is a float16 value (its widening back and forth is exact).
+    for w in layers.iter().flat_map(|l| l.kernel.iter().chain(&l.bias)) {
+        assert_eq!(f32::from(half::f16::from_f32(*w)).to_bits(), w.to_bits());
+    }
+    for (x, want) in rows(&doc, "inputs", float)
+        .iter()
+        .zip(rows(&doc, "outputs", float))
+    {
+        let a = float_forward(&layers, x);
+        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a), bits(&want));
+    }
+}
+
 #[test]
 fn float_io_int8_model_quantizes_and_dequantizes_as_tflite() {
     let (imported, doc) = load("dense_softmax.int8_float_io");
@@ -141,12 +187,7 @@ fn float_model_matches_tflite_within_float_rounding() {
         .iter()
         .zip(rows(&doc, "outputs", float))
     {
-        let mut a = x.clone();
-        for layer in &layers {
-            let mut out = vec![0.0; layer.bias.len()];
-            kernel::dense(&a, &layer.kernel, &layer.bias, layer.activation, &mut out);
-            a = out;
-        }
+        let a = float_forward(&layers, x);
         for (g, w) in a.iter().zip(&want) {
             worst = worst.max((g - w).abs());
         }
@@ -250,6 +291,8 @@ fn corrupted_files_are_refused_or_imported_never_a_panic() {
         "dense_sigmoid.int8",
         "dense_softmax.int8_float_io",
         "dense_softmax.f32",
+        "flatten.int8",
+        "regression.f16",
     ] {
         let original = std::fs::read(fixtures().join(format!("{name}.tflite"))).unwrap();
         for _ in 0..500 {

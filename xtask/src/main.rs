@@ -32,6 +32,11 @@ fn main() -> Result<()> {
     let (verb, rest) = args
         .split_first()
         .map_or(("help", &[][..]), |(v, r)| (v.as_str(), r));
+    // `cargo xtask VERB --help` shows the verbs and their options, whatever the verb.
+    if rest.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return Ok(());
+    }
     match verb {
         "setup" => setup::all().and_then(|()| setup::aarch64().map(drop)),
         "demo" => demo(rest),
@@ -58,7 +63,8 @@ verbs:
   demo           train the seed network, run it on the emulated Cortex-M4F, compare with the host
   test           run every check: fmt, clippy, host tests, firmware, QEMU end-to-end suite, docs
   size [--json] [--model FILE] [--board NAME]
-                 flash, static RAM and stack of every board's firmware (seed and 16-32-32-4)
+                 flash, static RAM, stack and network RAM of every board's firmware (network
+                 RAM: the network value + one pass's stack, beyond the caller's input and outputs)
   cost [--json] [--model FILE] [--board NAME]
                  instructions per inference under qemu -icount on every emulated board
   bench [--peers] [--reps N] [--w2-samples N] [--only W1,W2,W3] | bench --device

@@ -220,21 +220,7 @@ fn read_numeric_for_model(
     args: &EvaluateArgs,
     extra: &[String],
 ) -> Result<dendrite_trainer::data::Dataset> {
-    let named: Option<Vec<String>> = match &args.features {
-        Some(f) => Some(f.clone()),
-        None if !model.features().is_empty() => Some(model.features().to_vec()),
-        None => None,
-    };
-    let features = named.map(|mut f| {
-        f.extend(extra.iter().cloned());
-        f
-    });
-    let columns = dendrite_trainer::data::CsvColumns {
-        label: None,
-        features: features.as_deref(),
-        classes: None,
-    };
-    Ok(dendrite_trainer::data::read_csv(&args.data, &columns)?)
+    super::model_data::read_numeric(model, &args.data, args.features.as_deref(), extra)
 }
 
 fn check_width(

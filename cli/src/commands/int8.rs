@@ -1,12 +1,14 @@
 //! `dendrite quantize` and `dendrite import`: int8 the TFLite way.
 
-use super::model_data::read_for_model;
+use super::model_data::{read_for_model, read_numeric};
 use anyhow::{Context, Result};
 use clap::Args;
+use dendrite_core::format::Task;
+use dendrite_trainer::data::Dataset;
 use dendrite_trainer::export::{check_output, write_atomically};
 use dendrite_trainer::limits::{read_limited, MAX_MODEL_FILE_BYTES};
 use dendrite_trainer::quantize::{
-    compare, quantize, standardization_step, Comparison, QuantizedModel, StandardizationStep,
+    compare, quantize, standardization_step, Comparison, QuantizedModel, StandardizationStep, Truth,
 };
 use dendrite_trainer::tflite::{import, Imported};
 use dendrite_trainer::HostModel;
@@ -24,7 +26,9 @@ pub struct QuantizeArgs {
     /// Held-out CSV rows to compare float and int8 on, besides the calibration rows.
     #[arg(long)]
     test: Option<PathBuf>,
-    /// The label column of the CSV files (for accuracy and loss).
+    /// The label column of the CSV files, for the scores: the classes (accuracy and
+    /// cross-entropy), a regression's target columns, comma-separated (squared and absolute
+    /// errors in the targets' units), or an anomaly detector's 0/1 column (its flag's accuracy)
     #[arg(long)]
     label: Option<String>,
     /// Print the report as JSON.
@@ -45,27 +49,90 @@ pub struct ImportArgs {
     pub(super) out: Option<PathBuf>,
 }
 
-fn rows_of(model: &HostModel, path: &Path, label: Option<&str>) -> Result<(Vec<f32>, Vec<usize>)> {
-    let data = read_for_model(model, path, label, None)?;
-    let labels = data.labels.iter().map(|&l| l as usize).collect();
-    Ok((data.x.iter().copied().collect(), labels))
+/// What is known of a CSV file's rows: the owned form of [`Truth`].
+pub(super) enum Known {
+    /// Class indices (classification).
+    Classes(Vec<usize>),
+    /// Targets, row-major, in their units (regression).
+    Targets(Vec<f32>),
+    /// 0/1 anomaly labels (anomaly detection).
+    Anomalies(Vec<bool>),
 }
 
-/// Raw rows (row-major) and, when labelled, their class indices.
+/// Raw rows (row-major) and, when labelled, what they are.
 pub(super) struct Rows {
     pub x: Vec<f32>,
-    pub labels: Option<Vec<usize>>,
+    pub known: Option<Known>,
 }
 
 impl Rows {
-    /// A CSV file's rows, columns matched to `model`'s features.
+    /// A CSV file's rows, columns matched to `model`'s features; `label` names the class column
+    /// (classification), the target columns, comma-separated (regression), or a 0/1 column
+    /// marking anomalous rows (anomaly detection).
     pub fn read(model: &HostModel, path: &Path, label: Option<&str>) -> Result<Self> {
-        let (x, labels) = rows_of(model, path, label)?;
+        let Some(label) = label else {
+            let data = match model.task() {
+                Task::Classification => read_for_model(model, path, None, None)?,
+                _ => read_numeric(model, path, None, &[])?,
+            };
+            check_width(model, path, &data)?;
+            return Ok(Rows {
+                x: data.x.iter().copied().collect(),
+                known: None,
+            });
+        };
+        if let Task::Classification = model.task() {
+            let data = read_for_model(model, path, Some(label), None)?;
+            return Ok(Rows {
+                x: data.x.iter().copied().collect(),
+                known: Some(Known::Classes(
+                    data.labels.iter().map(|&l| l as usize).collect(),
+                )),
+            });
+        }
+        let columns: Vec<String> = label.split(',').map(|c| c.trim().to_owned()).collect();
+        let mut data = read_numeric(model, path, None, &columns)?;
+        let y = data.take_columns(&columns, path)?;
+        check_width(model, path, &data)?;
+        let known = match model.task() {
+            Task::Regression { .. } => {
+                anyhow::ensure!(
+                    y.ncols() == model.output(),
+                    "{}: --label names {} target columns, but the model has {} outputs",
+                    path.display(),
+                    y.ncols(),
+                    model.output()
+                );
+                Known::Targets(y.iter().copied().collect())
+            }
+            _ => Known::Anomalies(y.column(0).iter().map(|&v| v != 0.0).collect()),
+        };
         Ok(Rows {
-            x,
-            labels: label.map(|_| labels),
+            x: data.x.iter().copied().collect(),
+            known: Some(known),
         })
     }
+
+    fn truth(&self) -> Option<Truth<'_>> {
+        self.known.as_ref().map(|k| match k {
+            Known::Classes(c) => Truth::Classes(c),
+            Known::Targets(t) => Truth::Targets(t),
+            Known::Anomalies(a) => Truth::Anomalies(a),
+        })
+    }
+}
+
+fn check_width(model: &HostModel, path: &Path, data: &Dataset) -> Result<()> {
+    anyhow::ensure!(
+        data.x.ncols() == model.input(),
+        "{}: {} feature columns ({}), but the model takes {} inputs: name the label column \
+         with --label",
+        path.display(),
+        data.x.ncols(),
+        data.features.join(", "),
+        model.input()
+    );
+    Ok(())
 }
 
 /// What `dendrite quantize` (and `dendrite train` with `[quantize]`) reports.
@@ -87,7 +154,7 @@ pub(super) fn quantize_and_compare(
 ) -> Result<(QuantizedModel, Report)> {
     let int8 = quantize(float, &calibration.x)
         .with_context(|| format!("quantizing {}", origin.display()))?;
-    let compared = |rows: &Rows| compare(float, &int8, &rows.x, rows.labels.as_deref());
+    let compared = |rows: &Rows| compare(float, &int8, &rows.x, rows.truth());
     let report = Report {
         calibration: compared(calibration)?,
         test: test.map(compared).transpose()?,
@@ -141,22 +208,39 @@ pub fn run_quantize(args: &QuantizeArgs) -> Result<()> {
 fn print_comparison(name: &str, c: &Comparison) -> anyhow::Result<()> {
     let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.2} %", 100.0 * v));
     let num = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.4}"));
+    let pair = |what: &str, f: String, q: String| {
+        outln!("  {what:<9} float {f:>9}  int8 {q:>9}");
+        Ok::<(), anyhow::Error>(())
+    };
     outln!("{name} ({} rows):", c.rows);
-    outln!(
-        "  accuracy  float {:>9}  int8 {:>9}",
-        pct(c.float_accuracy),
-        pct(c.int8_accuracy)
-    );
-    outln!(
-        "  loss      float {:>9}  int8 {:>9}",
-        num(c.float_loss),
-        num(c.int8_loss)
-    );
-    outln!(
-        "  same top output on {:.2} % of rows; largest output difference {:.5}",
-        100.0 * c.agreement,
-        c.max_abs_diff
-    );
+    match c.task {
+        "regression" => {
+            pair("mse", num(c.float_loss), num(c.int8_loss))?;
+            pair("mae", num(c.float_mae), num(c.int8_mae))?;
+            outln!(
+                "  largest output difference {:.5} (in the targets' units)",
+                c.max_abs_diff
+            );
+        }
+        "anomaly" => {
+            pair("error", num(c.float_loss), num(c.int8_loss))?;
+            pair("accuracy", pct(c.float_accuracy), pct(c.int8_accuracy))?;
+            outln!(
+                "  same anomaly flag on {} of rows; largest output difference {:.5}",
+                pct(c.agreement),
+                c.max_abs_diff
+            );
+        }
+        _ => {
+            pair("accuracy", pct(c.float_accuracy), pct(c.int8_accuracy))?;
+            pair("loss", num(c.float_loss), num(c.int8_loss))?;
+            outln!(
+                "  same top output on {} of rows; largest output difference {:.5}",
+                pct(c.agreement),
+                c.max_abs_diff
+            );
+        }
+    }
     outln!(
         "  parameters: float {} bytes, int8 {} bytes",
         c.float_bytes,

@@ -56,3 +56,30 @@ pub fn read_for_model(
     );
     Ok(data)
 }
+
+/// Reads every column of `path` as numbers: the features (`features` if given, else the model's
+/// feature names, else every column) and, when features are named, the `extra` columns (a
+/// regression's targets, an anomaly label), which the caller takes out with
+/// [`Dataset::take_columns`].
+pub fn read_numeric(
+    model: &HostModel,
+    path: &Path,
+    features: Option<&[String]>,
+    extra: &[String],
+) -> Result<Dataset> {
+    let named: Option<Vec<String>> = match features {
+        Some(f) => Some(f.to_vec()),
+        None if !model.features().is_empty() => Some(model.features().to_vec()),
+        None => None,
+    };
+    let features = named.map(|mut f| {
+        f.extend(extra.iter().cloned());
+        f
+    });
+    let columns = CsvColumns {
+        label: None,
+        features: features.as_deref(),
+        classes: None,
+    };
+    Ok(read_csv(path, &columns)?)
+}

@@ -35,6 +35,17 @@ pub(crate) enum Step {
         name: String,
         activation: Activation,
     },
+    /// `BatchNormalization` at inference: `gamma · (x - moving_mean) / sqrt(moving_variance +
+    /// epsilon) + beta`, per feature; folded into the neighbouring Dense layer.
+    BatchNormalization {
+        name: String,
+        key: String,
+        epsilon: f32,
+        /// Whether the layer has `beta` (else 0).
+        center: bool,
+        /// Whether the layer has `gamma` (else 1).
+        scale: bool,
+    },
 }
 
 /// The model's chain: input width and the layers that compute something.
@@ -132,6 +143,37 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Plan> {
                     activation,
                 });
             }
+            "BatchNormalization" => {
+                if !last_axis(lc.get("axis")) {
+                    return Err(unsupported(
+                        "a BatchNormalization over another axis than the last",
+                    ));
+                }
+                let flag = |k: &str| lc.get(k).and_then(Value::as_bool).unwrap_or(true);
+                steps.push(Step::BatchNormalization {
+                    name: lname,
+                    key,
+                    epsilon: lc.get("epsilon").and_then(Value::as_f64).unwrap_or(1e-3) as f32,
+                    center: flag("center"),
+                    scale: flag("scale"),
+                });
+            }
+            "ReLU" => {
+                plain_relu(lc).map_err(|r| unsupported(&r))?;
+                steps.push(Step::Activation {
+                    name: lname,
+                    activation: Activation::Relu,
+                });
+            }
+            "Softmax" => {
+                if !last_axis(lc.get("axis")) {
+                    return Err(unsupported("a Softmax over another axis than the last"));
+                }
+                steps.push(Step::Activation {
+                    name: lname,
+                    activation: Activation::Softmax,
+                });
+            }
             _ => return Err(unsupported("Dendrite has no such layer")),
         }
     }
@@ -158,12 +200,9 @@ fn normalization_step(
     if invert != has_dense || has_same {
         return Err("a Normalization layer must come first, or with invert = true last".into());
     }
-    let axis_ok = match lc.get("axis") {
-        Some(Value::Number(n)) => matches!(n.as_i64(), Some(-1) | Some(1)),
-        Some(Value::Array(a)) => a.len() == 1 && matches!(a[0].as_i64(), Some(-1) | Some(1)),
-        _ => false,
-    };
-    if !axis_ok {
+    // `axis: null` is one mean over every axis: not a per-feature standardization.
+    let axis = lc.get("axis").filter(|a| !a.is_null());
+    if axis.is_none() || !last_axis(axis) {
         return Err("only axis -1 (one mean and variance per feature)".into());
     }
     let given = match (lc.get("mean"), lc.get("variance")) {
@@ -179,6 +218,32 @@ fn normalization_step(
         given,
         invert,
     })
+}
+
+/// A `ReLU` layer that is `max(x, 0)`: no `max_value`, no `negative_slope`, no `threshold`.
+fn plain_relu(lc: &Value) -> std::result::Result<(), String> {
+    let zero = |key: &str| {
+        lc.get(key)
+            .is_none_or(|v| v.is_null() || v.as_f64() == Some(0.0))
+    };
+    if !lc.get("max_value").is_none_or(Value::is_null) {
+        return Err("a ReLU with max_value (relu6 and kin)".into());
+    }
+    if !zero("negative_slope") || !zero("threshold") {
+        return Err("a ReLU with a negative_slope or a threshold".into());
+    }
+    Ok(())
+}
+
+/// Whether an `axis` setting is the last axis (`-1`, absent, or `[-1]`), the only one a dense
+/// chain has.
+fn last_axis(axis: Option<&Value>) -> bool {
+    match axis {
+        None | Some(Value::Null) => true,
+        Some(Value::Number(n)) => matches!(n.as_i64(), Some(-1) | Some(1)),
+        Some(Value::Array(a)) => a.len() == 1 && matches!(a[0].as_i64(), Some(-1) | Some(1)),
+        _ => false,
+    }
 }
 
 /// A `Dense` layer: units, activation, bias; LoRA and quantized weights refused.
@@ -447,6 +512,35 @@ mod tests {
         let err = parse(text, Path::new("f.keras")).unwrap_err();
         assert!(err.to_string().contains("`b` (Dense)"), "{err}");
         assert!(err.to_string().contains("chain"), "{err}");
+    }
+
+    #[test]
+    fn relu_and_softmax_layers_are_activations() {
+        let relu = r#"{"class_name": "ReLU", "config": {"name": "r", "max_value": null, "negative_slope": 0.0, "threshold": 0.0}}"#;
+        let softmax = r#"{"class_name": "Softmax", "config": {"name": "s", "axis": -1}}"#;
+        let plan = parse(
+            &sequential(&format!("{DENSE}, {relu}, {DENSE}, {softmax}")),
+            Path::new("m.keras"),
+        )
+        .unwrap();
+        let activations: Vec<Activation> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Activation { activation, .. } => Some(*activation),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(activations, [Activation::Relu, Activation::Softmax]);
+        // A capped or leaky ReLU is another function: refused with the reason.
+        let relu6 = r#"{"class_name": "ReLU", "config": {"name": "r6", "max_value": 6.0}}"#;
+        let err = parse(
+            &sequential(&format!("{DENSE}, {relu6}")),
+            Path::new("m.keras"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("`r6` (ReLU)"), "{err}");
+        assert!(err.to_string().contains("max_value"), "{err}");
     }
 
     #[test]

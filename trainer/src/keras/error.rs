@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 /// The layers and activations a Keras model may use to be imported, named in every refusal.
 pub const SUPPORTED: &str =
-    "InputLayer, Dense, Activation, Dropout, Flatten, Normalization (first), \
+    "InputLayer, Dense, Activation, ReLU, Softmax, Dropout, Flatten, Normalization (first), \
+BatchNormalization (next to a Dense layer), \
 with activations linear, relu, sigmoid, tanh, softmax";
 
 /// An error reading or writing a Keras file; every message is one line naming the file.

@@ -3,6 +3,7 @@
 use super::config::{self, Plan, Step};
 use super::error::{KerasError, Result};
 use super::{KerasLayer, KerasModel, Normalization};
+use crate::Activation;
 use hdf5_pure::{AttrValue, File};
 use ndarray::{Array1, Array2};
 use std::io::Read;
@@ -122,8 +123,39 @@ fn assemble(path: &Path, plan: &Plan, file: &File, layout: &Layout) -> Result<Ke
     let mut normalization = None;
     let mut targets = None;
     let mut fan_in = plan.input;
+    // A BatchNormalization waiting to be folded into the next Dense layer: its name and
+    // per-feature affine map `x · scale + shift`.
+    let mut pending: Option<(&str, Affine)> = None;
     for step in &plan.steps {
+        if let (Some((bn, _)), Step::Activation { .. } | Step::Normalization { .. }) =
+            (&pending, step)
+        {
+            return Err(unfoldable(path, bn));
+        }
         match step {
+            Step::BatchNormalization {
+                name,
+                key,
+                epsilon,
+                center,
+                scale,
+            } => {
+                let affine = batch_normalization(
+                    path, file, layout, name, key, fan_in, *epsilon, *center, *scale,
+                )?;
+                match layers.last_mut() {
+                    // Right after a Dense layer without activation: fold into its outputs.
+                    Some(KerasLayer::Dense {
+                        kernel,
+                        bias,
+                        activation: Activation::Linear,
+                        ..
+                    }) if pending.is_none() => affine.fold_after(kernel, bias),
+                    // Else into the inputs of the Dense layer that comes next.
+                    _ if pending.is_none() => pending = Some((name, affine)),
+                    _ => return Err(unfoldable(path, name)),
+                }
+            }
             Step::Normalization {
                 name,
                 key,
@@ -185,6 +217,10 @@ fn assemble(path: &Path, plan: &Plan, file: &File, layout: &Layout) -> Result<Ke
                 } else {
                     None
                 };
+                let (mut kernel, mut bias) = (kernel, bias);
+                if let Some((_, affine)) = pending.take() {
+                    affine.fold_before(&mut kernel, &mut bias);
+                }
                 layers.push(KerasLayer::Dense {
                     name: name.clone(),
                     kernel,
@@ -199,6 +235,9 @@ fn assemble(path: &Path, plan: &Plan, file: &File, layout: &Layout) -> Result<Ke
             }),
         }
     }
+    if let Some((bn, _)) = pending {
+        return Err(unfoldable(path, bn));
+    }
     Ok(KerasModel {
         name: plan.name.clone(),
         input: plan.input,
@@ -206,6 +245,110 @@ fn assemble(path: &Path, plan: &Plan, file: &File, layout: &Layout) -> Result<Ke
         layers,
         targets,
     })
+}
+
+/// A per-feature affine map `y = x · scale + shift`: a BatchNormalization at inference.
+struct Affine {
+    scale: Vec<f64>,
+    shift: Vec<f64>,
+}
+
+impl Affine {
+    /// Folds the map into the outputs of a Dense layer without activation:
+    /// `(x·W + b)·s + t = x·(W·s) + (b·s + t)`.
+    fn fold_after(&self, kernel: &mut Array2<f32>, bias: &mut Option<Array1<f32>>) {
+        let units = kernel.ncols();
+        let mut b = bias.take().unwrap_or_else(|| Array1::zeros(units));
+        for (j, mut column) in kernel.columns_mut().into_iter().enumerate() {
+            let (s, t) = (self.scale[j], self.shift[j]);
+            column.mapv_inplace(|w| (f64::from(w) * s) as f32);
+            b[j] = (f64::from(b[j]) * s + t) as f32;
+        }
+        *bias = Some(b);
+    }
+
+    /// Folds the map into the inputs of a Dense layer: `(x·s + t)·W + b = x·(s·W) + (t·W + b)`.
+    fn fold_before(&self, kernel: &mut Array2<f32>, bias: &mut Option<Array1<f32>>) {
+        let units = kernel.ncols();
+        let mut b: Vec<f64> = match bias {
+            Some(b) => b.iter().map(|&v| f64::from(v)).collect(),
+            None => vec![0.0; units],
+        };
+        for (i, mut row) in kernel.rows_mut().into_iter().enumerate() {
+            let (s, t) = (self.scale[i], self.shift[i]);
+            for (j, w) in row.iter_mut().enumerate() {
+                b[j] += t * f64::from(*w);
+                *w = (f64::from(*w) * s) as f32;
+            }
+        }
+        *bias = Some(b.into_iter().map(|v| v as f32).collect());
+    }
+}
+
+/// A BatchNormalization's weights (`gamma` if `scale`, `beta` if `center`, the moving mean and
+/// variance) as the affine map it computes at inference.
+#[allow(clippy::too_many_arguments)]
+fn batch_normalization(
+    path: &Path,
+    file: &File,
+    layout: &Layout,
+    name: &str,
+    key: &str,
+    width: usize,
+    epsilon: f32,
+    center: bool,
+    scale: bool,
+) -> Result<Affine> {
+    let count = usize::from(scale) + usize::from(center) + 2;
+    let vars = weights(path, file, layout, name, key, count)?;
+    if let Some((shape, _)) = vars.iter().find(|(_, v)| v.len() != width) {
+        return Err(weights_error(
+            path,
+            name,
+            format!("a weight of shape {shape:?} for {width} features"),
+        ));
+    }
+    let mut vars = vars.into_iter().map(|(_, v)| v);
+    let mut next = |present: bool, default: f32| match present {
+        true => vars.next().unwrap_or_default(),
+        false => vec![default; width],
+    };
+    let gamma = next(scale, 1.0);
+    let beta = next(center, 0.0);
+    let (mean, variance) = (next(true, 0.0), next(true, 1.0));
+    let mut affine = Affine {
+        scale: Vec::with_capacity(width),
+        shift: Vec::with_capacity(width),
+    };
+    for j in 0..width {
+        let s = f64::from(gamma[j]) / (f64::from(variance[j]) + f64::from(epsilon)).sqrt();
+        if !s.is_finite() {
+            return Err(weights_error(
+                path,
+                name,
+                format!(
+                    "feature {j}: variance {} and epsilon {epsilon}",
+                    variance[j]
+                ),
+            ));
+        }
+        affine.scale.push(s);
+        affine
+            .shift
+            .push(f64::from(beta[j]) - f64::from(mean[j]) * s);
+    }
+    Ok(affine)
+}
+
+fn unfoldable(path: &Path, name: &str) -> KerasError {
+    KerasError::Unsupported {
+        path: path.to_owned(),
+        layer: name.to_owned(),
+        class: "BatchNormalization".to_owned(),
+        reason: "it must follow a Dense layer without activation, or come right before a \
+                 Dense layer, to fold into it"
+            .to_owned(),
+    }
 }
 
 /// A scalar mean or variance applies to every feature.

@@ -12,6 +12,7 @@ use dendrite_core::quant::{
 };
 use dendrite_core::Activation;
 use planus::ReadAsRoot;
+use std::collections::{HashMap, HashSet};
 
 /// Why a TFLite file was refused.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -104,6 +105,9 @@ fn builtin_code(model: &ModelRef<'_>, op: &OperatorRef<'_>) -> Result<BuiltinOpe
 struct Graph<'a> {
     model: ModelRef<'a>,
     tensors: Vec<TensorRef<'a>>,
+    /// Float32 constants computed at import: the outputs of the `DEQUANTIZE` operators that
+    /// widen a float16 constant (a float16-quantized file's weights and biases), little-endian.
+    widened: HashMap<i32, Vec<u8>>,
 }
 
 impl<'a> Graph<'a> {
@@ -125,7 +129,10 @@ impl<'a> Graph<'a> {
             })
     }
 
-    fn data(&self, index: i32) -> Result<&'a [u8]> {
+    fn data(&self, index: i32) -> Result<&[u8]> {
+        if let Some(bytes) = self.widened.get(&index) {
+            return Ok(bytes);
+        }
         let buffer = self.tensor(index)?.buffer()? as usize;
         let buffers = self
             .model
@@ -141,7 +148,15 @@ impl<'a> Graph<'a> {
     }
 
     fn kind(&self, index: i32) -> Result<TensorType> {
+        if self.widened.contains_key(&index) {
+            return Ok(TensorType::Float32);
+        }
         Ok(self.tensor(index)?.type_()?)
+    }
+
+    /// Whether the tensor is a constant (its buffer holds data).
+    fn is_constant(&self, index: i32) -> Result<bool> {
+        Ok(!self.data(index)?.is_empty())
     }
 
     /// Per-tensor quantization of an activation tensor.
@@ -194,7 +209,11 @@ pub fn import(bytes: &[u8]) -> Result<Imported> {
         .map(|v| v.iter().collect::<std::result::Result<Vec<_>, _>>())
         .transpose()?
         .unwrap_or_default();
-    let graph = Graph { model, tensors };
+    let mut graph = Graph {
+        model,
+        tensors,
+        widened: HashMap::new(),
+    };
     let single = |v: Option<planus::Vector<'_, i32>>, what: &str| -> Result<i32> {
         match v.map(|v| v.iter().collect::<Vec<_>>()).as_deref() {
             Some([t]) => Ok(*t),
@@ -209,14 +228,95 @@ pub fn import(bytes: &[u8]) -> Result<Imported> {
         .transpose()?
         .unwrap_or_default();
 
+    let skipped = constant_operators(&mut graph, &operators)?;
     let mut builder = Builder::new(&graph, input)?;
-    for op in &operators {
-        builder.push(op)?;
+    for (i, op) in operators.iter().enumerate() {
+        if !skipped.contains(&i) {
+            builder.push(op)?;
+        }
     }
     if builder.current != output {
         return unsupported("the operators do not lead from the input to the output in one chain");
     }
     builder.finish()
+}
+
+/// The operators that compute constants rather than the network's values, which the chain
+/// walk skips:
+/// - a `DEQUANTIZE` of a float16 constant (a float16-quantized file: TFLite widens each weight
+///   and bias to float32 before running the float kernels; the widened values are computed
+///   here, exactly, into `graph.widened`);
+/// - the shape arithmetic of a `RESHAPE` whose batch size is dynamic (Keras' `Flatten`, an
+///   input of several dimensions: `SHAPE`, `STRIDED_SLICE`, `PACK` and kin, whose results feed
+///   only the `RESHAPE`'s new-shape input). The `RESHAPE` itself stays in the chain, where the
+///   number of values it keeps is checked.
+fn constant_operators(
+    graph: &mut Graph<'_>,
+    operators: &[OperatorRef<'_>],
+) -> Result<HashSet<usize>> {
+    let mut skipped = HashSet::new();
+    let mut shape_tensors: HashSet<i32> = HashSet::new();
+    for (i, op) in operators.iter().enumerate().rev() {
+        let code = builtin_code(&graph.model, op)?;
+        let inputs: Vec<i32> = op.inputs()?.map(|v| v.iter().collect()).unwrap_or_default();
+        let outputs: Vec<i32> = op
+            .outputs()?
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        match code {
+            BuiltinOperator::Reshape => shape_tensors.extend(inputs.iter().skip(1)),
+            BuiltinOperator::Shape
+            | BuiltinOperator::StridedSlice
+            | BuiltinOperator::Slice
+            | BuiltinOperator::Pack
+            | BuiltinOperator::Concatenation
+            | BuiltinOperator::Gather
+            | BuiltinOperator::Cast
+            | BuiltinOperator::Squeeze
+            | BuiltinOperator::ExpandDims
+            | BuiltinOperator::ReduceProd
+                if !outputs.is_empty() && outputs.iter().all(|o| shape_tensors.contains(o)) =>
+            {
+                skipped.insert(i);
+                // SHAPE reads only its input's dimensions; the others' inputs are shapes too.
+                if code != BuiltinOperator::Shape {
+                    shape_tensors.extend(&inputs);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (i, op) in operators.iter().enumerate() {
+        if builtin_code(&graph.model, op)? != BuiltinOperator::Dequantize {
+            continue;
+        }
+        let inputs: Vec<i32> = op.inputs()?.map(|v| v.iter().collect()).unwrap_or_default();
+        let outputs: Vec<i32> = op
+            .outputs()?
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        let ([x], [y]) = (inputs.as_slice(), outputs.as_slice()) else {
+            continue;
+        };
+        if graph.kind(*x)? != TensorType::Float16 || !graph.is_constant(*x)? {
+            continue;
+        }
+        let half = graph.data(*x)?;
+        if half.len() != 2 * graph.element_count(*x)? {
+            return unsupported("a float16 constant whose data does not fill its shape");
+        }
+        let widened = half
+            .chunks_exact(2)
+            .flat_map(|b| {
+                half::f16::from_le_bytes([b[0], b[1]])
+                    .to_f32()
+                    .to_le_bytes()
+            })
+            .collect();
+        graph.widened.insert(*y, widened);
+        skipped.insert(i);
+    }
+    Ok(skipped)
 }
 
 /// Walks the operator chain, growing the layers.
@@ -337,6 +437,11 @@ impl<'g, 'a> Builder<'g, 'a> {
                 "FULLY_CONNECTED weights whose shape is not [outputs, inputs] of a single sample",
             );
         }
+        if self.float && self.graph.kind(w)? != TensorType::Float32 {
+            return unsupported(
+                "a float model with int8 weights (dynamic-range quantization): convert with a representative dataset for an int8 model, or without optimizations for a float32 one",
+            );
+        }
         // The weights' bytes bound every size below, so a corrupted shape cannot ask for a
         // huge allocation.
         let element = if self.float { 4 } else { 1 };
@@ -348,7 +453,7 @@ impl<'g, 'a> Builder<'g, 'a> {
             return unsupported("FULLY_CONNECTED weights whose data does not fill their shape");
         }
         if self.float {
-            self.float_layer(w, bias, weights, (units, fan_in), fused)
+            self.float_layer(bias, weights, (units, fan_in), fused)
         } else {
             self.int8_layer(w, bias, weights, (units, fan_in), y, fused)
         }
@@ -356,15 +461,11 @@ impl<'g, 'a> Builder<'g, 'a> {
 
     fn float_layer(
         &mut self,
-        w: i32,
         bias: Option<i32>,
         weights: &[u8],
         (units, fan_in): (usize, usize),
         fused: ActivationFunctionType,
     ) -> Result<()> {
-        if self.graph.kind(w)? != TensorType::Float32 {
-            return unsupported("a float model with non-float32 weights (a dynamic-range model)");
-        }
         let kernel = f32s(weights);
         let bias = match bias {
             Some(b) => f32s(self.graph.data(b)?),
