@@ -48,7 +48,7 @@ QEMU = ["qemu-system-arm", "-machine", "mps2-an386", "-cpu", "cortex-m4", "-icou
         "-semihosting-config", "enable=on,target=native"]
 CXXFLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard",
             "-ffunction-sections", "-fdata-sections", "-std=c++17", "-fno-exceptions",
-            "-fno-rtti", "-fno-threadsafe-statics", "-Wall", "-Wno-sign-compare"]
+            "-fno-rtti", "-fno-threadsafe-statics", "-DNDEBUG", "-Wall", "-Wno-sign-compare"]
 ROOT = BENCH.parent
 INT8_MODEL = ROOT / "target" / "xtask" / "wide-16-32-32-4.int8.postcard"
 TFMICRO = "tfmicro-0.1.0"
@@ -470,8 +470,12 @@ def tool_versions():
                             text=True).stdout.splitlines()[0]
     import emlearn
     import keras
+    rustc_v = subprocess.run(["rustc", "--version"], capture_output=True,
+                             text=True).stdout.strip()
     return {"arm-none-eabi-gcc": gcc_v, "qemu": qemu_v, "keras": keras.__version__,
-            "emlearn": getattr(emlearn, "__version__", "0.23.2")}
+            "emlearn": getattr(emlearn, "__version__", "0.23.2"),
+            "tfmicro": "tfmicro 0.1.0 (its vendored TensorFlow Lite Micro sources)",
+            "embedded-nn": f"embedded-nn 0.2.3 ({rustc_v})"}
 
 
 def main():
