@@ -158,8 +158,8 @@ def markdown(ours, peers):
         "unit's multiplier and shift (`bench/device/tflm/model.cc`). embedded-nn 0.2.3: a "
         "no_std Rust port of CMSIS-NN's kernels (`fully_connected_per_channel_s8`, "
         "`softmax_s8`), a static library built for thumbv7em-none-eabihf "
-        "(`bench/device/embedded-nn`), -O2 standing for `opt-level=3` and -Os for "
-        "`opt-level=\"s\"`; its fully-connected kernel is plain Rust (its SMLAD path, "
+        "(`bench/device/embedded-nn`) with `opt-level=3` and with "
+        "`opt-level=\"s\"`, LTO; its fully-connected kernel is plain Rust (its SMLAD path, "
         "`vec_dot_s8`, serves only its recurrent layers). CMSIS-NN itself is still not "
         "measured: see \"The CMSIS-NN peer\" below.",
     ])
