@@ -51,7 +51,7 @@ CXXFLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard
             "-fno-rtti", "-fno-threadsafe-statics", "-DNDEBUG", "-Wall", "-Wno-sign-compare"]
 ROOT = BENCH.parent
 INT8_MODEL = ROOT / "target" / "xtask" / "wide-16-32-32-4.int8.postcard"
-TFMICRO = "tfmicro-0.1.0"
+TFMICRO = ("tfmicro", "0.1.0")
 EMBEDDED_NN = HERE / "embedded-nn"
 INSTRUCTIONS_PER_TICK = 40  # 25 MHz timer clock, one instruction per ns under shift=0
 N_INPUTS = 20
@@ -191,15 +191,28 @@ def write_emlearn(d, model, method):
 
 # ---- the int8 peers --------------------------------------------------------------------
 
-def cargo_registry_crate(name):
-    """The unpacked sources of a crate in cargo's registry (`cargo fetch` puts them there)."""
+def cargo_registry_crate(name, version):
+    """The unpacked sources of a crates.io crate in cargo's registry; when they are not there
+    yet, `cargo fetch` on a throwaway manifest that depends on the crate puts them there (the
+    sources are used in place, never copied into the repository)."""
     home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
-    found = sorted(home.glob(f"registry/src/*/{name}"))
-    if not found:
-        raise SystemExit(f"{name} is not in cargo's registry: run `cargo fetch --manifest-path "
-                         f"{EMBEDDED_NN / 'Cargo.toml'}` and `cargo search`/`cargo fetch` for "
-                         f"{name} (see bench/README.md)")
-    return found[-1]
+
+    def found():
+        return sorted(home.glob(f"registry/src/*/{name}-{version}"))
+
+    if not found():
+        d = CACHE / f"fetch-{name}"
+        (d / "src").mkdir(parents=True, exist_ok=True)
+        (d / "src" / "lib.rs").write_text("")
+        (d / "Cargo.toml").write_text(
+            f'[package]\nname = "fetch-{name}"\nversion = "0.0.0"\nedition = "2021"\n'
+            f'[dependencies]\n{name} = "={version}"\n[workspace]\n')
+        log(f"  cargo fetch {name} {version}")
+        subprocess.run(["cargo", "fetch", "--manifest-path", str(d / "Cargo.toml")],
+                       check=True, capture_output=True, text=True)
+    if not found():
+        raise SystemExit(f"{name} {version} is not in cargo's registry after `cargo fetch`")
+    return found()[-1]
 
 
 def int8_network(root):
@@ -274,7 +287,7 @@ def write_tflm(d, exported):
 
 def tflm_object(d, root, opt):
     """tflm/model.cc compiled with arm-none-eabi-g++ against tfmicro's vendored sources."""
-    tf = cargo_registry_crate(TFMICRO) / "submodules" / "tensorflow"
+    tf = cargo_registry_crate(*TFMICRO) / "submodules" / "tensorflow"
     gemmlowp = tf / "tensorflow/lite/micro/tools/make/downloads/gemmlowp"
     obj = d / f"model-{opt}.o"
     subprocess.run(["arm-none-eabi-g++", *CXXFLAGS, f"-{opt}", "-c", str(HERE / "tflm/model.cc"),
