@@ -45,7 +45,11 @@ fn run() -> Result<Value, String> {
         .ok_or_else(|| format!("{model} has no int8 layer"))?;
     let text = std::fs::read_to_string(inputs).map_err(|e| format!("reading {inputs}: {e}"))?;
     let mut quantized = Vec::new();
-    for (line_no, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (line_no, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let mut row = line
             .split(',')
             .map(|v| v.trim().parse::<f32>())
