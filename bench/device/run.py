@@ -53,7 +53,8 @@ ROOT = BENCH.parent
 INT8_MODEL = ROOT / "target" / "xtask" / "wide-16-32-32-4.int8.postcard"
 TFMICRO = ("tfmicro", "0.1.0")
 EMBEDDED_NN = HERE / "embedded-nn"
-INSTRUCTIONS_PER_TICK = 40  # 25 MHz timer clock, one instruction per ns under shift=0
+INSTRUCTIONS_PER_TICK = 40
+TRAINING = {}  # model name -> the rows it was trained on (calibration for its int8 variant)  # 25 MHz timer clock, one instruction per ns under shift=0
 N_INPUTS = 20
 
 
@@ -101,6 +102,7 @@ def train_models():
                             keras.layers.Dense(4, activation="softmax")])
     big.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     big.fit(x, keras.utils.to_categorical(labels, 4), epochs=5, batch_size=32, verbose=0)
+    TRAINING["16-32-32-4"] = x
     test_labels = rng.integers(0, 4, size=N_INPUTS)
     big_inputs = (means[test_labels] + rng.normal(size=(N_INPUTS, 16))).astype(np.float32)
     return [("seed-3-4-2", seed, seed_inputs), ("16-32-32-4", big, big_inputs)]
@@ -215,28 +217,52 @@ def cargo_registry_crate(name, version):
     return found()[-1]
 
 
-def int8_network(root):
-    """Dendrite's int8 16-32-32-4 model: its layers, 20 inputs quantized as Dendrite
-    quantizes them, and Dendrite's int8 outputs for them (`dendrite predict --json`)."""
+def cost_model_inputs():
+    """20 inputs for the int8 model `cargo xtask cost` measures, drawn like its calibration
+    data (uniform in [-200, 200))."""
     if not INT8_MODEL.exists():
         raise SystemExit(f"{INT8_MODEL} is missing: `cargo xtask cost --board mps2-an386` "
                          "writes it")
     rng = np.random.default_rng(17)
-    # The distribution `cargo xtask cost` calibrated the model on: uniform in [-200, 200).
-    raw = rng.uniform(-200.0, 200.0, size=(N_INPUTS, 16)).astype(np.float32)
+    return rng.uniform(-200.0, 200.0, size=(N_INPUTS, 16)).astype(np.float32)
+
+
+def write_csv(path, rows, header=True):
+    lines = [",".join(repr(float(v)) for v in row) for row in rows]
+    if header:
+        lines.insert(0, ",".join(f"x{i}" for i in range(len(rows[0]))))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def dendrite(*args):
+    return subprocess.run(["cargo", "run", "-q", "-p", "dendrite-cli", "--", *map(str, args)],
+                          cwd=ROOT, check=True, capture_output=True, text=True).stdout
+
+
+def quantized_keras_model(root, model, training):
+    """The Keras-trained 16-32-32-4 through `dendrite import` and `dendrite quantize` (its
+    training rows as the calibration data): an int8 network whose softmax is not saturated."""
     root.mkdir(parents=True, exist_ok=True)
-    rows = [",".join(repr(float(v)) for v in row) for row in raw]
-    (root / "inputs.csv").write_text("\n".join(rows) + "\n")
-    header = ",".join(f"x{i}" for i in range(raw.shape[1]))
-    (root / "inputs-header.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
+    model.save(root / "keras.keras")
+    write_csv(root / "calibration.csv", training)
+    dendrite("import", root / "keras.keras", "--out", root / "float.postcard")
+    dendrite("quantize", "--model", root / "float.postcard", "--calibration",
+             root / "calibration.csv", "--out", root / "int8.postcard")
+    return root / "int8.postcard"
+
+
+def int8_network(root, model_file, raw):
+    """An int8 model file's layers, the raw inputs quantized as Dendrite quantizes them, and
+    Dendrite's int8 outputs for them (`dendrite predict --json`'s `quantized_outputs`)."""
+    root.mkdir(parents=True, exist_ok=True)
+    write_csv(root / "inputs.csv", raw, header=False)
+    write_csv(root / "inputs-header.csv", raw)
     exported = json.loads(subprocess.run(
         ["cargo", "run", "--release", "-q", "-p", "dendrite-trainer", "--example",
-         "int8_export", "--", str(INT8_MODEL), str(root / "inputs.csv")],
+         "int8_export", "--", str(model_file), str(root / "inputs.csv")],
         cwd=ROOT, check=True, capture_output=True, text=True).stdout)
-    predicted = json.loads(subprocess.run(
-        ["cargo", "run", "-q", "-p", "dendrite-cli", "--", "predict", "--model",
-         str(INT8_MODEL), "--data", str(root / "inputs-header.csv"), "--json"],
-        cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+    predicted = json.loads(dendrite("predict", "--model", model_file, "--data",
+                                    root / "inputs-header.csv", "--json"))
     expected = [row["quantized_outputs"] for row in predicted]
     return exported, expected
 
@@ -337,18 +363,18 @@ def embedded_nn_library(d, profile):
     return copy
 
 
-def int8_peers(doc, opts):
-    """The int8 16-32-32-4 rows: TFLite Micro's reference kernels and embedded-nn."""
-    log("W4 16-32-32-4 int8")
-    root = CACHE / "16-32-32-4-int8"
+def int8_peers(doc, opts, key, model_file, raw, label):
+    """The int8 peers (TFLite Micro's reference kernels, embedded-nn) on `model_file`."""
+    log(f"W4 {key}")
+    root = CACHE / key
     if root.exists():
         shutil.rmtree(root)
-    exported, expected = int8_network(root)
+    exported, expected = int8_network(root, model_file, raw)
     write_int8_common(root, exported)
     stub = gcc(root / "stub.elf", [HARNESS / "stub_model.c"], [root], "O2")
     layers = exported["layers"]
-    entry = doc["models"].setdefault("16-32-32-4-int8", {
-        "model": str(INT8_MODEL.relative_to(ROOT)),
+    entry = doc["models"].setdefault(key, {
+        "model": label,
         "layers": [[l["inputs"], l["units"], "softmax" if l["softmax"] else
                     ("relu" if l["activation_min"] == l["output_zero_point"] else "linear")]
                    for l in layers],
@@ -514,7 +540,8 @@ def main():
            "cflags": " ".join(CFLAGS), "versions": tool_versions(), "models": {},
            "skipped": {"keras2c": "keras2c 2.0's C runtime (include/*.h) is not in its PyPI "
                                   "wheel or sdist, and nothing else may be fetched here"}}
-    for model_name, model, inputs in ([] if args.only_int8 else train_models()):
+    trained = train_models()
+    for model_name, model, inputs in ([] if args.only_int8 else trained):
         log(f"W4 {model_name}")
         layers = dense_layers(model)
         n_out = layers[-1][0].shape[1]
@@ -540,7 +567,14 @@ def main():
                 entry["peers"].setdefault(peer, []).append(figures)
                 log_row(peer, opt, figures)
     if not args.no_int8:
-        int8_peers(doc, args.opts.split(","))
+        opts = args.opts.split(",")
+        int8_peers(doc, opts, "16-32-32-4-int8", INT8_MODEL, cost_model_inputs(),
+                   str(INT8_MODEL.relative_to(ROOT)))
+        _, big, big_inputs = trained[1]
+        quantized = quantized_keras_model(CACHE / "16-32-32-4-keras-int8-model", big,
+                                          TRAINING["16-32-32-4"])
+        int8_peers(doc, opts, "16-32-32-4-keras-int8", quantized, big_inputs,
+                   "the Keras-trained 16-32-32-4 through dendrite import and dendrite quantize")
     doc["summary"] = [
         {"model": m, "peer": p, "opt": f["opt"],
          "instructions": round(f["instructions_per_inference"], 1),
