@@ -122,6 +122,10 @@ def markdown(ours, peers):
                             f"{fmt(r.get('cycles_estimate'))} | {fmt(r.get('flash_bytes'))} | "
                             f"{fmt(r.get('stack_bytes'))} | {bits.get('equal_bits', '–')} of {bits.get('of', '–')} outputs equal {whose} |")
     versions = ", ".join(peers.get("versions", {}).values())
+    trained = peers["models"].get("16-32-32-4-keras-int8", {}).get("peers", {})
+    checks = "; ".join(
+        f"{peer} {r['opt']}: {r['dendrite_bits']['equal_bits']} of {r['dendrite_bits']['of']}"
+        for peer, runs in trained.items() for r in runs) or "not run"
     return "\n".join([
         "## Device (W4): against C on the Cortex-M4F",
         "",
@@ -149,8 +153,11 @@ def markdown(ours, peers):
         "included, as `Cost` runs it); the peers take the int8 inputs Dendrite quantized and "
         "return the int8 outputs, compared byte for byte with `dendrite predict --json`'s "
         "`quantized_outputs`. The synthetic model's logits step by 18.5 per unit, so its "
-        "softmax outputs are nearly one-hot: the comparison checks the winning class and the "
-        "saturated bytes more than the softmax's rounding. TensorFlow Lite Micro: its reference "
+        "softmax outputs are nearly one-hot: that comparison checks the winning class and the "
+        "saturated bytes more than the softmax's rounding. So the peers also run the Keras-"
+        "trained 16-32-32-4 above, imported (`dendrite import`) and quantized by `dendrite "
+        "quantize` on its training rows, whose int8 outputs are spread (e.g. 54, -114, -74, "
+        "-123), on its 20 inputs; int8 outputs equal to Dendrite's: " + checks + ". TensorFlow Lite Micro: its reference "
         "kernels (`reference_integer_ops::FullyConnected`, `reference_ops::Softmax<int8_t, "
         "int8_t>`, gemmlowp's fixed point) from the TensorFlow sources the crates.io crate "
         "tfmicro 0.1.0 vendors, built with arm-none-eabi-g++ and `-DNDEBUG`; that TensorFlow's "
