@@ -126,6 +126,9 @@ def markdown(ours, peers):
     checks = "; ".join(
         f"{peer} {r['opt']}: {r['dendrite_bits']['equal_bits']} of {r['dendrite_bits']['of']}"
         for peer, runs in trained.items() for r in runs) or "not run"
+    spread = next((row for row in peers["models"].get("16-32-32-4-keras-int8", {})
+                   .get("expected", []) if any(-128 < v < 127 for v in row)), None)
+    example = f" (e.g. {', '.join(map(str, spread))})" if spread else ""
     return "\n".join([
         "## Device (W4): against C on the Cortex-M4F",
         "",
@@ -149,15 +152,15 @@ def markdown(ours, peers):
         "(`target/xtask/wide-16-32-32-4.int8.postcard`, per-channel weights, quantized by "
         "`cargo xtask cost`), its weights, biases, multipliers, shifts, zero points and softmax "
         "parameters exported by `cargo run -p dendrite-trainer --example int8_export` into each "
-        "peer. Dendrite's row takes f32 inputs (standardization and the input quantization "
-        "included, as `Cost` runs it); the peers take the int8 inputs Dendrite quantized and "
+        "peer. Dendrite's row takes f32 inputs and returns f32 outputs (the standardization, the "
+        "input quantization and the output dequantization included, as `Cost` runs the "
+        "firmware's forward pass); the peers take the int8 inputs Dendrite quantized and "
         "return the int8 outputs, compared byte for byte with `dendrite predict --json`'s "
         "`quantized_outputs`. The synthetic model's logits step by 18.5 per unit, so its "
         "softmax outputs are nearly one-hot: that comparison checks the winning class and the "
         "saturated bytes more than the softmax's rounding. So the peers also run the Keras-"
         "trained 16-32-32-4 above, imported (`dendrite import`) and quantized by `dendrite "
-        "quantize` on its training rows, whose int8 outputs are spread (e.g. 54, -114, -74, "
-        "-123), on its 20 inputs; int8 outputs equal to Dendrite's: " + checks + ". TensorFlow Lite Micro: its reference "
+        "quantize` on its training rows, whose int8 outputs are spread" + example + ", on its 20 inputs; int8 outputs equal to Dendrite's: " + checks + ". TensorFlow Lite Micro: its reference "
         "kernels (`reference_integer_ops::FullyConnected`, `reference_ops::Softmax<int8_t, "
         "int8_t>`, gemmlowp's fixed point) from the TensorFlow sources the crates.io crate "
         "tfmicro 0.1.0 vendors, built with arm-none-eabi-g++ and `-DNDEBUG`; that TensorFlow's "
