@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """W4: the device-side peers on an emulated Cortex-M4F, measured by one harness.
 
-    bench/.venv/bin/python bench/device/run.py [--json] [--opts O2,Os] [--no-int8]
+    bench/.venv/bin/python bench/device/run.py [--json] [--opts O2,Os] [--no-int8 | --only-int8]
 
 Trains the two networks in Keras 3 (the seed tutorial's 3-4-2 and a 16-32-32-4), generates
 C for each with every peer (a hand-written C forward pass; emlearn, inline and loadable),
@@ -18,7 +18,9 @@ postcard`, what `cargo xtask cost` quantizes and measures), its parameters expor
 kernels (C++ from the crates.io crate tfmicro 0.1.0's vendored TensorFlow sources, which cargo
 fetches into its registry) and embedded-nn 0.2.3 (a Rust port of CMSIS-NN's kernels, a static
 library from bench/device/embedded-nn). Their int8 outputs are compared byte for byte with
-`dendrite predict --json`'s "quantized_outputs" on the same 20 inputs.
+`dendrite predict --json`'s "quantized_outputs" on the same 20 inputs. That model's softmax
+outputs are nearly one-hot, so the peers also run the Keras-trained 16-32-32-4 after
+`dendrite import` and `dendrite quantize` (calibrated on its training rows), whose are not.
 """
 
 import argparse
