@@ -121,7 +121,9 @@ def markdown(ours, peers):
                 rows.append(f"| {arch} | {peer} {r['opt']} | {fmt(r['instructions_per_inference'])} | "
                             f"{fmt(r.get('cycles_estimate'))} | {fmt(r.get('flash_bytes'))} | "
                             f"{fmt(r.get('stack_bytes'))} | {bits.get('equal_bits', '–')} of {bits.get('of', '–')} outputs equal {whose} |")
-    versions = ", ".join(peers.get("versions", {}).values())
+    labels = {"keras": "Keras {} (for the reference bits)", "emlearn": "emlearn {}"}
+    versions = ", ".join(labels.get(k, "{}").format(v)
+                         for k, v in peers.get("versions", {}).items())
     trained = peers["models"].get("16-32-32-4-keras-int8", {}).get("peers", {})
     checks = "; ".join(
         f"{peer} {r['opt']}: {r['dendrite_bits']['equal_bits']} of {r['dendrite_bits']['of']}"
