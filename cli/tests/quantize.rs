@@ -203,13 +203,27 @@ fn quantize_scores_a_regression_against_its_targets_as_evaluate_does() {
     let float = dir.path().join("sine.postcard");
     let int8 = dir.path().join("sine.int8.postcard");
     let (f, q) = (float.to_str().unwrap(), int8.to_str().unwrap());
-    let status = Command::new(env!("CARGO_BIN_EXE_dendrite"))
-        .args(["train", "--spec", "examples/sine.toml", "--epochs", "20"])
+    // `train --quantize` reports the int8 model's errors on the training rows too.
+    let out = Command::new(env!("CARGO_BIN_EXE_dendrite"))
+        .args([
+            "train",
+            "--spec",
+            "examples/sine.toml",
+            "--epochs",
+            "20",
+            "--quantize",
+        ])
         .args(["--verbose", "0", "--out", f])
         .current_dir(repo())
-        .status()
+        .output()
         .expect("dendrite runs");
-    assert!(status.success());
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mse = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("mse"))
+        .unwrap();
+    assert!(!mse.contains(" - "), "{text}");
     let test = "examples/data/sine_test.csv";
     let report = dendrite_json(&[
         "quantize",

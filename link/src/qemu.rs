@@ -189,6 +189,15 @@ pub struct Uart {
     closed: bool,
 }
 
+impl Uart {
+    /// How long a read waits for the device's next bytes before [`io::ErrorKind::TimedOut`]
+    /// (from [`QemuOptions::timeout`] at first): a request the device takes long to answer,
+    /// such as a cost measurement of many passes, may need more.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+}
+
 impl Read for Uart {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.at == self.pending.len() {

@@ -432,27 +432,42 @@ impl<'a, const IN: usize, const OUT: usize, L: Int8LayersRef<'a, IN, OUT>>
     pub const WIDTH: usize = L::WIDTH;
 
     /// [`predict_with`](Self::predict_with) in two buffers of the caller, each of at least
-    /// [`WIDTH`](Self::WIDTH) values: the quantized input goes into `a` and every layer writes
-    /// into the buffer its input is not in, so the pass holds two activations of the widest
-    /// layer, not one per layer. The same bits; with a buffer too short it runs
-    /// [`predict_with`](Self::predict_with).
+    /// [`WIDTH`](Self::WIDTH) values, the outputs returned: [`predict_into`](Self::predict_into)
+    /// into an array of this frame, which the compiler then copies to the caller's slot (4·OUT
+    /// bytes of stack each); a caller that keeps the outputs calls `predict_into` with its own.
+    #[inline(always)]
+    pub fn predict_in<D: Dot>(&self, x: &[f32; IN], a: &mut [i8], b: &mut [i8]) -> [f32; OUT] {
+        let mut out = [0.0; OUT];
+        self.predict_into::<D>(x, a, b, &mut out);
+        out
+    }
+
+    /// [`predict_with`](Self::predict_with) in two buffers of the caller, each of at least
+    /// [`WIDTH`](Self::WIDTH) values, the dequantized outputs written into the caller's `out`:
+    /// the quantized input goes into `a` and every layer writes into the buffer its input is
+    /// not in, so the pass holds two activations of the widest layer, not one per layer, and no
+    /// f32 output of its own (the last layer's int8 outputs are dequantized straight into
+    /// `out`). The same bits; with a buffer too short it runs
+    /// [`predict_quantized_with`](Self::predict_quantized_with) and dequantizes its result.
     ///
     /// [`model!`](crate::model) sizes the two buffers for its network.
     #[inline(always)]
-    pub fn predict_in<D: Dot>(&self, x: &[f32; IN], a: &mut [i8], b: &mut [i8]) -> [f32; OUT] {
-        // One `out` and one return for both paths (the compiler still copies it to the
-        // caller's slot: 4·OUT bytes of stack in this frame).
-        let mut out = [0.0; OUT];
+    pub fn predict_into<D: Dot>(
+        &self,
+        x: &[f32; IN],
+        a: &mut [i8],
+        b: &mut [i8],
+        out: &mut [f32; OUT],
+    ) {
         let output = self.layers.output_quantization();
         if a.len() < L::WIDTH || b.len() < L::WIDTH {
-            dequantize_all(&self.predict_quantized_with::<D>(x), output, &mut out);
+            dequantize_all(&self.predict_quantized_with::<D>(x), output, out);
         } else {
             self.quantize_input(x, a);
             self.layers.forward_alternating::<D>(a, b);
             let q = if L::DEPTH % 2 == 1 { &*b } else { &*a };
-            dequantize_all(q, output, &mut out);
+            dequantize_all(q, output, out);
         }
-        out
     }
 
     /// [`predict_quantized_with`](Self::predict_quantized_with) with the portable kernel.

@@ -106,6 +106,14 @@ impl<'a, const IN: usize, L: LayersRef<'a, IN>> NetworkRef<'a, IN, L> {
         })
     }
 
+    /// [`predict`](Self::predict), the outputs written into the caller's `out` (every value
+    /// overwritten): a caller that keeps the outputs passes its own array rather than receiving
+    /// a copy. The same bits.
+    #[inline(always)]
+    pub fn predict_into(&self, x: &[f32; IN], out: &mut L::Output) {
+        *out = self.predict(x);
+    }
+
     /// Runs the model on each input of `inputs`, writing the outputs in order; stops at the end
     /// of the shorter slice and returns how many it ran. The same bits as one
     /// [`predict`](Self::predict) per input.

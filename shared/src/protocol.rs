@@ -341,9 +341,13 @@ pub struct CostReport {
     /// Bytes of the network value itself, wherever the firmware keeps it: with the weights read
     /// in place, a few pointers into the weights region (the weights are not in RAM).
     pub network_bytes: u32,
-    /// Bytes of stack one forward pass used below its caller's frame (its activations, its
-    /// outputs, its frames), measured by painting the free stack before the pass and finding
-    /// the lowest word it changed; 0 on a board that cannot measure it.
+    /// Bytes of stack one forward pass used below its caller's frame (its activations and its
+    /// frames), measured by painting the free stack before the pass and finding the lowest
+    /// word it changed; 0 on a board that cannot measure it. The pass writes its outputs into
+    /// an array its caller declared before the measurement, as the input is the caller's: with
+    /// [`network_bytes`](Self::network_bytes), the memory the inference needs beyond its
+    /// caller's own input and output buffers. A caller that keeps the f32 outputs adds
+    /// 4 bytes per output.
     pub stack_bytes: u32,
 }
 
@@ -357,7 +361,8 @@ impl CostReport {
     }
 
     /// RAM for the network: its own bytes and the stack of one forward pass (the weights stay
-    /// in flash; the input, in the link's buffer, is not counted).
+    /// in flash; the input, in the link's buffer, and the outputs, in the caller's array, are
+    /// not counted: a caller keeping the f32 outputs adds 4 bytes per output).
     pub fn network_ram_bytes(&self) -> u32 {
         self.network_bytes.saturating_add(self.stack_bytes)
     }

@@ -39,6 +39,10 @@ macro_rules! check {
             let got = net.predict(&x);
             let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&got), bits(&expected), "{} on {x:?}", $path);
+            // Into the caller's array: the same bits, every value overwritten.
+            let mut into = [f32::NAN; <$ty>::OUTPUT];
+            net.predict_into(&x, &mut into);
+            assert_eq!(bits(&into), bits(&expected), "{} into, on {x:?}", $path);
             assert_eq!(net.class(&got), dendrite_core::class_of(&expected, last));
         }
     }};
@@ -150,6 +154,10 @@ macro_rules! check_int8 {
             let got = net.predict(&x);
             let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&got), bits(&expected), "{} on {x:?}", $path);
+            // Into the caller's array, with the portable kernel named: the same bits.
+            let mut into = [f32::NAN; <$ty>::OUTPUT];
+            net.predict_into_with::<dendrite_core::quant::Scalar>(&x, &mut into);
+            assert_eq!(bits(&into), bits(&expected), "{} into, on {x:?}", $path);
             let q = net.predict_quantized(&x);
             let requantized: Vec<i8> = expected
                 .iter()

@@ -4,7 +4,7 @@
 
 use dendrite_core::kernel;
 use dendrite_trainer::quantize::{quantize, QuantizedModel};
-use dendrite_trainer::tflite::{import, ImportError, Imported};
+use dendrite_trainer::tflite::{import, FloatLayer, ImportError, Imported};
 use dendrite_trainer::HostModel;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -105,6 +105,17 @@ fn linear_regression_model_matches_tflite_bit_for_bit() {
     assert_int8_bit_exact("regression.int8");
 }
 
+/// An imported float model's outputs for `x`, layer by layer through dendrite-core's kernel.
+fn float_forward(layers: &[FloatLayer], x: &[f32]) -> Vec<f32> {
+    let mut a = x.to_vec();
+    for layer in layers {
+        let mut out = vec![0.0; layer.bias.len()];
+        kernel::dense(&a, &layer.kernel, &layer.bias, layer.activation, &mut out);
+        a = out;
+    }
+    a
+}
+
 #[test]
 fn flattened_input_model_matches_tflite_bit_for_bit() {
     // Keras' Flatten on a 2×4 input: the RESHAPE's new shape is computed at run time (SHAPE,
@@ -134,12 +145,7 @@ fn float16_model_widens_its_weights_and_matches_tflite_bit_for_bit() {
         .iter()
         .zip(rows(&doc, "outputs", float))
     {
-        let mut a = x.clone();
-        for layer in &layers {
-            let mut out = vec![0.0; layer.bias.len()];
-            kernel::dense(&a, &layer.kernel, &layer.bias, layer.activation, &mut out);
-            a = out;
-        }
+        let a = float_forward(&layers, x);
         let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&a), bits(&want));
     }
@@ -181,12 +187,7 @@ fn float_model_matches_tflite_within_float_rounding() {
         .iter()
         .zip(rows(&doc, "outputs", float))
     {
-        let mut a = x.clone();
-        for layer in &layers {
-            let mut out = vec![0.0; layer.bias.len()];
-            kernel::dense(&a, &layer.kernel, &layer.bias, layer.activation, &mut out);
-            a = out;
-        }
+        let a = float_forward(&layers, x);
         for (g, w) in a.iter().zip(&want) {
             worst = worst.max((g - w).abs());
         }

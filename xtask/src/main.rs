@@ -63,7 +63,8 @@ verbs:
   demo           train the seed network, run it on the emulated Cortex-M4F, compare with the host
   test           run every check: fmt, clippy, host tests, firmware, QEMU end-to-end suite, docs
   size [--json] [--model FILE] [--board NAME]
-                 flash, static RAM and stack of every board's firmware (seed and 16-32-32-4)
+                 flash, static RAM, stack and network RAM of every board's firmware (network
+                 RAM: the network value + one pass's stack, beyond the caller's input and outputs)
   cost [--json] [--model FILE] [--board NAME]
                  instructions per inference under qemu -icount on every emulated board
   bench [--peers] [--reps N] [--w2-samples N] [--only W1,W2,W3] | bench --device

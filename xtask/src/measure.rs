@@ -5,7 +5,10 @@
 //! with the `object` crate; the stack high-water mark is the firmware's own `SelfCheck` report
 //! (a painted stack) after 2,000 predictions under QEMU, and the network's RAM
 //! (`network_ram_bytes`: the network value's own bytes plus the stack one forward pass uses
-//! below its caller's frame, painted just before it) the firmware's `Cost` report of one pass.
+//! below its caller's frame, painted just before it; the memory the inference needs beyond its
+//! caller's own input and output buffers, the pass writing its outputs into an array the
+//! caller declared: a caller keeping the f32 outputs adds 4 bytes per output) the firmware's
+//! `Cost` report of one pass.
 //! Instructions per inference come from the `Cost` request under `qemu-system-arm -icount
 //! shift=0` (one instruction per virtual nanosecond), net of an empty loop of as many turns. The
 //! emulated boards are measured with the seed model, a 16-32-32-4 model and a 64-32-10 model,
@@ -22,12 +25,14 @@ use dendrite_tests::models;
 use object::{Object, ObjectSection};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::shell::{firmware_source, root};
 
 /// Forward passes timed per `Cost` request.
 const COST_ITERATIONS: u32 = 10_000;
+/// Forward passes of the short run that sets the time allowed for [`COST_ITERATIONS`].
+const COST_PROBE: u32 = 100;
 
 /// Section sizes of a firmware ELF, in bytes.
 struct Sections {
@@ -68,7 +73,10 @@ impl Sections {
 }
 
 /// `cargo xtask size [--json] [--model FILE] [--board NAME]`: flash, static RAM, stack
-/// high-water mark and the network's RAM of every board's firmware.
+/// high-water mark and the network's RAM of every board's firmware. In the JSON,
+/// `network_ram_bytes` is `network.value_bytes` (the network value) plus
+/// `network.forward_stack_bytes` (the stack of one pass, the outputs in the caller's array
+/// outside it): the input and the outputs are the caller's, not counted.
 pub fn size(args: &[String]) -> Result<()> {
     let options = Options::parse(args)?;
     let mut rows = Vec::new();
@@ -106,7 +114,8 @@ pub fn size(args: &[String]) -> Result<()> {
         return Ok(());
     }
     println!("flash = .vector_table + .text + .rodata + .data; static RAM = .data + .bss; stack after 2,000 predictions;");
-    println!("network RAM = the network value + the stack of one forward pass (weights read in place from flash)");
+    println!("network RAM = the network value + the stack of one forward pass (weights read in place from flash;");
+    println!("the caller's input and outputs not counted: keeping the f32 outputs adds 4 bytes per output)");
     println!(
         "{:<14} {:<11} {:<37} {:>7} {:>7} {:>7} {:>8}",
         "board", "core", "architecture", "flash", "RAM", "stack", "network"
@@ -136,6 +145,16 @@ pub fn cost(args: &[String]) -> Result<()> {
         for model in options.models(board)? {
             let elf = firmware::for_model(&firmware_source(), &model, board, true)?;
             let mut qemu = boot(&elf, &model, board, true)?;
+            // A short run first: its wall time bounds the long one's, however slow the model
+            // (the soft-float cores, the autoencoder) or however loaded the machine.
+            let started = Instant::now();
+            qemu.link()
+                .cost(COST_PROBE)
+                .with_context(|| format!("asking {} for the cost", board.name))?;
+            let expected = started.elapsed() * (COST_ITERATIONS / COST_PROBE);
+            qemu.link()
+                .port_mut()
+                .set_timeout((expected * 4).max(Duration::from_secs(60)));
             let report = qemu
                 .link()
                 .cost(COST_ITERATIONS)

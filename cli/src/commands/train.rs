@@ -636,22 +636,34 @@ fn quantize_trained(
         anyhow::bail!("the training rows were not kept for quantization");
     };
     let classifies = spec.task() == TaskKind::Classification;
-    let labels = |d: &dendrite_trainer::data::Dataset| {
-        classifies
-            .then(|| super::int8::Known::Classes(d.labels.iter().map(|&l| l as usize).collect()))
+    // What the report scores against: the classes, or a regression's targets in their units.
+    let labels = |d: &dendrite_trainer::data::Dataset, part: Part| {
+        if classifies {
+            return Some(super::int8::Known::Classes(
+                d.labels.iter().map(|&l| l as usize).collect(),
+            ));
+        }
+        data.regression_targets(part)
+            .map(super::int8::Known::Targets)
     };
-    let label = spec.data.label.as_deref().filter(|_| classifies);
+    // A separate calibration file is scored like the training rows: by class, or by a
+    // regression's target columns.
+    let label = spec
+        .data
+        .label
+        .as_deref()
+        .filter(|_| classifies || spec.task() == TaskKind::Regression);
     let calibration = match &q.calibration {
         Some(path) => super::int8::Rows::read(float, path, label)?,
         None => super::int8::Rows {
             x: raw_train.iter().copied().collect(),
-            known: labels(&data.train),
+            known: labels(&data.train, Part::Train),
         },
     };
     let test = match (raw_test, &data.test) {
         (Some(x), Some(t)) => Some(super::int8::Rows {
             x: x.iter().copied().collect(),
-            known: labels(t),
+            known: labels(t, Part::Test),
         }),
         _ => None,
     };

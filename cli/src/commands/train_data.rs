@@ -284,6 +284,28 @@ impl Prepared {
         self.targets(data.context("no such rows")?, outputs)
     }
 
+    /// A regression's targets of `part` in their own units (the targets' standardization
+    /// undone as the model file's outputs are: `z · std + mean`, dendrite-core's
+    /// `destandardize`), row-major; `None` for the other tasks or a part without rows.
+    pub fn regression_targets(&self, part: Part) -> Option<Vec<f32>> {
+        let n = self
+            .numeric
+            .as_ref()
+            .filter(|n| n.task == TaskKind::Regression)?;
+        let y = match part {
+            Part::Train => Some(&n.train),
+            Part::Validation => n.validation.as_ref(),
+            Part::Test => n.test.as_ref(),
+        }?;
+        let mut values: Vec<f32> = y.iter().copied().collect();
+        if let Some(t) = &n.scaler {
+            for row in values.chunks_mut(t.mean.len().max(1)) {
+                dendrite_core::destandardize(row, t.mean.iter().copied(), t.std.iter().copied());
+            }
+        }
+        Some(values)
+    }
+
     /// Whether the model learns numbers (regression, autoencoder) rather than classes.
     pub fn is_numeric(&self) -> bool {
         self.numeric.is_some()

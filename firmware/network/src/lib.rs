@@ -130,12 +130,25 @@ impl Model {
         self.net.network().standardization()
     }
 
-    /// The forward pass: standardization, then every layer with its activation.
+    /// The forward pass: standardization, then every layer with its activation, the outputs
+    /// written into the caller's `out` (every value overwritten). The pass's own RAM is its
+    /// activations and frames; the outputs are the caller's.
+    ///
+    /// # Shapes
+    /// `x`: [`INPUT`] raw values; `out`: [`OUTPUT`] values (probabilities after a softmax).
+    #[inline(never)]
+    pub fn forward_into(&self, x: &[f32; INPUT], out: &mut [f32; OUTPUT]) {
+        self.net.predict_into_with::<Kernel>(x, out);
+    }
+
+    /// [`forward_into`](Self::forward_into), the outputs returned.
     ///
     /// # Shapes
     /// `x`: [`INPUT`] raw values; the result: [`OUTPUT`] values (probabilities after a softmax).
-    #[inline(never)]
+    #[inline]
     pub fn forward(&self, x: &[f32; INPUT]) -> [f32; OUTPUT] {
-        self.net.predict_with::<Kernel>(x)
+        let mut out = [0.0; OUTPUT];
+        self.forward_into(x, &mut out);
+        out
     }
 }

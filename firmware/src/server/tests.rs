@@ -592,6 +592,11 @@ impl Classifier for Halver {
         dendrite_core::kernel::standardize(&mut z, &self.mean, &self.std);
         Some(f(&z.map(|v| v / 2.0)))
     }
+    fn measure_forward(&self, x: &[f32], measure: impl FnOnce(&mut dyn FnMut()) -> u32) -> u32 {
+        measure(&mut || {
+            self.run(x, |_| ());
+        })
+    }
     fn forward_repeatedly(&self, _: &[f32], _: u32) {}
 }
 
@@ -629,4 +634,25 @@ fn an_anomaly_model_answers_its_reconstruction_error_and_verdict() {
             verdict(1.0, true)
         ]
     );
+}
+
+#[test]
+fn the_cost_measurement_runs_one_pass_and_nothing_else() {
+    use crate::Classifier;
+    let region = flash(&model_file(8));
+    let model = Model::from_region(region).expect("a valid model");
+    // The measured closure is the pass alone: once, with what `measure` returns passed back.
+    let mut passes = 0;
+    let bytes = model.measure_forward(&zeros(), |pass| {
+        pass();
+        passes += 1;
+        42
+    });
+    assert_eq!((bytes, passes), (42, 1));
+    // An input of the wrong width runs nothing and measures nothing.
+    let bytes = model.measure_forward(&[0.0; network::INPUT + 1], |pass| {
+        pass();
+        7
+    });
+    assert_eq!(bytes, 0);
 }

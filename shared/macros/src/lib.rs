@@ -56,19 +56,23 @@ use format::{ModelView, Task};
 ///   generated with `region`, which builds in the architecture only;
 /// - `Seed::from_region(&'static [u8])`: the model of the same architecture at the start of a
 ///   flash region, validated at start-up;
-/// - `predict(&[f32; INPUT]) -> [f32; OUTPUT]`, `class(&outputs)` (Dendrite's class rule,
+/// - `predict(&[f32; INPUT]) -> [f32; OUTPUT]`, `predict_into(&x, &mut outputs)` (the outputs
+///   written into the caller's array, the same bits), `class(&outputs)` (Dendrite's class rule,
 ///   `dendrite_core::class_of`), `class_name(class)` and `predict_batch`.
 ///
 /// Either way the forward pass reads the weights in place: the model costs the RAM of its
-/// activations only.
+/// activations only. With `region`, an int8 model keeps each layer as one reference to its
+/// words in the file (`dendrite_core::Int8WordsRef`), its arrays and parameters found when it
+/// runs: a few bytes a layer in the model value.
 ///
 /// An **int8** model file (`dendrite quantize`, or a TFLite int8 model through `dendrite
 /// import`) gives the same API over a `dendrite_core::Int8NetworkRef`: `predict` standardizes
 /// in f32, quantizes, runs the int8 layers and dequantizes, the bits of the host's int8 path.
 /// Its type also has `INPUT_QUANTIZATION`, `OUTPUT_QUANTIZATION`, `predict_quantized` (the int8
-/// outputs), `forward_quantized` (int8 in, int8 out) and `predict_with::<D>`, which takes its
-/// inner products from a target's `dendrite_core::quant::Dot` kernel (an f32 type has
-/// `predict_with` too, which ignores `D`, so code written for both kinds compiles for either). `DTYPE` says which kind
+/// outputs), `forward_quantized` (int8 in, int8 out) and `predict_with::<D>` and
+/// `predict_into_with::<D>`, which take their inner products from a target's
+/// `dendrite_core::quant::Dot` kernel (an f32 type has both too, which ignore `D`, so code
+/// written for both kinds compiles for either). `DTYPE` says which kind
 /// a type is; `from_region` refuses a model file of the other kind (`UnsupportedLayer`).
 #[proc_macro]
 pub fn model(input: TokenStream) -> TokenStream {
@@ -367,6 +371,14 @@ fn int8_layers(
             l.activation_max
         )
     });
+    // Read from a region, each layer is one reference to its words in the file, its arrays
+    // and parameters found at offsets fixed by its widths when it runs
+    // (`dendrite_core::Int8WordsRef`): 4 bytes a layer in the network value, not 60.
+    let ty = if compiled_in {
+        ty
+    } else {
+        words_chain(widths, layers)
+    };
     let mut statics = String::new();
     for i in (0..layers.len()).filter(|_| compiled_in) {
         let l = q(i);
@@ -392,6 +404,38 @@ fn int8_layers(
         }
     }
     Layers { ty, value, statics }
+}
+
+/// `Int8WordsChainRef<w0, w1, WORDS0, A0, … Int8WordsRef<w_{n-1}, w_n, WORDS, A_{n-1}>>`: the
+/// int8 layers read from a region, each one reference to its words, whose count
+/// `dendrite_core::int8_layer_words` computes.
+fn words_chain(widths: &[usize], layers: &[format::LayerView<'_>]) -> String {
+    let n = layers.len();
+    let words = |i: usize| {
+        format!(
+            "{{ ::dendrite_core::int8_layer_words({}, {}, ::dendrite_core::Activation::{:?}) }}",
+            widths[i + 1],
+            widths[i],
+            layers[i].activation
+        )
+    };
+    let mut ty = format!(
+        "::dendrite_core::Int8WordsRef<'static, {}, {}, {}, {}>",
+        widths[n - 1],
+        widths[n],
+        words(n - 1),
+        marker(layers[n - 1].activation)
+    );
+    for i in (0..n - 1).rev() {
+        ty = format!(
+            "::dendrite_core::Int8WordsChainRef<'static, {}, {}, {}, {}, {ty}>",
+            widths[i],
+            widths[i + 1],
+            words(i),
+            marker(layers[i].activation)
+        );
+    }
+    ty
 }
 
 fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> String {
@@ -500,15 +544,27 @@ fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> Str
     /// The quantization of the int8 outputs ([`predict`](Self::predict) dequantizes them).
     pub const OUTPUT_QUANTIZATION: ::dendrite_core::quant::QuantParams = {};
 
-    /// [`predict`](Self::predict) with the inner products of `D`, a target's faster kernel
-    /// (`dendrite_core::quant::Dot`): the same bits.
+    /// [`predict_into`](Self::predict_into) with the inner products of `D`, a target's faster
+    /// kernel (`dendrite_core::quant::Dot`): the same bits.
     ///
-    /// The pass holds two int8 buffers of the widest activation ({width} values): each layer
-    /// writes into the one its input is not in.
+    /// The pass holds two int8 buffers of the widest activation ({width} values), each layer
+    /// writing into the one its input is not in, and dequantizes the last one straight into
+    /// `out`: the f32 outputs are the caller's array, not the pass's.
     #[inline(never)]
-    pub fn predict_with<D: ::dendrite_core::quant::Dot>(&self, x: &[f32; {input}]) -> [f32; {output}] {{
+    pub fn predict_into_with<D: ::dendrite_core::quant::Dot>(&self, x: &[f32; {input}], out: &mut [f32; {output}]) {{
         let (mut a, mut b) = ([0i8; {width}], [0i8; {width}]);
-        self.0.predict_in::<D>(x, &mut a, &mut b)
+        self.0.predict_into::<D>(x, &mut a, &mut b, out)
+    }}
+
+    /// [`predict`](Self::predict) with the inner products of `D`, a target's faster kernel
+    /// (`dendrite_core::quant::Dot`): the same bits. The outputs are returned in an array of
+    /// this frame ({output_bytes} bytes); [`predict_into_with`](Self::predict_into_with) writes
+    /// them into the caller's.
+    #[inline]
+    pub fn predict_with<D: ::dendrite_core::quant::Dot>(&self, x: &[f32; {input}]) -> [f32; {output}] {{
+        let mut out = [0.0; {output}];
+        self.predict_into_with::<D>(x, &mut out);
+        out
     }}
 
     /// The int8 outputs of one raw input, before the dequantization: standardization,
@@ -531,6 +587,7 @@ fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> Str
             quant_params(first),
             quant_params(last_q),
             width = widths.iter().copied().max().unwrap_or(0),
+            output_bytes = 4 * output,
         )
     } else {
         format!(
@@ -542,13 +599,23 @@ fn generate(args: &Args, chosen: &str, file: &Path, view: &ModelView<'_>) -> Str
     pub fn predict_with<D: ::dendrite_core::quant::Dot>(&self, x: &[f32; {input}]) -> [f32; {output}] {{
         self.predict(x)
     }}
+
+    /// [`predict_into`](Self::predict_into); `D` is not used, as in
+    /// [`predict_with`](Self::predict_with).
+    #[inline(always)]
+    pub fn predict_into_with<D: ::dendrite_core::quant::Dot>(&self, x: &[f32; {input}], out: &mut [f32; {output}]) {{
+        self.predict_into(x, out)
+    }}
 "#
         )
     };
-    let predict_body = if int8 {
-        "self.predict_with::<::dendrite_core::quant::Scalar>(x)"
+    let (predict_body, predict_into_body) = if int8 {
+        (
+            "self.predict_with::<::dendrite_core::quant::Scalar>(x)",
+            "self.predict_into_with::<::dendrite_core::quant::Scalar>(x, out)",
+        )
     } else {
-        "self.0.predict(x)"
+        ("self.0.predict(x)", "self.0.predict_into(x, out)")
     };
     let crc = view.crc();
     let path_literal = format!("{:?}", file.display().to_string());
@@ -630,6 +697,13 @@ impl {name} {{
     pub fn predict(&self, x: &[f32; {input}]) -> [f32; {output}] {{
         {predict_body}
     }}
+
+    /// [`predict`](Self::predict), the outputs written into the caller's `out` (every value
+    /// overwritten): the same bits, without an output array of the pass's own.
+    #[inline(never)]
+    pub fn predict_into(&self, x: &[f32; {input}], out: &mut [f32; {output}]) {{
+        {predict_into_body}
+    }}
 {int8_api}
     /// The class that `outputs` pick: Dendrite's one class rule (`dendrite_core::class_of`).
     pub fn class(&self, outputs: &[f32; {output}]) -> usize {{
@@ -646,7 +720,7 @@ impl {name} {{
     pub fn predict_batch(&self, inputs: &[[f32; {input}]], outputs: &mut [[f32; {output}]]) -> usize {{
         let mut count = 0;
         for (x, y) in inputs.iter().zip(outputs) {{
-            *y = self.predict(x);
+            self.predict_into(x, y);
             count += 1;
         }}
         count

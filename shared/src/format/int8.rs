@@ -194,6 +194,9 @@ pub struct Int8View<'a> {
     pub softmax: Option<SoftmaxParams>,
     /// The table of a sigmoid or tanh layer.
     pub lut: Option<&'a Lut>,
+    /// The layer's whole part of the data section, every word above in file order (what
+    /// dendrite-core's `Int8WordsRef` reads the layer from when it runs).
+    pub words: I32s<'a>,
 }
 
 impl<'a> Int8View<'a> {
@@ -300,6 +303,7 @@ pub(super) fn read<'a>(
         shift,
         softmax,
         lut,
+        words: I32s(bytes),
     })
 }
 

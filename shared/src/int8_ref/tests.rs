@@ -248,6 +248,10 @@ fn in_place_network_computes_the_slice_models_bits() {
                 let (mut a, mut b) = (vec![0i8; len], vec![0i8; len]);
                 let bits = net.predict_in::<Reordered>(&x, &mut a, &mut b);
                 assert_eq!(bits.map(f32::to_bits), want.map(f32::to_bits), "{len}");
+                // Into the caller's array: every output overwritten, whatever it held.
+                let mut into = [f32::NAN; 3];
+                net.predict_into::<Scalar>(&x, &mut a, &mut b, &mut into);
+                assert_eq!(into.map(f32::to_bits), want.map(f32::to_bits), "{len}");
             }
             let q = net.predict_quantized(&x);
             let mut q_in = [0i8; 5];
@@ -367,5 +371,157 @@ fn f32_and_int8_networks_refuse_each_others_files() {
     assert_eq!(
         Net::from_region(&shifted.0[1..]).unwrap_err(),
         DecodeError::Unaligned
+    );
+}
+
+/// [`Net`] with each layer kept as one reference to its words in the file
+/// ([`crate::Int8WordsRef`]), as `model!` reads a region.
+type WordsNet<'a> = Int8NetworkRef<
+    'a,
+    5,
+    3,
+    crate::Int8WordsChainRef<
+        'a,
+        5,
+        9,
+        { crate::int8_layer_words(9, 5, Activation::Relu) },
+        Relu,
+        crate::Int8WordsChainRef<
+            'a,
+            9,
+            6,
+            { crate::int8_layer_words(6, 9, Activation::Tanh) },
+            Tanh,
+            crate::Int8WordsChainRef<
+                'a,
+                6,
+                7,
+                { crate::int8_layer_words(7, 6, Activation::Sigmoid) },
+                Sigmoid,
+                crate::Int8WordsRef<
+                    'a,
+                    7,
+                    3,
+                    { crate::int8_layer_words(3, 7, Activation::Softmax) },
+                    Softmax,
+                >,
+            >,
+        >,
+    >,
+>;
+
+#[test]
+fn layers_kept_as_their_words_compute_the_same_bits_in_a_fraction_of_the_bytes() {
+    // One pointer per layer and the standardization's two, against four array references,
+    // three quantizations and the activation's parameters per layer.
+    let pointer = core::mem::size_of::<usize>();
+    assert!(core::mem::size_of::<WordsNet<'_>>() <= 7 * pointer);
+    assert!(4 * core::mem::size_of::<WordsNet<'_>>() < core::mem::size_of::<Net<'_>>());
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..20 {
+        let layers = random_layers(&mut rng, &WIDTHS, &ACTIVATIONS);
+        let mean: Vec<f32> = (0..5).map(|_| rng.f32(-2.0, 2.0)).collect();
+        let std: Vec<f32> = (0..5).map(|_| rng.f32(0.5, 3.0)).collect();
+        let file = encode(&layers, &mean, &std);
+        let net = Net::from_region(&file.0).expect("an int8 model of this architecture");
+        let words = WordsNet::from_region(&file.0).expect("the same model as words");
+        assert_eq!(words.input_quantization(), net.input_quantization());
+        assert_eq!(words.output_quantization(), net.output_quantization());
+        assert_eq!(words.standardization(), net.standardization());
+        assert_eq!(WordsNet::WIDTH, Net::WIDTH);
+        for _ in 0..200 {
+            let x: [f32; 5] = core::array::from_fn(|_| rng.f32(-8.0, 8.0));
+            let want = net.predict(&x).map(f32::to_bits);
+            assert_eq!(words.predict(&x).map(f32::to_bits), want);
+            assert_eq!(words.predict_quantized(&x), net.predict_quantized(&x));
+            let (mut a, mut b) = ([0i8; 9], [0i8; 9]);
+            let mut into = [f32::NAN; 3];
+            words.predict_into::<Reordered>(&x, &mut a, &mut b, &mut into);
+            assert_eq!(into.map(f32::to_bits), want);
+            let q: [i8; 5] = core::array::from_fn(|_| rng.i8());
+            assert_eq!(
+                words.forward_quantized::<Scalar>(&q),
+                net.forward_quantized::<Scalar>(&q)
+            );
+        }
+    }
+}
+
+#[test]
+fn layers_kept_as_their_words_refuse_what_the_layers_refuse() {
+    let mut rng = Rng(5);
+    let layers = random_layers(&mut rng, &WIDTHS, &ACTIVATIONS);
+    let file = encode(&layers, &[0.0; 5], &[1.0; 5]);
+    // A word count that is not the layer's.
+    type Miscounted<'a> = Int8NetworkRef<
+        'a,
+        5,
+        3,
+        crate::Int8WordsChainRef<
+            'a,
+            5,
+            9,
+            { crate::int8_layer_words(9, 5, Activation::Relu) },
+            Relu,
+            crate::Int8WordsChainRef<
+                'a,
+                9,
+                6,
+                { crate::int8_layer_words(6, 9, Activation::Tanh) + 1 },
+                Tanh,
+                crate::Int8WordsChainRef<
+                    'a,
+                    6,
+                    7,
+                    { crate::int8_layer_words(7, 6, Activation::Sigmoid) },
+                    Sigmoid,
+                    crate::Int8WordsRef<
+                        'a,
+                        7,
+                        3,
+                        { crate::int8_layer_words(3, 7, Activation::Softmax) },
+                        Softmax,
+                    >,
+                >,
+            >,
+        >,
+    >;
+    assert_eq!(
+        Miscounted::from_region(&file.0).unwrap_err(),
+        DecodeError::ArchitectureMismatch
+    );
+    // Unaligned bytes cannot be read in place.
+    let mut shifted = Aligned([0u8; 4097]);
+    shifted.0[1..].copy_from_slice(&file.0);
+    assert_eq!(
+        WordsNet::from_region(&shifted.0[1..]).unwrap_err(),
+        DecodeError::Unaligned
+    );
+    // An f32 model of the architecture: its layers are not int8.
+    let specs: Vec<LayerRef<'_>> = WIDTHS
+        .windows(2)
+        .zip(ACTIVATIONS)
+        .map(|(w, activation)| LayerRef {
+            spec: LayerSpec {
+                units: w[1] as u16,
+                activation,
+                name: "d",
+            },
+            kernel: Box::leak(vec![0.5; w[0] * w[1]].into_boxed_slice()),
+            bias: Box::leak(vec![0.0; w[1]].into_boxed_slice()),
+        })
+        .collect();
+    let f32_model = ModelRef {
+        input: 5,
+        mean: &[0.0; 5],
+        std: &[1.0; 5],
+        layers: &specs,
+        ..ModelRef::default()
+    };
+    let mut f32_file = Aligned([0u8; 4096]);
+    f32_model.encode(&mut f32_file.0).unwrap();
+    assert_eq!(
+        WordsNet::from_region(&f32_file.0).unwrap_err(),
+        DecodeError::UnsupportedLayer { dtype: 0 }
     );
 }
