@@ -417,8 +417,9 @@ fn fmt(value: Option<f64>, rate: bool) -> String {
     }
 }
 
-/// W4: the firmware against the C peers on the emulated Cortex-M4F, in one run
-/// (`bench/device/compare.py`), written between the device markers of BENCHMARKS.md.
+/// W4: the firmware against the C peers (f32) and TensorFlow Lite Micro's reference kernels
+/// and embedded-nn (int8) on the emulated Cortex-M4F, in one run (`bench/device/compare.py`),
+/// written between the device markers of BENCHMARKS.md.
 fn device() -> Result<()> {
     let root = root();
     let python = venv(&root)?;

@@ -4,18 +4,35 @@
    Cost: the CMSDK timer0 counts down at the 25 MHz system clock; with -icount shift=0 QEMU
    runs one instruction per virtual nanosecond, so one tick is 40 instructions. The model is
    called ROUNDS x N_INPUTS times and an empty function of the same signature is called the
-   same way; the difference divided by the call count is the model's cost. */
+   same way; the difference divided by the call count is the model's cost.
+
+   The int8 peers define INT8_IO in dims.h: their inputs and outputs are int8 (the network's
+   quantized tensors) and each output prints as its byte. */
 #include <stdint.h>
 #include "inputs.h" /* generated: N_INPUTS, N_IN, N_OUT, INPUTS[N_INPUTS][N_IN] */
+
+#ifdef INT8_IO
+typedef int8_t in_t;
+typedef int8_t out_t;
+static uint32_t bits_of(out_t v) { return (uint8_t)v; }
+#else
+typedef float in_t;
+typedef float out_t;
+static uint32_t bits_of(out_t v)
+{
+    union { float f; uint32_t u; } bits = {v};
+    return bits.u;
+}
+#endif
 
 #ifndef ROUNDS
 #define ROUNDS 500 /* -DROUNDS=0 builds the instruction-trace variant */
 #endif
 
-void model_infer(const float *in, float *out);
+void model_infer(const in_t *in, out_t *out);
 void semihost_exit(int code);
 
-typedef void (*infer_fn)(const float *, float *);
+typedef void (*infer_fn)(const in_t *, out_t *);
 
 /* CMSDK APB timer 0 (ARM DDI 0479C, section 4.4). */
 #define TIMER0_CTRL (*(volatile uint32_t *)0x40000000u)
@@ -23,7 +40,7 @@ typedef void (*infer_fn)(const float *, float *);
 #define TIMER0_RELOAD (*(volatile uint32_t *)0x40000008u)
 
 extern uint32_t __stack_bottom;
-static float out[N_OUT];
+static out_t out[N_OUT];
 
 static int semihost(int op, const void *arg)
 {
@@ -64,7 +81,7 @@ static void put_dec(uint32_t v)
     put(&buf[i]);
 }
 
-__attribute__((noinline)) void empty_infer(const float *in, float *o)
+__attribute__((noinline)) void empty_infer(const in_t *in, out_t *o)
 {
     (void)in;
     (void)o;
@@ -113,9 +130,8 @@ int main(void)
         put("out ");
         put_dec((uint32_t)i);
         for (int j = 0; j < N_OUT; j++) {
-            union { float f; uint32_t u; } bits = {out[j]};
             put(" ");
-            put_hex(bits.u);
+            put_hex(bits_of(out[j]));
         }
         put("\n");
     }
