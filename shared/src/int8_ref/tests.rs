@@ -207,6 +207,33 @@ impl Dot for Reordered {
     }
 }
 
+/// A model file of [`WIDTHS`] and [`ACTIVATIONS`] with f32 layers (every weight 0.5).
+fn f32_file_of_the_architecture() -> Aligned<[u8; 4096]> {
+    let specs: Vec<LayerRef<'_>> = WIDTHS
+        .windows(2)
+        .zip(ACTIVATIONS)
+        .map(|(w, activation)| LayerRef {
+            spec: LayerSpec {
+                units: w[1] as u16,
+                activation,
+                name: "d",
+            },
+            kernel: Box::leak(vec![0.5; w[0] * w[1]].into_boxed_slice()),
+            bias: Box::leak(vec![0.0; w[1]].into_boxed_slice()),
+        })
+        .collect();
+    let f32_model = ModelRef {
+        input: 5,
+        mean: &[0.0; 5],
+        std: &[1.0; 5],
+        layers: &specs,
+        ..ModelRef::default()
+    };
+    let mut f32_file = Aligned([0u8; 4096]);
+    f32_model.encode(&mut f32_file.0).unwrap();
+    f32_file
+}
+
 #[test]
 fn in_place_network_computes_the_slice_models_bits() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
@@ -316,28 +343,7 @@ fn f32_and_int8_networks_refuse_each_others_files() {
     assert!(refused.to_string().contains("int8 layers"), "{refused}");
 
     // An f32 model of the same architecture, for the int8 network.
-    let specs: Vec<LayerRef<'_>> = WIDTHS
-        .windows(2)
-        .zip(ACTIVATIONS)
-        .map(|(w, activation)| LayerRef {
-            spec: LayerSpec {
-                units: w[1] as u16,
-                activation,
-                name: "d",
-            },
-            kernel: Box::leak(vec![0.5; w[0] * w[1]].into_boxed_slice()),
-            bias: Box::leak(vec![0.0; w[1]].into_boxed_slice()),
-        })
-        .collect();
-    let f32_model = ModelRef {
-        input: 5,
-        mean: &[0.0; 5],
-        std: &[1.0; 5],
-        layers: &specs,
-        ..ModelRef::default()
-    };
-    let mut f32_file = Aligned([0u8; 4096]);
-    f32_model.encode(&mut f32_file.0).unwrap();
+    let f32_file = f32_file_of_the_architecture();
     let refused = Net::from_region(&f32_file.0).unwrap_err();
     assert_eq!(refused, DecodeError::UnsupportedLayer { dtype: 0 });
     assert!(refused.to_string().contains("f32 layers"), "{refused}");
@@ -498,28 +504,7 @@ fn layers_kept_as_their_words_refuse_what_the_layers_refuse() {
         DecodeError::Unaligned
     );
     // An f32 model of the architecture: its layers are not int8.
-    let specs: Vec<LayerRef<'_>> = WIDTHS
-        .windows(2)
-        .zip(ACTIVATIONS)
-        .map(|(w, activation)| LayerRef {
-            spec: LayerSpec {
-                units: w[1] as u16,
-                activation,
-                name: "d",
-            },
-            kernel: Box::leak(vec![0.5; w[0] * w[1]].into_boxed_slice()),
-            bias: Box::leak(vec![0.0; w[1]].into_boxed_slice()),
-        })
-        .collect();
-    let f32_model = ModelRef {
-        input: 5,
-        mean: &[0.0; 5],
-        std: &[1.0; 5],
-        layers: &specs,
-        ..ModelRef::default()
-    };
-    let mut f32_file = Aligned([0u8; 4096]);
-    f32_model.encode(&mut f32_file.0).unwrap();
+    let f32_file = f32_file_of_the_architecture();
     assert_eq!(
         WordsNet::from_region(&f32_file.0).unwrap_err(),
         DecodeError::UnsupportedLayer { dtype: 0 }

@@ -665,6 +665,17 @@ mod tests {
         }
     }
 
+    /// xorshift64 from `seed` (never the all-zero state): a case's operands from one number.
+    fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+        let mut state = seed | 1;
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     proptest! {
         #[test]
         fn fully_connected_equals_the_reference(
@@ -677,13 +688,7 @@ mod tests {
             shift in prop_oneof![-31i32..=-2, Just(-1), Just(0), Just(3), Just(-40)],
             (min, max) in prop_oneof![Just((-128i8, 127i8)), (-128i8..0, 0i8..=127)],
         ) {
-            let mut state = seed | 1;
-            let mut next = || {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state
-            };
+            let mut next = xorshift(seed);
             let x: Vec<i8> = (0..n).map(|_| next() as i8).collect();
             let w: Vec<i8> = (0..n * units).map(|_| next() as i8).collect();
             let bias: Vec<i32> = (0..units).map(|_| (next() as i32) >> 12).collect();
@@ -715,13 +720,7 @@ mod tests {
             offset in -127i32..=128,
             seed: u64,
         ) {
-            let mut state = seed | 1;
-            let mut next = || {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state
-            };
+            let mut next = xorshift(seed);
             let x: Vec<i8> = (0..n).map(|_| next() as i8).collect();
             let w: Vec<i8> = (0..n * rows).map(|_| next() as i8).collect();
             let bias: Vec<i32> = (0..rows).map(|_| next() as i32).collect();
