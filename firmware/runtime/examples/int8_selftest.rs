@@ -98,25 +98,28 @@ fn dot_case(rng: &mut Rng, b: &mut Buffers, n: usize, rows: usize, skew: usize) 
     };
     Kernel::dot_rows(x, offset, w, f);
     Scalar::dot_rows(x, offset, w, s);
-    if f != s {
-        let unit = f
-            .iter()
-            .zip(s.iter())
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
-        heprintln!(
-            "int8 selftest: {} inputs, {} rows, skew {}, offset {}: row {} gives {}, Scalar {}",
-            n,
-            rows,
-            skew,
-            offset,
-            unit,
-            f.get(unit).copied().unwrap_or(0),
-            s.get(unit).copied().unwrap_or(0)
-        );
-        return false;
-    }
-    true
+    same_sums("dot_rows", (n, rows, skew, offset), f, s)
+}
+
+/// Whether the kernel's sums `f` equal the portable ones `s`; the first difference is printed
+/// with the case, `(inputs, rows, skew, offset)`.
+fn same_sums(what: &str, case: (usize, usize, usize, i32), f: &[i32], s: &[i32]) -> bool {
+    let Some(unit) = f.iter().zip(s).position(|(a, b)| a != b) else {
+        return true;
+    };
+    let (n, rows, skew, offset) = case;
+    heprintln!(
+        "int8 selftest: {} of {} inputs, {} rows, skew {}, offset {}: row {} gives {}, Scalar {}",
+        what,
+        n,
+        rows,
+        skew,
+        offset,
+        unit,
+        f.get(unit).copied().unwrap_or(0),
+        s.get(unit).copied().unwrap_or(0)
+    );
+    false
 }
 
 /// One `dot_chunk` case: `rows` rows of `n` inputs from random biases. Returns whether both
@@ -148,25 +151,7 @@ fn chunk_case(rng: &mut Rng, b: &mut Buffers, n: usize, rows: usize, skew: usize
         );
         return false;
     }
-    if f != s {
-        let unit = f
-            .iter()
-            .zip(s.iter())
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
-        heprintln!(
-            "int8 selftest: dot_chunk of {} inputs, {} rows, skew {}, offset {}: row {} gives {}, Scalar {}",
-            n,
-            rows,
-            skew,
-            offset,
-            unit,
-            f.get(unit).copied().unwrap_or(0),
-            s.get(unit).copied().unwrap_or(0)
-        );
-        return false;
-    }
-    true
+    same_sums("dot_chunk", (n, rows, skew, offset), f, s)
 }
 
 /// One fully-connected layer of `n` inputs and `units` units through both kernels.
