@@ -2,16 +2,44 @@
 //! where, a non-zero exit, no panic, and nothing of the user's lost.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 use tempfile::TempDir;
 
+/// Runs the CLI with no input; one still running after five minutes is stuck, and fails the
+/// test with its command line instead of stalling the suite.
 fn dendrite(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dendrite"))
+    use std::io::Read;
+    use wait_timeout::ChildExt;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dendrite"))
         .args(args)
         .env_remove("RUST_BACKTRACE")
         .env_remove("RUST_LIB_BACKTRACE")
-        .output()
-        .expect("the dendrite binary runs")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the dendrite binary runs");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let status = child.wait_timeout(Duration::from_secs(300)).unwrap();
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("dendrite {args:?} still running after five minutes");
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
 }
 
 /// A scratch directory of this test's own, removed when dropped (even when the test fails).
@@ -665,6 +693,63 @@ fn class3_nonfinite_inputs_columns_by_name_and_classes_by_value() {
     assert_eq!(rows.as_array().map(Vec::len), Some(20));
 }
 
+/// Class 2: a FIFO or a device given as an input (data, spec, Keras or TFLite file, Keras
+/// configuration) is refused before it is opened: opening a FIFO with nothing writing to it
+/// would wait forever.
+#[test]
+fn class2_fifos_as_inputs_are_refused_without_waiting() {
+    let tmp = scratch("fifo-in");
+    let dir = tmp.path();
+    let model = dir.join("m.postcard");
+    trained(&model);
+    let fifo = dir.join("fifo.csv");
+    let keras = dir.join("fifo.keras");
+    for f in [&fifo, &keras] {
+        assert!(Command::new("mkfifo").arg(f).status().unwrap().success());
+    }
+    let spec = dir.join("spec.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "[data]\npath = {:?}\nlabel = \"label\"\n[[layers]]\nactivation = \"softmax\"\n",
+            path(&fifo)
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out.postcard");
+    let data = ["--data", path(&fifo), "--label", "label"];
+    for args in [
+        [&["train", "--out", path(&out)][..], &data].concat(),
+        vec!["train", "--spec", path(&spec), "--out", path(&out)],
+        [&["evaluate", "--model", path(&model)][..], &data].concat(),
+        [&["predict", "--model", path(&model)][..], &data].concat(),
+        [&[
+            "quantize",
+            "--model",
+            path(&model),
+            "--out",
+            path(&out),
+            "--calibration",
+            path(&fifo),
+        ][..]]
+        .concat(),
+        vec!["import", path(&fifo), "--out", path(&out)],
+        vec!["import", path(&keras), "--out", path(&out)],
+        vec![
+            "import",
+            path(&model),
+            "--config",
+            path(&fifo),
+            "--out",
+            path(&out),
+        ],
+    ] {
+        let err = failure(&dendrite(&args));
+        assert!(err.contains("not a regular file"), "{args:?}: {err}");
+    }
+    assert!(!out.exists());
+}
+
 /// Class 4: outputs that are inputs, links, FIFOs, missing directories, flags without their
 /// data: all refused before training, naming the user's path.
 #[test]
@@ -885,6 +970,11 @@ mod random {
     use std::io::Write;
     use std::path::PathBuf;
     use std::process::{Command, Stdio};
+    use std::time::Duration;
+    use wait_timeout::ChildExt;
+
+    /// How long one random command may run.
+    const LIMIT: Duration = Duration::from_secs(120);
 
     /// Files the fragments name, made once per test process.
     struct Files {
@@ -1137,11 +1227,28 @@ mod random {
         let mut input = child.stdin.take().unwrap();
         let _ = input.write_all(stdin);
         drop(input);
-        let o = child.wait_with_output().unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
+        let mut stderr = child.stderr.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut stderr, &mut text);
+            text
+        });
         let shown: Vec<String> = args.iter().map(|a| a.chars().take(80).collect()).collect();
+        // Every case is small (at most a few seconds of training); a command still running
+        // after this long is stuck (a FIFO opened for reading, a loop that never ends).
+        let status = child.wait_timeout(LIMIT).unwrap();
+        if status.is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let err = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+        let Some(status) = status else {
+            return Err(TestCaseError::fail(format!(
+                "{shown:?} still running after {LIMIT:?}: {err}"
+            )));
+        };
         prop_assert!(!err.contains("panicked"), "{shown:?}: {err}");
-        let code = o.status.code();
+        let code = status.code();
         if std::env::var_os("DENDRITE_SHOW").is_some() {
             eprintln!("{code:?} {shown:?} {}", err.lines().next().unwrap_or(""));
         }
@@ -1168,8 +1275,15 @@ mod random {
             let spec = f.dir.join(format!("spec-{n}.toml"));
             std::fs::write(&spec, &text).unwrap();
             let out = f.dir.join("spec-out.postcard");
-            let args = ["train", "--spec", path(&spec), "--verbose", "0", "--out", path(&out)];
-            check(&args.map(str::to_owned), b"")?;
+            let mut args: Vec<String> = ["train", "--spec", path(&spec), "--verbose", "0", "--out", path(&out)]
+                .map(str::to_owned)
+                .to_vec();
+            // A spec's many epochs over many generated samples is valid and hours long: the
+            // command line's `--epochs` overrides it (the spec's value is still checked).
+            if text.lines().any(|l| l.strip_prefix("epochs = ").and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n > 100)) {
+                args.extend(["--epochs".to_owned(), "2".to_owned()]);
+            }
+            check(&args, b"")?;
         }
     }
 }

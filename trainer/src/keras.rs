@@ -392,9 +392,11 @@ fn sequential_shape(model: &Sequential) -> Vec<(usize, Activation)> {
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| KerasError::Io {
-        path: path.to_owned(),
-        source,
+    crate::limits::read_limited(path, crate::limits::MAX_KERAS_FILE_BYTES).map_err(|source| {
+        KerasError::Io {
+            path: path.to_owned(),
+            source,
+        }
     })
 }
 

@@ -57,8 +57,28 @@ pub fn check_name(what: &str, name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The largest Keras file imported (256 MiB): a model of [`MAX_PARAMS`] parameters with its
+/// optimizer's state beside the weights.
+pub const MAX_KERAS_FILE_BYTES: u64 = 4 * MAX_MODEL_FILE_BYTES;
+
 /// The largest model spec file read (1 MiB).
 pub const MAX_SPEC_BYTES: u64 = 1 << 20;
+
+/// Opens a regular file for reading, refusing anything else (a FIFO, a device, a directory)
+/// before opening it: opening a FIFO blocks until something writes to it, and a device such as
+/// `/dev/zero` never ends.
+///
+/// # Errors
+/// The I/O error, or one of kind `InvalidInput`: "not a regular file".
+pub fn open_regular(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    std::fs::File::open(path)
+}
 
 /// Reads a regular file of at most `limit` bytes, refusing anything else (a FIFO, a device
 /// such as `/dev/zero`, a larger file) before reading it.
@@ -67,11 +87,7 @@ pub const MAX_SPEC_BYTES: u64 = 1 << 20;
 /// The I/O error, or one of kind `InvalidInput` that says which limit was exceeded.
 pub fn read_limited(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::{Error, ErrorKind, Read};
-    // Checked before opening: opening a FIFO blocks until someone writes to it.
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
-    }
-    let file = std::fs::File::open(path)?;
+    let file = open_regular(path)?;
     let meta = file.metadata()?;
     let too_large = |len: u64| {
         Error::new(

@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use clap::Args;
 use dendrite_trainer::keras::KerasModel;
+use dendrite_trainer::limits::{read_limited, MAX_MODEL_FILE_BYTES};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
@@ -46,7 +47,12 @@ pub fn run(args: &ImportArgs) -> Result<()> {
     }
     let model = match &args.config {
         Some(config) => {
-            let json = std::fs::read_to_string(config)
+            let json = read_limited(config, MAX_MODEL_FILE_BYTES)
+                .and_then(|bytes| {
+                    String::from_utf8(bytes).map_err(|e| {
+                        std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error())
+                    })
+                })
                 .with_context(|| format!("reading {}", config.display()))?;
             KerasModel::load_weights(&args.file, &json)?
         }
@@ -72,7 +78,7 @@ fn is_tflite(path: &Path) -> bool {
         return true;
     }
     let mut head = [0u8; 8];
-    std::fs::File::open(path)
+    dendrite_trainer::limits::open_regular(path)
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
         .is_ok_and(|()| &head[4..8] == b"TFL3")
 }

@@ -28,13 +28,14 @@ pub struct CsvColumns<'a> {
 /// as names in sorted order, so the same labels give the same outputs whatever the row order.
 ///
 /// # Errors
-/// A [`DataError`] naming the file, the line and the column: ragged rows, a missing header,
+/// A [`DataError`] naming the file, the line and the column: a path that is not a regular file
+/// (a FIFO or a device, refused before it is opened), ragged rows, a missing header,
 /// duplicate or over-long column names, unknown columns, the label named as a feature, empty,
 /// non-numeric or non-finite features, labels outside known classes, more than
 /// [`MAX_CLASSES`](crate::limits::MAX_CLASSES) classes, a file with no rows, or (without known
 /// classes) a single class.
 pub fn read_csv(path: &Path, columns: &CsvColumns<'_>) -> Result<Dataset, DataError> {
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+    let file = crate::limits::open_regular(path).map_err(|source| DataError::Io {
         path: path.to_owned(),
         source,
     })?;
