@@ -165,14 +165,23 @@ fn layer_case(rng: &mut Rng, b: &mut Buffers, n: usize, units: usize) -> bool {
     let mut shift = [0i32; MAX_UNITS];
     let per_channel = rng.next().is_multiple_of(2);
     let scales = if per_channel { units } else { 1 };
+    // One layer in four with any multiplier and a shift anywhere in `[-31, 2]`, unit by unit:
+    // both sides of each fast path's range (a kernel's requantization stops at the first unit
+    // outside its own), most outputs saturated.
+    let wild = rng.next().is_multiple_of(4);
     for j in 0..units {
         if let (Some(b), Some(m), Some(s)) =
             (bias.get_mut(j), multiplier.get_mut(j), shift.get_mut(j))
         {
             *b = (rng.next() as i32) >> 14;
-            // Scales that keep the outputs mostly inside the int8 range for these sums.
-            let real = f64::from(1 + rng.next() % 1000) / 1e6 * 64.0 / (n as f64);
-            (*m, *s) = quantize_multiplier(real);
+            if wild {
+                *m = ((1 << 30) | (rng.next() >> 2)) as i32;
+                *s = (rng.next() % 34) as i32 - 31;
+            } else {
+                // Scales that keep the outputs mostly inside the int8 range for these sums.
+                let real = f64::from(1 + rng.next() % 1000) / 1e6 * 64.0 / (n as f64);
+                (*m, *s) = quantize_multiplier(real);
+            }
         }
     }
     let params = Requantize {

@@ -92,6 +92,19 @@ impl Dot for Simd {
     ) -> R {
         dsp::with_sums(x, input_offset, weights, bias, then)
     }
+
+    /// Four units per pass of a loop in assembly: `SMMUL`, `ASR`, `ADD`, `SSAT` with the
+    /// halving shift, the loads of a pair of units in one run, one test of a pair's shifts.
+    #[inline(always)]
+    fn requantize_prefix(
+        acc: &[i32],
+        multiplier: &[i32],
+        shift: &[i32],
+        round: i32,
+        out: &mut [i8],
+    ) -> usize {
+        dsp::requantize_prefix(acc, multiplier, shift, round, out)
+    }
 }
 
 /// ARMv7-M's [`Dot`] without the DSP extension (Cortex-M3): `LDRSB` and `MLA`, four rows at

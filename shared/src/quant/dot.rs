@@ -114,6 +114,42 @@ pub trait Dot {
         super::fixed::mul_high(a, b)
     }
 
+    /// Requantizes the first units of a chunk whose outputs are clamped to int8's range only
+    /// (no fused activation's clamp narrower than it), and returns how many it wrote, from the
+    /// first; dendrite-core's own loop requantizes the rest. For each unit `i` it writes,
+    ///
+    /// ```text
+    /// out[i] = clamp(((mul_high(acc[i], multiplier[i]) >> (-2 - shift[i])) + round) >> 1, -128, 127)
+    /// ```
+    ///
+    /// with [`mul_high`](Dot::mul_high) and arithmetic shifts: the fast path of TFLite's
+    /// `MultiplyByQuantizedMultiplier` with the output zero point `z` folded into `round = 1 +
+    /// 2·z`, which gives TFLite's bits only for a shift in `[-31, -2]`, so an implementation
+    /// must stop before the first unit whose shift is outside that range (it may stop earlier:
+    /// the count is its choice). The slices may differ in length; no unit beyond the shortest
+    /// is written.
+    ///
+    /// The provided method writes none and returns 0: a kernel overrides it where a loop of its
+    /// own (in assembly, several units per pass) beats dendrite-core's.
+    ///
+    /// # Examples
+    /// ```
+    /// use dendrite_core::quant::{Dot, Scalar};
+    /// let mut out = [0i8; 2];
+    /// assert_eq!(Scalar::requantize_prefix(&[100, -7], &[1 << 30; 2], &[-2; 2], 1, &mut out), 0);
+    /// ```
+    #[inline(always)]
+    fn requantize_prefix(
+        acc: &[i32],
+        multiplier: &[i32],
+        shift: &[i32],
+        round: i32,
+        out: &mut [i8],
+    ) -> usize {
+        let _ = (acc, multiplier, shift, round, out);
+        0
+    }
+
     /// Runs `then` on the sums of a chunk: [`dot_chunk`](Dot::dot_chunk)'s `out` for the first
     /// `min(bias.len(), DOT_CHUNK)` rows, in a scratch array of [`DOT_CHUNK`] words the kernel
     /// provides, and returns what `then` returns.

@@ -157,6 +157,14 @@ pub(crate) struct ZeroPoint {
 }
 
 impl ZeroPoint {
+    /// `1 + 2 · zero_point`: the rounding constant [`Dot::requantize_prefix`] takes.
+    ///
+    /// [`Dot::requantize_prefix`]: super::Dot::requantize_prefix
+    #[inline(always)]
+    pub(crate) fn round(self) -> i32 {
+        self.round
+    }
+
     /// `zero_point`, or `None` outside `[-128, 127]`.
     #[inline(always)]
     pub(crate) fn new(zero_point: i32) -> Option<Self> {

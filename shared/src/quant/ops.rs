@@ -150,7 +150,23 @@ fn chunk<D: Dot>(
     out: &mut [i8],
 ) {
     D::with_sums(x, input_offset, weights, bias, |acc| {
-        requantize::<D>(acc, scales, zero_point, params, out);
+        // The units the kernel's own loop requantizes (per-channel scales, an int8 zero point,
+        // no fused activation's clamp), if any; then the rest, if any, in dendrite-core's.
+        let done = match (scales, zero_point) {
+            (Some((ms, ss)), Some(zero_point))
+                if (params.activation_min, params.activation_max) == (i8::MIN, i8::MAX) =>
+            {
+                D::requantize_prefix(acc, ms, ss, zero_point.round(), out)
+            }
+            _ => 0,
+        };
+        if done < out.len() {
+            let scales = scales
+                .map(|(ms, ss)| (ms.get(done..).unwrap_or(&[]), ss.get(done..).unwrap_or(&[])));
+            if let (Some(acc), Some(out)) = (acc.get(done..), out.get_mut(done..)) {
+                requantize::<D>(acc, scales, zero_point, params, out);
+            }
+        }
     });
 }
 

@@ -147,11 +147,12 @@ const STEP_BYTES: usize = 92;
 /// Registers in the inner loop: r0 the input's distance from the block's row 0 (constant as r1
 /// advances), r1 row 0 (row 1 at r1 + n), r2 `n`, r3 row 2 (row 3 at r3 + n), r4 the offset,
 /// r8-r11 the four sums, r5-r7, r12 and lr the words and their extensions. The rest lives in
-/// the frame: the entry offset into the body, row 0's end (r1's last value; loaded in the last
-/// step's second run of loads, where it costs one cycle) and `4·groups`, below the arguments,
-/// whose `bias`, `out` and `blocks` advance block by block (the callee owns its stack
-/// arguments). Between blocks, `LDM` reads the next four biases into the sums and `STM` writes
-/// the four sums.
+/// the frame: the entry offset into the body and row 0's end (r1's last value; loaded in the
+/// last step's second run of loads, where it costs one cycle); and in the arguments' words
+/// (the callee owns its stack arguments), once the offset is in r4 and `blocks` read: the
+/// step from row 0's end to the next block's row 0 (`4·n - 4·groups`), the next biases, the
+/// next sums' address and `out`'s end, which one `LDM` reads between blocks. Between blocks,
+/// `STM` writes the four sums, and `LDM` reads the next four biases into them.
 ///
 /// The body holds [`STEPS`] steps; a count that is not a multiple enters the body at step
 /// `STEPS - groups mod STEPS` (an `ADD PC` into the fixed-size steps), so each pass but the
@@ -177,26 +178,31 @@ unsafe extern "C" fn dot_blocks(
         // the optional DSP extension): name the board's CPU, which has it.
         concat!(".cpu ", env!("DENDRITE_CPU")),
         "push {{r4-r11, lr}}",
-        // The frame: [sp] the entry offset, [sp, #4] row 0's end, [sp, #8] 4·groups; the
-        // arguments from [sp, #48]: offset2, bias, out, blocks.
-        "sub sp, #12",
-        "ldr r4, [sp, #48]",
+        // The frame: [sp] the entry offset, [sp, #4] row 0's end; the arguments from
+        // [sp, #44]: offset2, bias, out, blocks, which become the step to the next block's
+        // row 0, the next biases, the next sums' address and `out`'s end.
+        "sub sp, #8",
+        "ldr r4, [sp, #44]",
         "subs r0, r0, r1",
         "lsl.w r12, r3, #2",
-        "str.w r12, [sp, #8]",
+        "add.w lr, r1, r12",
+        "str.w lr, [sp, #4]",
+        "rsb r12, r12, r2, lsl #2",
+        "str.w r12, [sp, #44]",
+        "ldr.w r12, [sp, #52]",
+        "ldr.w lr, [sp, #56]",
+        "add.w lr, r12, lr, lsl #4",
+        "str.w lr, [sp, #56]",
         // The steps to skip, (-groups) mod STEPS, as a byte offset into the body.
         "rsbs r3, r3, #0",
         "and r3, r3, #{mask}",
         "mov.w r12, #{step}",
         "mul r3, r3, r12",
         "str r3, [sp]",
-        "2:",
-        "ldr.w r12, [sp, #52]",
+        "ldr.w r12, [sp, #48]",
         "ldm r12!, {{r8-r11}}",
-        "str.w r12, [sp, #52]",
-        "ldr.w r12, [sp, #8]",
-        "add r12, r1",
-        "str.w r12, [sp, #4]",
+        "str.w r12, [sp, #48]",
+        "2:",
         "add.w r3, r1, r2, lsl #1",
         "ldr.w lr, [sp]",
         // PC reads as this instruction's address + 4: the body starts after the 2-byte NOP.
@@ -213,23 +219,135 @@ unsafe extern "C" fn dot_blocks(
         // comparison holds until the branch.
         dsp_step!("ldr.w lr, [sp, #4]\ncmp r1, lr\n"),
         "bne 1b",
-        "ldr.w r12, [sp, #56]",
-        "stm r12!, {{r8-r11}}",
-        "str.w r12, [sp, #56]",
-        // The next block: row 0 four rows on (r1 is at row 0's end), the input as far before.
-        "ldr.w r12, [sp, #8]",
-        "sub.w r1, r1, r12",
-        "add.w r1, r1, r2, lsl #2",
+        // Between blocks: the step to the next row 0, the next biases, the sums' address and
+        // `out`'s end in one `LDM`; the sums out; the last block's leaves.
+        "add r12, sp, #44",
+        "ldm r12, {{r5-r7, lr}}",
+        "stm r7!, {{r8-r11}}",
+        "cmp r7, lr",
+        "beq 3f",
+        "ldm r6!, {{r8-r11}}",
+        "strd r6, r7, [r12, #4]",
+        // The next block: its row 0's end n·4 on from this one's (where r1 is), its row 0
+        // `4·n - 4·groups` on, the input as far before.
+        "add.w lr, r1, r2, lsl #2",
+        "str.w lr, [sp, #4]",
+        "add r1, r5",
         "sub.w r0, r0, r2, lsl #2",
-        "ldr.w r12, [sp, #60]",
-        "subs.w r12, r12, #1",
-        "str.w r12, [sp, #60]",
-        "bne 2b",
-        "add sp, #12",
+        "b 2b",
+        "3:",
+        "add sp, #8",
         "pop {{r4-r11, pc}}",
         mask = const STEPS - 1,
         step = const STEP_BYTES,
     )
+}
+
+/// One pair of units of [`requantize_fours`]: the six loads in one run, the test of the two
+/// shifts (`-2 - shift` at most 15 for both: their bitwise or is), the product's high word
+/// (`SMMUL`), the shift, the rounding constant, `SSAT` of the halved value, two `STRB`s.
+macro_rules! requantize_pair {
+    () => {
+        concat!(
+            "ldr r4, [r2], #4\n",
+            "ldr r5, [r2], #4\n",
+            "ldr r6, [r0], #4\n",
+            "ldr r7, [r0], #4\n",
+            "ldr r8, [r1], #4\n",
+            "ldr r9, [r1], #4\n",
+            "sub r4, r11, r4\n",
+            "sub r5, r11, r5\n",
+            "orr r10, r4, r5\n",
+            "cmp r10, #15\n",
+            "bhi 9f\n",
+            "smmul r6, r6, r8\n",
+            "smmul r7, r7, r9\n",
+            "asr r6, r6, r4\n",
+            "asr r7, r7, r5\n",
+            "add r6, lr\n",
+            "add r7, lr\n",
+            "ssat r6, #8, r6, asr #1\n",
+            "ssat r7, #8, r7, asr #1\n",
+            "strb r6, [r3], #1\n",
+            "strb r7, [r3], #1\n",
+        )
+    };
+}
+
+/// [`Dot::requantize_prefix`] of `4·fours` units (`fours` ≥ 1), two pairs per pass of the loop:
+/// for each unit, `out = SSAT8((((acc · multiplier) >> 32) >> (-2 - shift)) + round) >> 1)`.
+/// Returns the number of units written: all of them, or those before the first pair with a
+/// shift outside `[-17, -2]` (`-2 - shift` above 15; dendrite-core requantizes the rest).
+///
+/// Arguments (AAPCS): r0 `acc`, r1 `multiplier`, r2 `shift`, r3 `out`; on the stack `fours`
+/// and `round`. Registers: r4-r5 the shifts, then `-2 - shift`; r6-r7 the sums, then the
+/// outputs; r8-r9 the multipliers; r10 the test; r11 the constant -2; r12 the passes left; lr
+/// `round`. `out`'s first address is saved with the registers for the count.
+///
+/// # Safety
+/// `acc`, `multiplier` and `shift` must be valid for reading `4·fours` words each
+/// (word-aligned), `out` for writing `4·fours` bytes.
+#[unsafe(naked)]
+unsafe extern "C" fn requantize_fours(
+    acc: *const i32,
+    multiplier: *const i32,
+    shift: *const i32,
+    out: *mut i8,
+    fours: usize,
+    round: i32,
+) -> usize {
+    naked_asm!(
+        concat!(".cpu ", env!("DENDRITE_CPU")),
+        // Ten registers (the stack stays 8-byte aligned): `out` at [sp], the arguments from
+        // [sp, #40].
+        "push {{r3-r11, lr}}",
+        "ldr r12, [sp, #40]",
+        "ldr lr, [sp, #44]",
+        "mvn r11, #1",
+        "1:",
+        requantize_pair!(),
+        requantize_pair!(),
+        "subs r12, r12, #1",
+        "bne 1b",
+        "9:",
+        "ldr r0, [sp]",
+        "sub r0, r3, r0",
+        "pop {{r3-r11, pc}}",
+    )
+}
+
+/// [`Dot::requantize_prefix`]: the whole fours of units through [`requantize_fours`].
+#[inline(always)]
+pub(super) fn requantize_prefix(
+    acc: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    round: i32,
+    out: &mut [i8],
+) -> usize {
+    let units = out
+        .len()
+        .min(acc.len())
+        .min(multiplier.len())
+        .min(shift.len());
+    let fours = units / 4;
+    if fours == 0 {
+        return 0;
+    }
+    // SAFETY: `acc`, `multiplier` and `shift` hold at least `units` ≥ 4·fours words each (slices
+    // of `i32`: word-aligned) and `out` at least that many bytes, exclusively borrowed;
+    // `requantize_fours` reads and writes only the first 4·fours of each.
+    let done = unsafe {
+        requantize_fours(
+            acc.as_ptr(),
+            multiplier.as_ptr(),
+            shift.as_ptr(),
+            out.as_mut_ptr(),
+            fours,
+            round,
+        )
+    };
+    done.min(units)
 }
 
 /// The inputs' last `n mod 4` values against a row's, added to `sum`.
