@@ -161,17 +161,14 @@ fn chunk<D: Dot>(
             _ => 0,
         };
         if done < out.len() {
-            let scales = scales
-                .map(|(ms, ss)| (ms.get(done..).unwrap_or(&[]), ss.get(done..).unwrap_or(&[])));
-            if let (Some(acc), Some(out)) = (acc.get(done..), out.get_mut(done..)) {
-                requantize::<D>(acc, scales, zero_point, params, out);
-            }
+            requantize::<D>(acc, scales, zero_point, params, out, done);
         }
     });
 }
 
-/// The requantization of a chunk's sums `acc` into `out`: `scales` per unit (per-channel) or
-/// `params`' first (per-tensor), the output zero point, the clamp.
+/// The requantization of a chunk's sums `acc` into `out` from unit `first` on (the kernel's
+/// loop wrote those before): `scales` per unit (per-channel) or `params`' first (per-tensor),
+/// the output zero point, the clamp.
 ///
 /// Out of line too: its loop then has the registers to itself (inlined into [`chunk`], the
 /// Cortex-M4F build keeps a constant of the loop on the stack).
@@ -182,7 +179,17 @@ fn requantize<D: Dot>(
     zero_point: Option<ZeroPoint>,
     params: &Requantize,
     out: &mut [i8],
+    first: usize,
 ) {
+    let scales = scales.map(|(ms, ss)| {
+        (
+            ms.get(first..).unwrap_or(&[]),
+            ss.get(first..).unwrap_or(&[]),
+        )
+    });
+    let (Some(acc), Some(out)) = (acc.get(first..), out.get_mut(first..)) else {
+        return;
+    };
     let (min, max) = (params.activation_min, params.activation_max);
     match (scales, zero_point) {
         // Every layer of a model file: per-channel scales, an int8 zero point.

@@ -435,7 +435,8 @@ pub(super) fn with_sums<R>(
     let rows = bias.len();
     // The sums' array: the kernel writes it without its being cleared first.
     let mut sums = MaybeUninit::<[i32; DOT_CHUNK]>::uninit();
-    if n != 0
+    // One call of `then` whichever way the sums come (inlined, each call would be a copy).
+    let sums: &[i32] = if n != 0
         && n.is_multiple_of(4)
         && rows != 0
         && rows <= DOT_CHUNK
@@ -450,7 +451,7 @@ pub(super) fn with_sums<R>(
         // n, and so is `x + k`; `bias` holds `rows` words and `sums` `DOT_CHUNK` ≥ `rows`
         // (word-aligned, exclusively ours). `dot_blocks` reads only those and writes the first
         // `rows` words of `sums`: all of them are initialized when the slice is made.
-        let sums = unsafe {
+        unsafe {
             dot_blocks(
                 x.as_ptr(),
                 weights.as_ptr(),
@@ -462,21 +463,22 @@ pub(super) fn with_sums<R>(
                 rows / 4,
             );
             core::slice::from_raw_parts(sums, rows)
-        };
-        return then(sums);
-    }
-    // The same array, cleared.
-    let sums = sums.write([0; DOT_CHUNK]);
-    let rows = rows.min(DOT_CHUNK);
-    let (sums, _) = sums.split_at_mut(rows);
-    let (bias, _) = bias.split_at(rows);
-    dot_chunk(
-        x,
-        offset,
-        weights.get(..rows * n).unwrap_or(weights),
-        bias,
-        sums,
-    );
+        }
+    } else {
+        // The same array, cleared.
+        let sums = sums.write([0; DOT_CHUNK]);
+        let rows = rows.min(DOT_CHUNK);
+        let (sums, _) = sums.split_at_mut(rows);
+        let (bias, _) = bias.split_at(rows);
+        dot_chunk(
+            x,
+            offset,
+            weights.get(..rows * n).unwrap_or(weights),
+            bias,
+            sums,
+        );
+        sums
+    };
     then(sums)
 }
 
