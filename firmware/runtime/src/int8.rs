@@ -18,7 +18,10 @@
 //!   same instruction (`x + offset` is in `[-255, 255]`, within 16 bits); `SXTB16` does the same
 //!   for four weights, without the offset; `SMLAD` multiplies both pairs of halves and adds the
 //!   two products to a row's sum. Four inputs of four rows (16 multiply-adds) take 5 loads, 10
-//!   extensions and 8 `SMLAD`s.
+//!   extensions and 8 `SMLAD`s. [`Simd`] also requantizes a chunk's units itself
+//!   ([`Dot::requantize_prefix`]) when no fused activation narrows int8's range: four units per
+//!   pass of an assembly loop, the loads of two units in one run, one test of their two shifts,
+//!   `SMMUL`, `ASR`, the zero point's rounding constant, `SSAT` with the halving shift.
 //! - On ARMv7-M without it (`cfg(dendrite_arch = "v7m")`: Cortex-M3), [`Thumb2`], one input at a
 //!   time: `LDRSB` with post-increment reads the input and the four rows' weights, one `ADD`
 //!   applies the offset, four `MLA`s: 10 instructions for 4 multiply-adds.
