@@ -12,7 +12,8 @@
 //! kernel provides), then through dendrite-core's requantization loop. A kernel needs only
 //! [`Dot::dot_rows`] (blocks of up to [`DOT_BLOCK`] rows); the other methods have provided
 //! versions built on it, which a kernel overrides to loop over the blocks itself, skip the
-//! clearing of the array, or multiply faster ([`Dot::mul_high`]).
+//! clearing of the array, multiply faster ([`Dot::mul_high`]), or requantize a chunk's units in
+//! a loop of its own ([`Dot::requantize_prefix`]).
 //!
 //! [`Scalar`] is the portable implementation, the default everywhere. A target with faster
 //! instructions (the Cortex-M4/M7/M33 DSP extension's `SMLAD` on pairs of sign-extended bytes,
