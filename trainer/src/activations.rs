@@ -3,6 +3,9 @@
 //! The kind of activation is dendrite-core's [`Activation`] enum, so the trainer and the model
 //! file share one vocabulary. The math here is the trainer's own batched version (rows are
 //! samples), used for training speed; inference on exported models goes through dendrite-core.
+//! The activations past the first five run dendrite-core's own function forward (the bits the
+//! device computes); their derivatives ([`backward`]) take the inputs as well as the outputs,
+//! since silu, gelu and hard_silu are not functions of their outputs.
 
 use crate::error::{Error, Result};
 use crate::Activation;
