@@ -78,10 +78,14 @@ def build(name, seed):
     return model, x
 
 
-def convert(model, x, int8, per_tensor=False, int8_io=True, float16=False):
+def convert(model, x, int8, per_tensor=False, int8_io=True, float16=False, optimize=False):
     with tempfile.TemporaryDirectory() as tmp:
         model.export(tmp, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        if optimize:
+            # The default optimizations without a representative dataset: dynamic-range
+            # quantization, which leaves tensors under 1,024 values (all of these) in float32.
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if float16:
             # Float16 weights, widened to float32 by DEQUANTIZE operators before the float kernels.
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -130,6 +134,24 @@ def run_reference(flatbuffer, inputs):
     return tensor_info(inp), tensor_info(out), ops, np.array(outputs)
 
 
+def standardized(flatbuffer, inputs):
+    """The interpreter's values after the standardization: the first FULLY_CONNECTED's input."""
+    interpreter = tf.lite.Interpreter(
+        model_content=flatbuffer,
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
+        experimental_preserve_all_tensors=True,
+    )
+    interpreter.allocate_tensors()
+    inp = interpreter.get_input_details()[0]
+    fc = next(op for op in interpreter._get_ops_details() if op["op_name"] == "FULLY_CONNECTED")
+    values = []
+    for row in inputs:
+        interpreter.set_tensor(inp["index"], row.reshape(inp["shape"]).astype(inp["dtype"]))
+        interpreter.invoke()
+        values.append(interpreter.get_tensor(fc["inputs"][0]).reshape(-1).copy())
+    return np.array(values)
+
+
 def quantize_inputs(x, info):
     scale, zero = info["scale"][0], info["zero_point"][0]
     # TFLite's own quantization of a float (round half away from zero), done in float32.
@@ -141,7 +163,7 @@ def as_list(a):
     return a.astype(np.int64).tolist() if a.dtype.kind == "i" else [[float(v) for v in r] for r in a]
 
 
-def write(out_dir, name, flatbuffer, inputs, note, calibration=None):
+def write(out_dir, name, flatbuffer, inputs, note, calibration=None, normalization=None):
     inp, out, ops, outputs = run_reference(flatbuffer, inputs)
     (out_dir / f"{name}.tflite").write_bytes(flatbuffer)
     doc = {
@@ -157,15 +179,68 @@ def write(out_dir, name, flatbuffer, inputs, note, calibration=None):
     if calibration is not None:
         # The representative dataset the int8 siblings were converted with.
         doc["calibration"] = as_list(calibration)
+    if normalization is not None:
+        doc["standardized"] = as_list(standardized(flatbuffer, inputs))
+        # The Keras layer's own statistics, to check the folded standardization against.
+        doc["normalization"] = {
+            "mean": [float(v) for v in np.ravel(normalization.mean)],
+            "variance": [float(v) for v in np.ravel(normalization.variance)],
+        }
     (out_dir / f"{name}.json").write_text(json.dumps(doc, indent=None) + "\n")
     print(f"{name}: {len(flatbuffer)} bytes, ops {ops}", file=sys.stderr)
+
+
+def normalized(seed, features, layers, loss="categorical_crossentropy"):
+    """A Keras `Normalization` layer adapted on the training data, then dense layers: the
+    converter makes of it a SUB of the mean and a MUL by 1 / max(sqrt(variance), 1e-7)."""
+    keras.utils.set_random_seed(seed)
+    x, y = dataset(seed, features, layers[-1][0])
+    norm = keras.layers.Normalization()
+    norm.adapt(x)
+    model = keras.Sequential(
+        [keras.Input((features,)), norm] + [keras.layers.Dense(u, activation=a) for u, a in layers]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss)
+    model.fit(x, y, epochs=15, batch_size=32, verbose=0)
+    return model, x, norm
+
+
+def refused(out_dir, seed):
+    """Models Dendrite refuses, each by the operator's name and place."""
+    keras.utils.set_random_seed(seed)
+    one = np.ones((4, 3), np.float32)
+    # An operator Dendrite refuses by name: a dense layer then a leaky relu.
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.LeakyReLU(0.2)])
+    fb = convert(model, one, int8=False)
+    write(out_dir, "unsupported.f32", fb, one[:1], "float32, FULLY_CONNECTED then LEAKY_RELU")
+    keras.utils.set_random_seed(seed)
+    # A MUL and an ADD after a relu layer (Keras' Rescaling, last, so that the converter
+    # cannot fold it into a layer's weights): not a standardization.
+    model = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(2, activation="relu"), keras.layers.Rescaling(0.5, offset=1.0)]
+    )
+    fb = convert(model, one, int8=False)
+    write(out_dir, "rescaled.f32", fb, one[:1], "float32, Rescaling after a dense layer: MUL, ADD after FULLY_CONNECTED")
+    # A MUL of the input by itself: two activations, no constant.
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda t: t * t), keras.layers.Dense(2)])
+    fb = convert(model, one, int8=False)
+    write(out_dir, "squared.f32", fb, one[:1], "float32, MUL of the input by itself")
+    # A relu6 right after a Normalization: the converter fuses it into the MUL.
+    x = np.random.default_rng(seed).normal(size=(50, 3)).astype(np.float32)
+    norm = keras.layers.Normalization()
+    norm.adapt(x)
+    model = keras.Sequential([keras.Input((3,)), norm, keras.layers.ReLU(6.0), keras.layers.Dense(2)])
+    fb = convert(model, x, int8=False)
+    write(out_dir, "normalized_relu6.f32", fb, x[:1], "float32, SUB then MUL with a fused RELU6")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="trainer/tests/fixtures/tflite")
     parser.add_argument("--seed", type=int, default=14)
-    parser.add_argument("--only", help="comma-separated model names (default: all)")
+    parser.add_argument(
+        "--only", help="comma-separated model names, 'normalized', 'refused' (default: all)"
+    )
     args = parser.parse_args()
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -192,11 +267,23 @@ def main():
             fb = convert(model, x, int8=False, float16=True)
             write(out_dir, f"{name}.f16", fb, rows, "float16 weights widened by DEQUANTIZE, float32 kernels")
 
-    # An operator Dendrite refuses by name: a dense layer then a leaky relu.
-    keras.utils.set_random_seed(args.seed)
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.LeakyReLU(0.2)])
-    fb = convert(model, np.ones((4, 3), np.float32), int8=False)
-    write(out_dir, "unsupported.f32", fb, np.ones((1, 3), np.float32), "float32, FULLY_CONNECTED then LEAKY_RELU")
+    if only is None or "normalized" in only:
+        # Inputs of very different scales and offsets standardized by a Normalization layer.
+        model, x, norm = normalized(args.seed + 20, 6, [(12, "relu"), (3, "softmax")])
+        rows = x[-ROWS:]
+        note = "float32, Normalization: SUB of the mean, MUL by 1 / max(sqrt(variance), 1e-7)"
+        fb = convert(model, x, int8=False)
+        write(out_dir, "normalized.f32", fb, rows, note, normalization=norm)
+        fb = convert(model, x, int8=False, optimize=True)
+        write(out_dir, "normalized.f32_optimized", fb, rows, note + ", converted with Optimize.DEFAULT")
+        fb = convert(model, x, int8=False, float16=True)
+        write(out_dir, "normalized.f16", fb, rows, "float16 constants widened by DEQUANTIZE, " + note)
+        # Full-integer: the SUB and MUL run on int8 values; Dendrite refuses them.
+        fb = convert(model, x, int8=True)
+        info = run_reference(fb, quantize_inputs(rows[:1], {"scale": [1.0], "zero_point": [0]}))[0]
+        write(out_dir, "normalized.int8", fb, quantize_inputs(rows[:1], info), "int8 in/out, int8 SUB and MUL")
+    if only is None or "refused" in only:
+        refused(out_dir, args.seed)
 
 
 if __name__ == "__main__":

@@ -133,7 +133,12 @@ fn float16_model_widens_its_weights_and_matches_tflite_bit_for_bit() {
     // Float16 weights and biases, widened by DEQUANTIZE operators, then TFLite's float32
     // kernels: the widening is exact, and relu and linear layers sum in Dendrite's order.
     let (imported, doc) = load("regression.f16");
-    let Imported::Float { inputs, layers } = imported else {
+    let Imported::Float {
+        inputs,
+        standardization: None,
+        layers,
+    } = imported
+    else {
         panic!("expected a float model")
     };
     assert_eq!(inputs, 8);
@@ -178,7 +183,12 @@ fn float_io_int8_model_quantizes_and_dequantizes_as_tflite() {
 #[test]
 fn float_model_matches_tflite_within_float_rounding() {
     let (imported, doc) = load("dense_softmax.f32");
-    let Imported::Float { inputs, layers } = imported else {
+    let Imported::Float {
+        inputs,
+        standardization: None,
+        layers,
+    } = imported
+    else {
         panic!("expected a float model")
     };
     assert_eq!(inputs, 7);
@@ -293,6 +303,8 @@ fn corrupted_files_are_refused_or_imported_never_a_panic() {
         "dense_softmax.f32",
         "flatten.int8",
         "regression.f16",
+        "normalized.f32",
+        "normalized.f16",
     ] {
         let original = std::fs::read(fixtures().join(format!("{name}.tflite"))).unwrap();
         for _ in 0..500 {
@@ -348,4 +360,153 @@ fn int8_models_survive_the_model_file_bit_for_bit() {
             assert_eq!(host.predict_quantized(&raw).unwrap(), Some(want), "{name}");
         }
     }
+}
+
+/// Imports a float fixture, writes it as a model file and runs the file on the interpreter's
+/// inputs; returns the standardization and the largest difference from the interpreter's
+/// outputs.
+fn standardized_fixture(name: &str) -> (dendrite_trainer::tflite::Standardization, f32) {
+    let (imported, doc) = load(name);
+    let Imported::Float {
+        standardization: Some(standardization),
+        ..
+    } = &imported
+    else {
+        panic!("{name}: expected a float model with a standardization")
+    };
+    let bytes = imported.to_model_bytes().unwrap();
+    let host = HostModel::from_bytes(&bytes, Path::new(name)).unwrap();
+    let (mean, std) = host.standardization();
+    assert_eq!(
+        (mean, std),
+        (&standardization.mean[..], &standardization.std[..])
+    );
+    let mut worst = 0.0f32;
+    for (x, want) in rows(&doc, "inputs", float)
+        .iter()
+        .zip(rows(&doc, "outputs", float))
+    {
+        for (g, w) in host.predict(x).unwrap().iter().zip(&want) {
+            worst = worst.max((g - w).abs());
+        }
+    }
+    (standardization.clone(), worst)
+}
+
+#[test]
+fn normalization_layer_folds_into_the_standardization() {
+    // Keras' Normalization, converted by TFLite to a SUB of the mean then a MUL by the
+    // reciprocal 1 / max(sqrt(variance), 1e-7).
+    let (imported, doc) = load("normalized.f32");
+    let (standardization, worst) = standardized_fixture("normalized.f32");
+    // The means are the layer's, to the bit; the stds its sqrt(variance), within the two
+    // roundings of the converter's reciprocal and of ours.
+    let keras_mean: Vec<f32> = doc["normalization"]["mean"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(float)
+        .collect();
+    assert_eq!(bits(&standardization.mean), bits(&keras_mean));
+    for (s, v) in standardization
+        .std
+        .iter()
+        .zip(doc["normalization"]["variance"].as_array().unwrap())
+    {
+        let keras = float(v).sqrt().max(1e-7);
+        assert!(ulps(*s, keras) <= 2, "std {s}, Keras {keras}");
+    }
+    // The standardized values, TFLite's `(x - mean) * c` against the model file's
+    // `(x - mean) / (1 / c)`: equal or an ulp apart.
+    let (mut same, mut total, mut most) = (0, 0, 0);
+    for (x, want) in rows(&doc, "inputs", float)
+        .iter()
+        .zip(rows(&doc, "standardized", float))
+    {
+        let mut v = x.clone();
+        kernel::standardize(&mut v, &standardization.mean, &standardization.std);
+        for (a, b) in v.iter().zip(&want) {
+            let apart = a.to_bits().abs_diff(b.to_bits());
+            most = most.max(apart);
+            same += usize::from(apart == 0);
+            total += 1;
+        }
+    }
+    eprintln!("standardized values equal to TFLite's: {same} of {total}, at most {most} ulp apart");
+    assert!(most <= 1, "{most} ulps");
+    assert!(same * 2 > total, "{same} of {total}");
+    // The probabilities: the ulp of the inputs and TFLite's summation order and exp.
+    eprintln!("normalized.f32: largest output difference from TFLite {worst:e}");
+    assert!(worst < 1e-5, "largest difference {worst}");
+    let Imported::Float { inputs, layers, .. } = imported else {
+        unreachable!()
+    };
+    assert_eq!((inputs, layers.len()), (6, 2));
+}
+
+#[test]
+fn normalization_folds_the_same_with_optimizations_and_float16_constants() {
+    let (plain, _) = standardized_fixture("normalized.f32");
+    // Optimize.DEFAULT without a representative dataset leaves these small tensors float32.
+    let (optimized, worst) = standardized_fixture("normalized.f32_optimized");
+    assert_eq!(optimized, plain);
+    assert!(worst < 1e-5, "largest difference {worst}");
+    // Float16 constants, widened by DEQUANTIZE: the means and factors rounded to float16.
+    let (half, worst) = standardized_fixture("normalized.f16");
+    for (m, p) in half.mean.iter().zip(&plain.mean) {
+        assert_eq!(m.to_bits(), f32::from(half::f16::from_f32(*p)).to_bits());
+    }
+    assert!(worst < 1e-5, "largest difference {worst}");
+}
+
+fn refusal(name: &str) -> ImportError {
+    let bytes = std::fs::read(fixtures().join(format!("{name}.tflite"))).unwrap();
+    import(&bytes).expect_err(name)
+}
+
+fn assert_not_standardization(name: &str, operator: &str, index: usize, why: &str) {
+    let err = refusal(name);
+    let message = err.to_string();
+    match &err {
+        ImportError::NotStandardization {
+            operator: o,
+            index: i,
+            why: w,
+        } => assert!(
+            o == operator && *i == index && w.contains(why),
+            "{name}: {message}"
+        ),
+        other => panic!("{name}: {other}"),
+    }
+    assert!(!message.contains('\n'), "{message}");
+    assert!(
+        message.starts_with(&format!("{operator} at operator {index} of the graph")),
+        "{message}"
+    );
+}
+
+#[test]
+fn quantized_standardization_in_an_int8_file_is_refused_by_name() {
+    assert_not_standardization("normalized.int8", "SUB", 0, "quantized");
+}
+
+#[test]
+fn mul_and_add_after_a_layer_are_refused_by_name_and_place() {
+    // Keras' Rescaling after a relu layer: MUL then ADD after the FULLY_CONNECTED.
+    assert_not_standardization("rescaled.f32", "MUL", 1, "after FULLY_CONNECTED layer 1");
+}
+
+#[test]
+fn mul_of_two_activations_is_refused() {
+    assert_not_standardization("squared.f32", "MUL", 0, "the input with itself");
+}
+
+#[test]
+fn standardization_with_a_fused_activation_is_refused() {
+    // A relu6 right after the Normalization, fused by the converter into the MUL.
+    assert_not_standardization("normalized_relu6.f32", "MUL", 1, "fused Relu6");
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|v| v.to_bits()).collect()
 }

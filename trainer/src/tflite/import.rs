@@ -14,6 +14,8 @@ use dendrite_core::Activation;
 use planus::ReadAsRoot;
 use std::collections::{HashMap, HashSet};
 
+mod standardize;
+
 /// Why a TFLite file was refused.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[non_exhaustive]
@@ -27,6 +29,18 @@ pub enum ImportError {
     /// The model is built of supported operators in a way Dendrite does not run.
     #[error("unsupported model structure: {0}")]
     Unsupported(String),
+    /// A `SUB`, `ADD`, `MUL` or `DIV` that is not a standardization of the float input (the
+    /// only form of these operators Dendrite runs, folded into the model file's
+    /// standardization).
+    #[error("{operator} at operator {index} of the graph is not a standardization of the float input ({why}); Dendrite folds only SUB or ADD then MUL or DIV by float32 constants before the first FULLY_CONNECTED")]
+    NotStandardization {
+        /// TFLite's name of the operator.
+        operator: String,
+        /// Its position in the subgraph's operator list, counting from 0.
+        index: usize,
+        /// What makes it something else.
+        why: String,
+    },
 }
 
 impl From<planus::Error> for ImportError {
@@ -52,6 +66,21 @@ pub struct FloatLayer {
     pub activation: Activation,
 }
 
+/// The standardization `x_i = (x_i - mean_i) / std_i` in front of a float model's first
+/// layer, folded from the `SUB` (or `ADD`) and `MUL` (or `DIV`) by constants that TFLite's
+/// converter makes of a Keras `Normalization` layer.
+///
+/// TFLite multiplies by the converter's reciprocal `c = 1 / max(sqrt(variance), 1e-7)`; the
+/// model file divides by `std = 1 / c` (rounded to f32), so a standardized value can differ
+/// from TFLite's in its last bit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Standardization {
+    /// One mean per input: the subtracted constant (the added one, negated), or 0.
+    pub mean: Vec<f32>,
+    /// One std per input: the reciprocal of the factor, the divisor, or 1.
+    pub std: Vec<f32>,
+}
+
 /// What a TFLite file holds, in Dendrite's terms.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Imported {
@@ -59,6 +88,8 @@ pub enum Imported {
     Float {
         /// The number of inputs.
         inputs: usize,
+        /// The standardization of the inputs the file starts with, if any.
+        standardization: Option<Standardization>,
         /// Its dense layers.
         layers: Vec<FloatLayer>,
     },
@@ -192,7 +223,9 @@ impl<'a> Graph<'a> {
 /// [`ImportError::Flatbuffer`] for bytes that are not a TFLite model;
 /// [`ImportError::UnsupportedOperator`] naming the first operator Dendrite does not run;
 /// [`ImportError::Unsupported`] for supported operators in a shape Dendrite does not run
-/// (several subgraphs, a branch, asymmetric weights, a relu6 in a float model, …).
+/// (several subgraphs, a branch, asymmetric weights, a relu6 in a float model, …);
+/// [`ImportError::NotStandardization`] for a `SUB`, `ADD`, `MUL` or `DIV` that is not a
+/// standardization of the float input.
 pub fn import(bytes: &[u8]) -> Result<Imported> {
     let model = ModelRef::read_as_root(bytes)?;
     let subgraphs = model
@@ -232,6 +265,7 @@ pub fn import(bytes: &[u8]) -> Result<Imported> {
     let mut builder = Builder::new(&graph, input)?;
     for (i, op) in operators.iter().enumerate() {
         if !skipped.contains(&i) {
+            builder.at = i;
             builder.push(op)?;
         }
     }
@@ -329,6 +363,12 @@ struct Builder<'g, 'a> {
     float_layers: Vec<FloatLayer>,
     int8_layers: Vec<Int8Layer>,
     inputs: usize,
+    /// The position of the operator being read in the subgraph's list, for messages.
+    at: usize,
+    /// The means folded from a `SUB` or `ADD` on the float input.
+    mean: Option<Vec<f32>>,
+    /// The stds folded from a `MUL` or `DIV` on the float input.
+    std: Option<Vec<f32>>,
 }
 
 impl<'g, 'a> Builder<'g, 'a> {
@@ -352,6 +392,9 @@ impl<'g, 'a> Builder<'g, 'a> {
             float_layers: Vec::new(),
             int8_layers: Vec::new(),
             inputs: graph.element_count(input)?,
+            at: 0,
+            mean: None,
+            std: None,
         })
     }
 
@@ -368,16 +411,26 @@ impl<'g, 'a> Builder<'g, 'a> {
                 operator_name(code)
             ));
         };
+        if self.float_output {
+            return unsupported("an operator after DEQUANTIZE");
+        }
+        let y = *y;
+        if let BuiltinOperator::Sub
+        | BuiltinOperator::Add
+        | BuiltinOperator::Mul
+        | BuiltinOperator::Div = code
+        {
+            // Either operand may be the chain's value (a MUL by a constant in either order).
+            self.standardization(code, op, &inputs, y)?;
+            self.current = y;
+            return Ok(());
+        }
         if x != self.current {
             return unsupported(format!(
                 "{} does not take the previous operator's output",
                 operator_name(code)
             ));
         }
-        if self.float_output {
-            return unsupported("an operator after DEQUANTIZE");
-        }
-        let y = *y;
         match code {
             BuiltinOperator::Quantize => self.quantize(y)?,
             BuiltinOperator::Dequantize => self.dequantize(y)?,
@@ -661,8 +714,14 @@ impl<'g, 'a> Builder<'g, 'a> {
             if self.float_layers.is_empty() {
                 return unsupported("no FULLY_CONNECTED layer");
             }
+            let standardization =
+                (self.mean.is_some() || self.std.is_some()).then(|| Standardization {
+                    mean: self.mean.unwrap_or_else(|| vec![0.0; self.inputs]),
+                    std: self.std.unwrap_or_else(|| vec![1.0; self.inputs]),
+                });
             return Ok(Imported::Float {
                 inputs: self.inputs,
+                standardization,
                 layers: self.float_layers,
             });
         }
@@ -701,16 +760,20 @@ fn i32s(bytes: &[u8]) -> Vec<i32> {
 }
 
 impl Imported {
-    /// The model as a dendrite-core model file (no standardization, no class names): f32
-    /// layers for a float model, int8 layers for an int8 one (which then takes float inputs
-    /// and quantizes them with the TFLite input tensor's parameters).
+    /// The model as a dendrite-core model file (no class names): f32 layers for a float model,
+    /// behind its standardization if the file has one; int8 layers for an int8 one (which then
+    /// takes float inputs and quantizes them with the TFLite input tensor's parameters).
     ///
     /// # Errors
     /// [`ImportError::Unsupported`] for a model the file format refuses (too many layers, a
     /// width over 65535).
     pub fn to_model_bytes(&self) -> Result<Vec<u8>> {
-        let (inputs, layers) = match self {
-            Imported::Float { inputs, layers } => (inputs, layers),
+        let (inputs, standardization, layers) = match self {
+            Imported::Float {
+                inputs,
+                standardization,
+                layers,
+            } => (inputs, standardization, layers),
             Imported::Int8 { model, .. } => {
                 let inputs = model.inputs();
                 let quantized = crate::quantize::QuantizedModel {
@@ -743,7 +806,10 @@ impl Imported {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let (mean, std) = (vec![0.0; *inputs], vec![1.0; *inputs]);
+        let (mean, std) = match standardization {
+            Some(s) => (s.mean.clone(), s.std.clone()),
+            None => (vec![0.0; *inputs], vec![1.0; *inputs]),
+        };
         let model = FileModel {
             input: u16::try_from(*inputs)
                 .map_err(|_| ImportError::Unsupported("over 65535 inputs".into()))?,
