@@ -58,7 +58,9 @@ pub(super) fn words(units: usize, fan_in: usize, activation: Activation) -> Opti
     let extra = match activation {
         Activation::Softmax => 3,
         Activation::Sigmoid | Activation::Tanh => 64,
-        Activation::Linear | Activation::Relu => 0,
+        Activation::Linear | Activation::Relu | Activation::Relu6 => 0,
+        // TFLite's int8 forms of the others are lookup tables this format does not hold.
+        _ => return None,
     };
     PARAM_WORDS
         .checked_add(units.checked_mul(3)?)?
@@ -72,7 +74,10 @@ impl Int8LayerRef<'_> {
         let extra_ok = match activation {
             Activation::Softmax => self.softmax.is_some() && self.lut.is_none(),
             Activation::Sigmoid | Activation::Tanh => self.lut.is_some() && self.softmax.is_none(),
-            Activation::Linear | Activation::Relu => self.lut.is_none() && self.softmax.is_none(),
+            Activation::Linear | Activation::Relu | Activation::Relu6 => {
+                self.lut.is_none() && self.softmax.is_none()
+            }
+            _ => false,
         };
         extra_ok
             && Some(self.weights.len()) == units.checked_mul(fan_in)
@@ -285,7 +290,8 @@ pub(super) fn read<'a>(
                 Some(table.first_chunk::<256>().ok_or(DecodeError::Truncated)?),
             )
         }
-        Activation::Linear | Activation::Relu => (None, None),
+        Activation::Linear | Activation::Relu | Activation::Relu6 => (None, None),
+        _ => return Err(DecodeError::Malformed),
     };
     let shifts_ok = shift.iter().all(|s| (-31..=30).contains(&s));
     if activation_min > activation_max || !shifts_ok || multiplier.iter().any(|m| m < 0) {
