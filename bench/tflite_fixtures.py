@@ -117,11 +117,26 @@ def tensor_info(detail):
     }
 
 
+def interpreter_for(flatbuffer, **options):
+    """The interpreter on TFLite's reference kernels; on its builtin ones for an operator that
+    has no reference kernel (ELU), without the default delegate. Returns it and the resolver."""
+    resolvers = tf.lite.experimental.OpResolverType
+    try:
+        interpreter = tf.lite.Interpreter(
+            model_content=flatbuffer, experimental_op_resolver_type=resolvers.BUILTIN_REF, **options
+        )
+        return interpreter, "BUILTIN_REF"
+    except ValueError:
+        interpreter = tf.lite.Interpreter(
+            model_content=flatbuffer,
+            experimental_op_resolver_type=resolvers.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+            **options,
+        )
+        return interpreter, "BUILTIN_WITHOUT_DEFAULT_DELEGATES"
+
+
 def run_reference(flatbuffer, inputs):
-    interpreter = tf.lite.Interpreter(
-        model_content=flatbuffer,
-        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
-    )
+    interpreter, _ = interpreter_for(flatbuffer)
     interpreter.allocate_tensors()
     inp = interpreter.get_input_details()[0]
     out = interpreter.get_output_details()[0]
@@ -169,7 +184,7 @@ def write(out_dir, name, flatbuffer, inputs, note, calibration=None, normalizati
     doc = {
         "note": note,
         "tensorflow": tf.__version__,
-        "resolver": "BUILTIN_REF",
+        "resolver": interpreter_for(flatbuffer)[1],
         "operators": ops,
         "input": inp,
         "output": out,
@@ -205,14 +220,51 @@ def normalized(seed, features, layers, loss="categorical_crossentropy"):
     return model, x, norm
 
 
+# Keras' activations on a dense layer, as the converter writes each (a fused activation, one
+# operator, or a small graph of operators).
+ACTIVATIONS = [
+    "relu6", "leaky_relu", "elu", "selu", "softplus", "softsign", "silu", "gelu",
+    "hard_sigmoid", "hard_silu", "exponential",
+]
+
+
+def activations(out_dir, seed):
+    """One float32 fixture per Keras activation, `act_<name>.f32`: 6 inputs, 10 units with the
+    activation, 3 linear outputs; and the forms Dendrite refuses."""
+    x, y = dataset(seed, 6, 3, regression=True)
+    rows = x[-ROWS:]
+    for i, name in enumerate(ACTIVATIONS):
+        keras.utils.set_random_seed(seed + i)
+        model = keras.Sequential(
+            [keras.Input((6,)), keras.layers.Dense(10, activation=name), keras.layers.Dense(3)]
+        )
+        model.compile(optimizer=keras.optimizers.Adam(0.003), loss="mse")
+        model.fit(x, y, epochs=5, batch_size=32, verbose=0)
+        fb = convert(model, x, int8=False)
+        write(out_dir, f"act_{name}.f32", fb, rows, f"float32, Dense(10, activation='{name}') then Dense(3)")
+    keras.utils.set_random_seed(seed)
+    one = np.ones((1, 3), np.float32)
+    refusals = {
+        # A LeakyReLU layer's default slope, 0.3, is not Keras' leaky_relu activation's 0.2.
+        "leaky_relu_0.3": keras.layers.LeakyReLU(0.3),
+        "gelu_approximate": keras.layers.Activation(lambda t: keras.activations.gelu(t, approximate=True)),
+        # hard_sigmoid on the last layer: its / 6 has no next layer to fold into.
+        "hard_sigmoid_last": keras.layers.Activation("hard_sigmoid"),
+    }
+    for name, layer in refusals.items():
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), layer])
+        fb = convert(model, one, int8=False)
+        write(out_dir, f"{name}.f32", fb, one, f"float32, Dense(2) then {name}")
+
+
 def refused(out_dir, seed):
     """Models Dendrite refuses, each by the operator's name and place."""
     keras.utils.set_random_seed(seed)
     one = np.ones((4, 3), np.float32)
-    # An operator Dendrite refuses by name: a dense layer then a leaky relu.
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.LeakyReLU(0.2)])
+    # An operator Dendrite refuses by name: a dense layer then an absolute value.
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.Lambda(keras.ops.abs)])
     fb = convert(model, one, int8=False)
-    write(out_dir, "unsupported.f32", fb, one[:1], "float32, FULLY_CONNECTED then LEAKY_RELU")
+    write(out_dir, "unsupported.f32", fb, one[:1], "float32, FULLY_CONNECTED then ABS")
     keras.utils.set_random_seed(seed)
     # A MUL and an ADD after a relu layer (Keras' Rescaling, last, so that the converter
     # cannot fold it into a layer's weights): not a standardization.
@@ -239,7 +291,7 @@ def main():
     parser.add_argument("--out", default="trainer/tests/fixtures/tflite")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument(
-        "--only", help="comma-separated model names, 'normalized', 'refused' (default: all)"
+        "--only", help="comma-separated model names, 'normalized', 'refused', 'activations' (default: all)"
     )
     args = parser.parse_args()
     out_dir = Path(args.out)
@@ -284,6 +336,8 @@ def main():
         write(out_dir, "normalized.int8", fb, quantize_inputs(rows[:1], info), "int8 in/out, int8 SUB and MUL")
     if only is None or "refused" in only:
         refused(out_dir, args.seed)
+    if only is None or "activations" in only:
+        activations(out_dir, args.seed + 30)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 //! run by Dendrite: the int8 outputs equal those of TFLite's interpreter with its reference
 //! kernels bit for bit.
 
-use dendrite_core::kernel;
+use dendrite_core::{kernel, Activation};
 use dendrite_trainer::quantize::{quantize, QuantizedModel};
 use dendrite_trainer::tflite::{import, FloatLayer, ImportError, Imported};
 use dendrite_trainer::HostModel;
@@ -219,14 +219,8 @@ fn refuses_bytes_that_are_not_tflite() {
 fn refuses_unsupported_operator_by_name() {
     let bytes = std::fs::read(fixtures().join("unsupported.f32.tflite")).unwrap();
     let err = import(&bytes).unwrap_err();
-    assert_eq!(
-        err,
-        ImportError::UnsupportedOperator("LEAKY_RELU".into()),
-        "{err}"
-    );
-    assert!(err
-        .to_string()
-        .contains("operator LEAKY_RELU is not supported"));
+    assert_eq!(err, ImportError::UnsupportedOperator("ABS".into()), "{err}");
+    assert!(err.to_string().contains("operator ABS is not supported"));
 }
 
 /// Ulps between two positive floats.
@@ -509,4 +503,144 @@ fn standardization_with_a_fused_activation_is_refused() {
 
 fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|v| v.to_bits()).collect()
+}
+
+#[test]
+fn keras_activations_import_and_match_tflite_within_float_rounding() {
+    // Keras' activation on the first layer, and what Dendrite reads from the converter's
+    // operators: one operator, a fused activation, or a small graph recognised whole.
+    // hard_sigmoid: the converter folds its + 3 into the bias and its / 6 into the next
+    // layer's weights, leaving a relu6 layer.
+    let cases = [
+        ("relu6", Activation::Relu6),
+        ("leaky_relu", Activation::LeakyRelu),
+        ("elu", Activation::Elu),
+        ("selu", Activation::Selu),
+        ("softplus", Activation::Softplus),
+        ("softsign", Activation::Softsign),
+        ("silu", Activation::Silu),
+        ("gelu", Activation::Gelu),
+        ("hard_sigmoid", Activation::Relu6),
+        ("hard_silu", Activation::HardSilu),
+        ("exponential", Activation::Exponential),
+    ];
+    for (keras, activation) in cases {
+        let name = format!("act_{keras}.f32");
+        let (imported, doc) = load(&name);
+        let Imported::Float { layers, .. } = &imported else {
+            panic!("{name}: expected a float model")
+        };
+        let read: Vec<Activation> = layers.iter().map(|l| l.activation).collect();
+        assert_eq!(read, [activation, Activation::Linear], "{name}");
+        // Through the model file, as `dendrite predict` runs it.
+        let bytes = imported.to_model_bytes().unwrap();
+        let host = HostModel::from_bytes(&bytes, Path::new(&name)).unwrap();
+        let (mut worst, mut same, mut total) = (0.0f32, 0, 0);
+        for (x, want) in rows(&doc, "inputs", float)
+            .iter()
+            .zip(rows(&doc, "outputs", float))
+        {
+            for (g, w) in host.predict(x).unwrap().iter().zip(&want) {
+                worst = worst.max((g - w).abs() / w.abs().max(1.0));
+                same += usize::from(g.to_bits() == w.to_bits());
+                total += 1;
+            }
+        }
+        eprintln!("{keras}: {same} of {total} outputs equal TFLite's, largest relative difference {worst:e}");
+        // Comparisons and exact arithmetic: the same bits as TFLite's kernels.
+        if ["relu6", "leaky_relu", "softsign", "hard_sigmoid"].contains(&keras) {
+            assert_eq!(same, total, "{name}");
+        }
+        // TFLite's kernels use the C library's exp, log and erfc and sum in their own order;
+        // its softplus graph computes log(exp(z) + 1), Dendrite TensorFlow's log1p form.
+        assert!(worst < 1e-5, "{name}: largest relative difference {worst}");
+    }
+}
+
+#[test]
+fn softsign_graph_is_bit_exact() {
+    // ABS, ADD 1, DIV: the very operations of dendrite-core's softsign.
+    let (imported, doc) = load("act_softsign.f32");
+    let Imported::Float { layers, .. } = imported else {
+        panic!()
+    };
+    let mut hidden = vec![0.0; 10];
+    let mut z = vec![0.0; 10];
+    for x in rows(&doc, "inputs", float) {
+        kernel::dense(
+            &x,
+            &layers[0].kernel,
+            &layers[0].bias,
+            Activation::Linear,
+            &mut z,
+        );
+        kernel::dense(
+            &x,
+            &layers[0].kernel,
+            &layers[0].bias,
+            layers[0].activation,
+            &mut hidden,
+        );
+        for (h, z) in hidden.iter().zip(&z) {
+            assert_eq!(h.to_bits(), (z / (1.0 + z.abs())).to_bits());
+        }
+    }
+}
+
+#[test]
+fn activations_dendrite_lacks_are_refused_by_name_and_parameter() {
+    for (name, needle) in [
+        ("leaky_relu_0.3.f32", "LEAKY_RELU at operator 1 with alpha 0.3"),
+        ("gelu_approximate.f32", "GELU at operator 1 with approximate=true"),
+        // hard_sigmoid's / 6 on the last layer: a MUL after the layer.
+        (
+            "hard_sigmoid_last.f32",
+            "MUL at operator 1 of the graph is not a standardization of the float input (after FULLY_CONNECTED layer 1)",
+        ),
+    ] {
+        let err = refusal(name);
+        let message = err.to_string();
+        assert!(message.contains(needle), "{name}: {message}");
+        assert!(!message.contains('\n'));
+    }
+}
+
+/// The fixture's bytes with every occurrence of `from` (a float32 constant) replaced by `to`;
+/// returns them and the number replaced.
+fn with_constant(name: &str, from: f32, to: f32) -> (Vec<u8>, usize) {
+    let mut bytes = std::fs::read(fixtures().join(format!("{name}.tflite"))).unwrap();
+    let (from, to) = (from.to_le_bytes(), to.to_le_bytes());
+    let mut replaced = 0;
+    for at in 0..bytes.len() - 3 {
+        if bytes[at..at + 4] == from {
+            bytes[at..at + 4].copy_from_slice(&to);
+            replaced += 1;
+        }
+    }
+    (bytes, replaced)
+}
+
+#[test]
+fn operator_graphs_that_are_not_exactly_an_activation_are_refused_by_name() {
+    // selu's λ changed: no longer Keras' selu, so its first operator is refused by name.
+    let (bytes, n) = with_constant("act_selu.f32", dendrite_core::SELU_SCALE, 1.05);
+    assert_eq!(n, 1);
+    assert_eq!(
+        import(&bytes).unwrap_err(),
+        ImportError::UnsupportedOperator("GREATER".into())
+    );
+    // softplus' `+ 1` changed to `+ 2`: EXP alone is the exponential activation, and the ADD
+    // after the layer is refused by name and place.
+    let (bytes, n) = with_constant("act_softplus.f32", 1.0, 2.0);
+    assert_eq!(n, 1);
+    let err = import(&bytes).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("ADD at operator 2 of the graph is not a standardization"),
+        "{err}"
+    );
+    // The same files unchanged are the activations.
+    for name in ["act_selu.f32", "act_softplus.f32"] {
+        assert!(matches!(load(name).0, Imported::Float { .. }));
+    }
 }

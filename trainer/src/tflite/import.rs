@@ -14,6 +14,7 @@ use dendrite_core::Activation;
 use planus::ReadAsRoot;
 use std::collections::{HashMap, HashSet};
 
+mod patterns;
 mod standardize;
 
 /// Why a TFLite file was refused.
@@ -24,7 +25,7 @@ pub enum ImportError {
     #[error("not a valid TFLite flatbuffer: {0}")]
     Flatbuffer(String),
     /// The model uses an operator Dendrite does not run.
-    #[error("operator {0} is not supported: Dendrite imports dense models (FULLY_CONNECTED, RELU, SOFTMAX, LOGISTIC, TANH, QUANTIZE, DEQUANTIZE, RESHAPE)")]
+    #[error("operator {0} is not supported: Dendrite imports dense models (FULLY_CONNECTED, RELU, SOFTMAX, LOGISTIC, TANH, QUANTIZE, DEQUANTIZE, RESHAPE; in float32 also RELU6, LEAKY_RELU, ELU, HARD_SWISH, GELU, EXP and the converter's forms of selu, softplus, softsign and silu)")]
     UnsupportedOperator(String),
     /// The model is built of supported operators in a way Dendrite does not run.
     #[error("unsupported model structure: {0}")]
@@ -261,13 +262,19 @@ pub fn import(bytes: &[u8]) -> Result<Imported> {
         .transpose()?
         .unwrap_or_default();
 
-    let skipped = constant_operators(&mut graph, &operators)?;
+    let mut skipped = constant_operators(&mut graph, &operators)?;
+    let nodes = patterns::Nodes::new(&graph, &operators, &skipped)?;
     let mut builder = Builder::new(&graph, input)?;
     for (i, op) in operators.iter().enumerate() {
-        if !skipped.contains(&i) {
-            builder.at = i;
-            builder.push(op)?;
+        if skipped.contains(&i) {
+            continue;
         }
+        builder.at = i;
+        if let Some(pattern) = builder.pattern(&nodes, op)? {
+            skipped.extend(&pattern.operators);
+            continue;
+        }
+        builder.push(op)?;
     }
     if builder.current != output {
         return unsupported("the operators do not lead from the input to the output in one chain");
@@ -444,10 +451,45 @@ impl<'g, 'a> Builder<'g, 'a> {
             | BuiltinOperator::Softmax
             | BuiltinOperator::Logistic
             | BuiltinOperator::Tanh => self.activation(code, op, x, y)?,
+            BuiltinOperator::Relu6
+            | BuiltinOperator::LeakyRelu
+            | BuiltinOperator::Elu
+            | BuiltinOperator::HardSwish
+            | BuiltinOperator::Gelu
+            | BuiltinOperator::Exp
+                if self.float =>
+            {
+                self.activation(code, op, x, y)?;
+            }
             other => return Err(ImportError::UnsupportedOperator(operator_name(other))),
         }
         self.current = y;
         Ok(())
+    }
+
+    /// Folds the activation whose operators start at `op` (selu, softplus, softsign, silu as
+    /// the converter writes them) into the float layer before it; `None` when they are not one.
+    fn pattern(
+        &mut self,
+        nodes: &patterns::Nodes,
+        op: &OperatorRef<'a>,
+    ) -> Result<Option<patterns::Pattern>> {
+        let reads_current = op
+            .inputs()?
+            .is_some_and(|v| v.iter().any(|t| t == self.current));
+        let Some(last) = self
+            .float_layers
+            .last_mut()
+            .filter(|l| self.float && reads_current && l.activation == Activation::Linear)
+        else {
+            return Ok(None);
+        };
+        let Some(pattern) = nodes.recognise(self.graph, self.current) else {
+            return Ok(None);
+        };
+        last.activation = pattern.activation;
+        self.current = pattern.output;
+        Ok(Some(pattern))
     }
 
     fn quantize(&mut self, y: i32) -> Result<()> {
@@ -530,9 +572,11 @@ impl<'g, 'a> Builder<'g, 'a> {
         let activation = match fused {
             ActivationFunctionType::None => Activation::Linear,
             ActivationFunctionType::Relu => Activation::Relu,
+            ActivationFunctionType::Relu6 => Activation::Relu6,
             other => {
                 return unsupported(format!(
-                    "fused {other:?} in a float model (Dendrite's float layers have none)"
+                    "FULLY_CONNECTED at operator {} with fused {other:?} in a float model (Dendrite's float layers have none)",
+                    self.at
                 ))
             }
         };
@@ -631,18 +675,17 @@ impl<'g, 'a> Builder<'g, 'a> {
                     "{name} not right after a FULLY_CONNECTED without activation"
                 ));
             };
-            last.activation = match code {
-                BuiltinOperator::Relu => Activation::Relu,
-                BuiltinOperator::Softmax => {
-                    if softmax_beta(op)? != 1.0 {
-                        return unsupported("SOFTMAX with beta other than 1");
-                    }
-                    Activation::Softmax
-                }
-                BuiltinOperator::Logistic => Activation::Sigmoid,
-                _ => Activation::Tanh,
-            };
+            last.activation = float_activation(code, op, self.at)?;
             return Ok(());
+        }
+        if !matches!(
+            code,
+            BuiltinOperator::Relu
+                | BuiltinOperator::Softmax
+                | BuiltinOperator::Logistic
+                | BuiltinOperator::Tanh
+        ) {
+            return Err(ImportError::UnsupportedOperator(name));
         }
         let input = self.graph.quant(x)?;
         let output = self.graph.quant(y)?;
@@ -736,6 +779,53 @@ impl<'g, 'a> Builder<'g, 'a> {
             float_output: self.float_output,
         })
     }
+}
+
+/// The float activation a single TFLite operator computes, as TensorFlow's float kernels do;
+/// `at` is the operator's position, for messages.
+fn float_activation(code: BuiltinOperator, op: &OperatorRef<'_>, at: usize) -> Result<Activation> {
+    Ok(match code {
+        BuiltinOperator::Relu => Activation::Relu,
+        BuiltinOperator::Softmax => {
+            if softmax_beta(op)? != 1.0 {
+                return unsupported("SOFTMAX with beta other than 1");
+            }
+            Activation::Softmax
+        }
+        BuiltinOperator::Logistic => Activation::Sigmoid,
+        BuiltinOperator::Tanh => Activation::Tanh,
+        BuiltinOperator::Relu6 => Activation::Relu6,
+        BuiltinOperator::LeakyRelu => {
+            let alpha = match op.builtin_options()? {
+                Some(BuiltinOptionsRef::LeakyReluOptions(o)) => o.alpha()?,
+                _ => 0.0,
+            };
+            // Keras' `leaky_relu` activation's slope; a `LeakyReLU` layer defaults to 0.3.
+            if alpha.to_bits() != dendrite_core::LEAKY_RELU_SLOPE.to_bits() {
+                return unsupported(format!(
+                    "LEAKY_RELU at operator {at} with alpha {alpha} (Dendrite's leaky_relu has Keras' default slope {})",
+                    dendrite_core::LEAKY_RELU_SLOPE
+                ));
+            }
+            Activation::LeakyRelu
+        }
+        BuiltinOperator::Elu => Activation::Elu,
+        BuiltinOperator::HardSwish => Activation::HardSilu,
+        BuiltinOperator::Gelu => {
+            let approximate = match op.builtin_options()? {
+                Some(BuiltinOptionsRef::GeluOptions(o)) => o.approximate()?,
+                _ => false,
+            };
+            if approximate {
+                return unsupported(format!(
+                    "GELU at operator {at} with approximate=true (Dendrite's gelu is the exact erf form)"
+                ));
+            }
+            Activation::Gelu
+        }
+        BuiltinOperator::Exp => Activation::Exponential,
+        other => return Err(ImportError::UnsupportedOperator(operator_name(other))),
+    })
 }
 
 fn softmax_beta(op: &OperatorRef<'_>) -> Result<f32> {

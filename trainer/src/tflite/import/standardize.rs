@@ -154,7 +154,8 @@ fn trimmed(shape: &[i32]) -> &[i32] {
     &shape[ones..]
 }
 
-fn fused_activation(op: &OperatorRef<'_>) -> Result<ActivationFunctionType> {
+/// The activation an `ADD`, `SUB`, `MUL` or `DIV` fuses; none for other operators.
+pub(super) fn fused_activation(op: &OperatorRef<'_>) -> Result<ActivationFunctionType> {
     Ok(match op.builtin_options()? {
         Some(BuiltinOptionsRef::SubOptions(o)) => o.fused_activation_function()?,
         Some(BuiltinOptionsRef::AddOptions(o)) => o.fused_activation_function()?,
