@@ -774,3 +774,44 @@ fn int8_tflite_with_a_quantized_standardization_is_refused_by_name() {
         "{err}"
     );
 }
+
+#[test]
+fn tflite_models_with_keras_activations_predict_as_the_interpreter() {
+    // selu (a graph of six operators), gelu (one operator), relu6 (fused): imported and run
+    // as a user does, `import` then `predict --json` on the interpreter's inputs.
+    let dir = scratch("tflite-activations");
+    for (keras, shown) in [("selu", "selu"), ("gelu", "gelu"), ("relu6", "relu6")] {
+        let name = format!("act_{keras}.f32");
+        let model = dir.path().join(format!("{keras}.postcard"));
+        ok(&[
+            "import",
+            s(&fixtures().join(format!("{name}.tflite"))),
+            "--out",
+            s(&model),
+        ]);
+        let info = ok(&["info", s(&model)]);
+        assert!(info.contains(&format!("6-10-3 {shown}/linear")), "{info}");
+        let doc: Value = serde_json::from_str(
+            &std::fs::read_to_string(fixtures().join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        for (x, want) in doc["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(doc["outputs"].as_array().unwrap())
+            .take(8)
+        {
+            let values: Vec<String> = floats(x).iter().map(f32::to_string).collect();
+            let mut args = vec!["predict", "--model", s(&model), "--json"];
+            args.extend(values.iter().map(String::as_str));
+            let got = floats(&json(&args)["outputs"]);
+            for (g, w) in got.iter().zip(floats(want)) {
+                assert!(
+                    (g - w).abs() <= 1e-5 * w.abs().max(1.0),
+                    "{name}: {g} vs {w}"
+                );
+            }
+        }
+    }
+}

@@ -224,7 +224,7 @@ impl<'a> Graph<'a> {
 /// [`ImportError::Flatbuffer`] for bytes that are not a TFLite model;
 /// [`ImportError::UnsupportedOperator`] naming the first operator Dendrite does not run;
 /// [`ImportError::Unsupported`] for supported operators in a shape Dendrite does not run
-/// (several subgraphs, a branch, asymmetric weights, a relu6 in a float model, …);
+/// (several subgraphs, a branch, asymmetric weights, a leaky relu of another slope, …);
 /// [`ImportError::NotStandardization`] for a `SUB`, `ADD`, `MUL` or `DIV` that is not a
 /// standardization of the float input.
 pub fn import(bytes: &[u8]) -> Result<Imported> {
