@@ -3,7 +3,7 @@
 
 Builds a handful of small Keras models that start with `keras.layers.Normalization` (different
 widths, `adapt()` on differently scaled data, fixed statistics, a constant feature, dense
-layers with and without an activation), converts each to float32 TFLite, runs it with the
+layers with and without an activation, Keras' newer activations), converts each to float32 TFLite, runs it with the
 interpreter's reference kernels (`OpResolverType.BUILTIN_REF`), imports it with
 `dendrite import m.tflite --out m.postcard`, predicts the same rows with
 `dendrite predict --model m.postcard --data rows.csv --json`, and prints per model the
@@ -60,6 +60,9 @@ MODELS = {
     "tiny_scale": (7, "tiny", {}, [(5, "relu"), (4, "softmax")]),
     "wide_deep": (20, "gaussian", {}, [(32, "relu"), (16, "relu"), (5, "softmax")]),
     "linear_then_relu": (6, "offset", {}, [(10, None), (4, "relu"), (2, None)]),
+    "relu6_regression": (9, "offset", {}, [(12, "relu6"), (1, None)]),
+    "gelu_softmax": (6, "gaussian", {}, [(8, "gelu"), (3, "softmax")]),
+    "silu_selu": (11, "tiny", {}, [(10, "silu"), (6, "selu"), (2, "softmax")]),
     # axis=None: one mean and variance for all features; the converter folds it into the
     # first layer's weights.
     "scalar_axis_none": (5, "gaussian", {"axis": None}, [(6, "relu"), (2, "softmax")]),

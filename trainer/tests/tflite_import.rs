@@ -299,6 +299,10 @@ fn corrupted_files_are_refused_or_imported_never_a_panic() {
         "regression.f16",
         "normalized.f32",
         "normalized.f16",
+        "act_selu.f32",
+        "act_softsign.f32",
+        "act_silu.f32",
+        "act_leaky_relu.f32",
     ] {
         let original = std::fs::read(fixtures().join(format!("{name}.tflite"))).unwrap();
         for _ in 0..500 {
