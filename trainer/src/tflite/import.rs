@@ -917,3 +917,6 @@ impl Imported {
         Ok(bytes)
     }
 }
+
+#[cfg(test)]
+mod tests;
