@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""TFLite fixtures for Dendrite's int8 tests, made by TensorFlow itself.
+"""TFLite fixtures for Dendrite's TFLite import tests, made by TensorFlow itself.
 
 Trains small Keras dense models on seeded synthetic data, converts each with
 `tf.lite.TFLiteConverter` (full-integer int8 with a representative dataset, and
 float32), runs them with `tf.lite.Interpreter` on its *reference* kernels
 (`OpResolverType.BUILTIN_REF`; the default XNNPACK delegate is another
-implementation), and writes, per model, under `--out`
+implementation; ELU, which has no reference kernel, on the builtin ones without a
+delegate, as the JSON's "resolver" says), and writes, per model, under `--out`
 (default `trainer/tests/fixtures/tflite/`):
 
 - `<name>.tflite`: the converted flatbuffer;
@@ -13,6 +14,13 @@ implementation), and writes, per model, under `--out`
   fed and the raw outputs the interpreter produced (int8 as integers, float32 as
   decimal numbers that round-trip to the exact f32 bits); the float32 model's file
   also holds the representative dataset its int8 siblings were converted with.
+
+Besides the models of MODELS: `normalized.*`, a Keras Normalization layer in front
+(float32, optimized, float16 and int8; the JSON also holds the layer's mean and
+variance and the interpreter's standardized values), `act_<activation>.f32`, one per
+Keras activation Dendrite reads, and the models Dendrite refuses (`unsupported`,
+`rescaled`, `squared`, `normalized_relu6`, `leaky_relu_0.3`, `gelu_approximate`,
+`hard_sigmoid_last`).
 
 Run it with the bench env: `bench/.venv/bin/python bench/tflite_fixtures.py`.
 CI never runs TensorFlow; the files it writes are committed.
