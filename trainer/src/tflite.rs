@@ -9,7 +9,7 @@
 //! - `RELU6`, `LEAKY_RELU` (alpha 0.2, Keras' `leaky_relu`), `ELU`, `HARD_SWISH` (hard_silu),
 //!   `GELU` (exact, not `approximate`) and `EXP` (exponential) after a layer;
 //! - the operator graphs the converter writes for Keras' `selu`, `softplus`, `softsign` and
-//!   `silu`, recognised whole (`import/patterns.rs`); Keras' `hard_sigmoid` arrives as a relu6
+//!   `silu`, recognised whole (`import/activations.rs`); Keras' `hard_sigmoid` arrives as a relu6
 //!   layer, its shift and scale folded into the weights by the converter;
 //! - a `SUB` (or `ADD`) then a `MUL` (or `DIV`) by constants on the input, what the converter
 //!   makes of a Keras `Normalization` layer, folded into the model file's standardization

@@ -14,7 +14,7 @@ use dendrite_core::Activation;
 use planus::ReadAsRoot;
 use std::collections::{HashMap, HashSet};
 
-mod patterns;
+mod activations;
 mod standardize;
 
 /// Why a TFLite file was refused.
@@ -263,7 +263,7 @@ pub fn import(bytes: &[u8]) -> Result<Imported> {
         .unwrap_or_default();
 
     let mut skipped = constant_operators(&mut graph, &operators)?;
-    let nodes = patterns::Nodes::new(&graph, &operators, &skipped)?;
+    let nodes = activations::Nodes::new(&graph, &operators, &skipped)?;
     let mut builder = Builder::new(&graph, input)?;
     for (i, op) in operators.iter().enumerate() {
         if skipped.contains(&i) {
@@ -471,9 +471,9 @@ impl<'g, 'a> Builder<'g, 'a> {
     /// the converter writes them) into the float layer before it; `None` when they are not one.
     fn pattern(
         &mut self,
-        nodes: &patterns::Nodes,
+        nodes: &activations::Nodes,
         op: &OperatorRef<'a>,
-    ) -> Result<Option<patterns::Pattern>> {
+    ) -> Result<Option<activations::Pattern>> {
         let reads_current = op
             .inputs()?
             .is_some_and(|v| v.iter().any(|t| t == self.current));
@@ -675,7 +675,7 @@ impl<'g, 'a> Builder<'g, 'a> {
                     "{name} not right after a FULLY_CONNECTED without activation"
                 ));
             };
-            last.activation = float_activation(code, op, self.at)?;
+            last.activation = activations::float_activation(code, op, self.at)?;
             return Ok(());
         }
         if !matches!(
@@ -779,53 +779,6 @@ impl<'g, 'a> Builder<'g, 'a> {
             float_output: self.float_output,
         })
     }
-}
-
-/// The float activation a single TFLite operator computes, as TensorFlow's float kernels do;
-/// `at` is the operator's position, for messages.
-fn float_activation(code: BuiltinOperator, op: &OperatorRef<'_>, at: usize) -> Result<Activation> {
-    Ok(match code {
-        BuiltinOperator::Relu => Activation::Relu,
-        BuiltinOperator::Softmax => {
-            if softmax_beta(op)? != 1.0 {
-                return unsupported("SOFTMAX with beta other than 1");
-            }
-            Activation::Softmax
-        }
-        BuiltinOperator::Logistic => Activation::Sigmoid,
-        BuiltinOperator::Tanh => Activation::Tanh,
-        BuiltinOperator::Relu6 => Activation::Relu6,
-        BuiltinOperator::LeakyRelu => {
-            let alpha = match op.builtin_options()? {
-                Some(BuiltinOptionsRef::LeakyReluOptions(o)) => o.alpha()?,
-                _ => 0.0,
-            };
-            // Keras' `leaky_relu` activation's slope; a `LeakyReLU` layer defaults to 0.3.
-            if alpha.to_bits() != dendrite_core::LEAKY_RELU_SLOPE.to_bits() {
-                return unsupported(format!(
-                    "LEAKY_RELU at operator {at} with alpha {alpha} (Dendrite's leaky_relu has Keras' default slope {})",
-                    dendrite_core::LEAKY_RELU_SLOPE
-                ));
-            }
-            Activation::LeakyRelu
-        }
-        BuiltinOperator::Elu => Activation::Elu,
-        BuiltinOperator::HardSwish => Activation::HardSilu,
-        BuiltinOperator::Gelu => {
-            let approximate = match op.builtin_options()? {
-                Some(BuiltinOptionsRef::GeluOptions(o)) => o.approximate()?,
-                _ => false,
-            };
-            if approximate {
-                return unsupported(format!(
-                    "GELU at operator {at} with approximate=true (Dendrite's gelu is the exact erf form)"
-                ));
-            }
-            Activation::Gelu
-        }
-        BuiltinOperator::Exp => Activation::Exponential,
-        other => return Err(ImportError::UnsupportedOperator(operator_name(other))),
-    })
 }
 
 fn softmax_beta(op: &OperatorRef<'_>) -> Result<f32> {

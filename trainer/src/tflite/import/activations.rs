@@ -1,5 +1,6 @@
-//! Float activations that TFLite's converter writes as several operators, recognised as a
-//! whole and folded into the dense layer before them.
+//! Float activations after a dense layer: the one-operator ones
+//! ([`float_activation`]), and those TFLite's converter writes as several operators,
+//! recognised as a whole ([`Nodes::recognise`]).
 //!
 //! TensorFlow 2.21's converter has no single operator for Keras' `selu`, `softplus`,
 //! `softsign` and `silu`/`swish`, and writes them as small graphs on the layer's output `z`:
@@ -17,12 +18,59 @@
 //! Keras' `hard_sigmoid` needs nothing here: the converter folds its `+ 3` into the layer's
 //! bias, its `/ 6` into the next layer's weights, and fuses a `RELU6` into the layer.
 
-use super::{builtin_code, Graph, Result};
+use super::{builtin_code, operator_name, softmax_beta, unsupported, Graph, ImportError, Result};
 use crate::tflite::schema::{
-    ActivationFunctionType, BuiltinOperator as Op, OperatorRef, TensorType,
+    ActivationFunctionType, BuiltinOperator as Op, BuiltinOptionsRef, OperatorRef, TensorType,
 };
 use dendrite_core::{Activation, SELU_SCALE, SELU_SCALE_ALPHA};
 use std::collections::{HashMap, HashSet};
+
+/// The float activation a single TFLite operator computes, as TensorFlow's float kernels do;
+/// `at` is the operator's position, for messages.
+pub(super) fn float_activation(code: Op, op: &OperatorRef<'_>, at: usize) -> Result<Activation> {
+    Ok(match code {
+        Op::Relu => Activation::Relu,
+        Op::Softmax => {
+            if softmax_beta(op)? != 1.0 {
+                return unsupported("SOFTMAX with beta other than 1");
+            }
+            Activation::Softmax
+        }
+        Op::Logistic => Activation::Sigmoid,
+        Op::Tanh => Activation::Tanh,
+        Op::Relu6 => Activation::Relu6,
+        Op::LeakyRelu => {
+            let alpha = match op.builtin_options()? {
+                Some(BuiltinOptionsRef::LeakyReluOptions(o)) => o.alpha()?,
+                _ => 0.0,
+            };
+            // Keras' `leaky_relu` activation's slope; a `LeakyReLU` layer defaults to 0.3.
+            if alpha.to_bits() != dendrite_core::LEAKY_RELU_SLOPE.to_bits() {
+                return unsupported(format!(
+                    "LEAKY_RELU at operator {at} with alpha {alpha} (Dendrite's leaky_relu has Keras' default slope {})",
+                    dendrite_core::LEAKY_RELU_SLOPE
+                ));
+            }
+            Activation::LeakyRelu
+        }
+        Op::Elu => Activation::Elu,
+        Op::HardSwish => Activation::HardSilu,
+        Op::Gelu => {
+            let approximate = match op.builtin_options()? {
+                Some(BuiltinOptionsRef::GeluOptions(o)) => o.approximate()?,
+                _ => false,
+            };
+            if approximate {
+                return unsupported(format!(
+                    "GELU at operator {at} with approximate=true (Dendrite's gelu is the exact erf form)"
+                ));
+            }
+            Activation::Gelu
+        }
+        Op::Exp => Activation::Exponential,
+        other => return Err(ImportError::UnsupportedOperator(operator_name(other))),
+    })
+}
 
 /// One operator: its code, inputs and outputs, and whether it fuses no activation.
 pub(super) struct Node {
