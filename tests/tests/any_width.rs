@@ -1,10 +1,15 @@
 //! Models wider than any fixed bound run on the device, bit for bit the host's: the frame
 //! buffer and the batch size of each firmware follow from the architecture it is built for
 //! (`protocol::Limits`). A 64-input 10-class model (the 8×8 digits' shape) and a 256-input
-//! model, over single and batch requests, under qemu-system-arm.
+//! model, over single and batch requests, under qemu-system-arm; and a model with every
+//! activation past Keras' first five (a version 3 model file), whose libm functions (`expm1f`,
+//! `log1pf`, `erfcf`, …) the Cortex-M4F computes as the host does.
 
 use dendrite_core::protocol::{Limits, ModelStatus};
-use dendrite_core::Activation::{Relu, Softmax, Tanh};
+use dendrite_core::Activation::{
+    Elu, Exponential, Gelu, HardSigmoid, HardSilu, LeakyRelu, Relu, Relu6, Selu, Silu, Softmax,
+    Softplus, Softsign, Tanh,
+};
 use dendrite_link::{firmware, QEMU_BOARDS};
 use dendrite_tests::{build, emulator, models};
 use dendrite_trainer::HostModel;
@@ -64,6 +69,30 @@ fn a_64_input_10_class_model_matches_the_host() {
 #[test]
 fn a_256_input_model_matches_the_host() {
     device_matches_host(256, &[(8, Tanh), (4, Softmax)], 120);
+}
+
+/// Every new activation in one chain, on inputs far out on both sides: the unbounded ones grow
+/// the values layer after layer, relu6, softsign and hard_sigmoid bound them again, so the
+/// exponential never overflows and every function sees large, small and negative arguments.
+#[test]
+fn every_new_activation_matches_the_host() {
+    let layers = [
+        (12, Elu),
+        (11, Selu),
+        (10, Relu6),
+        (10, LeakyRelu),
+        (9, Softplus),
+        (9, Silu),
+        (8, Gelu),
+        (8, HardSilu),
+        (8, Softsign),
+        (7, Exponential),
+        (6, HardSigmoid),
+        (4, Softmax),
+    ];
+    let bytes = models::synthetic(6, &layers, 0x64);
+    assert_eq!(bytes[4], 3, "a version 3 model file");
+    device_matches_host(6, &layers, 400);
 }
 
 /// Builds for two architectures in turn share the firmware's one target directory: each image
