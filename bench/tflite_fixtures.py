@@ -338,6 +338,19 @@ def main():
         write(out_dir, "normalized.f32_optimized", fb, rows, note + ", converted with Optimize.DEFAULT")
         fb = convert(model, x, int8=False, float16=True)
         write(out_dir, "normalized.f16", fb, rows, "float16 constants widened by DEQUANTIZE, " + note)
+        # An input of 2 x 4 values standardized along its last axis, then Keras' Flatten: the
+        # constants are [1, 1, 4], broadcast over the rows.
+        keras.utils.set_random_seed(args.seed + 21)
+        x2 = x[:, :4].reshape(-1, 1, 4).repeat(2, axis=1) * np.float32([1.0, 3.0])[None, :, None]
+        norm2 = keras.layers.Normalization(axis=-1)
+        norm2.adapt(x2)
+        flat = keras.Sequential(
+            [keras.Input((2, 4)), norm2, keras.layers.Flatten(), keras.layers.Dense(8, activation="relu"),
+             keras.layers.Dense(3, activation="softmax")]
+        )
+        fb = convert(flat, x2, int8=False)
+        write(out_dir, "normalized_2d.f32", fb, x2[-ROWS:].reshape(ROWS, -1),
+              "float32, Normalization(axis=-1) on a 2x4 input, then Flatten")
         # Full-integer: the SUB and MUL run on int8 values; Dendrite refuses them.
         fb = convert(model, x, int8=True)
         info = run_reference(fb, quantize_inputs(rows[:1], {"scale": [1.0], "zero_point": [0]}))[0]

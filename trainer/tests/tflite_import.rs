@@ -648,3 +648,15 @@ fn operator_graphs_that_are_not_exactly_an_activation_are_refused_by_name() {
         assert!(matches!(load(name).0, Imported::Float { .. }));
     }
 }
+
+#[test]
+fn normalization_along_the_last_axis_of_a_2d_input_broadcasts_over_its_rows() {
+    // Input 2 x 4, Normalization(axis=-1), Flatten: constants of shape [1, 1, 4].
+    let (s, worst) = standardized_fixture("normalized_2d.f32");
+    assert_eq!(s.mean.len(), 8);
+    assert_eq!(bits(&s.mean[..4]), bits(&s.mean[4..]));
+    assert_eq!(bits(&s.std[..4]), bits(&s.std[4..]));
+    assert!(s.mean[..4].windows(2).any(|w| w[0] != w[1]));
+    eprintln!("normalized_2d.f32: largest output difference from TFLite {worst:e}");
+    assert!(worst < 1e-5, "largest difference {worst}");
+}

@@ -72,8 +72,9 @@ impl Builder<'_, '_> {
         Ok(constant)
     }
 
-    /// The constant's values, one per input: a single value broadcast, or a tensor of the
-    /// input's shape (leading dimensions of 1 aside, as TFLite broadcasts).
+    /// The constant's values, one per input, broadcast to the input's shape as TFLite
+    /// broadcasts: a scalar, a vector along the last axis (Keras' `Normalization` on inputs of
+    /// several dimensions), a tensor of the input's shape.
     fn broadcast(&self, code: BuiltinOperator, constant: i32) -> Result<Vec<f32>> {
         let count = self.graph.element_count(constant)?;
         let bytes = self.graph.data(constant)?;
@@ -81,17 +82,14 @@ impl Builder<'_, '_> {
             return self.refuse(code, "a constant whose data does not fill its shape");
         }
         let values = super::f32s(bytes);
-        if count == 1 {
-            return Ok(vec![values[0]; self.inputs]);
-        }
         let (shape, input) = (self.shape(constant)?, self.shape(self.current)?);
-        if trimmed(&shape) != trimmed(&input) {
-            return self.refuse(
+        match broadcast(&values, &shape, &input) {
+            Some(v) if v.len() == self.inputs => Ok(v),
+            _ => self.refuse(
                 code,
-                format!("a constant of shape {shape:?} on an input of shape {input:?}"),
-            );
+                format!("a constant of shape {shape:?} that does not broadcast to the input's {input:?}"),
+            ),
         }
-        Ok(values)
     }
 
     /// Stores the constant as means or stds, in the one order that folds exactly.
@@ -148,10 +146,53 @@ impl Builder<'_, '_> {
     }
 }
 
-/// A shape without its leading dimensions of 1 (the batch of one).
-fn trimmed(shape: &[i32]) -> &[i32] {
-    let ones = shape.iter().take_while(|&&d| d == 1).count();
-    &shape[ones..]
+/// `values` of `shape` broadcast to `input`'s shape as TFLite broadcasts (shapes aligned on
+/// the right, a dimension of 1 repeated), in the input's row-major order; `None` when the
+/// shapes do not broadcast so.
+pub(super) fn broadcast(values: &[f32], shape: &[i32], input: &[i32]) -> Option<Vec<f32>> {
+    let extra = shape.len().saturating_sub(input.len());
+    let (leading, shape) = shape.split_at(extra);
+    if leading.iter().any(|&d| d != 1) {
+        return None;
+    }
+    let pad = input.len() - shape.len();
+    // (the input's extent, the constant's) along each of the input's dimensions.
+    let dims = input
+        .iter()
+        .enumerate()
+        .map(|(d, &n)| {
+            let c = d
+                .checked_sub(pad)
+                .map_or(Some(1), |d| shape.get(d).copied())?;
+            Some((usize::try_from(n).ok()?, usize::try_from(c).ok()?))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    if dims.iter().any(|&(n, c)| c != 1 && c != n) {
+        return None;
+    }
+    // The constant's strides, 0 along a repeated dimension.
+    let mut strides = vec![0; dims.len()];
+    let mut stride = 1usize;
+    for (d, &(_, c)) in dims.iter().enumerate().rev() {
+        strides[d] = if c == 1 { 0 } else { stride };
+        stride = stride.checked_mul(c)?;
+    }
+    if stride != values.len() {
+        return None;
+    }
+    let total = dims
+        .iter()
+        .try_fold(1usize, |t, &(n, _)| t.checked_mul(n))?;
+    (0..total)
+        .map(|mut flat| {
+            let mut at = 0;
+            for (&(n, _), stride) in dims.iter().zip(&strides).rev() {
+                at += (flat % n) * stride;
+                flat /= n;
+            }
+            values.get(at).copied()
+        })
+        .collect()
 }
 
 /// The activation an `ADD`, `SUB`, `MUL` or `DIV` fuses; none for other operators.

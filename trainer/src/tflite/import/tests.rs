@@ -262,7 +262,7 @@ fn zero_negative_and_misshapen_constants_are_refused() {
     let err = import(&bytes).unwrap_err();
     assert!(
         err.to_string()
-            .contains("a constant of shape [3] on an input of shape [1, 2]"),
+            .contains("a constant of shape [3] that does not broadcast to the input's [1, 2]"),
         "{err}"
     );
 }
@@ -286,4 +286,29 @@ fn constant_minus_input_is_refused() {
             .contains("a constant on the left of the input"),
         "{err}"
     );
+}
+
+#[test]
+fn constants_broadcast_as_tflite_broadcasts() {
+    use super::standardize::broadcast;
+    let v = [1.0, 2.0];
+    // Along the last axis of a [1, 2, 2] input, along the middle one, a scalar of any rank.
+    assert_eq!(
+        broadcast(&v, &[1, 1, 2], &[1, 2, 2]),
+        Some(vec![1.0, 2.0, 1.0, 2.0])
+    );
+    assert_eq!(
+        broadcast(&v, &[2, 1], &[1, 2, 2]),
+        Some(vec![1.0, 1.0, 2.0, 2.0])
+    );
+    assert_eq!(
+        broadcast(&[3.0], &[1, 1, 1, 1], &[1, 2]),
+        Some(vec![3.0, 3.0])
+    );
+    assert_eq!(broadcast(&[3.0], &[], &[1, 2]), Some(vec![3.0, 3.0]));
+    // Not broadcastable: another extent, a leading dimension that is not 1, data short of the
+    // shape.
+    assert_eq!(broadcast(&v, &[2], &[1, 3]), None);
+    assert_eq!(broadcast(&v, &[2, 1, 2], &[1, 2]), None);
+    assert_eq!(broadcast(&v, &[3], &[1, 3]), None);
 }
