@@ -20,7 +20,8 @@ pub struct CsvColumns<'a> {
     pub classes: Option<&'a [String]>,
 }
 
-/// Reads `path`: a header line of column names, then one sample per line.
+/// Reads `path`: a header line of column names, then one sample per line. Fields are separated
+/// by commas, or by tabs or semicolons when the header line has no comma.
 ///
 /// Features must be finite numbers. Without known classes, the classes are the label's
 /// distinct values: when every label is a number, in increasing numeric order and compared as
@@ -52,10 +53,20 @@ pub fn read_csv_from(
     path: &Path,
     columns: &CsvColumns<'_>,
 ) -> Result<Dataset, DataError> {
+    use std::io::BufRead;
+    let mut input = std::io::BufReader::with_capacity(
+        1 << 16,
+        LineLimit::new(input, crate::limits::MAX_CSV_LINE_BYTES),
+    );
+    let head = input.fill_buf().map_err(|source| DataError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
+        .delimiter(delimiter(head))
         .trim(csv::Trim::All)
-        .from_reader(LineLimit::new(input, crate::limits::MAX_CSV_LINE_BYTES));
+        .from_reader(input);
     let mut record = StringRecord::new();
     if !reader
         .read_record(&mut record)
@@ -126,6 +137,17 @@ pub fn read_csv_from(
         classes,
         features,
     })
+}
+
+/// The field separator of a file whose first bytes are `head`: a comma, unless the header line
+/// has none and has tabs (a TSV file) or semicolons (the CSV of locales whose decimal mark is a
+/// comma).
+fn delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    [b',', b'\t', b';']
+        .into_iter()
+        .find(|d| line.contains(d))
+        .unwrap_or(b',')
 }
 
 /// A reader that fails once a line grows longer than `limit` bytes, so a file without line

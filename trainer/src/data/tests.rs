@@ -241,3 +241,22 @@ fn large_codes_are_classes_and_too_many_classes_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn tab_and_semicolon_separated_files_read_like_commas() {
+    let comma = "a,b,kind\n1,2,dog\n3,4.5,cat\n";
+    let (_dir, path) = file("comma.csv", comma);
+    let expected = read_csv(&path, &labelled("kind")).unwrap();
+    for (name, sep) in [("tabs.tsv", "\t"), ("semi.csv", ";")] {
+        let (_dir, path) = file(name, &comma.replace(',', sep));
+        let d = read_csv(&path, &labelled("kind")).unwrap();
+        assert_eq!(
+            (&d.x, &d.classes, &d.labels),
+            (&expected.x, &expected.classes, &expected.labels)
+        );
+        assert_eq!(d.features, expected.features);
+    }
+    // A comma in the header wins: a semicolon is then part of a name or value.
+    let err = message("mixed.csv", "a,b;c,kind\n1,2;3,dog\n", &labelled("kind"));
+    assert!(err.contains("line 2") || err.contains(":2"), "{err}");
+}
