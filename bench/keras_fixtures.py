@@ -134,12 +134,11 @@ def refused_models():
     """Models Dendrite must refuse, each with a layer it does not support."""
     conv = keras.Sequential([keras.Input((8, 1)), layers.Conv1D(2, 3), layers.Flatten(),
                              layers.Dense(2, activation="softmax")])
-    gelu = keras.Sequential([keras.Input((3,)), layers.Dense(2, activation="gelu")])
     # A BatchNormalization between a relu and a tanh: no Dense layer to fold it into.
     batchnorm = keras.Sequential([keras.Input((3,)), layers.Dense(4, activation="relu"),
                                   layers.BatchNormalization(), layers.Activation("tanh"),
                                   layers.Dense(2, activation="softmax")])
-    return {"refused_conv1d": conv, "refused_gelu": gelu, "refused_batchnorm": batchnorm}
+    return {"refused_conv1d": conv, "refused_batchnorm": batchnorm}
 
 
 def tf_keras2_h5(model, path):
@@ -262,6 +261,9 @@ def write():
     for name, model in refused_models().items():
         model.save(OUT / f"{name}.keras")
     training_fixtures()
+    # The newer activations' fixtures (and the refused activation, `mish`).
+    import keras_activation_fixtures
+    keras_activation_fixtures.write()
     if len(sys.argv) > 1 and sys.argv[1] == "--big":
         big_model().save(sys.argv[2])
     print(f"wrote {OUT}", file=sys.stderr)

@@ -2,12 +2,12 @@
 """Writes `trainer/src/tflite/schema.fbs`: TFLite's flatbuffer schema, reduced to what Dendrite reads.
 
 The tables a dense model uses (Model, SubGraph, Tensor, Buffer, Operator, OperatorCode,
-QuantizationParameters, FullyConnectedOptions, SoftmaxOptions, ReshapeOptions) keep every
-field up to the last one Dendrite reads, with the ids and types of TFLite's schema; later
-fields are left out (a flatbuffer reader skips fields its schema does not name). The enums
+QuantizationParameters, the options of FULLY_CONNECTED, SOFTMAX, RESHAPE, ADD, MUL, SUB, DIV,
+LEAKY_RELU and GELU) keep every field up to the last one Dendrite reads, with the ids and types
+of TFLite's schema; later fields are left out (a flatbuffer reader skips fields its schema does not name). The enums
 (TensorType, BuiltinOperator, ActivationFunctionType) are complete, taken from the schema
 module TensorFlow itself ships (`tensorflow.lite.python.schema_py_generated`). The
-BuiltinOptions union stops at the last member Dendrite reads (SoftmaxOptions, tag 9): the
+BuiltinOptions union stops at the last member Dendrite reads (GeluOptions, tag 116): the
 options of other operators are never read, and the members before it are empty tables. The
 operators' TFLite names go to `trainer/src/tflite/operator_names.rs`, so a refusal names the
 operator as TFLite does.
@@ -47,6 +47,12 @@ TABLES = {
         "keep_num_dims: bool",
     ],
     "SoftmaxOptions": ["beta: float"],
+    "AddOptions": ["fused_activation_function: ActivationFunctionType"],
+    "MulOptions": ["fused_activation_function: ActivationFunctionType"],
+    "SubOptions": ["fused_activation_function: ActivationFunctionType"],
+    "DivOptions": ["fused_activation_function: ActivationFunctionType"],
+    "LeakyReluOptions": ["alpha: float"],
+    "GeluOptions": ["approximate: bool"],
     "ReshapeOptions": ["new_shape: [int]"],
     "OperatorCode": [
         "deprecated_builtin_code: byte",
@@ -124,7 +130,7 @@ def main():
         members = ",\n".join(f"  {k} = {v}" for k, v in enum_members(getattr(s, name)))
         out.append(f"enum {name} : {base} {{\n{members}\n}}\n")
     declared = set(TABLES)
-    for union, last in (("QuantizationDetails", None), ("BuiltinOptions", "SoftmaxOptions")):
+    for union, last in (("QuantizationDetails", None), ("BuiltinOptions", "GeluOptions")):
         members = [k for k, v in enum_members(getattr(s, union)) if v != 0]
         if last is not None:
             members = members[: members.index(last) + 1]

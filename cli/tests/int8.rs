@@ -714,3 +714,104 @@ fn regression_and_anomaly_models_keep_their_task_in_int8() {
     ]);
     assert!(text.to_lowercase().contains("recall"), "{text}");
 }
+
+#[test]
+fn normalized_tflite_model_imports_and_predicts_as_the_interpreter() {
+    // A Keras Normalization layer in front of the dense layers: TFLite's SUB and MUL become
+    // the model file's standardization, so `predict` takes the raw inputs.
+    let dir = scratch("tflite-normalized");
+    let name = "normalized.f32";
+    let model = dir.path().join("m.postcard");
+    let said = ok(&[
+        "import",
+        s(&fixtures().join(format!("{name}.tflite"))),
+        "--out",
+        s(&model),
+    ]);
+    assert!(said.contains("float32 dense model: 6-12-3"), "{said}");
+    assert!(said.contains("standardization: (x - mean) / std"), "{said}");
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join(format!("{name}.json"))).unwrap(),
+    )
+    .unwrap();
+    let mut worst = 0.0f32;
+    for (x, want) in doc["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(doc["outputs"].as_array().unwrap())
+        .take(16)
+    {
+        let values: Vec<String> = floats(x).iter().map(f32::to_string).collect();
+        let mut args = vec!["predict", "--model", s(&model), "--json"];
+        args.extend(values.iter().map(String::as_str));
+        let p = json(&args);
+        let (got, want) = (floats(&p["outputs"]), floats(want));
+        for (g, w) in got.iter().zip(&want) {
+            worst = worst.max((g - w).abs());
+        }
+        assert_eq!(p["class"].as_u64().unwrap() as usize, argmax(&want));
+    }
+    // TFLite multiplies by a reciprocal where the file divides: an ulp of a standardized
+    // input, then float rounding through two layers and a softmax.
+    assert!(worst < 1e-5, "largest difference {worst}");
+}
+
+#[test]
+fn int8_tflite_with_a_quantized_standardization_is_refused_by_name() {
+    let o = dendrite(&[
+        "import",
+        s(&fixtures().join("normalized.int8.tflite")),
+        "--out",
+        s(&scratch("tflite-int8-sub").path().join("m.postcard")),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.lines().any(|l| l.contains(
+            "SUB at operator 0 of the graph is not a standardization of the float input (quantized"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn tflite_models_with_keras_activations_predict_as_the_interpreter() {
+    // selu (a graph of six operators), gelu (one operator), relu6 (fused): imported and run
+    // as a user does, `import` then `predict --json` on the interpreter's inputs.
+    let dir = scratch("tflite-activations");
+    for (keras, shown) in [("selu", "selu"), ("gelu", "gelu"), ("relu6", "relu6")] {
+        let name = format!("act_{keras}.f32");
+        let model = dir.path().join(format!("{keras}.postcard"));
+        ok(&[
+            "import",
+            s(&fixtures().join(format!("{name}.tflite"))),
+            "--out",
+            s(&model),
+        ]);
+        let info = ok(&["info", s(&model)]);
+        assert!(info.contains(&format!("6-10-3 {shown}/linear")), "{info}");
+        let doc: Value = serde_json::from_str(
+            &std::fs::read_to_string(fixtures().join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        for (x, want) in doc["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(doc["outputs"].as_array().unwrap())
+            .take(8)
+        {
+            let values: Vec<String> = floats(x).iter().map(f32::to_string).collect();
+            let mut args = vec!["predict", "--model", s(&model), "--json"];
+            args.extend(values.iter().map(String::as_str));
+            let got = floats(&json(&args)["outputs"]);
+            for (g, w) in got.iter().zip(floats(want)) {
+                assert!(
+                    (g - w).abs() <= 1e-5 * w.abs().max(1.0),
+                    "{name}: {g} vs {w}"
+                );
+            }
+        }
+    }
+}

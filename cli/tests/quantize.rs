@@ -325,3 +325,110 @@ fn quantize_scores_an_anomaly_detector_against_its_labels() {
         assert!((0.5..=1.0).contains(&v), "{key}: {v}");
     }
 }
+
+/// Trains iris with `activation` in both hidden layers (a spec written beside `out`).
+fn train_iris_with(activation: &str, out: &Path) {
+    let spec = out.with_extension("toml");
+    let data = repo().join("examples/data/iris_train.csv");
+    std::fs::write(
+        &spec,
+        format!(
+            "[data]\npath = {data:?}\nlabel = \"species\"\nstandardize = true\n\
+             [[layers]]\nunits = 16\nactivation = \"{activation}\"\n\
+             [[layers]]\nunits = 8\nactivation = \"{activation}\"\n\
+             [[layers]]\nactivation = \"softmax\"\n\
+             [compile]\noptimizer = {{ name = \"adam\", learning_rate = 0.01 }}\n\
+             [fit]\nepochs = 60\nbatch_size = 8\ntest_split = 0.0\nseed = 1\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dendrite"))
+        .arg("train")
+        .arg("--spec")
+        .arg(&spec)
+        .args(["--verbose", "0", "--out"])
+        .arg(out)
+        .current_dir(repo())
+        .output()
+        .expect("dendrite runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn relu6_hidden_layers_quantize_to_tflites_relu6_clamp() {
+    let dir = scratch("quantize-relu6");
+    let float = dir.path().join("iris-relu6.postcard");
+    let int8 = dir.path().join("iris-relu6.int8.postcard");
+    train_iris_with("relu6", &float);
+    let (f, q) = (float.to_str().unwrap(), int8.to_str().unwrap());
+    let report = dendrite_json(&[
+        "quantize",
+        "--model",
+        f,
+        "--calibration",
+        "examples/data/iris_train.csv",
+        "--test",
+        "examples/data/iris_test.csv",
+        "--label",
+        "species",
+        "--json",
+        "--out",
+        q,
+    ]);
+    let t = &report["test"];
+    let (float_acc, int8_acc) = (
+        t["float_accuracy"].as_f64().unwrap(),
+        t["int8_accuracy"].as_f64().unwrap(),
+    );
+    assert!(float_acc >= 0.9, "{t}");
+    assert!((float_acc - int8_acc).abs() <= 0.034, "{t}");
+    let model = HostModel::load(&float).unwrap();
+    let int8_model = HostModel::load(&int8).unwrap();
+    let layers = &int8_model.int8().unwrap().int8.layers;
+    for (layer, float_layer) in layers.iter().zip(model.layers()).take(2) {
+        assert_eq!(float_layer.activation, dendrite_trainer::Activation::Relu6);
+        // TFLite's fused relu6: the clamp at the quantized 0 and 6, on an output range
+        // calibrated after the clamp (so within [0, 6]).
+        let (o, want) = (
+            layer.output,
+            dendrite_core::quant::activation_range(
+                false,
+                true,
+                layer.output.scale,
+                layer.output.zero_point,
+            ),
+        );
+        assert_eq!((layer.activation_min, layer.activation_max), want);
+        assert_eq!(i32::from(layer.activation_min), o.zero_point);
+        let top = o.scale * (127 - o.zero_point) as f32;
+        assert!(top <= 6.0 + o.scale, "range up to {top}");
+        assert!(matches!(layer.activation, Int8Activation::None));
+    }
+}
+
+#[test]
+fn quantize_refuses_an_activation_with_no_int8_form_naming_the_layer() {
+    let dir = scratch("quantize-gelu");
+    let float = dir.path().join("iris-gelu.postcard");
+    train_iris_with("gelu", &float);
+    let out = Command::new(env!("CARGO_BIN_EXE_dendrite"))
+        .args(["quantize", "--model"])
+        .arg(&float)
+        .args(["--calibration", "examples/data/iris_train.csv"])
+        .current_dir(repo())
+        .output()
+        .expect("dendrite runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let model = HostModel::load(&float).unwrap();
+    let first = &model.layers()[0].name;
+    assert!(
+        err.contains(&format!("layer {first}: activation gelu has no int8 form")),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}

@@ -23,16 +23,49 @@ pub enum Activation {
     Tanh,
     /// `y_i = exp(z_i - max z) / Σ_j exp(z_j - max z)`, over the whole layer.
     Softmax,
+    /// `y = min(max(z, 0), 6)`.
+    Relu6,
+    /// `y = z` for `z > 0`, else `0.2 z` (Keras' `leaky_relu` with its default slope).
+    LeakyRelu,
+    /// `y = z` for `z >= 0`, else `exp(z) - 1` (Keras' `elu` with `alpha = 1`).
+    Elu,
+    /// `y = λ z` for `z >= 0`, else `λ α (exp(z) - 1)`, with `λ ≈ 1.0507` and `α ≈ 1.6733`.
+    Selu,
+    /// `y = ln(1 + exp(z))`.
+    Softplus,
+    /// `y = z / (1 + |z|)`.
+    Softsign,
+    /// `y = z sigmoid(z)`, which Keras also calls `swish`.
+    Silu,
+    /// `y = z Φ(z) = z erfc(-z / √2) / 2`, the exact form (Keras' `gelu`, `approximate=False`).
+    Gelu,
+    /// `y = relu6(z + 3) / 6`.
+    HardSigmoid,
+    /// `y = z relu6(z + 3) / 6`, which Keras also calls `hard_swish`.
+    HardSilu,
+    /// `y = exp(z)`.
+    Exponential,
 }
 
 impl Activation {
     /// Every activation, in wire order.
-    pub const ALL: [Activation; 5] = [
+    pub const ALL: [Activation; 16] = [
         Activation::Linear,
         Activation::Relu,
         Activation::Sigmoid,
         Activation::Tanh,
         Activation::Softmax,
+        Activation::Relu6,
+        Activation::LeakyRelu,
+        Activation::Elu,
+        Activation::Selu,
+        Activation::Softplus,
+        Activation::Softsign,
+        Activation::Silu,
+        Activation::Gelu,
+        Activation::HardSigmoid,
+        Activation::HardSilu,
+        Activation::Exponential,
     ];
 
     /// Keras' name for the activation (`"relu"`, `"softmax"`, …).
@@ -43,18 +76,48 @@ impl Activation {
             Activation::Sigmoid => "sigmoid",
             Activation::Tanh => "tanh",
             Activation::Softmax => "softmax",
+            Activation::Relu6 => "relu6",
+            Activation::LeakyRelu => "leaky_relu",
+            Activation::Elu => "elu",
+            Activation::Selu => "selu",
+            Activation::Softplus => "softplus",
+            Activation::Softsign => "softsign",
+            Activation::Silu => "silu",
+            Activation::Gelu => "gelu",
+            Activation::HardSigmoid => "hard_sigmoid",
+            Activation::HardSilu => "hard_silu",
+            Activation::Exponential => "exponential",
         }
     }
 
-    /// The activation Keras calls `name`, if there is one.
+    /// The activation Keras calls `name`, if there is one: its [`name`](Self::name), or one of
+    /// Keras' aliases (`"swish"` for silu, `"hard_swish"` for hard_silu).
     ///
     /// ```
     /// use dendrite_core::Activation;
     /// assert_eq!(Activation::from_name("relu"), Some(Activation::Relu));
-    /// assert_eq!(Activation::from_name("gelu"), None);
+    /// assert_eq!(Activation::from_name("swish"), Some(Activation::Silu));
+    /// assert_eq!(Activation::from_name("mish"), None);
     /// ```
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.name() == name)
+        match name {
+            "swish" => Some(Activation::Silu),
+            "hard_swish" => Some(Activation::HardSilu),
+            _ => Self::ALL.into_iter().find(|a| a.name() == name),
+        }
+    }
+
+    /// Whether the activation is one of the five the model file format version 2 knows
+    /// (linear, relu, sigmoid, tanh, softmax); the others need version 3.
+    pub const fn is_v2(self) -> bool {
+        matches!(
+            self,
+            Activation::Linear
+                | Activation::Relu
+                | Activation::Sigmoid
+                | Activation::Tanh
+                | Activation::Softmax
+        )
     }
 
     /// Applies the activation to a layer's pre-activations `z`, in place.
@@ -69,6 +132,17 @@ impl Activation {
             Activation::Sigmoid => act::Sigmoid::apply(z),
             Activation::Tanh => act::Tanh::apply(z),
             Activation::Softmax => act::Softmax::apply(z),
+            Activation::Relu6 => act::Relu6::apply(z),
+            Activation::LeakyRelu => act::LeakyRelu::apply(z),
+            Activation::Elu => act::Elu::apply(z),
+            Activation::Selu => act::Selu::apply(z),
+            Activation::Softplus => act::Softplus::apply(z),
+            Activation::Softsign => act::Softsign::apply(z),
+            Activation::Silu => act::Silu::apply(z),
+            Activation::Gelu => act::Gelu::apply(z),
+            Activation::HardSigmoid => act::HardSigmoid::apply(z),
+            Activation::HardSilu => act::HardSilu::apply(z),
+            Activation::Exponential => act::Exponential::apply(z),
         }
     }
 }
@@ -144,6 +218,28 @@ pub mod act {
         Tanh => |z| libm::tanhf(z), |_z| {};
         /// `y_i = exp(z_i - max z) / Σ_j exp(z_j - max z)`.
         Softmax => |z| z, |z| super::softmax(z);
+        /// `y = min(max(z, 0), 6)`.
+        Relu6 => |z| super::relu6(z), |_z| {};
+        /// `y = z` for `z > 0`, else `0.2 z`.
+        LeakyRelu => |z| super::leaky_relu(z), |_z| {};
+        /// `y = z` for `z >= 0`, else `exp(z) - 1`.
+        Elu => |z| super::elu(z), |_z| {};
+        /// `y = λ z` for `z >= 0`, else `λ α (exp(z) - 1)`.
+        Selu => |z| super::selu(z), |_z| {};
+        /// `y = ln(1 + exp(z))`.
+        Softplus => |z| super::softplus(z), |_z| {};
+        /// `y = z / (1 + |z|)`.
+        Softsign => |z| z / (1.0 + libm::fabsf(z)), |_z| {};
+        /// `y = z sigmoid(z)`.
+        Silu => |z| z * super::sigmoid(z), |_z| {};
+        /// `y = z erfc(-z / √2) / 2`.
+        Gelu => |z| super::gelu(z), |_z| {};
+        /// `y = relu6(z + 3) / 6`.
+        HardSigmoid => |z| super::hard_sigmoid(z), |_z| {};
+        /// `y = z relu6(z + 3) / 6`.
+        HardSilu => |z| z * super::hard_sigmoid(z), |_z| {};
+        /// `y = exp(z)`.
+        Exponential => |z| libm::expf(z), |_z| {};
     }
 }
 
@@ -163,6 +259,84 @@ fn relu(z: f32) -> f32 {
 #[inline(always)]
 fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + libm::expf(-z))
+}
+
+/// `min(max(z, 0), 6)`, as TensorFlow's `relu6`; a NaN keeps its bits, as in [`relu`].
+#[inline(always)]
+fn relu6(z: f32) -> f32 {
+    let r = relu(z);
+    if r > 6.0 {
+        6.0
+    } else {
+        r
+    }
+}
+
+/// Keras' `leaky_relu` slope, its default `negative_slope`.
+pub const LEAKY_RELU_SLOPE: f32 = 0.2;
+
+#[inline(always)]
+fn leaky_relu(z: f32) -> f32 {
+    if z > 0.0 {
+        z
+    } else {
+        LEAKY_RELU_SLOPE * z
+    }
+}
+
+/// `exp(z) - 1` below 0, through `expm1f`: exact to an ulp near 0, where `expf(z) - 1` loses
+/// the low bits (TensorFlow's kernel computes `exp(z) - 1`; the two agree within its float noise).
+#[inline(always)]
+fn elu(z: f32) -> f32 {
+    if z < 0.0 {
+        libm::expm1f(z)
+    } else {
+        z
+    }
+}
+
+/// SELU's `λ`, TensorFlow's `scale` rounded to f32.
+pub const SELU_SCALE: f32 = 1.050_701;
+/// SELU's `λ α`, TensorFlow's `scale_alpha` rounded to f32 (one rounding, not two).
+pub const SELU_SCALE_ALPHA: f32 = 1.758_099_3;
+
+#[inline(always)]
+fn selu(z: f32) -> f32 {
+    if z < 0.0 {
+        SELU_SCALE_ALPHA * libm::expm1f(z)
+    } else {
+        SELU_SCALE * z
+    }
+}
+
+/// Past this magnitude softplus is `z` (above) or `exp(z)` (below) within f32's epsilon:
+/// TensorFlow's threshold, `-(ln(f32::EPSILON) + 2)`.
+const SOFTPLUS_THRESHOLD: f32 = 13.942_385;
+
+/// `ln(1 + exp(z))` with TensorFlow's three branches: `z` above the threshold (no overflow of
+/// `exp`), `exp(z)` below its negative (where `log1p` would only round), `log1p(exp(z))` between.
+#[inline(always)]
+fn softplus(z: f32) -> f32 {
+    if z > SOFTPLUS_THRESHOLD {
+        z
+    } else if z < -SOFTPLUS_THRESHOLD {
+        libm::expf(z)
+    } else {
+        libm::log1pf(libm::expf(z))
+    }
+}
+
+/// `z Φ(z)` as TensorFlow writes it: `0.5 z erfc(-z / √2)` (erfc keeps the far negative tail's
+/// small values where `1 + erf` would cancel to 0).
+#[inline(always)]
+fn gelu(z: f32) -> f32 {
+    0.5 * z * libm::erfcf(-z * core::f32::consts::FRAC_1_SQRT_2)
+}
+
+/// `relu6(z + 3) / 6`, divided as TensorFlow divides (not multiplied by a rounded `1/6`).
+#[inline(always)]
+fn hard_sigmoid(z: f32) -> f32 {
+    relu6(z + 3.0) / 6.0
 }
 
 /// Softmax with the maximum subtracted first, so `exp` never overflows whatever the logits.
@@ -351,6 +525,134 @@ mod tests {
         assert_eq!(act::Sigmoid::ACTIVATION, Activation::Sigmoid);
         assert_eq!(act::Tanh::ACTIVATION, Activation::Tanh);
         assert_eq!(act::Softmax::ACTIVATION, Activation::Softmax);
+        assert_eq!(act::Gelu::ACTIVATION, Activation::Gelu);
+        assert_eq!(act::Exponential::ACTIVATION, Activation::Exponential);
+    }
+
+    #[test]
+    fn wire_order_is_fixed() {
+        // The enum index is the model file's and the protocol's: appending is the only change.
+        let names = Activation::ALL.map(Activation::name);
+        assert_eq!(
+            names,
+            [
+                "linear",
+                "relu",
+                "sigmoid",
+                "tanh",
+                "softmax",
+                "relu6",
+                "leaky_relu",
+                "elu",
+                "selu",
+                "softplus",
+                "softsign",
+                "silu",
+                "gelu",
+                "hard_sigmoid",
+                "hard_silu",
+                "exponential",
+            ]
+        );
+        for (i, a) in Activation::ALL.into_iter().enumerate() {
+            assert_eq!(a as usize, i);
+            assert_eq!(a.is_v2(), i < 5);
+        }
+    }
+
+    #[test]
+    fn keras_aliases() {
+        assert_eq!(Activation::from_name("swish"), Some(Activation::Silu));
+        assert_eq!(
+            Activation::from_name("hard_swish"),
+            Some(Activation::HardSilu)
+        );
+        assert_eq!(Activation::from_name("mish"), None);
+    }
+
+    /// The f64 formulas of Keras 3 / TensorFlow, element by element.
+    fn reference(a: Activation, z: f64) -> f64 {
+        let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
+        let relu6 = |z: f64| z.clamp(0.0, 6.0);
+        match a {
+            Activation::Relu6 => relu6(z),
+            Activation::LeakyRelu => {
+                if z > 0.0 {
+                    z
+                } else {
+                    0.2 * z
+                }
+            }
+            Activation::Elu => {
+                if z < 0.0 {
+                    z.exp_m1()
+                } else {
+                    z
+                }
+            }
+            Activation::Selu => {
+                let (scale, alpha) = (1.050_700_987_355_480_5, 1.673_263_242_354_377_3);
+                if z < 0.0 {
+                    scale * alpha * z.exp_m1()
+                } else {
+                    scale * z
+                }
+            }
+            Activation::Softplus => z.exp().ln_1p(),
+            Activation::Softsign => z / (1.0 + z.abs()),
+            Activation::Silu => z * sigmoid(z),
+            // Φ(z) by the error function (f64 libm: std has no erf).
+            Activation::Gelu => 0.5 * z * libm::erfc(-z / core::f64::consts::SQRT_2),
+            Activation::HardSigmoid => relu6(z + 3.0) / 6.0,
+            Activation::HardSilu => z * relu6(z + 3.0) / 6.0,
+            Activation::Exponential => z.exp(),
+            _ => unreachable!("not an element-wise new activation"),
+        }
+    }
+
+    #[test]
+    fn new_activations_match_f64_reference() {
+        let zs = [
+            -20.0f32, -14.5, -8.0, -3.0, -2.9, -1.5, -0.25, -1e-4, -0.0, 0.0, 1e-4, 0.3, 2.0, 2.9,
+            3.0, 5.9, 6.0, 9.0, 14.5, 20.0,
+        ];
+        for a in Activation::ALL.into_iter().filter(|a| !a.is_v2()) {
+            for &z in &zs {
+                let mut v = [z];
+                a.apply(&mut v);
+                let want = reference(a, z as f64);
+                // Relative to the value, absolute near 0: a few f32 ulps.
+                let abs = (v[0] as f64 - want).abs();
+                let err = abs / want.abs().max(1e-30);
+                assert!(
+                    err < 4.0 * f32::EPSILON as f64 || abs < 1e-7,
+                    "{a}({z}) = {}, f64 says {want}",
+                    v[0]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn new_activations_keep_their_edges() {
+        let one = |a: Activation, z: f32| {
+            let mut v = [z];
+            a.apply(&mut v);
+            v[0]
+        };
+        assert_eq!(one(Activation::Relu6, 7.5), 6.0);
+        assert_eq!(one(Activation::Relu6, -0.5).to_bits(), 0.0f32.to_bits());
+        assert_eq!(one(Activation::HardSigmoid, -3.0), 0.0);
+        assert_eq!(one(Activation::HardSigmoid, 3.0), 1.0);
+        assert_eq!(one(Activation::HardSilu, 4.0), 4.0);
+        assert_eq!(one(Activation::Softplus, 100.0), 100.0);
+        assert_eq!(one(Activation::Softplus, -200.0), 0.0);
+        assert_eq!(one(Activation::Elu, -200.0), -1.0);
+        assert_eq!(one(Activation::Gelu, -20.0), -0.0);
+        assert_eq!(one(Activation::Exponential, 0.0), 1.0);
+        for a in Activation::ALL {
+            assert!(one(a, f32::NAN).is_nan(), "{a}(NaN)");
+        }
     }
 
     #[test]

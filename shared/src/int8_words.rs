@@ -27,7 +27,8 @@ pub const fn int8_layer_words(units: usize, fan_in: usize, activation: Activatio
     let extra = match activation {
         Activation::Softmax => 3,
         Activation::Sigmoid | Activation::Tanh => 64,
-        Activation::Linear | Activation::Relu => 0,
+        // The others have no int8 form: a model file with one is refused when read.
+        _ => 0,
     };
     PARAM_WORDS + 3 * units + (units * fan_in).div_ceil(4) + extra
 }
@@ -142,7 +143,9 @@ impl<'a, const IN: usize, const OUT: usize, const WORDS: usize, A: Act>
                     bytemuck::cast_slice(words.get(Self::EXTRA..Self::EXTRA + 64)?);
                 QuantizedActivation::Lut(table.first_chunk::<256>()?)
             }
-            Activation::Linear | Activation::Relu => QuantizedActivation::None,
+            Activation::Linear | Activation::Relu | Activation::Relu6 => QuantizedActivation::None,
+            // No int8 form: never in a file `view` accepted.
+            _ => return None,
         };
         // The clamp was checked to be int8 when the file was read, and `view` checked these
         // conversions against it: no test on each pass.

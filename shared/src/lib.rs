@@ -131,7 +131,7 @@ pub mod protocol;
 pub mod quant;
 mod wire;
 
-pub use activation::{act, Activation};
+pub use activation::{act, Activation, LEAKY_RELU_SLOPE, SELU_SCALE, SELU_SCALE_ALPHA};
 pub use format::{class_of, destandardize, reconstruction_error, Reconstruction};
 pub use int8_ref::{Int8ChainRef, Int8DenseRef, Int8LayersRef, Int8NetworkRef, Int8Params};
 pub use int8_words::{int8_layer_words, Int8WordsChainRef, Int8WordsRef};

@@ -55,7 +55,10 @@ pub use write::{encode_response, BatchEncoder};
 /// regression or anomaly model). Version 3: a prediction carries an anomaly model's
 /// [`Reconstruction`] (the device's reconstruction error and verdict), between its class and its
 /// ticks. Version 4: a [`CostReport`] carries the RAM of the network, its own bytes and the
-/// stack one forward pass uses, after its tick frequency.
+/// stack one forward pass uses, after its tick frequency. The activations model file format
+/// version 3 added travel in [`DeviceInfo::architecture`] as further enum indexes, with no
+/// message laid out anew: the version stays 4 (the reasons are in the
+/// [format module](crate::format)'s documentation).
 ///
 /// [`DeviceInfo`] is laid out alike in every version, its `protocol` field first, so a host
 /// reads any device's version and refuses a device that speaks another one before it sends a

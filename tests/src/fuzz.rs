@@ -99,3 +99,23 @@ pub fn keras_read(data: &[u8]) {
         let _ = model.to_model_bytes(Vec::new());
     }
 }
+
+/// Reads `data` as a TFLite flatbuffer, as `dendrite import m.tflite` does, then writes what
+/// was accepted as a model file and runs it once: an accepted file must encode, and run or say
+/// why not.
+pub fn tflite_read(data: &[u8]) {
+    use dendrite_trainer::tflite::{import, Imported};
+    let Ok(imported) = import(data) else {
+        return;
+    };
+    if let Imported::Int8 { model, .. } = &imported {
+        let _ = model.predict_quantized(&vec![0; model.inputs()]);
+    }
+    if let Ok(bytes) = imported.to_model_bytes() {
+        if let Ok(host) =
+            dendrite_trainer::HostModel::from_bytes(&bytes, std::path::Path::new("fuzz.tflite"))
+        {
+            let _ = host.predict(&vec![0.5; host.input()]);
+        }
+    }
+}

@@ -1,10 +1,15 @@
 //! Models wider than any fixed bound run on the device, bit for bit the host's: the frame
 //! buffer and the batch size of each firmware follow from the architecture it is built for
 //! (`protocol::Limits`). A 64-input 10-class model (the 8×8 digits' shape) and a 256-input
-//! model, over single and batch requests, under qemu-system-arm.
+//! model, over single and batch requests, under qemu-system-arm; and a model with every
+//! activation past Keras' first five (a version 3 model file), whose libm functions (`expm1f`,
+//! `log1pf`, `erfcf`, …) the Cortex-M4F computes as the host does.
 
 use dendrite_core::protocol::{Limits, ModelStatus};
-use dendrite_core::Activation::{Relu, Softmax, Tanh};
+use dendrite_core::Activation::{
+    Elu, Exponential, Gelu, HardSigmoid, HardSilu, LeakyRelu, Relu, Relu6, Selu, Silu, Softmax,
+    Softplus, Softsign, Tanh,
+};
 use dendrite_link::{firmware, QEMU_BOARDS};
 use dendrite_tests::{build, emulator, models};
 use dendrite_trainer::HostModel;
@@ -64,6 +69,43 @@ fn a_64_input_10_class_model_matches_the_host() {
 #[test]
 fn a_256_input_model_matches_the_host() {
     device_matches_host(256, &[(8, Tanh), (4, Softmax)], 120);
+}
+
+/// Every new activation in one chain, after a softsign that takes the inputs (far out on both
+/// sides) to [-1, 1]: each unit's argument is then a sum of a few products of order 1, so the
+/// functions see both sides of 0 and of their kinks, the exponential never overflows, and the
+/// softmax does not saturate (the answers tell the inputs apart).
+#[test]
+fn every_new_activation_matches_the_host() {
+    let layers = [
+        (12, Softsign),
+        (11, Elu),
+        (10, Selu),
+        (10, Relu6),
+        (9, LeakyRelu),
+        (9, Softplus),
+        (8, Silu),
+        (8, Gelu),
+        (8, Softsign),
+        (8, HardSilu),
+        (7, HardSigmoid),
+        (6, Exponential),
+        (4, Softmax),
+    ];
+    let bytes = models::synthetic(6, &layers, 0x64);
+    assert_eq!(bytes[4], 3, "a version 3 model file");
+    // The answers are finite and tell the inputs apart: no layer saturates them all.
+    let host = HostModel::from_bytes(&bytes, std::path::Path::new("synthetic")).expect("valid");
+    let outputs: std::collections::BTreeSet<Vec<u32>> = models::random_inputs(400, 6, 0x2545)
+        .iter()
+        .map(|x| bits(&host.predict(x).expect("host prediction")))
+        .collect();
+    assert!(outputs
+        .iter()
+        .flatten()
+        .all(|&b| f32::from_bits(b).is_finite()));
+    assert!(outputs.len() > 300, "{} distinct answers", outputs.len());
+    device_matches_host(6, &layers, 400);
 }
 
 /// Builds for two architectures in turn share the firmware's one target directory: each image

@@ -56,3 +56,8 @@ fn protocol_diff_corpus_replays_cleanly() {
 fn keras_read_corpus_replays_cleanly() {
     replay("keras_read", dendrite_tests::fuzz::keras_read);
 }
+
+#[test]
+fn tflite_read_corpus_replays_cleanly() {
+    replay("tflite_read", dendrite_tests::fuzz::tflite_read);
+}

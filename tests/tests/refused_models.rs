@@ -63,7 +63,7 @@ fn rejects_model_of_another_architecture() {
 #[test]
 fn rejects_model_of_another_format_version() {
     // A version 1 file (the format before aligned weights) and one from a future version.
-    for version in [1, 3] {
+    for version in [1, 4] {
         let bytes = models::with_version(&seed_bytes(), version);
         assert_refused(emulator::boot_with_bytes(build::firmware(), &bytes), |e| {
             e == DecodeError::UnsupportedVersion {

@@ -60,6 +60,14 @@ pub enum QuantizeError {
     /// The model already has int8 layers.
     #[error("the model is already int8: quantize the f32 model file it came from")]
     AlreadyInt8,
+    /// A layer's activation has no int8 form in Dendrite.
+    #[error("layer {layer}: activation {activation} has no int8 form (TFLite's is a lookup table Dendrite does not have): use linear, relu, relu6, sigmoid, tanh or softmax, or keep the f32 model")]
+    UnsupportedActivation {
+        /// The layer's name.
+        layer: String,
+        /// Its activation.
+        activation: Activation,
+    },
 }
 
 /// An int8 model with the float standardization that precedes it.
@@ -206,10 +214,18 @@ pub fn asymmetric_params(min: f32, max: f32) -> QuantParams {
 ///
 /// # Errors
 /// [`QuantizeError::Calibration`] for an empty or ragged calibration set;
-/// [`QuantizeError::NonFinite`] for a NaN or infinite value.
+/// [`QuantizeError::NonFinite`] for a NaN or infinite value;
+/// [`QuantizeError::UnsupportedActivation`] for an activation with no int8 form (all but
+/// linear, relu, relu6, sigmoid, tanh and softmax).
 pub fn quantize(model: &HostModel, calibration: &[f32]) -> Result<QuantizedModel, QuantizeError> {
     if model.int8().is_some() {
         return Err(QuantizeError::AlreadyInt8);
+    }
+    if let Some(layer) = model.layers().iter().find(|l| !has_int8_form(l.activation)) {
+        return Err(QuantizeError::UnsupportedActivation {
+            layer: layer.name.clone(),
+            activation: layer.activation,
+        });
     }
     let inputs = model.input();
     if inputs == 0 || calibration.is_empty() || !calibration.len().is_multiple_of(inputs) {
@@ -238,9 +254,10 @@ pub fn quantize(model: &HostModel, calibration: &[f32]) -> Result<QuantizedModel
                 quantize_multiplier(f64::from(input.scale) * f64::from(s) / f64::from(output.scale))
             })
             .unzip();
+        // A relu6 is TFLite's fused relu6: the clamp at the quantized 0 and 6, nothing after.
         let (activation_min, activation_max) = activation_range(
             layer.activation == Activation::Relu,
-            false,
+            layer.activation == Activation::Relu6,
             output.scale,
             output.zero_point,
         );
@@ -282,6 +299,20 @@ pub fn quantize(model: &HostModel, calibration: &[f32]) -> Result<QuantizedModel
     })
 }
 
+/// Whether `quantize` turns `activation` into int8: TFLite's fused clamps (relu, relu6), its
+/// softmax, and its logistic and tanh tables.
+fn has_int8_form(activation: Activation) -> bool {
+    matches!(
+        activation,
+        Activation::Linear
+            | Activation::Relu
+            | Activation::Relu6
+            | Activation::Sigmoid
+            | Activation::Tanh
+            | Activation::Softmax
+    )
+}
+
 /// The activation after the fully-connected step and the quantization of its output.
 fn output_activation(
     activation: Activation,
@@ -301,7 +332,9 @@ fn output_activation(
         ))
     };
     match activation {
-        Activation::Linear | Activation::Relu => (Int8Activation::None, fc_output),
+        Activation::Linear | Activation::Relu | Activation::Relu6 => {
+            (Int8Activation::None, fc_output)
+        }
         Activation::Softmax => (
             Int8Activation::Softmax(SoftmaxParams::new(1.0, f64::from(fc_output.scale))),
             sigmoid_out,
@@ -318,6 +351,8 @@ fn output_activation(
             };
             (Int8Activation::Tanh(table(out, f32::tanh)), out)
         }
+        // Refused by `quantize` before any layer is built.
+        _ => (Int8Activation::None, fc_output),
     }
 }
 
@@ -343,8 +378,8 @@ fn round_i32(x: f64) -> i32 {
 }
 
 /// Min and max of the standardized input and of each layer's quantized tensor (the output of
-/// the fully-connected step with a fused relu applied; the logits before a softmax, sigmoid or
-/// tanh) over the calibration rows.
+/// the fully-connected step with a fused relu or relu6 applied; the logits before a softmax,
+/// sigmoid or tanh) over the calibration rows.
 fn calibrate(model: &HostModel, rows: &[f32]) -> Result<Vec<(f32, f32)>, QuantizeError> {
     let (mean, std) = model.standardization();
     let mut ranges = vec![(f32::INFINITY, f32::NEG_INFINITY); model.layers().len() + 1];
@@ -364,11 +399,12 @@ fn calibrate(model: &HostModel, rows: &[f32]) -> Result<Vec<(f32, f32)>, Quantiz
         for (layer, range) in model.layers().iter().zip(&mut ranges[1..]) {
             let mut z = vec![0.0; layer.units];
             kernel::affine(&x, &layer.kernel, &layer.bias, &mut z);
-            if layer.activation == Activation::Relu {
-                Activation::Relu.apply(&mut z);
+            let fused = matches!(layer.activation, Activation::Relu | Activation::Relu6);
+            if fused {
+                layer.activation.apply(&mut z);
             }
             widen(range, &z);
-            if !matches!(layer.activation, Activation::Linear | Activation::Relu) {
+            if !fused {
                 layer.activation.apply(&mut z);
             }
             x = z;

@@ -58,7 +58,7 @@ fn largest_difference(model: &KerasModel, expected: &Predictions) -> f64 {
     worst
 }
 
-const MODELS: [&str; 14] = [
+const MODELS: [&str; 18] = [
     "batchnorm_after_dense",
     "batchnorm_before_dense",
     "dense_linear",
@@ -73,6 +73,11 @@ const MODELS: [&str; 14] = [
     "functional",
     "regression_targets",
     "seed_trained",
+    // bench/keras_activation_fixtures.py: the activations past the first five.
+    "dense_relu6_leaky_elu_selu",
+    "dense_softplus_softsign_swish_gelu",
+    "dense_hard_sigmoid_hard_swish_exponential",
+    "activation_layers_relu6_leaky_elu",
 ];
 
 #[test]
@@ -86,6 +91,45 @@ fn imported_keras_models_predict_what_keras_predicts() {
         worst = worst.max(d);
     }
     println!("largest difference over every .keras fixture: {worst:.3e}");
+}
+
+/// Each activation past the first five against Keras' own function (its TensorFlow backend, in
+/// f32) on a grid from -12 to 12 with the kinks and their neighbours: the largest difference,
+/// relative where the value exceeds 1, printed per activation.
+#[test]
+fn every_new_activation_computes_what_keras_computes() {
+    let text = std::fs::read_to_string(fixtures().join("activation_values.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let floats = |v: &Value| -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let inputs: Vec<f32> = floats(&v["inputs"]).iter().map(|&x| x as f32).collect();
+    let outputs = v["outputs"].as_object().unwrap();
+    assert_eq!(outputs.len(), 13);
+    for (name, want) in outputs {
+        let activation = dendrite_trainer::Activation::from_name(name).unwrap();
+        let mut got = inputs.clone();
+        activation.apply(&mut got);
+        let want = floats(want);
+        let mut worst = (0.0f64, 0.0f32);
+        for ((g, w), x) in got.iter().zip(&want).zip(&inputs) {
+            // Keras' file holds the f32 outputs in their shortest decimals.
+            let w = f64::from(*w as f32);
+            let d = (f64::from(*g) - w).abs() / w.abs().max(1.0);
+            if d > worst.0 {
+                worst = (d, *x);
+            }
+        }
+        println!(
+            "{name}: largest difference from Keras {:.3e} (at x = {})",
+            worst.0, worst.1
+        );
+        assert!(worst.0 <= 1e-6, "{name}: {} at {}", worst.0, worst.1);
+    }
 }
 
 #[test]
@@ -137,7 +181,22 @@ fn normalization_is_bit_exact_with_keras_formula() {
 fn unsupported_layers_are_refused_in_one_line() {
     for (name, class, what) in [
         ("refused_conv1d", "Conv1D", "Dendrite has no such layer"),
-        ("refused_gelu", "Dense", "activation `gelu`"),
+        ("refused_mish", "Dense", "activation `mish`"),
+        (
+            "refused_leaky_relu_default",
+            "LeakyReLU",
+            "a LeakyReLU with negative_slope 0.3 (Dendrite's leaky_relu has slope 0.2 only)",
+        ),
+        (
+            "refused_elu_alpha",
+            "ELU",
+            "an ELU with alpha 0.5 (Dendrite's elu has alpha 1 only)",
+        ),
+        (
+            "refused_relu_max_value",
+            "ReLU",
+            "a ReLU with max_value 4 (Dendrite has relu6 only)",
+        ),
         (
             "refused_batchnorm",
             "BatchNormalization",

@@ -5,7 +5,8 @@
 //! CPU-dependent kernel) fails on one of them.
 //!
 //! Between them the trainings go through every function whose bits could depend on the CPU or
-//! its C library: relu, softmax, tanh and sigmoid forward and backward, categorical and binary
+//! its C library: relu, softmax, tanh and sigmoid forward and backward, the eleven newer
+//! activations (relu6 to exponential: `libm`'s expf, expm1f, log1pf and erfcf) likewise, categorical and binary
 //! cross-entropy and MSE, RMSprop, Adam (`β^t`) and SGD with momentum, the initializers'
 //! normal and uniform draws, standardization, inverted dropout, L1/L2 penalties,
 //! `class_weight`, and an exponential learning-rate schedule (`rate^(epoch / steps)`).
@@ -173,4 +174,64 @@ fn binary_sigmoid_with_sgd() {
     let bytes = train(&spec, (&x, &y), 2, None, &Preprocessing::identity(3));
     println!("binary: {:?}", pin(&bytes));
     assert_eq!(pin(&bytes), (168, 0x1a95_7aba));
+}
+
+/// The activations past the first five, forward and derivative, through training: every one
+/// goes through `libm` (expf, expm1f, log1pf, erfcf) or plain IEEE arithmetic, so x86_64 and
+/// aarch64 train the same bytes.
+#[test]
+fn every_new_activation() {
+    let spec = ModelSpec::from_toml(
+        r#"
+        [[layers]]
+        units = 6
+        activation = "elu"
+        [[layers]]
+        units = 6
+        activation = "selu"
+        [[layers]]
+        units = 6
+        activation = "relu6"
+        [[layers]]
+        units = 6
+        activation = "leaky_relu"
+        [[layers]]
+        units = 6
+        activation = "softplus"
+        [[layers]]
+        units = 6
+        activation = "swish"
+        [[layers]]
+        units = 6
+        activation = "gelu"
+        [[layers]]
+        units = 6
+        activation = "softsign"
+        [[layers]]
+        units = 6
+        activation = "hard_swish"
+        [[layers]]
+        units = 6
+        activation = "hard_sigmoid"
+        [[layers]]
+        units = 6
+        activation = "exponential"
+        [[layers]]
+        activation = "softmax"
+        [compile]
+        optimizer = "adam"
+        [fit]
+        epochs = 3
+        batch_size = 16
+        seed = 5
+        "#,
+        "new activations spec",
+    )
+    .expect("the spec parses");
+    let mut rng = utils::set_random_seed(13);
+    let (x, gender) = datasets::seed(400, &mut rng);
+    let y = utils::to_categorical(&gender, 2).expect("two classes");
+    let bytes = train(&spec, (&x, &y), 2, None, &Preprocessing::identity(3));
+    println!("new activations: {:?}", pin(&bytes));
+    assert_eq!(pin(&bytes), (2008, 0xe9bf_a37b));
 }

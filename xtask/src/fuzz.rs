@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use std::process::Command;
 
 /// The targets, in `fuzz/Cargo.toml`'s order.
-pub const TARGETS: [&str; 7] = [
+pub const TARGETS: [&str; 8] = [
     "model_decode",
     "frame_decode",
     "firmware_serve",
@@ -18,6 +18,7 @@ pub const TARGETS: [&str; 7] = [
     "csv_read",
     "spec_parse",
     "keras_read",
+    "tflite_read",
 ];
 
 /// Seconds per target when `--seconds` is not given.

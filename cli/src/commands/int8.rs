@@ -258,9 +258,17 @@ pub fn run_import(args: &ImportArgs) -> Result<()> {
         .with_context(|| format!("reading {}", args.model.display()))?;
     let imported = import(&bytes).with_context(|| format!("importing {}", args.model.display()))?;
     match &imported {
-        Imported::Float { inputs, layers } => {
+        Imported::Float {
+            inputs,
+            standardization,
+            layers,
+        } => {
             let widths: Vec<String> = layers.iter().map(|l| l.bias.len().to_string()).collect();
             outln!("float32 dense model: {inputs}-{}", widths.join("-"));
+            if standardization.is_some() {
+                // TFLite multiplies by the reciprocal the converter stored; the file divides.
+                outln!("standardization: (x - mean) / std, folded from the operators on the input (std = 1 / a MUL's factor)");
+            }
         }
         Imported::Int8 {
             model,

@@ -195,7 +195,7 @@ impl<'a> ModelView<'a> {
     /// Every [`DecodeError`] but `ArchitectureMismatch` and `TrailingBytes`.
     pub fn from_prefix(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         let mut r = Reader(bytes);
-        preamble(&mut r)?;
+        let version = preamble(&mut r)?;
         let input = r.varint_u16()?;
         let features = r.str_bytes()?;
         let layer_count = r.len(MAX_LAYERS)?;
@@ -205,6 +205,10 @@ impl<'a> ModelView<'a> {
         let mut fan_in = usize::from(input);
         for _ in 0..layer_count {
             let h = head(&mut r)?;
+            if version < super::version_of(h.activation) {
+                // No version 2 writer put this activation there: the file is damaged.
+                return Err(DecodeError::Malformed);
+            }
             let units = usize::from(h.units);
             let weights = match h.dtype {
                 DType::I8 => int8::words(units, fan_in, h.activation),
@@ -450,8 +454,9 @@ fn split_names(joined: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Magic and version, read before anything else to tell "not a model" and "too new" apart from
-/// damage.
-fn preamble(r: &mut Reader<'_>) -> Result<(), DecodeError> {
+/// damage. The version, [`OLDEST_VERSION`](super::OLDEST_VERSION) to
+/// [`VERSION`](super::VERSION).
+fn preamble(r: &mut Reader<'_>) -> Result<u16, DecodeError> {
     let bytes = r.rest();
     let head = bytes.get(..4).unwrap_or(bytes);
     if head.is_empty() || head.iter().all(|&b| b == 0xFF) || head.iter().all(|&b| b == 0) {
@@ -462,8 +467,8 @@ fn preamble(r: &mut Reader<'_>) -> Result<(), DecodeError> {
     }
     r.take(4)?;
     let version = r.varint_u16()?;
-    if version != super::VERSION {
+    if !(super::OLDEST_VERSION..=super::VERSION).contains(&version) {
         return Err(DecodeError::UnsupportedVersion { found: version });
     }
-    Ok(())
+    Ok(version)
 }

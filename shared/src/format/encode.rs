@@ -2,7 +2,8 @@
 
 use super::int8::{self, Int8LayerRef};
 use super::{
-    crc32, labels_fit, names_fit, DType, EncodeError, LayerSpec, Task, MAGIC, MAX_LAYERS, VERSION,
+    crc32, labels_fit, names_fit, version_of, DType, EncodeError, LayerSpec, Task, MAGIC,
+    MAX_LAYERS, OLDEST_VERSION,
 };
 use serde::ser::SerializeTuple;
 use serde::{Serialize, Serializer};
@@ -167,6 +168,15 @@ impl ModelRef<'_> {
             .chain(targets.0.iter().chain(targets.1).map(f))
     }
 
+    /// The format version the file is written in: the oldest that holds every layer's
+    /// activation (2 for linear, relu, sigmoid, tanh and softmax alone; 3 otherwise).
+    pub fn version(&self) -> u16 {
+        self.layers
+            .iter()
+            .map(|l| version_of(l.spec.activation))
+            .fold(OLDEST_VERSION, u16::max)
+    }
+
     /// The weight type of every layer.
     fn dtype(&self) -> DType {
         if self.int8.is_empty() {
@@ -253,7 +263,7 @@ impl Serialize for Header<'_> {
         let m = self.0;
         let mut t = s.serialize_tuple(9)?;
         t.serialize_element(&MAGIC)?;
-        t.serialize_element(&VERSION)?;
+        t.serialize_element(&m.version())?;
         t.serialize_element(&m.input)?;
         t.serialize_element(m.features)?;
         t.serialize_element(&Specs(m.layers, m.dtype()))?;

@@ -50,16 +50,18 @@ impl core::fmt::Display for DecodeError {
         match *self {
             Self::Empty => f.write_str("no model: the data is empty or blank"),
             Self::WrongMagic => f.write_str("not a Dendrite model (wrong magic)"),
-            Self::UnsupportedVersion { found } if found < super::VERSION => write!(
+            Self::UnsupportedVersion { found } if found < super::OLDEST_VERSION => write!(
                 f,
-                "model format version {found} is older than this build reads (version {}): \
-                 train or export the model again with this version of Dendrite",
+                "model format version {found} is older than this build reads (versions {} to \
+                 {}): train or export the model again with this version of Dendrite",
+                super::OLDEST_VERSION,
                 super::VERSION
             ),
             Self::UnsupportedVersion { found } => write!(
                 f,
-                "model format version {found} is newer than this build reads (version {}): \
-                 update Dendrite",
+                "model format version {found} is newer than this build reads (versions {} to \
+                 {}): update Dendrite",
+                super::OLDEST_VERSION,
                 super::VERSION
             ),
             Self::Truncated => f.write_str("model is truncated"),

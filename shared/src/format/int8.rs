@@ -58,7 +58,9 @@ pub(super) fn words(units: usize, fan_in: usize, activation: Activation) -> Opti
     let extra = match activation {
         Activation::Softmax => 3,
         Activation::Sigmoid | Activation::Tanh => 64,
-        Activation::Linear | Activation::Relu => 0,
+        Activation::Linear | Activation::Relu | Activation::Relu6 => 0,
+        // TFLite's int8 forms of the others are lookup tables this format does not hold.
+        _ => return None,
     };
     PARAM_WORDS
         .checked_add(units.checked_mul(3)?)?
@@ -72,7 +74,10 @@ impl Int8LayerRef<'_> {
         let extra_ok = match activation {
             Activation::Softmax => self.softmax.is_some() && self.lut.is_none(),
             Activation::Sigmoid | Activation::Tanh => self.lut.is_some() && self.softmax.is_none(),
-            Activation::Linear | Activation::Relu => self.lut.is_none() && self.softmax.is_none(),
+            Activation::Linear | Activation::Relu | Activation::Relu6 => {
+                self.lut.is_none() && self.softmax.is_none()
+            }
+            _ => false,
         };
         extra_ok
             && Some(self.weights.len()) == units.checked_mul(fan_in)
@@ -285,7 +290,8 @@ pub(super) fn read<'a>(
                 Some(table.first_chunk::<256>().ok_or(DecodeError::Truncated)?),
             )
         }
-        Activation::Linear | Activation::Relu => (None, None),
+        Activation::Linear | Activation::Relu | Activation::Relu6 => (None, None),
+        _ => return Err(DecodeError::Malformed),
     };
     let shifts_ok = shift.iter().all(|s| (-31..=30).contains(&s));
     if activation_min > activation_max || !shifts_ok || multiplier.iter().any(|m| m < 0) {
@@ -327,6 +333,14 @@ mod tests {
     fn try_encode(
         edit: impl Fn(&mut [Int8LayerRef<'_>; 2]),
     ) -> Result<Vec<u8>, crate::format::EncodeError> {
+        try_encode_hidden(Activation::Relu, edit)
+    }
+
+    /// As [`try_encode`], with `hidden` the first layer's activation.
+    fn try_encode_hidden(
+        hidden: Activation,
+        edit: impl Fn(&mut [Int8LayerRef<'_>; 2]),
+    ) -> Result<Vec<u8>, crate::format::EncodeError> {
         let softmax = SoftmaxParams::new(1.0, 0.05);
         let mut int8 = [
             Int8LayerRef {
@@ -364,7 +378,7 @@ mod tests {
         };
         let layers = [
             LayerRef {
-                spec: spec(2, Activation::Relu, "hidden"),
+                spec: spec(2, hidden, "hidden"),
                 kernel: &[],
                 bias: &[],
             },
@@ -402,6 +416,44 @@ mod tests {
         let n = bytes.len() - 4;
         let crc = crate::format::crc32(&bytes[..n]);
         bytes[n..].copy_from_slice(&crc.to_le_bytes());
+    }
+
+    #[test]
+    fn an_int8_relu6_layer_is_a_clamp_in_a_version_3_file() {
+        let bytes = try_encode_hidden(Activation::Relu6, |_| {}).expect("relu6 has an int8 form");
+        assert_eq!(bytes[4], 3);
+        let relu = encode(|_| {});
+        // The same file as the relu one, but for the version and the activation's index.
+        let differ: Vec<usize> = (0..bytes.len() - 4)
+            .filter(|&i| bytes[i] != relu[i])
+            .collect();
+        assert_eq!(differ, [4, 9]);
+        let view = ModelView::from_bytes(&bytes).expect("valid");
+        let hidden = view.layers().next().expect("two layers");
+        assert_eq!(hidden.activation, Activation::Relu6);
+        let q = hidden.int8.expect("an int8 layer");
+        assert!(q.softmax.is_none() && q.lut.is_none());
+    }
+
+    #[test]
+    fn int8_layers_of_activations_without_an_int8_form_are_refused() {
+        for activation in Activation::ALL.into_iter().skip(6) {
+            let err = try_encode_hidden(activation, |_| {}).unwrap_err();
+            assert_eq!(
+                err,
+                crate::format::EncodeError::InvalidShape,
+                "{activation}"
+            );
+            // Written anyway (a relu file with the index changed): refused when read.
+            let mut bytes = encode(|_| {});
+            bytes[4] = 3;
+            bytes[9] = activation as u8;
+            let n = bytes.len() - 4;
+            let crc = crate::format::crc32(&bytes[..n]);
+            bytes[n..].copy_from_slice(&crc.to_le_bytes());
+            let err = ModelView::from_bytes(&bytes).unwrap_err();
+            assert_eq!(err, DecodeError::Malformed, "{activation}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The model file: what `dendrite train` writes and the firmware reads from its weights region.
 //!
-//! # Layout (format version 2)
+//! # Layout (format versions 2 and 3)
 //!
 //! A postcard-encoded header, an aligned data section of raw little-endian arrays, a CRC-32:
 //!
@@ -27,6 +27,29 @@
 //! Version 1 files (unaligned weights, no feature names, no task) are refused with
 //! [`DecodeError::UnsupportedVersion`]; re-export them from the trainer.
 //!
+//! # Versions 2 and 3
+//!
+//! The two lay a file out alike; they differ in the activations a layer may have. Version 2
+//! knows the first five of [`Activation::ALL`] (indexes 0 to 4: linear, relu, sigmoid, tanh,
+//! softmax), version 3 all of them (relu6, leaky_relu, elu, selu, softplus, softsign, silu,
+//! gelu, hard_sigmoid, hard_silu, exponential follow, in that order). The writer puts the
+//! oldest version that holds the model in the header ([`version_of`] its layers' activations),
+//! so a model of the five old activations is still a version 2 file, byte for byte, and firmware
+//! built before version 3 keeps reading it; a model with a new activation is a version 3 file,
+//! which such firmware refuses with [`DecodeError::UnsupportedVersion`] ("newer than this build
+//! reads: update Dendrite") before it looks at a layer, rather than as a malformed file. This
+//! build reads both; a version 2 header over a newer activation, or an activation index past
+//! [`Activation::ALL`], is [`DecodeError::Malformed`]. An int8 layer takes linear, relu and
+//! relu6 (a clamp), sigmoid and tanh (a table) and softmax; any other is `Malformed`.
+//!
+//! The serial protocol carries activations too, in [`DeviceInfo`](crate::protocol::DeviceInfo)'s
+//! architecture, as the same enum index, and keeps its version
+//! ([`PROTOCOL_VERSION`](crate::protocol::PROTOCOL_VERSION) 4): no message's layout changed,
+//! a device built before version 3 never sends a new index, and this host reads every index.
+//! A host built before version 3 cannot decode the description of a device whose network has
+//! a new activation (it refuses the answer as a bad frame): firmware and host come from the
+//! same Dendrite, and the model file itself is refused by version first.
+//!
 //! Writing goes through [`ModelRef`] (borrowed slices, works without `alloc`); reading through
 //! [`ModelView`], which validates everything before handing out a single float.
 
@@ -47,8 +70,22 @@ use serde::{Deserialize, Serialize};
 
 /// The first four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"DNDR";
-/// The format version this crate reads and writes.
-pub const VERSION: u16 = 2;
+/// The newest format version this crate reads and writes: 3, version 2 with the activations
+/// after softmax in [`Activation::ALL`]. A file is written in the oldest version that holds its
+/// activations ([`version_of`]).
+pub const VERSION: u16 = 3;
+/// The oldest format version this crate reads.
+pub const OLDEST_VERSION: u16 = 2;
+
+/// The oldest format version whose files may hold `activation`: 2 for linear, relu, sigmoid,
+/// tanh and softmax, 3 for the others.
+pub const fn version_of(activation: Activation) -> u16 {
+    if activation.is_v2() {
+        2
+    } else {
+        3
+    }
+}
 /// The most layers a model file may hold (each with its activation).
 pub const MAX_LAYERS: usize = 16;
 

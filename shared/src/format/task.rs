@@ -109,7 +109,8 @@ impl DType {
 
 /// The class a classifier's outputs pick: the index of the largest output (the first one on a
 /// tie), or, for a single output (binary classification), 1 when it lies above the middle of its
-/// activation's range (0.5 for a sigmoid, 0 otherwise) and 0 when not.
+/// activation's range (0.5 for a sigmoid or a hard sigmoid, whose outputs lie in [0, 1]; 0
+/// otherwise) and 0 when not.
 ///
 /// The one class rule of Dendrite: the host's `predict`, `evaluate` and `run`, and the firmware's
 /// replies, all call it.
@@ -119,10 +120,12 @@ impl DType {
 /// assert_eq!(class_of(&[0.2, 0.7, 0.1], Activation::Softmax), 1);
 /// assert_eq!(class_of(&[0.974], Activation::Sigmoid), 1);
 /// assert_eq!(class_of(&[0.25], Activation::Sigmoid), 0);
+/// assert_eq!(class_of(&[0.25], Activation::HardSigmoid), 0);
+/// assert_eq!(class_of(&[0.25], Activation::Tanh), 1);
 /// ```
 pub fn class_of(outputs: &[f32], last: Activation) -> usize {
     if let [only] = outputs {
-        let middle = if last == Activation::Sigmoid {
+        let middle = if matches!(last, Activation::Sigmoid | Activation::HardSigmoid) {
             0.5
         } else {
             0.0

@@ -667,3 +667,165 @@ mod reconstruction {
         assert_eq!((r.error, r.anomalous), (0.0, false));
     }
 }
+
+/// A one-layer model whose layer has `activation`.
+fn one_layer(activation: Activation) -> Vec<u8> {
+    let layers = [LayerRef {
+        spec: LayerSpec {
+            units: 1,
+            activation,
+            name: "o",
+        },
+        kernel: &[1.0, -2.0],
+        bias: &[0.5],
+    }];
+    let model = ModelRef {
+        input: 2,
+        mean: &[0.0, 1.0],
+        std: &[1.0, 2.0],
+        layers: &layers,
+        task: Task::Regression {
+            mean: &[0.0],
+            std: &[1.0],
+        },
+        ..ModelRef::default()
+    };
+    let mut bytes = vec![0; model.encoded_len().unwrap()];
+    model.encode(&mut bytes).unwrap();
+    bytes
+}
+
+/// Offset of the one layer's activation index in [`one_layer`]'s bytes: magic, version,
+/// input, features, layer count, units.
+const ACTIVATION_AT: usize = 9;
+
+#[test]
+fn files_are_written_in_the_oldest_version_that_holds_them() {
+    for activation in Activation::ALL {
+        let bytes = one_layer(activation);
+        let want = if activation.is_v2() { 2 } else { 3 };
+        assert_eq!(bytes[4], want, "{activation}");
+        assert_eq!(bytes[ACTIVATION_AT] as usize, activation as usize);
+        let view = ModelView::from_bytes(&bytes).unwrap();
+        let layer = view.layers().next().unwrap();
+        assert_eq!(layer.activation, activation);
+        assert_eq!(layer.kernel.iter().collect::<Vec<_>>(), [1.0, -2.0]);
+        assert_eq!(version_of(activation), u16::from(want));
+    }
+}
+
+#[test]
+fn a_version_3_model_round_trips() {
+    let layers = [
+        LayerRef {
+            spec: LayerSpec {
+                units: 4,
+                activation: Activation::Gelu,
+                name: "Dense1",
+            },
+            kernel: &K1,
+            bias: &[0.01, 0.02, 0.03, 0.04],
+        },
+        LayerRef {
+            spec: LayerSpec {
+                units: 2,
+                activation: Activation::Softmax,
+                name: "Dense2",
+            },
+            kernel: &K2,
+            bias: &[0.1, -0.1],
+        },
+    ];
+    let model = ModelRef {
+        input: 3,
+        labels: "a\nb",
+        mean: &[0.0; 3],
+        std: &[1.0; 3],
+        layers: &layers,
+        ..ModelRef::default()
+    };
+    assert_eq!(model.version(), 3);
+    let mut bytes = vec![0; model.encoded_len().unwrap()];
+    model.encode(&mut bytes).unwrap();
+    assert_eq!(bytes[4], 3);
+    let view = ModelView::from_bytes(&bytes).unwrap();
+    assert_eq!(view.architecture().to_string(), "3-4-2 gelu/softmax");
+    let read: Vec<_> = view.layers().collect();
+    assert_eq!(read[0].kernel.iter().collect::<Vec<_>>(), K1);
+    assert_eq!(read[1].bias.iter().collect::<Vec<_>>(), [0.1, -0.1]);
+    // The same file as the version 2 one of the relu model, but for the version and the index.
+    let mut relu = layers;
+    relu[0].spec.activation = Activation::Relu;
+    let v2 = ModelRef {
+        layers: &relu,
+        ..model
+    };
+    let mut old = vec![0; v2.encoded_len().unwrap()];
+    v2.encode(&mut old).unwrap();
+    let differ: Vec<usize> = (0..bytes.len() - 4)
+        .filter(|&i| bytes[i] != old[i])
+        .collect();
+    assert_eq!(differ, [4, ACTIVATION_AT]);
+}
+
+#[test]
+fn a_version_2_file_still_reads() {
+    // Written by the version 2 writer, before version 3 existed.
+    let bytes = include_bytes!("../../../firmware/models/seed.postcard");
+    assert_eq!(bytes[4], 2);
+    let view = ModelView::from_bytes(bytes).unwrap();
+    assert_eq!(view.architecture().to_string(), "3-4-2 relu/softmax");
+}
+
+#[test]
+fn a_version_2_header_over_a_new_activation_is_malformed() {
+    for activation in Activation::ALL.into_iter().filter(|a| !a.is_v2()) {
+        let mut bytes = one_layer(activation);
+        bytes[4] = 2;
+        reseal(&mut bytes);
+        assert_eq!(
+            ModelView::from_bytes(&bytes).unwrap_err(),
+            DecodeError::Malformed,
+            "{activation}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_activation_index_is_malformed() {
+    let mut bytes = one_layer(Activation::Exponential);
+    assert_eq!(bytes[ACTIVATION_AT], 15);
+    bytes[ACTIVATION_AT] = Activation::ALL.len() as u8;
+    reseal(&mut bytes);
+    assert_eq!(
+        ModelView::from_bytes(&bytes).unwrap_err(),
+        DecodeError::Malformed
+    );
+}
+
+#[test]
+fn a_newer_version_says_update() {
+    let mut bytes = one_layer(Activation::Silu);
+    bytes[4] = 4;
+    reseal(&mut bytes);
+    let err = ModelView::from_bytes(&bytes).unwrap_err();
+    assert_eq!(err, DecodeError::UnsupportedVersion { found: 4 });
+    assert!(err.to_string().contains("newer"), "{err}");
+    assert!(err.to_string().contains("update Dendrite"), "{err}");
+}
+
+#[test]
+fn int8_layers_take_relu6_and_refuse_the_other_new_activations() {
+    assert_eq!(
+        int8::words(2, 3, Activation::Relu6),
+        int8::words(2, 3, Activation::Relu)
+    );
+    for activation in Activation::ALL.into_iter().filter(|a| !a.is_v2()) {
+        let words = int8::words(2, 3, activation);
+        assert_eq!(
+            words.is_some(),
+            activation == Activation::Relu6,
+            "{activation}"
+        );
+    }
+}

@@ -158,11 +158,16 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Plan> {
                     scale: flag("scale"),
                 });
             }
-            "ReLU" => {
-                plain_relu(lc).map_err(|r| unsupported(&r))?;
+            "ReLU" | "LeakyReLU" | "ELU" => {
+                let activation = match class {
+                    "ReLU" => relu_layer(lc),
+                    "LeakyReLU" => leaky_relu_layer(lc),
+                    _ => elu_layer(lc),
+                }
+                .map_err(|r| unsupported(&r))?;
                 steps.push(Step::Activation {
                     name: lname,
-                    activation: Activation::Relu,
+                    activation,
                 });
             }
             "Softmax" => {
@@ -220,19 +225,74 @@ fn normalization_step(
     })
 }
 
-/// A `ReLU` layer that is `max(x, 0)`: no `max_value`, no `negative_slope`, no `threshold`.
-fn plain_relu(lc: &Value) -> std::result::Result<(), String> {
-    let zero = |key: &str| {
-        lc.get(key)
-            .is_none_or(|v| v.is_null() || v.as_f64() == Some(0.0))
+/// A number setting of a layer, `default` when absent or null.
+fn number(lc: &Value, key: &str, default: f64) -> std::result::Result<f64, String> {
+    match lc.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => v
+            .as_f64()
+            .ok_or_else(|| format!("a {key} that is not a number")),
+    }
+}
+
+/// A `ReLU` layer: `max(x, 0)` (relu), with `max_value = 6` (relu6), or with `negative_slope =
+/// 0.2` (leaky_relu); any other `max_value`, slope or a `threshold` refused by value.
+fn relu_layer(lc: &Value) -> std::result::Result<Activation, String> {
+    let threshold = number(lc, "threshold", 0.0)?;
+    if threshold != 0.0 {
+        return Err(format!("a ReLU with threshold {threshold}"));
+    }
+    let slope = number(lc, "negative_slope", 0.0)?;
+    let max_value = match lc.get("max_value") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_f64().ok_or("a max_value that is not a number")?),
     };
-    if !lc.get("max_value").is_none_or(Value::is_null) {
-        return Err("a ReLU with max_value (relu6 and kin)".into());
+    match (max_value, slope) {
+        (None, 0.0) => Ok(Activation::Relu),
+        (Some(6.0), 0.0) => Ok(Activation::Relu6),
+        (None, slope) if slope as f32 == dendrite_core::LEAKY_RELU_SLOPE => {
+            Ok(Activation::LeakyRelu)
+        }
+        (None, slope) => Err(format!(
+            "a ReLU with negative_slope {slope} (Dendrite's leaky_relu has slope 0.2 only)"
+        )),
+        (Some(max), 0.0) => Err(format!(
+            "a ReLU with max_value {max} (Dendrite has relu6 only)"
+        )),
+        (Some(max), slope) => Err(format!(
+            "a ReLU with both max_value {max} and negative_slope {slope}"
+        )),
     }
-    if !zero("negative_slope") || !zero("threshold") {
-        return Err("a ReLU with a negative_slope or a threshold".into());
+}
+
+/// A `LeakyReLU` layer whose `negative_slope` (tf.keras 2: `alpha`) is 0.2, Keras' `leaky_relu`
+/// function's; its default, 0.3, and any other slope refused by value.
+fn leaky_relu_layer(lc: &Value) -> std::result::Result<Activation, String> {
+    let key = if lc.get("negative_slope").is_none() && lc.get("alpha").is_some() {
+        "alpha"
+    } else {
+        "negative_slope"
+    };
+    let slope = number(lc, key, 0.3)?;
+    if slope as f32 == dendrite_core::LEAKY_RELU_SLOPE {
+        Ok(Activation::LeakyRelu)
+    } else {
+        Err(format!(
+            "a LeakyReLU with negative_slope {slope} (Dendrite's leaky_relu has slope 0.2 only)"
+        ))
     }
-    Ok(())
+}
+
+/// An `ELU` layer with `alpha = 1`, Keras' `elu` function's default; any other alpha refused.
+fn elu_layer(lc: &Value) -> std::result::Result<Activation, String> {
+    let alpha = number(lc, "alpha", 1.0)?;
+    if alpha == 1.0 {
+        Ok(Activation::Elu)
+    } else {
+        Err(format!(
+            "an ELU with alpha {alpha} (Dendrite's elu has alpha 1 only)"
+        ))
+    }
 }
 
 /// Whether an `axis` setting is the last axis (`-1`, absent, or `[-1]`), the only one a dense
@@ -532,15 +592,72 @@ mod tests {
             })
             .collect();
         assert_eq!(activations, [Activation::Relu, Activation::Softmax]);
-        // A capped or leaky ReLU is another function: refused with the reason.
-        let relu6 = r#"{"class_name": "ReLU", "config": {"name": "r6", "max_value": 6.0}}"#;
-        let err = parse(
-            &sequential(&format!("{DENSE}, {relu6}")),
-            Path::new("m.keras"),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("`r6` (ReLU)"), "{err}");
-        assert!(err.to_string().contains("max_value"), "{err}");
+        // relu6 and leaky_relu as ReLU's settings; other caps, slopes and thresholds refused.
+        let layer = |class: &str, settings: &str| {
+            let layer =
+                format!(r#"{{"class_name": "{class}", "config": {{"name": "a"{settings}}}}}"#);
+            parse(
+                &sequential(&format!("{DENSE}, {layer}")),
+                Path::new("m.keras"),
+            )
+            .map(|p| match p.steps[1] {
+                Step::Activation { activation, .. } => activation,
+                _ => unreachable!("an activation step"),
+            })
+        };
+        assert_eq!(
+            layer("ReLU", r#", "max_value": 6.0"#).unwrap(),
+            Activation::Relu6
+        );
+        assert_eq!(
+            layer("ReLU", r#", "negative_slope": 0.2, "max_value": null"#).unwrap(),
+            Activation::LeakyRelu
+        );
+        assert_eq!(
+            layer("LeakyReLU", r#", "negative_slope": 0.2"#).unwrap(),
+            Activation::LeakyRelu
+        );
+        assert_eq!(
+            layer("LeakyReLU", r#", "alpha": 0.2"#).unwrap(),
+            Activation::LeakyRelu
+        );
+        assert_eq!(layer("ELU", "").unwrap(), Activation::Elu);
+        assert_eq!(layer("ELU", r#", "alpha": 1.0"#).unwrap(), Activation::Elu);
+        for (class, settings, reason) in [
+            ("ReLU", r#", "max_value": 4.0"#, "max_value 4"),
+            ("ReLU", r#", "negative_slope": 0.1"#, "negative_slope 0.1"),
+            (
+                "ReLU",
+                r#", "max_value": 6.0, "negative_slope": 0.2"#,
+                "both max_value 6",
+            ),
+            ("ReLU", r#", "threshold": 1.0"#, "threshold 1"),
+            ("LeakyReLU", "", "negative_slope 0.3"),
+            ("LeakyReLU", r#", "alpha": 0.01"#, "negative_slope 0.01"),
+            ("ELU", r#", "alpha": 2.0"#, "alpha 2"),
+        ] {
+            let err = layer(class, settings).unwrap_err().to_string();
+            assert!(err.contains(&format!("`a` ({class})")), "{err}");
+            assert!(err.contains(reason), "{class} {settings}: {err}");
+        }
+    }
+
+    #[test]
+    fn dense_activations_by_keras_name_and_alias() {
+        for (name, want) in [
+            ("relu6", Activation::Relu6),
+            ("swish", Activation::Silu),
+            ("silu", Activation::Silu),
+            ("hard_swish", Activation::HardSilu),
+            ("gelu", Activation::Gelu),
+            ("exponential", Activation::Exponential),
+        ] {
+            assert_eq!(activation(Some(&json!(name))), Ok(want));
+        }
+        assert_eq!(
+            activation(Some(&json!("mish"))),
+            Err("activation `mish`".to_owned())
+        );
     }
 
     #[test]

@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 /// The layers and activations a Keras model may use to be imported, named in every refusal.
 pub const SUPPORTED: &str =
-    "InputLayer, Dense, Activation, ReLU, Softmax, Dropout, Flatten, Normalization (first), \
+    "InputLayer, Dense, Activation, ReLU (max_value none or 6, negative_slope 0 or 0.2), \
+LeakyReLU (negative_slope 0.2), ELU (alpha 1), Softmax, Dropout, Flatten, Normalization (first), \
 BatchNormalization (next to a Dense layer), \
-with activations linear, relu, sigmoid, tanh, softmax";
+with activations linear, relu, sigmoid, tanh, softmax, relu6, leaky_relu, elu, selu, softplus, \
+softsign, silu (swish), gelu, hard_sigmoid, hard_silu (hard_swish), exponential";
 
 /// An error reading or writing a Keras file; every message is one line naming the file.
 #[derive(Debug, thiserror::Error)]

@@ -312,6 +312,14 @@ impl Workspace {
         let len = n * self.widths[i];
         let (lo, hi) = self.deltas.split_at_mut(i);
         let (target, delta, out) = (&mut lo[i - 1][..len], &hi[0][..len], &self.outs[i][..len]);
+        // The activation's inputs: the previous op's outputs, kept until the next batch.
+        let z = &self.outs[i - 1][..len];
+        if let Some(derivative) = activations::derivative(activation) {
+            for (((t, &d), &z), &a) in target.iter_mut().zip(delta).zip(z).zip(out) {
+                *t = d * derivative(z, a);
+            }
+            return;
+        }
         if activation == Activation::Relu {
             // Keras' relu gradient at exactly 0 is 0, as here (out > 0 ⇔ z > 0).
             for ((t, &d), &a) in target.iter_mut().zip(delta).zip(out) {
@@ -322,7 +330,7 @@ impl Workspace {
         target.copy_from_slice(delta);
         let width = self.widths[i];
         let target = ArrayViewMut2::from_shape((n, width), target).expect("n rows of width");
-        activations::backward(activation, view(out, n, width), target);
+        activations::backward(activation, view(z, n, width), view(out, n, width), target);
     }
 
     /// `dW = inᵀ·delta`, `db = Σ_rows delta`, and `delta[i-1] = delta·Wᵀ` unless `i` is first.

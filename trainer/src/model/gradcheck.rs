@@ -26,6 +26,9 @@ fn act64(a: Activation, row: &mut [f64]) {
             let s: f64 = row.iter().map(|v| v.exp()).sum();
             row.iter_mut().for_each(|v| *v = v.exp() / s);
         }
+        other => row
+            .iter_mut()
+            .for_each(|v| *v = crate::activations::tests::unit64(other, *v)),
     }
 }
 
@@ -231,6 +234,30 @@ fn mse_gradient_through_every_activation_matches_finite_differences() {
         Loss::MeanSquaredError,
         3,
     );
+}
+
+/// The activations past the first five, each in a Dense layer and as an Activation layer:
+/// their derivatives (from the inputs and outputs the engine keeps) against the f64 formulas.
+/// Each occurs once per model: two exponentials in a row overflow.
+#[test]
+fn mse_gradient_through_every_new_activation_matches_finite_differences() {
+    for activation in Activation::ALL.into_iter().skip(5) {
+        check(
+            vec![first(5, activation), dense(2, Linear)],
+            Loss::MeanSquaredError,
+            2,
+        );
+        check(
+            vec![
+                first(4, Tanh),
+                dense(3, Linear),
+                ActivationLayer::new(activation).into(),
+                dense(2, Linear),
+            ],
+            Loss::MeanSquaredError,
+            2,
+        );
+    }
 }
 
 #[test]

@@ -144,7 +144,7 @@ fn tables() -> Vec<Table> {
             keys: vec![
                 key("type", "`\"dense\"`, `\"activation\"` or `\"dropout\"`", "`\"dense\"`", "`Dense`, `Activation`, `Dropout`"),
                 key("units", "integer, 1 to 65,535", "on the last Dense layer: one per class (one for `binary_crossentropy` with two classes), one per target (regression), one per feature (anomaly); required on hidden layers", "`units`"),
-                key("activation", "`linear`, `relu`, `sigmoid`, `tanh`, `softmax`", "`linear` (required on an Activation layer)", "`activation`"),
+                key("activation", "`linear`, `relu`, `sigmoid`, `tanh`, `softmax`, `relu6`, `leaky_relu` (slope 0.2), `elu` (alpha 1), `selu`, `softplus`, `softsign`, `silu`/`swish`, `gelu` (the erf form), `hard_sigmoid`, `hard_silu`/`hard_swish`, `exponential`", "`linear` (required on an Activation layer)", "`activation`"),
                 key("kernel_initializer", "`zeros`, `ones`, `random_normal`, `random_uniform`, `glorot_uniform`, `glorot_normal`, `he_normal`, `he_uniform`", "`glorot_uniform`", "`kernel_initializer`"),
                 key("bias_initializer", "as `kernel_initializer`", "`zeros`", "`bias_initializer`"),
                 key("name", "string, at most 256 bytes", "`dense`, `dense_1`, …", "`name`"),
@@ -229,7 +229,7 @@ fn tables() -> Vec<Table> {
         },
         Table {
             heading: "`[quantize]`",
-            intro: "Post-training int8 quantization right after `fit`, with TensorFlow Lite's scheme (the one\n`dendrite quantize` applies): weights symmetric int8 per output channel, activations asymmetric\nint8 per tensor with ranges from the calibration rows, int32 biases, TFLite's requantization and\nits int8 softmax, logistic and tanh. The table's presence switches it on; every key is optional,\nso an empty `[quantize]` calibrates on the training rows and writes the int8 model beside the\nf32 one. `train` then prints the report `dendrite quantize` prints (float against int8 on the\ncalibration rows and on the held-out test rows: a classifier's accuracy and cross-entropy, a\nregression's mean squared and absolute errors in the targets' units; the largest output\ndifference, the parameter bytes of each, what became of the standardization) and writes the\nint8 file.".into(),
+            intro: "Post-training int8 quantization right after `fit`, with TensorFlow Lite's scheme (the one\n`dendrite quantize` applies): weights symmetric int8 per output channel, activations asymmetric\nint8 per tensor with ranges from the calibration rows, int32 biases, TFLite's requantization and\nits int8 softmax, logistic and tanh (relu and relu6 are its clamps; the other activations have\nno int8 form and are refused). The table's presence switches it on; every key is optional,\nso an empty `[quantize]` calibrates on the training rows and writes the int8 model beside the\nf32 one. `train` then prints the report `dendrite quantize` prints (float against int8 on the\ncalibration rows and on the held-out test rows: a classifier's accuracy and cross-entropy, a\nregression's mean squared and absolute errors in the targets' units; the largest output\ndifference, the parameter bytes of each, what became of the standardization) and writes the\nint8 file.".into(),
             fields: fields_of::<QuantizeSpec>(),
             keys: vec![
                 key("calibration", "path to a CSV file (same columns as the data)", "the training rows (all of them, the validation split included; not the test rows)", "`converter.representative_dataset`"),

@@ -67,7 +67,7 @@ fn unknown_keys_are_named() {
 #[test]
 fn bad_values_are_named_by_key() {
     let cases = [
-        ("[[layers]]\nunits = 3\nactivation = \"gelu\"\n", "layers[0].activation: unknown activation `gelu`"),
+        ("[[layers]]\nunits = 3\nactivation = \"mish\"\n", "layers[0].activation: unknown activation `mish`"),
         ("[[layers]]\nunits = 3\nkernel_initializer = \"orthogonal\"\n[compile]\nloss = \"mse\"", "layers[0].kernel_initializer"),
         ("[[layers]]\nactivation = \"relu\"\n[[layers]]\nunits = 3\n[compile]\nloss = \"mse\"", "layers[0].units: a hidden Dense layer needs `units`"),
         ("[[layers]]\nunits = 2\nactivation = \"softmax\"\n", "layers[0].units: 2 outputs cannot tell 3 classes apart"),

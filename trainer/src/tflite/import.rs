@@ -14,6 +14,9 @@ use dendrite_core::Activation;
 use planus::ReadAsRoot;
 use std::collections::{HashMap, HashSet};
 
+mod activations;
+mod standardize;
+
 /// Why a TFLite file was refused.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[non_exhaustive]
@@ -22,11 +25,23 @@ pub enum ImportError {
     #[error("not a valid TFLite flatbuffer: {0}")]
     Flatbuffer(String),
     /// The model uses an operator Dendrite does not run.
-    #[error("operator {0} is not supported: Dendrite imports dense models (FULLY_CONNECTED, RELU, SOFTMAX, LOGISTIC, TANH, QUANTIZE, DEQUANTIZE, RESHAPE)")]
+    #[error("operator {0} is not supported: Dendrite imports dense models (FULLY_CONNECTED, RELU, SOFTMAX, LOGISTIC, TANH, QUANTIZE, DEQUANTIZE, RESHAPE; in float32 also RELU6, LEAKY_RELU, ELU, HARD_SWISH, GELU, EXP and the converter's forms of selu, softplus, softsign and silu)")]
     UnsupportedOperator(String),
     /// The model is built of supported operators in a way Dendrite does not run.
     #[error("unsupported model structure: {0}")]
     Unsupported(String),
+    /// A `SUB`, `ADD`, `MUL` or `DIV` that is not a standardization of the float input (the
+    /// only form of these operators Dendrite runs, folded into the model file's
+    /// standardization).
+    #[error("{operator} at operator {index} of the graph is not a standardization of the float input ({why}); Dendrite folds only SUB or ADD then MUL or DIV by float32 constants before the first FULLY_CONNECTED")]
+    NotStandardization {
+        /// TFLite's name of the operator.
+        operator: String,
+        /// Its position in the subgraph's operator list, counting from 0.
+        index: usize,
+        /// What makes it something else.
+        why: String,
+    },
 }
 
 impl From<planus::Error> for ImportError {
@@ -52,6 +67,21 @@ pub struct FloatLayer {
     pub activation: Activation,
 }
 
+/// The standardization `x_i = (x_i - mean_i) / std_i` in front of a float model's first
+/// layer, folded from the `SUB` (or `ADD`) and `MUL` (or `DIV`) by constants that TFLite's
+/// converter makes of a Keras `Normalization` layer.
+///
+/// TFLite multiplies by the converter's reciprocal `c = 1 / max(sqrt(variance), 1e-7)`; the
+/// model file divides by `std = 1 / c` (rounded to f32), so a standardized value can differ
+/// from TFLite's in its last bit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Standardization {
+    /// One mean per input: the subtracted constant (the added one, negated), or 0.
+    pub mean: Vec<f32>,
+    /// One std per input: the reciprocal of the factor, the divisor, or 1.
+    pub std: Vec<f32>,
+}
+
 /// What a TFLite file holds, in Dendrite's terms.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Imported {
@@ -59,6 +89,8 @@ pub enum Imported {
     Float {
         /// The number of inputs.
         inputs: usize,
+        /// The standardization of the inputs the file starts with, if any.
+        standardization: Option<Standardization>,
         /// Its dense layers.
         layers: Vec<FloatLayer>,
     },
@@ -192,7 +224,9 @@ impl<'a> Graph<'a> {
 /// [`ImportError::Flatbuffer`] for bytes that are not a TFLite model;
 /// [`ImportError::UnsupportedOperator`] naming the first operator Dendrite does not run;
 /// [`ImportError::Unsupported`] for supported operators in a shape Dendrite does not run
-/// (several subgraphs, a branch, asymmetric weights, a relu6 in a float model, …).
+/// (several subgraphs, a branch, asymmetric weights, a leaky relu of another slope, …);
+/// [`ImportError::NotStandardization`] for a `SUB`, `ADD`, `MUL` or `DIV` that is not a
+/// standardization of the float input.
 pub fn import(bytes: &[u8]) -> Result<Imported> {
     let model = ModelRef::read_as_root(bytes)?;
     let subgraphs = model
@@ -228,12 +262,19 @@ pub fn import(bytes: &[u8]) -> Result<Imported> {
         .transpose()?
         .unwrap_or_default();
 
-    let skipped = constant_operators(&mut graph, &operators)?;
+    let mut skipped = constant_operators(&mut graph, &operators)?;
+    let nodes = activations::Nodes::new(&graph, &operators, &skipped)?;
     let mut builder = Builder::new(&graph, input)?;
     for (i, op) in operators.iter().enumerate() {
-        if !skipped.contains(&i) {
-            builder.push(op)?;
+        if skipped.contains(&i) {
+            continue;
         }
+        builder.at = i;
+        if let Some(pattern) = builder.pattern(&nodes, op)? {
+            skipped.extend(&pattern.operators);
+            continue;
+        }
+        builder.push(op)?;
     }
     if builder.current != output {
         return unsupported("the operators do not lead from the input to the output in one chain");
@@ -329,6 +370,12 @@ struct Builder<'g, 'a> {
     float_layers: Vec<FloatLayer>,
     int8_layers: Vec<Int8Layer>,
     inputs: usize,
+    /// The position of the operator being read in the subgraph's list, for messages.
+    at: usize,
+    /// The means folded from a `SUB` or `ADD` on the float input.
+    mean: Option<Vec<f32>>,
+    /// The stds folded from a `MUL` or `DIV` on the float input.
+    std: Option<Vec<f32>>,
 }
 
 impl<'g, 'a> Builder<'g, 'a> {
@@ -352,6 +399,9 @@ impl<'g, 'a> Builder<'g, 'a> {
             float_layers: Vec::new(),
             int8_layers: Vec::new(),
             inputs: graph.element_count(input)?,
+            at: 0,
+            mean: None,
+            std: None,
         })
     }
 
@@ -368,16 +418,26 @@ impl<'g, 'a> Builder<'g, 'a> {
                 operator_name(code)
             ));
         };
+        if self.float_output {
+            return unsupported("an operator after DEQUANTIZE");
+        }
+        let y = *y;
+        if let BuiltinOperator::Sub
+        | BuiltinOperator::Add
+        | BuiltinOperator::Mul
+        | BuiltinOperator::Div = code
+        {
+            // Either operand may be the chain's value (a MUL by a constant in either order).
+            self.standardization(code, op, &inputs, y)?;
+            self.current = y;
+            return Ok(());
+        }
         if x != self.current {
             return unsupported(format!(
                 "{} does not take the previous operator's output",
                 operator_name(code)
             ));
         }
-        if self.float_output {
-            return unsupported("an operator after DEQUANTIZE");
-        }
-        let y = *y;
         match code {
             BuiltinOperator::Quantize => self.quantize(y)?,
             BuiltinOperator::Dequantize => self.dequantize(y)?,
@@ -391,10 +451,45 @@ impl<'g, 'a> Builder<'g, 'a> {
             | BuiltinOperator::Softmax
             | BuiltinOperator::Logistic
             | BuiltinOperator::Tanh => self.activation(code, op, x, y)?,
+            BuiltinOperator::Relu6
+            | BuiltinOperator::LeakyRelu
+            | BuiltinOperator::Elu
+            | BuiltinOperator::HardSwish
+            | BuiltinOperator::Gelu
+            | BuiltinOperator::Exp
+                if self.float =>
+            {
+                self.activation(code, op, x, y)?;
+            }
             other => return Err(ImportError::UnsupportedOperator(operator_name(other))),
         }
         self.current = y;
         Ok(())
+    }
+
+    /// Folds the activation whose operators start at `op` (selu, softplus, softsign, silu as
+    /// the converter writes them) into the float layer before it; `None` when they are not one.
+    fn pattern(
+        &mut self,
+        nodes: &activations::Nodes,
+        op: &OperatorRef<'a>,
+    ) -> Result<Option<activations::Pattern>> {
+        let reads_current = op
+            .inputs()?
+            .is_some_and(|v| v.iter().any(|t| t == self.current));
+        let Some(last) = self
+            .float_layers
+            .last_mut()
+            .filter(|l| self.float && reads_current && l.activation == Activation::Linear)
+        else {
+            return Ok(None);
+        };
+        let Some(pattern) = nodes.recognise(self.graph, self.current) else {
+            return Ok(None);
+        };
+        last.activation = pattern.activation;
+        self.current = pattern.output;
+        Ok(Some(pattern))
     }
 
     fn quantize(&mut self, y: i32) -> Result<()> {
@@ -477,9 +572,11 @@ impl<'g, 'a> Builder<'g, 'a> {
         let activation = match fused {
             ActivationFunctionType::None => Activation::Linear,
             ActivationFunctionType::Relu => Activation::Relu,
+            ActivationFunctionType::Relu6 => Activation::Relu6,
             other => {
                 return unsupported(format!(
-                    "fused {other:?} in a float model (Dendrite's float layers have none)"
+                    "FULLY_CONNECTED at operator {} with fused {other:?} in a float model (Dendrite's float layers have none)",
+                    self.at
                 ))
             }
         };
@@ -578,18 +675,17 @@ impl<'g, 'a> Builder<'g, 'a> {
                     "{name} not right after a FULLY_CONNECTED without activation"
                 ));
             };
-            last.activation = match code {
-                BuiltinOperator::Relu => Activation::Relu,
-                BuiltinOperator::Softmax => {
-                    if softmax_beta(op)? != 1.0 {
-                        return unsupported("SOFTMAX with beta other than 1");
-                    }
-                    Activation::Softmax
-                }
-                BuiltinOperator::Logistic => Activation::Sigmoid,
-                _ => Activation::Tanh,
-            };
+            last.activation = activations::float_activation(code, op, self.at)?;
             return Ok(());
+        }
+        if !matches!(
+            code,
+            BuiltinOperator::Relu
+                | BuiltinOperator::Softmax
+                | BuiltinOperator::Logistic
+                | BuiltinOperator::Tanh
+        ) {
+            return Err(ImportError::UnsupportedOperator(name));
         }
         let input = self.graph.quant(x)?;
         let output = self.graph.quant(y)?;
@@ -661,8 +757,14 @@ impl<'g, 'a> Builder<'g, 'a> {
             if self.float_layers.is_empty() {
                 return unsupported("no FULLY_CONNECTED layer");
             }
+            let standardization =
+                (self.mean.is_some() || self.std.is_some()).then(|| Standardization {
+                    mean: self.mean.unwrap_or_else(|| vec![0.0; self.inputs]),
+                    std: self.std.unwrap_or_else(|| vec![1.0; self.inputs]),
+                });
             return Ok(Imported::Float {
                 inputs: self.inputs,
+                standardization,
                 layers: self.float_layers,
             });
         }
@@ -701,16 +803,20 @@ fn i32s(bytes: &[u8]) -> Vec<i32> {
 }
 
 impl Imported {
-    /// The model as a dendrite-core model file (no standardization, no class names): f32
-    /// layers for a float model, int8 layers for an int8 one (which then takes float inputs
-    /// and quantizes them with the TFLite input tensor's parameters).
+    /// The model as a dendrite-core model file (no class names): f32 layers for a float model,
+    /// behind its standardization if the file has one; int8 layers for an int8 one (which then
+    /// takes float inputs and quantizes them with the TFLite input tensor's parameters).
     ///
     /// # Errors
     /// [`ImportError::Unsupported`] for a model the file format refuses (too many layers, a
     /// width over 65535).
     pub fn to_model_bytes(&self) -> Result<Vec<u8>> {
-        let (inputs, layers) = match self {
-            Imported::Float { inputs, layers } => (inputs, layers),
+        let (inputs, standardization, layers) = match self {
+            Imported::Float {
+                inputs,
+                standardization,
+                layers,
+            } => (inputs, standardization, layers),
             Imported::Int8 { model, .. } => {
                 let inputs = model.inputs();
                 let quantized = crate::quantize::QuantizedModel {
@@ -743,7 +849,10 @@ impl Imported {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let (mean, std) = (vec![0.0; *inputs], vec![1.0; *inputs]);
+        let (mean, std) = match standardization {
+            Some(s) => (s.mean.clone(), s.std.clone()),
+            None => (vec![0.0; *inputs], vec![1.0; *inputs]),
+        };
         let model = FileModel {
             input: u16::try_from(*inputs)
                 .map_err(|_| ImportError::Unsupported("over 65535 inputs".into()))?,
@@ -761,3 +870,6 @@ impl Imported {
         Ok(bytes)
     }
 }
+
+#[cfg(test)]
+mod tests;
