@@ -303,7 +303,7 @@ fn spec_errors_name_the_key() {
     );
     std::fs::write(
         &spec,
-        "[[layers]]\nunits = 4\nactivation = \"swish\"\n[[layers]]\nactivation = \"softmax\"\n",
+        "[[layers]]\nunits = 4\nactivation = \"mish\"\n[[layers]]\nactivation = \"softmax\"\n",
     )
     .unwrap();
     let err = fails(&[
@@ -316,7 +316,7 @@ fn spec_errors_name_the_key() {
         "species",
     ]);
     assert!(
-        err.contains("layers[0].activation: unknown activation `swish`"),
+        err.contains("layers[0].activation: unknown activation `mish`"),
         "{err}"
     );
 }
